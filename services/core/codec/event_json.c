@@ -1,0 +1,91 @@
+#include "event_json.h"
+
+#include <stdio.h>
+#include <string.h>
+
+#include "../util/clock.h"
+#include "json_common.h"
+
+char *event_encode(const struct event *ev)
+{
+    char t[TIME_TEXT_LEN + 1];
+    time_format_ms(ev->order.occurred_at, t);
+    cJSON *root = cJSON_CreateObject();
+    cJSON *payload = NULL;
+    bool ok = root && cJSON_AddNumberToObject(root, "schema", EVENT_SCHEMA_VERSION) &&
+              cJSON_AddStringToObject(root, "type", event_type_name(ev->type)) &&
+              cJSON_AddStringToObject(root, "event_id", ev->event_id) &&
+              cJSON_AddStringToObject(root, "order_id", ev->order.order_id) &&
+              cJSON_AddStringToObject(root, "occurred_at", t) &&
+              (payload = cJSON_AddObjectToObject(root, "payload")) &&
+              cJSON_AddStringToObject(payload, "user_id", ev->order.user_id) &&
+              json_add_items(payload, &ev->order) &&
+              (!ev->reason[0] || cJSON_AddStringToObject(payload, "reason", ev->reason));
+    if (!ok) {
+        cJSON_Delete(root);
+        return NULL;
+    }
+    return json_finish(root);
+}
+
+static int decode_root(const cJSON *root, struct event *ev, struct field_error *err)
+{
+    if (!cJSON_IsObject(root)) {
+        field_error_set(err, "", "event must be a JSON object");
+        return -1;
+    }
+    const cJSON *schema = cJSON_GetObjectItemCaseSensitive(root, "schema");
+    if (!cJSON_IsNumber(schema) || schema->valuedouble != EVENT_SCHEMA_VERSION) {
+        field_error_set(err, "schema", "must be 1 (unknown schema version)");
+        return -1;
+    }
+    const cJSON *type = cJSON_GetObjectItemCaseSensitive(root, "type");
+    if (!cJSON_IsString(type) || event_type_parse(type->valuestring, &ev->type) != 0) {
+        field_error_set(err, "type", "must be OrderPlaced, InventoryReserved or InventoryFailed");
+        return -1;
+    }
+    if (json_read_id(root, "event_id", true, ev->event_id, err) != 0 ||
+        json_read_id(root, "order_id", true, ev->order.order_id, err) != 0 ||
+        json_read_time(root, "occurred_at", true, &ev->order.occurred_at, err) != 0)
+        return -1;
+    const cJSON *payload = cJSON_GetObjectItemCaseSensitive(root, "payload");
+    if (!cJSON_IsObject(payload)) {
+        field_error_set(err, "payload", "must be an object");
+        return -1;
+    }
+    if (json_read_id(payload, "user_id", true, ev->order.user_id, err) != 0 ||
+        json_read_items(payload, true, &ev->order, err) != 0) {
+        /* Field names are short; an over-long one is cut, never overrun. */
+        size_t n = strnlen(err->field, sizeof err->field - 9);
+        memmove(err->field + 8, err->field, n);
+        memcpy(err->field, "payload.", 8);
+        err->field[n + 8] = '\0';
+        return -1;
+    }
+    const cJSON *reason = cJSON_GetObjectItemCaseSensitive(payload, "reason");
+    if (reason) {
+        if (!cJSON_IsString(reason) || strlen(reason->valuestring) >= EVENT_REASON_MAX) {
+            field_error_set(err, "payload.reason", "must be a string under 64 bytes");
+            return -1;
+        }
+        memcpy(ev->reason, reason->valuestring, strlen(reason->valuestring) + 1);
+    }
+    return 0;
+}
+
+int event_decode(const char *body, size_t len, struct event *ev, struct field_error *err)
+{
+    memset(ev, 0, sizeof *ev);
+    if (len > EVENT_MAX_BYTES) {
+        field_error_set(err, "", "event larger than 65536 bytes");
+        return -1;
+    }
+    cJSON *root = json_parse_exact(body, len);
+    if (!root) {
+        field_error_set(err, "", "event is not valid JSON");
+        return -1;
+    }
+    int rc = decode_root(root, ev, err);
+    cJSON_Delete(root);
+    return rc;
+}

@@ -1,0 +1,15 @@
+/* The wire form of events, identical on RabbitMQ and Kafka:
+ * {"schema":1,"type":..,"event_id":..,"order_id":..,"occurred_at":..,
+ *  "payload":{"user_id":..,"items":[..],"reason":..}} */
+#ifndef COMMLAB_EVENT_JSON_H
+#define COMMLAB_EVENT_JSON_H
+
+#include <stddef.h>
+
+#include "../domain/event.h"
+
+char *event_encode(const struct event *ev);
+/* Returns 0, or -1 with `err` saying what is wrong (the dead-letter reason). */
+int event_decode(const char *body, size_t len, struct event *ev, struct field_error *err);
+
+#endif

@@ -1,0 +1,152 @@
+#include "json_common.h"
+
+#include <math.h>
+#include <stdio.h>
+#include <string.h>
+
+#include "../util/clock.h"
+
+cJSON *json_parse_exact(const char *body, size_t len)
+{
+    const char *end = NULL;
+    cJSON *root = cJSON_ParseWithLengthOpts(body, len, &end, 0);
+    if (!root)
+        return NULL;
+    for (const char *p = end; p < body + len; p++) {
+        if (*p != ' ' && *p != '\t' && *p != '\r' && *p != '\n') {
+            cJSON_Delete(root);
+            return NULL;
+        }
+    }
+    return root;
+}
+
+void field_error_set(struct field_error *err, const char *field, const char *message)
+{
+    snprintf(err->field, sizeof err->field, "%s", field);
+    snprintf(err->message, sizeof err->message, "%s", message);
+}
+
+int json_read_id(const cJSON *obj, const char *name, bool required, char out[ID_MAX_LEN + 1],
+                 struct field_error *err)
+{
+    const cJSON *v = cJSON_GetObjectItemCaseSensitive(obj, name);
+    out[0] = '\0';
+    if (!v) {
+        if (required)
+            field_error_set(err, name, "is required");
+        return required ? -1 : 0;
+    }
+    if (!cJSON_IsString(v) || !id_valid(v->valuestring)) {
+        field_error_set(err, name, "must be a string of 1-64 characters from A-Z a-z 0-9 _ - . @ :");
+        return -1;
+    }
+    memcpy(out, v->valuestring, strlen(v->valuestring) + 1);
+    return 0;
+}
+
+int json_read_time(const cJSON *obj, const char *name, bool required, int64_t *out,
+                   struct field_error *err)
+{
+    const cJSON *v = cJSON_GetObjectItemCaseSensitive(obj, name);
+    *out = -1;
+    if (!v) {
+        if (required)
+            field_error_set(err, name, "is required");
+        return required ? -1 : 0;
+    }
+    if (!cJSON_IsString(v) || time_parse_ms(v->valuestring, out) != 0) {
+        field_error_set(err, name, "must be a UTC time like 2026-02-18T11:30:00.000Z");
+        return -1;
+    }
+    return 0;
+}
+
+static int read_item(const cJSON *item, int i, struct order *o, struct field_error *err)
+{
+    char field[48];
+    if (!cJSON_IsObject(item)) {
+        snprintf(field, sizeof field, "items[%d]", i);
+        field_error_set(err, field, "must be an object with sku and qty");
+        return -1;
+    }
+    const cJSON *sku = cJSON_GetObjectItemCaseSensitive(item, "sku");
+    const cJSON *qty = cJSON_GetObjectItemCaseSensitive(item, "qty");
+    snprintf(field, sizeof field, "items[%d].sku", i);
+    if (!sku) {
+        field_error_set(err, field, "is required");
+        return -1;
+    }
+    if (!cJSON_IsString(sku)) {
+        field_error_set(err, field, "must be a string");
+        return -1;
+    }
+    int idx = strlen(sku->valuestring) <= SKU_MAX_LEN ? catalog_index(sku->valuestring) : -1;
+    if (idx < 0) {
+        field_error_set(err, field, "is not on the menu (GET /stock on inventory lists it)");
+        return -1;
+    }
+    snprintf(field, sizeof field, "items[%d].qty", i);
+    if (!qty) {
+        field_error_set(err, field, "is required");
+        return -1;
+    }
+    double d = cJSON_IsNumber(qty) ? qty->valuedouble : NAN;
+    if (!(d >= 1 && d <= ITEM_MAX_QTY) || d != floor(d)) {
+        field_error_set(err, field, "must be a whole number from 1 to 100");
+        return -1;
+    }
+    if (order_add_item(o, idx, (int)d) != 0) {
+        snprintf(field, sizeof field, "items[%d].sku", i);
+        field_error_set(err, field, "appears twice in the order");
+        return -1;
+    }
+    return 0;
+}
+
+int json_read_items(const cJSON *obj, bool required, struct order *o, struct field_error *err)
+{
+    const cJSON *items = cJSON_GetObjectItemCaseSensitive(obj, "items");
+    o->n_items = 0;
+    if (!items) {
+        if (required)
+            field_error_set(err, "items", "is required");
+        return required ? -1 : 0;
+    }
+    if (!cJSON_IsArray(items)) {
+        field_error_set(err, "items", "must be an array");
+        return -1;
+    }
+    int n = cJSON_GetArraySize(items);
+    if (n < 1 || n > ORDER_MAX_ITEMS) {
+        field_error_set(err, "items", "must hold 1 to 16 items");
+        return -1;
+    }
+    int i = 0;
+    for (const cJSON *item = items->child; item; item = item->next, i++)
+        if (read_item(item, i, o, err) != 0)
+            return -1;
+    return 0;
+}
+
+cJSON *json_add_items(cJSON *obj, const struct order *o)
+{
+    cJSON *arr = cJSON_AddArrayToObject(obj, "items");
+    if (!arr)
+        return NULL;
+    for (int i = 0; i < o->n_items; i++) {
+        cJSON *it = cJSON_CreateObject();
+        if (!it || !cJSON_AddItemToArray(arr, it) ||
+            !cJSON_AddStringToObject(it, "sku", catalog_sku((size_t)o->items[i].sku)) ||
+            !cJSON_AddNumberToObject(it, "qty", o->items[i].qty))
+            return NULL;
+    }
+    return arr;
+}
+
+char *json_finish(cJSON *root)
+{
+    char *s = root ? cJSON_PrintUnformatted(root) : NULL;
+    cJSON_Delete(root);
+    return s;
+}

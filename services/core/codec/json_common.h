@@ -1,0 +1,23 @@
+/* Pieces shared by the order and event codecs. Internal to codec/. */
+#ifndef COMMLAB_JSON_COMMON_H
+#define COMMLAB_JSON_COMMON_H
+
+#include <cJSON.h>
+
+#include "../domain/order.h"
+
+/* Parses a whole buffer as one JSON value; trailing non-space bytes fail. */
+cJSON *json_parse_exact(const char *body, size_t len);
+void field_error_set(struct field_error *err, const char *field, const char *message);
+/* Reads an id field; `required` says whether absence is an error. */
+int json_read_id(const cJSON *obj, const char *name, bool required, char out[ID_MAX_LEN + 1],
+                 struct field_error *err);
+int json_read_time(const cJSON *obj, const char *name, bool required, int64_t *out,
+                   struct field_error *err);
+int json_read_items(const cJSON *obj, bool required, struct order *o, struct field_error *err);
+/* Adds "items": [{"sku":..,"qty":..},..] to obj; NULL on allocation failure. */
+cJSON *json_add_items(cJSON *obj, const struct order *o);
+/* Prints and frees; NULL if building or printing ran out of memory. */
+char *json_finish(cJSON *root);
+
+#endif

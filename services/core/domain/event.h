@@ -1,0 +1,30 @@
+/* The event envelope shared by the RabbitMQ and Kafka models. */
+#ifndef COMMLAB_EVENT_H
+#define COMMLAB_EVENT_H
+
+#include "order.h"
+
+#define EVENT_SCHEMA_VERSION 1
+#define EVENT_ID_LEN 32
+#define EVENT_REASON_MAX 64
+/* Largest encoded event any consumer accepts; larger ones are poison. */
+#define EVENT_MAX_BYTES 65536
+
+enum event_type { EVENT_ORDER_PLACED, EVENT_INVENTORY_RESERVED, EVENT_INVENTORY_FAILED };
+
+struct event {
+    enum event_type type;
+    char event_id[ID_MAX_LEN + 1];
+    struct order order; /* order_id, user_id, items and occurred_at */
+    char reason[EVENT_REASON_MAX]; /* InventoryFailed only, e.g. "out_of_stock:truffle-fries" */
+};
+
+const char *event_type_name(enum event_type t);
+int event_type_parse(const char *name, enum event_type *out);
+/* Ids of the events the system emits derive from (type, order_id), so every
+ * retry, redelivery or replay of the same step carries the same event_id. */
+void event_id_derive(enum event_type t, const char *order_id, char out[EVENT_ID_LEN + 1]);
+void event_from_order(struct event *ev, enum event_type t, const struct order *o,
+                      const char *reason);
+
+#endif

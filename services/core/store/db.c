@@ -1,0 +1,135 @@
+#include "db.h"
+
+#include <stdio.h>
+#include <string.h>
+
+#include "../util/log.h"
+
+int db_exec(struct db *db, const char *sql)
+{
+    char *msg = NULL;
+    int rc = sqlite3_exec(db->h, sql, NULL, NULL, &msg);
+    if (rc != SQLITE_OK) {
+        log_error("sqlite: %.60s: %s", sql, msg ? msg : sqlite3_errstr(rc));
+        sqlite3_free(msg);
+        return -1;
+    }
+    return 0;
+}
+
+int db_open(struct db *db, const char *path)
+{
+    memset(db, 0, sizeof *db);
+    int rc = sqlite3_open_v2(path, &db->h,
+                             SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE | SQLITE_OPEN_NOMUTEX,
+                             NULL);
+    if (rc != SQLITE_OK) {
+        log_error("cannot open database %s: %s (check the directory exists and is writable)",
+                  path, db->h ? sqlite3_errmsg(db->h) : sqlite3_errstr(rc));
+        sqlite3_close(db->h);
+        db->h = NULL;
+        return -1;
+    }
+    sqlite3_busy_timeout(db->h, DB_BUSY_TIMEOUT_MS);
+    if (db_exec(db, "PRAGMA journal_mode=WAL") || db_exec(db, "PRAGMA synchronous=FULL")) {
+        sqlite3_close(db->h);
+        db->h = NULL;
+        return -1;
+    }
+    pthread_mutex_init(&db->mu, NULL);
+    return 0;
+}
+
+void db_close(struct db *db)
+{
+    if (!db->h)
+        return;
+    sqlite3_close(db->h);
+    pthread_mutex_destroy(&db->mu);
+    db->h = NULL;
+}
+
+int db_prepare(struct db *db, const char *const *sql, size_t n, sqlite3_stmt **out)
+{
+    for (size_t i = 0; i < n; i++) {
+        if (sqlite3_prepare_v3(db->h, sql[i], -1, SQLITE_PREPARE_PERSISTENT, &out[i], NULL) !=
+            SQLITE_OK) {
+            log_error("sqlite: cannot prepare \"%s\": %s", sql[i], sqlite3_errmsg(db->h));
+            db_finalize(out, i);
+            return -1;
+        }
+    }
+    return 0;
+}
+
+void db_finalize(sqlite3_stmt **st, size_t n)
+{
+    for (size_t i = 0; i < n; i++) {
+        sqlite3_finalize(st[i]);
+        st[i] = NULL;
+    }
+}
+
+void db_lock(struct db *db)
+{
+    pthread_mutex_lock(&db->mu);
+}
+
+void db_unlock(struct db *db)
+{
+    pthread_mutex_unlock(&db->mu);
+}
+
+int db_begin(struct db *db)
+{
+    pthread_mutex_lock(&db->mu);
+    if (db_exec(db, "BEGIN IMMEDIATE") != 0) {
+        pthread_mutex_unlock(&db->mu);
+        return -1;
+    }
+    return 0;
+}
+
+int db_commit(struct db *db)
+{
+    int rc = db_exec(db, "COMMIT");
+    if (rc != 0)
+        db_exec(db, "ROLLBACK");
+    pthread_mutex_unlock(&db->mu);
+    return rc;
+}
+
+void db_rollback(struct db *db)
+{
+    db_exec(db, "ROLLBACK");
+    pthread_mutex_unlock(&db->mu);
+}
+
+sqlite3_stmt *db_reset(sqlite3_stmt *st)
+{
+    sqlite3_reset(st);
+    sqlite3_clear_bindings(st);
+    return st;
+}
+
+int db_step_done(struct db *db, sqlite3_stmt *st)
+{
+    int rc = sqlite3_step(st);
+    sqlite3_reset(st);
+    if (rc != SQLITE_DONE) {
+        log_error("sqlite: %s", sqlite3_errmsg(db->h));
+        return -1;
+    }
+    return 0;
+}
+
+int db_bind_text(sqlite3_stmt *st, int col, const char *s)
+{
+    return sqlite3_bind_text(st, col, s, -1, SQLITE_TRANSIENT) == SQLITE_OK ? 0 : -1;
+}
+
+void db_column_text(sqlite3_stmt *st, int col, char *out, size_t len)
+{
+    const unsigned char *t = sqlite3_column_text(st, col);
+    snprintf(out, len, "%s", t ? (const char *)t : "");
+}

@@ -1,0 +1,102 @@
+#include "order_store.h"
+
+#include <string.h>
+
+enum { ST_INSERT, ST_STATUS, ST_GET };
+
+static const char schema[] =
+    "CREATE TABLE IF NOT EXISTS orders("
+    " order_id TEXT PRIMARY KEY, user_id TEXT NOT NULL, occurred_at INTEGER NOT NULL,"
+    " items TEXT NOT NULL, status TEXT NOT NULL, detail TEXT NOT NULL DEFAULT ''"
+    ") WITHOUT ROWID;";
+
+static const char *const sql[] = {
+    [ST_INSERT] = "INSERT INTO orders(order_id,user_id,occurred_at,items,status) "
+                  "VALUES(?,?,?,?,?) ON CONFLICT(order_id) DO NOTHING",
+    [ST_STATUS] = "UPDATE orders SET status=?, detail=? WHERE order_id=?",
+    [ST_GET] = "SELECT user_id,occurred_at,items,status,detail FROM orders WHERE order_id=?",
+};
+
+int order_store_open(struct order_store *s, struct db *db)
+{
+    s->db = db;
+    if (db_exec(db, schema) != 0)
+        return -1;
+    return db_prepare(db, sql, sizeof sql / sizeof sql[0], s->st);
+}
+
+void order_store_close(struct order_store *s)
+{
+    db_finalize(s->st, sizeof s->st / sizeof s->st[0]);
+}
+
+static int get_locked(struct order_store *s, const char *order_id, struct order_record *out)
+{
+    sqlite3_stmt *st = db_reset(s->st[ST_GET]);
+    db_bind_text(st, 1, order_id);
+    int rc = sqlite3_step(st);
+    if (rc == SQLITE_DONE) {
+        sqlite3_reset(st);
+        return 0;
+    }
+    if (rc != SQLITE_ROW) {
+        sqlite3_reset(st);
+        return -1;
+    }
+    memset(out, 0, sizeof *out);
+    strcpy(out->order.order_id, order_id);
+    db_column_text(st, 0, out->order.user_id, sizeof out->order.user_id);
+    out->order.occurred_at = sqlite3_column_int64(st, 1);
+    int ok = order_items_parse(&out->order, (const char *)sqlite3_column_text(st, 2)) == 0;
+    db_column_text(st, 3, out->status, sizeof out->status);
+    db_column_text(st, 4, out->detail, sizeof out->detail);
+    sqlite3_reset(st);
+    return ok ? 1 : -1;
+}
+
+int order_insert_locked(struct order_store *s, const struct order *o, const char *status,
+                        struct order_record *existing)
+{
+    char items[ITEMS_TEXT_MAX];
+    order_items_text(o, items);
+    sqlite3_stmt *st = db_reset(s->st[ST_INSERT]);
+    db_bind_text(st, 1, o->order_id);
+    db_bind_text(st, 2, o->user_id);
+    sqlite3_bind_int64(st, 3, o->occurred_at);
+    db_bind_text(st, 4, items);
+    db_bind_text(st, 5, status);
+    if (db_step_done(s->db, st) != 0)
+        return -1;
+    if (sqlite3_changes(s->db->h) == 1)
+        return 1;
+    if (existing && get_locked(s, o->order_id, existing) != 1)
+        return -1;
+    return 0;
+}
+
+int order_set_status_locked(struct order_store *s, const char *order_id, const char *status,
+                            const char *detail)
+{
+    sqlite3_stmt *st = db_reset(s->st[ST_STATUS]);
+    db_bind_text(st, 1, status);
+    db_bind_text(st, 2, detail ? detail : "");
+    db_bind_text(st, 3, order_id);
+    return db_step_done(s->db, st);
+}
+
+int order_set_status(struct order_store *s, const char *order_id, const char *status,
+                     const char *detail)
+{
+    db_lock(s->db);
+    int rc = order_set_status_locked(s, order_id, status, detail);
+    db_unlock(s->db);
+    return rc;
+}
+
+int order_get(struct order_store *s, const char *order_id, struct order_record *out)
+{
+    db_lock(s->db);
+    int rc = get_locked(s, order_id, out);
+    db_unlock(s->db);
+    return rc;
+}

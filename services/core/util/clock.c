@@ -1,0 +1,119 @@
+#include "clock.h"
+
+#include <errno.h>
+#include <stdio.h>
+#include <string.h>
+#include <time.h>
+
+uint64_t clock_mono_us(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (uint64_t)ts.tv_sec * 1000000u + (uint64_t)ts.tv_nsec / 1000u;
+}
+
+int64_t clock_wall_ms(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_REALTIME, &ts);
+    return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}
+
+void clock_sleep_us(uint64_t us)
+{
+    struct timespec ts = {.tv_sec = (time_t)(us / 1000000u), .tv_nsec = (long)(us % 1000000u) * 1000};
+    while (nanosleep(&ts, &ts) != 0 && errno == EINTR)
+        ;
+}
+
+/* Days from civil date, proleptic Gregorian (Howard Hinnant's algorithm):
+ * avoids timegm(), which is neither C11 nor POSIX. */
+static int64_t days_from_civil(int64_t y, unsigned m, unsigned d)
+{
+    y -= m <= 2;
+    const int64_t era = (y >= 0 ? y : y - 399) / 400;
+    const unsigned yoe = (unsigned)(y - era * 400);
+    const unsigned doy = (153 * (m + (m > 2 ? -3 : 9)) + 2) / 5 + d - 1;
+    const unsigned doe = yoe * 365 + yoe / 4 - yoe / 100 + doy;
+    return era * 146097 + (int64_t)doe - 719468;
+}
+
+static void civil_from_days(int64_t z, int *y, unsigned *m, unsigned *d)
+{
+    z += 719468;
+    const int64_t era = (z >= 0 ? z : z - 146096) / 146097;
+    const unsigned doe = (unsigned)(z - era * 146097);
+    const unsigned yoe = (doe - doe / 1460 + doe / 36524 - doe / 146096) / 365;
+    const unsigned doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
+    const unsigned mp = (5 * doy + 2) / 153;
+    *d = doy - (153 * mp + 2) / 5 + 1;
+    *m = mp < 10 ? mp + 3 : mp - 9;
+    *y = (int)((int64_t)yoe + era * 400 + (*m <= 2));
+}
+
+/* 9999-12-31T23:59:59.999Z: later times would not fit the fixed width. */
+#define TIME_MAX_MS INT64_C(253402300799999)
+
+void time_format_ms(int64_t ms, char out[TIME_TEXT_LEN + 1])
+{
+    if (ms < 0)
+        ms = 0;
+    if (ms > TIME_MAX_MS)
+        ms = TIME_MAX_MS;
+    int64_t secs = ms >= 0 ? ms / 1000 : -((-ms + 999) / 1000);
+    int milli = (int)(ms - secs * 1000);
+    int64_t days = secs >= 0 ? secs / 86400 : -((-secs + 86399) / 86400);
+    int64_t rem = secs - days * 86400;
+    int y;
+    unsigned mo, d;
+    civil_from_days(days, &y, &mo, &d);
+    char text[72]; /* what the compiler allows for; the clamp above makes it 24 */
+    snprintf(text, sizeof text, "%04d-%02u-%02uT%02d:%02d:%02d.%03dZ", y, mo, d,
+             (int)(rem / 3600), (int)(rem / 60 % 60), (int)(rem % 60), milli);
+    memcpy(out, text, TIME_TEXT_LEN);
+    out[TIME_TEXT_LEN] = '\0';
+}
+
+static int digits(const char *s, int n, int *out)
+{
+    int v = 0;
+    for (int i = 0; i < n; i++) {
+        if (s[i] < '0' || s[i] > '9')
+            return -1;
+        v = v * 10 + (s[i] - '0');
+    }
+    *out = v;
+    return 0;
+}
+
+int time_parse_ms(const char *s, int64_t *ms)
+{
+    size_t len = strlen(s);
+    if (len != 20 && len != 24)
+        return -1;
+    int y, mo, d, h, mi, se, milli = 0;
+    if (digits(s, 4, &y) || s[4] != '-' || digits(s + 5, 2, &mo) || s[7] != '-' ||
+        digits(s + 8, 2, &d) || s[10] != 'T' || digits(s + 11, 2, &h) || s[13] != ':' ||
+        digits(s + 14, 2, &mi) || s[16] != ':' || digits(s + 17, 2, &se))
+        return -1;
+    if (len == 24) {
+        if (s[19] != '.' || digits(s + 20, 3, &milli) || s[23] != 'Z')
+            return -1;
+    } else if (s[19] != 'Z') {
+        return -1;
+    }
+    static const int mdays[] = {31, 29, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31};
+    if (y < 1970 || mo < 1 || mo > 12 || d < 1 || d > mdays[mo - 1] || h > 23 || mi > 59 ||
+        se > 59)
+        return -1;
+    int64_t days = days_from_civil(y, (unsigned)mo, (unsigned)d);
+    int64_t back_y;
+    unsigned back_m, back_d;
+    int yy;
+    civil_from_days(days, &yy, &back_m, &back_d);
+    back_y = yy;
+    if (back_y != y || (int)back_m != mo || (int)back_d != d)
+        return -1; /* 29 February of a common year */
+    *ms = ((days * 86400 + h * 3600 + mi * 60 + se) * 1000) + milli;
+    return 0;
+}

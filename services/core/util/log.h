@@ -1,0 +1,18 @@
+/* Minimal leveled logging to stderr, one line per call, safe across threads. */
+#ifndef COMMLAB_LOG_H
+#define COMMLAB_LOG_H
+
+void log_init(const char *service);
+void log_set_quiet(int quiet);
+
+#if defined(__GNUC__)
+#define COMMLAB_PRINTF(a, b) __attribute__((format(printf, a, b)))
+#else
+#define COMMLAB_PRINTF(a, b)
+#endif
+
+void log_info(const char *fmt, ...) COMMLAB_PRINTF(1, 2);
+void log_warn(const char *fmt, ...) COMMLAB_PRINTF(1, 2);
+void log_error(const char *fmt, ...) COMMLAB_PRINTF(1, 2);
+
+#endif

@@ -1,0 +1,114 @@
+#include <stdlib.h>
+#include <string.h>
+
+#include "../core/codec/order_json.h"
+#include "../core/codec/service_json.h"
+#include "../core/util/clock.h"
+#include "../core/util/log.h"
+#include "../runtime/service.h"
+#include "inventory_service.h"
+
+/* Applies the injected fault; false when the request must not be served
+ * (an error was answered, or the service is stopping while hanging). */
+static bool apply_fault(struct inventory_service *svc, struct http_response *res)
+{
+    long delay = atomic_load(&svc->fault_delay_ms);
+    /* Sleep in slices so a stop or a /configure takes effect promptly. */
+    for (uint64_t end = clock_mono_us() + (uint64_t)delay * 1000u;
+         clock_mono_us() < end && !service_stopping();)
+        clock_sleep_us(end - clock_mono_us() < 20000 ? end - clock_mono_us() : 20000);
+    while (atomic_load(&svc->fault_mode) == FAULT_HANG && !service_stopping())
+        clock_sleep_us(20000);
+    if (service_stopping()) {
+        http_respond(res, 503, error_encode("stopping", NULL, "inventory is shutting down"));
+        return false;
+    }
+    if (atomic_load(&svc->fault_mode) == FAULT_ERROR) {
+        http_respond(res, 500, error_encode("injected_failure", NULL,
+                                            "fault injection: mode=error"));
+        return false;
+    }
+    return true;
+}
+
+static void reserve(struct inventory_service *svc, const struct http_request *req,
+                    struct http_response *res)
+{
+    res->route = "/reserve";
+    if (strcmp(req->method, "POST") != 0) {
+        service_method_not_allowed(res, "POST");
+        return;
+    }
+    if (!service_require_json(req, res))
+        return;
+    struct order o;
+    struct field_error err;
+    if (order_decode(req->body, req->body_len, NEED_ORDER_ID | NEED_ITEMS, &o, &err) != 0) {
+        service_bad_request(res, err.field, err.message);
+        return;
+    }
+    if (!apply_fault(svc, res))
+        return;
+    struct reserve_result r;
+    if (stock_reserve(&svc->stock, &o, &r) != 0) {
+        service_internal_error(res, "cannot update the stock database");
+        return;
+    }
+    if (r.duplicate)
+        metrics_count(svc->metrics, "reserve_duplicates_total",
+                      "Reservations answered from the record of an earlier request.", 1);
+    http_respond(res, r.reserved ? 200 : 409, reserve_answer_encode(o.order_id, &r));
+}
+
+static void stock(struct inventory_service *svc, const struct http_request *req,
+                  struct http_response *res)
+{
+    res->route = "/stock";
+    if (strcmp(req->method, "GET") != 0) {
+        service_method_not_allowed(res, "GET");
+        return;
+    }
+    long levels[16];
+    if (stock_levels(&svc->stock, levels) != 0)
+        service_internal_error(res, "cannot read the stock database");
+    else
+        http_respond(res, 200, stock_encode(levels));
+}
+
+static void configure(struct inventory_service *svc, const struct http_request *req,
+                      struct http_response *res)
+{
+    res->route = "/configure";
+    if (strcmp(req->method, "POST") != 0) {
+        service_method_not_allowed(res, "POST");
+        return;
+    }
+    if (!service_require_json(req, res))
+        return;
+    long delay = atomic_load(&svc->fault_delay_ms);
+    enum fault_mode mode = (enum fault_mode)atomic_load(&svc->fault_mode);
+    struct field_error err;
+    if (fault_decode(req->body, req->body_len, &delay, &mode, &err) != 0) {
+        service_bad_request(res, err.field, err.message);
+        return;
+    }
+    atomic_store(&svc->fault_delay_ms, delay);
+    atomic_store(&svc->fault_mode, (int)mode);
+    log_info("fault injection now delay_ms=%ld mode=%s", delay, fault_mode_name(mode));
+    http_respond(res, 200, fault_encode(delay, mode));
+}
+
+void inventory_api_handle(void *ctx, const struct http_request *req, struct http_response *res)
+{
+    struct inventory_service *svc = ctx;
+    if (service_common_route(svc->metrics, req, res))
+        return;
+    if (strcmp(req->path, "/reserve") == 0)
+        reserve(svc, req, res);
+    else if (strcmp(req->path, "/stock") == 0)
+        stock(svc, req, res);
+    else if (strcmp(req->path, "/configure") == 0)
+        configure(svc, req, res);
+    else
+        service_not_found(res);
+}

@@ -1,0 +1,9 @@
+/* loadgen's subcommands. Each parses its own options (argv[0] is its name). */
+#ifndef COMMLAB_LOADGEN_DRIVERS_H
+#define COMMLAB_LOADGEN_DRIVERS_H
+
+int loadgen_rest(int argc, char **argv);
+/* Translates -n N and -c C into --requests and --concurrency in place. */
+void loadgen_short_options(int argc, char **argv);
+
+#endif

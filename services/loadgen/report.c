@@ -1,0 +1,127 @@
+#include "report.h"
+
+#include <cJSON.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+int run_stats_init(struct run_stats *s)
+{
+    memset(s, 0, sizeof *s);
+    return histogram_init(&s->latency);
+}
+
+void run_stats_free(struct run_stats *s)
+{
+    histogram_free(&s->latency);
+}
+
+void run_stats_merge(struct run_stats *into, const struct run_stats *from)
+{
+    histogram_merge(&into->latency, &from->latency);
+    for (int i = 0; i < REPORT_MAX_STATUS; i++)
+        into->status[i] += from->status[i];
+    into->timeouts += from->timeouts;
+    into->unreachable += from->unreachable;
+    into->late_starts += from->late_starts;
+}
+
+uint64_t run_stats_ok(const struct run_stats *s)
+{
+    uint64_t n = 0;
+    for (int i = 200; i < 300; i++)
+        n += s->status[i];
+    return n;
+}
+
+uint64_t run_stats_total(const struct run_stats *s)
+{
+    uint64_t n = s->timeouts + s->unreachable;
+    for (int i = 0; i < REPORT_MAX_STATUS; i++)
+        n += s->status[i];
+    return n;
+}
+
+static double ms(uint64_t us)
+{
+    return (double)us / 1000.0;
+}
+
+void report_table(const struct run_info *info, const struct run_stats *s)
+{
+    const struct histogram *h = &s->latency;
+    uint64_t total = run_stats_total(s);
+    printf("%s  %s %s  (%s loop", info->label, info->driver, info->target,
+           info->open_loop ? "open" : "closed");
+    if (info->open_loop)
+        printf(", %.0f/s offered", info->rate);
+    printf(", concurrency %u, seed %llu)\n", info->concurrency, (unsigned long long)info->seed);
+    printf("  requests %llu   ok %llu   errors %llu   %.3f s   %.1f req/s\n",
+           (unsigned long long)total, (unsigned long long)run_stats_ok(s),
+           (unsigned long long)(total - run_stats_ok(s)), info->duration_s,
+           info->duration_s > 0 ? (double)total / info->duration_s : 0.0);
+    printf("  latency ms   p50 %.3f   p95 %.3f   p99 %.3f   max %.3f   mean %.3f\n",
+           ms(histogram_quantile(h, 0.50)), ms(histogram_quantile(h, 0.95)),
+           ms(histogram_quantile(h, 0.99)), ms(h->max), histogram_mean(h) / 1000.0);
+    printf("  answers     ");
+    for (int i = 0; i < REPORT_MAX_STATUS; i++)
+        if (s->status[i])
+            printf(" %d:%llu", i, (unsigned long long)s->status[i]);
+    if (s->timeouts)
+        printf(" timeout:%llu", (unsigned long long)s->timeouts);
+    if (s->unreachable)
+        printf(" unreachable:%llu", (unsigned long long)s->unreachable);
+    if (info->open_loop)
+        printf("   (started late: %llu)", (unsigned long long)s->late_starts);
+    printf("\n");
+}
+
+int report_json(const struct run_info *info, const struct run_stats *s)
+{
+    const struct histogram *h = &s->latency;
+    uint64_t total = run_stats_total(s);
+    cJSON *root = cJSON_CreateObject();
+    cJSON *status = cJSON_AddObjectToObject(root, "status");
+    cJSON *lat = cJSON_AddObjectToObject(root, "latency_ms");
+    if (!root || !status || !lat) {
+        cJSON_Delete(root);
+        return -1;
+    }
+    cJSON_AddStringToObject(root, "label", info->label);
+    cJSON_AddStringToObject(root, "driver", info->driver);
+    cJSON_AddStringToObject(root, "target", info->target);
+    cJSON_AddStringToObject(root, "mode", info->open_loop ? "open" : "closed");
+    cJSON_AddNumberToObject(root, "requests", (double)total);
+    cJSON_AddNumberToObject(root, "concurrency", info->concurrency);
+    if (info->open_loop)
+        cJSON_AddNumberToObject(root, "offered_rate", info->rate);
+    cJSON_AddNumberToObject(root, "seed", (double)info->seed);
+    cJSON_AddNumberToObject(root, "start_index", (double)info->start_index);
+    cJSON_AddNumberToObject(root, "ok", (double)run_stats_ok(s));
+    cJSON_AddNumberToObject(root, "errors", (double)(total - run_stats_ok(s)));
+    cJSON_AddNumberToObject(root, "duration_s", info->duration_s);
+    cJSON_AddNumberToObject(root, "throughput_rps",
+                            info->duration_s > 0 ? (double)total / info->duration_s : 0.0);
+    for (int i = 0; i < REPORT_MAX_STATUS; i++) {
+        if (s->status[i]) {
+            char k[8];
+            snprintf(k, sizeof k, "%d", i);
+            cJSON_AddNumberToObject(status, k, (double)s->status[i]);
+        }
+    }
+    cJSON_AddNumberToObject(status, "timeout", (double)s->timeouts);
+    cJSON_AddNumberToObject(status, "unreachable", (double)s->unreachable);
+    cJSON_AddNumberToObject(root, "late_starts", (double)s->late_starts);
+    cJSON_AddNumberToObject(lat, "p50", ms(histogram_quantile(h, 0.50)));
+    cJSON_AddNumberToObject(lat, "p95", ms(histogram_quantile(h, 0.95)));
+    cJSON_AddNumberToObject(lat, "p99", ms(histogram_quantile(h, 0.99)));
+    cJSON_AddNumberToObject(lat, "max", ms(h->max));
+    cJSON_AddNumberToObject(lat, "mean", histogram_mean(h) / 1000.0);
+    char *text = cJSON_PrintUnformatted(root);
+    cJSON_Delete(root);
+    if (!text)
+        return -1;
+    puts(text);
+    free(text);
+    return 0;
+}

@@ -1,0 +1,45 @@
+/* What a load run measured, and how it is shown: a table for people, JSON for
+ * scripts. Shared by every loadgen driver. */
+#ifndef COMMLAB_LOADGEN_REPORT_H
+#define COMMLAB_LOADGEN_REPORT_H
+
+#include <stdbool.h>
+#include <stdint.h>
+
+#include "../core/metrics/histogram.h"
+
+#define REPORT_MAX_STATUS 600
+
+struct run_stats {
+    struct histogram latency; /* microseconds */
+    uint64_t status[REPORT_MAX_STATUS];
+    uint64_t timeouts;
+    uint64_t unreachable;
+    uint64_t late_starts; /* open loop: requests sent after their scheduled time */
+};
+
+struct run_info {
+    const char *label;
+    const char *driver; /* "rest", ... */
+    const char *target; /* what was driven, e.g. "POST /order" */
+    const char *url;
+    bool open_loop;
+    uint64_t requests;
+    unsigned concurrency;
+    double rate;       /* open loop: requested arrivals per second */
+    uint64_t seed;
+    uint64_t start_index;
+    double duration_s; /* wall time of the whole run */
+};
+
+int run_stats_init(struct run_stats *s);
+void run_stats_free(struct run_stats *s);
+void run_stats_merge(struct run_stats *into, const struct run_stats *from);
+uint64_t run_stats_ok(const struct run_stats *s); /* 2xx answers */
+uint64_t run_stats_total(const struct run_stats *s);
+
+void report_table(const struct run_info *info, const struct run_stats *s);
+/* One JSON object on one line. */
+int report_json(const struct run_info *info, const struct run_stats *s);
+
+#endif

@@ -1,0 +1,104 @@
+/* notification-service: POST /send records one confirmation per order_id;
+ * a repeat gets the first answer and records nothing more. */
+#include <stdio.h>
+#include <string.h>
+
+#include "../core/codec/order_json.h"
+#include "../core/codec/service_json.h"
+#include "../core/store/notify_store.h"
+#include "../core/util/config.h"
+#include "../core/util/log.h"
+#include "../runtime/service.h"
+
+struct notification_service {
+    struct db db;
+    struct notify_store store;
+    struct metrics *metrics;
+};
+
+static struct opt opts[] = {
+    {"listen", "127.0.0.1:8082", "HOST:PORT to serve HTTP on (port 0: any free port)", false, NULL},
+    {"db", "notification.db", "SQLite database file (created if missing)", false, NULL},
+    {"port-file", NULL, "write the bound port to this file once listening", false, NULL},
+    {"quiet", NULL, "log warnings and errors only", true, NULL},
+    {NULL, NULL, NULL, false, NULL},
+};
+
+static const char usage[] =
+    "usage: commlab-notification [options]\n"
+    "Serves POST /send {\"order_id\":..,\"user_id\":..,\"items\":[..]} (items optional),\n"
+    "GET /healthz and GET /metrics.";
+
+static void send_one(struct notification_service *svc, const struct http_request *req,
+                     struct http_response *res)
+{
+    res->route = "/send";
+    if (strcmp(req->method, "POST") != 0) {
+        service_method_not_allowed(res, "POST");
+        return;
+    }
+    if (!service_require_json(req, res))
+        return;
+    struct order o;
+    struct field_error err;
+    if (order_decode(req->body, req->body_len, NEED_ORDER_ID | NEED_USER_ID, &o, &err) != 0) {
+        service_bad_request(res, err.field, err.message);
+        return;
+    }
+    bool duplicate;
+    char message[NOTIFY_MESSAGE_MAX];
+    if (notify_record(&svc->store, &o, &duplicate, message) != 0) {
+        service_internal_error(res, "cannot record the notification");
+        return;
+    }
+    metrics_count(svc->metrics, duplicate ? "send_duplicates_total" : "notifications_sent_total",
+                  duplicate ? "Repeated /send for an order already notified."
+                            : "Confirmations recorded.",
+                  1);
+    const char *pairs[] = {"order_id", o.order_id, "status", "sent", "message", message, NULL};
+    http_respond(res, 200, json_object_of(pairs));
+}
+
+static void handle(void *ctx, const struct http_request *req, struct http_response *res)
+{
+    struct notification_service *svc = ctx;
+    if (service_common_route(svc->metrics, req, res))
+        return;
+    if (strcmp(req->path, "/send") == 0)
+        send_one(svc, req, res);
+    else
+        service_not_found(res);
+}
+
+int main(int argc, char **argv)
+{
+    enum config_result cr = config_parse(opts, argc, argv, usage, NULL, NULL);
+    if (cr != CONFIG_OK)
+        return cr == CONFIG_EXIT_OK ? 0 : 2;
+    log_init("notification");
+    log_set_quiet(config_flag(opts, "quiet"));
+    struct notification_service svc = {0};
+    service_signals_init();
+    if (db_open(&svc.db, config_str(opts, "db")) != 0)
+        return 1;
+    int rc = 1;
+    struct http_server *http = NULL;
+    svc.metrics = metrics_new("notification");
+    if (!svc.metrics || notify_store_open(&svc.store, &svc.db) != 0)
+        goto out;
+    http = service_http_start(config_str(opts, "listen"), svc.metrics, handle, &svc);
+    if (!http)
+        goto out;
+    const char *port_file = config_str(opts, "port-file");
+    if (port_file && service_write_port_file(port_file, http_server_port(http)) != 0)
+        goto out;
+    log_info("listening on port %u, database %s", http_server_port(http), config_str(opts, "db"));
+    service_wait();
+    rc = 0;
+out:
+    http_server_stop(http);
+    notify_store_close(&svc.store);
+    db_close(&svc.db);
+    metrics_free(svc.metrics);
+    return rc;
+}

@@ -1,0 +1,71 @@
+#include <stdio.h>
+#include <string.h>
+
+#include "../core/codec/order_json.h"
+#include "../core/util/clock.h"
+#include "../runtime/service.h"
+#include "order_service.h"
+
+static void place(struct order_service *svc, const struct http_request *req,
+                  struct http_response *res)
+{
+    res->route = "/order";
+    if (strcmp(req->method, "POST") != 0) {
+        service_method_not_allowed(res, "POST");
+        return;
+    }
+    if (!service_require_json(req, res))
+        return;
+    struct order o;
+    struct field_error err;
+    if (order_decode(req->body, req->body_len, NEED_USER_ID | NEED_ITEMS, &o, &err) != 0) {
+        service_bad_request(res, err.field, err.message);
+        return;
+    }
+    if (!o.order_id[0])
+        order_id_random(o.order_id);
+    if (o.occurred_at < 0)
+        o.occurred_at = clock_wall_ms();
+    if (svc->mode == MODE_SYNC)
+        sync_place_order(svc, &o, res);
+    else
+        outbox_place_order(svc, &o, res);
+}
+
+void order_answer_existing(const struct order_record *rec, struct http_response *res)
+{
+    const char *extra[] = {"note", "order_id seen before: this is the stored order", NULL};
+    http_respond(res, 200, order_view_encode(&rec->order, rec->status, rec->detail, extra));
+}
+
+static void show(struct order_service *svc, const struct http_request *req,
+                 struct http_response *res)
+{
+    res->route = "/orders/{id}";
+    if (strcmp(req->method, "GET") != 0) {
+        service_method_not_allowed(res, "GET");
+        return;
+    }
+    const char *id = req->path + strlen("/orders/");
+    struct order_record rec;
+    int found = id_valid(id) ? order_get(&svc->orders, id, &rec) : 0;
+    if (found < 0)
+        service_internal_error(res, "cannot read the order database");
+    else if (found == 0)
+        http_respond(res, 404, error_encode("not_found", "order_id", "no order with this id"));
+    else
+        http_respond(res, 200, order_view_encode(&rec.order, rec.status, rec.detail, NULL));
+}
+
+void order_api_handle(void *ctx, const struct http_request *req, struct http_response *res)
+{
+    struct order_service *svc = ctx;
+    if (service_common_route(svc->metrics, req, res))
+        return;
+    if (strcmp(req->path, "/order") == 0)
+        place(svc, req, res);
+    else if (strncmp(req->path, "/orders/", 8) == 0)
+        show(svc, req, res);
+    else
+        service_not_found(res);
+}

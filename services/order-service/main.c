@@ -1,0 +1,94 @@
+/* order-service: POST /order in one of three modes (sync REST, async via
+ * RabbitMQ, streaming via Kafka), GET /orders/{id}, /healthz, /metrics. */
+#include <stdio.h>
+#include <string.h>
+
+#include "../core/util/config.h"
+#include "../core/util/log.h"
+#include "../runtime/service.h"
+#include "../transport/http_client.h"
+#include "order_service.h"
+
+static struct opt opts[] = {
+    {"listen", "127.0.0.1:8080", "HOST:PORT to serve HTTP on (port 0: any free port)", false, NULL},
+    {"db", "order.db", "SQLite database file (created if missing)", false, NULL},
+    {"mode", "sync", "sync (REST chain), async (RabbitMQ) or stream (Kafka)", false, NULL},
+    {"inventory-url", "http://127.0.0.1:8081", "sync: inventory service base URL", false, NULL},
+    {"notification-url", "http://127.0.0.1:8082", "sync: notification service base URL", false,
+     NULL},
+    {"inventory-timeout-ms", "3000", "sync: give up on inventory after this long (504)", false,
+     NULL},
+    {"notification-timeout-ms", "2000", "sync: give up on notification after this long", false,
+     NULL},
+    {"port-file", NULL, "write the bound port to this file once listening", false, NULL},
+    {"quiet", NULL, "log warnings and errors only", true, NULL},
+    {NULL, NULL, NULL, false, NULL},
+};
+
+static const char usage[] =
+    "usage: commlab-order [options]\n"
+    "Takes campus food orders: POST /order {\"user_id\":\"u1\",\"items\":[{\"sku\":\"burger\","
+    "\"qty\":1}]}\n"
+    "GET /orders/{id}, GET /healthz and GET /metrics are served in every mode.";
+
+static int configure(struct order_service *svc)
+{
+    const char *mode = config_str(opts, "mode");
+    if (strcmp(mode, "sync") == 0)
+        svc->mode = MODE_SYNC;
+    else if (strcmp(mode, "async") == 0)
+        svc->mode = MODE_ASYNC;
+    else if (strcmp(mode, "stream") == 0)
+        svc->mode = MODE_STREAM;
+    else {
+        fprintf(stderr, "--mode: expected sync, async or stream, got '%s'\n", mode);
+        return -1;
+    }
+    if (config_long(opts, "inventory-timeout-ms", 1, 600000, &svc->inventory_timeout_ms) ||
+        config_long(opts, "notification-timeout-ms", 1, 600000, &svc->notification_timeout_ms))
+        return -1;
+    snprintf(svc->reserve_url, sizeof svc->reserve_url, "%s/reserve",
+             config_str(opts, "inventory-url"));
+    snprintf(svc->send_url, sizeof svc->send_url, "%s/send",
+             config_str(opts, "notification-url"));
+    return 0;
+}
+
+int main(int argc, char **argv)
+{
+    enum config_result cr = config_parse(opts, argc, argv, usage, NULL, NULL);
+    if (cr != CONFIG_OK)
+        return cr == CONFIG_EXIT_OK ? 0 : 2;
+    log_init("order");
+    log_set_quiet(config_flag(opts, "quiet"));
+    struct order_service svc = {0};
+    if (configure(&svc) != 0)
+        return 2;
+    service_signals_init();
+    if (http_client_init() != 0 || db_open(&svc.db, config_str(opts, "db")) != 0)
+        return 1;
+    int rc = 1;
+    struct http_server *http = NULL;
+    svc.metrics = metrics_new("order");
+    if (!svc.metrics || order_store_open(&svc.orders, &svc.db) != 0 ||
+        outbox_open(&svc.outbox, &svc.db) != 0)
+        goto out;
+    http = service_http_start(config_str(opts, "listen"), svc.metrics, order_api_handle, &svc);
+    if (!http)
+        goto out;
+    const char *port_file = config_str(opts, "port-file");
+    if (port_file && service_write_port_file(port_file, http_server_port(http)) != 0)
+        goto out;
+    log_info("listening on port %u, mode %s, database %s", http_server_port(http),
+             config_str(opts, "mode"), config_str(opts, "db"));
+    service_wait();
+    rc = 0;
+out:
+    http_server_stop(http);
+    outbox_close(&svc.outbox);
+    order_store_close(&svc.orders);
+    db_close(&svc.db);
+    metrics_free(svc.metrics);
+    http_client_cleanup();
+    return rc;
+}

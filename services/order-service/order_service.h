@@ -1,0 +1,40 @@
+/* The order service's state, shared by its HTTP API and its modes. */
+#ifndef COMMLAB_ORDER_SERVICE_H
+#define COMMLAB_ORDER_SERVICE_H
+
+#include "../core/metrics/metrics.h"
+#include "../core/store/db.h"
+#include "../core/store/order_store.h"
+#include "../core/store/outbox.h"
+#include "../transport/http_server.h"
+
+enum order_mode {
+    MODE_SYNC,   /* call inventory and notification over HTTP, answer 201 */
+    MODE_ASYNC,  /* store order + OrderPlaced in the outbox, answer 202; relay to RabbitMQ */
+    MODE_STREAM, /* store order + OrderPlaced in the outbox, answer 202; relay to Kafka */
+};
+
+struct order_service {
+    enum order_mode mode;
+    struct db db;
+    struct order_store orders;
+    struct outbox outbox;
+    struct metrics *metrics;
+    /* sync mode */
+    char reserve_url[512];
+    char send_url[512];
+    long inventory_timeout_ms;
+    long notification_timeout_ms;
+};
+
+void order_api_handle(void *ctx, const struct http_request *req, struct http_response *res);
+
+/* Places a validated order (ids and event time filled in) and answers. */
+void sync_place_order(struct order_service *svc, const struct order *o, struct http_response *res);
+void outbox_place_order(struct order_service *svc, const struct order *o,
+                        struct http_response *res);
+
+/* Answers with the stored order when a client repeats an order_id. */
+void order_answer_existing(const struct order_record *rec, struct http_response *res);
+
+#endif

@@ -1,0 +1,132 @@
+#include "service.h"
+
+#include <signal.h>
+#include <stdatomic.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+#include <unistd.h>
+
+#include "../core/codec/order_json.h"
+#include "../core/util/log.h"
+
+static atomic_bool stopping;
+static sigset_t stop_signals;
+
+void service_signals_init(void)
+{
+    signal(SIGPIPE, SIG_IGN);
+    sigemptyset(&stop_signals);
+    sigaddset(&stop_signals, SIGINT);
+    sigaddset(&stop_signals, SIGTERM);
+    pthread_sigmask(SIG_BLOCK, &stop_signals, NULL);
+}
+
+void service_wait(void)
+{
+    int sig = 0;
+    sigwait(&stop_signals, &sig);
+    atomic_store(&stopping, true);
+    log_info("received %s, stopping", sig == SIGINT ? "SIGINT" : "SIGTERM");
+}
+
+bool service_stopping(void)
+{
+    return atomic_load(&stopping);
+}
+
+int service_write_port_file(const char *path, unsigned port)
+{
+    char tmp[4096];
+    snprintf(tmp, sizeof tmp, "%s.tmp", path);
+    FILE *f = fopen(tmp, "w");
+    if (!f || fprintf(f, "%u\n", port) < 0 || fclose(f) != 0 || rename(tmp, path) != 0) {
+        log_error("cannot write port file %s", path);
+        return -1;
+    }
+    return 0;
+}
+
+static void observe(void *ctx, const char *route, int status, uint64_t usec)
+{
+    metrics_http_observe(ctx, route, status, usec);
+}
+
+struct http_server *service_http_start(const char *listen, struct metrics *metrics,
+                                       http_handler_fn handler, void *ctx)
+{
+    struct http_server_config cfg = {
+        .listen = listen,
+        .max_body = SERVICE_MAX_BODY,
+        .handler = handler,
+        .observe = observe,
+        .observe_ctx = metrics,
+        .ctx = ctx,
+    };
+    return http_server_start(&cfg);
+}
+
+static void answer(struct http_response *res, int status, const char *code, const char *field,
+                   const char *message)
+{
+    http_respond(res, status, error_encode(code, field, message));
+}
+
+bool service_common_route(struct metrics *metrics, const struct http_request *req,
+                          struct http_response *res)
+{
+    if (strcmp(req->path, "/healthz") == 0) {
+        res->route = "/healthz";
+        if (strcmp(req->method, "GET") != 0)
+            service_method_not_allowed(res, "GET");
+        else
+            http_respond(res, 200, strdup("{\"status\":\"ok\"}"));
+        return true;
+    }
+    if (strcmp(req->path, "/metrics") == 0) {
+        res->route = "/metrics";
+        if (strcmp(req->method, "GET") != 0) {
+            service_method_not_allowed(res, "GET");
+            return true;
+        }
+        size_t len = 0;
+        char *text = metrics_render(metrics, &len);
+        http_respond_text(res, text ? 200 : 500, "text/plain; version=0.0.4", text, len);
+        return true;
+    }
+    return false;
+}
+
+void service_not_found(struct http_response *res)
+{
+    answer(res, 404, "not_found", NULL, "no such path");
+}
+
+void service_method_not_allowed(struct http_response *res, const char *allowed)
+{
+    char msg[64];
+    snprintf(msg, sizeof msg, "use %s", allowed);
+    answer(res, 405, "method_not_allowed", NULL, msg);
+}
+
+bool service_require_json(const struct http_request *req, struct http_response *res)
+{
+    const char *ct = req->content_type;
+    size_t n = strlen("application/json");
+    if (ct && strncasecmp(ct, "application/json", n) == 0 && (ct[n] == '\0' || ct[n] == ';'))
+        return true;
+    answer(res, 415, "unsupported_media_type", NULL, "send Content-Type: application/json");
+    return false;
+}
+
+void service_bad_request(struct http_response *res, const char *field, const char *message)
+{
+    answer(res, 400, "validation_failed", field, message);
+}
+
+void service_internal_error(struct http_response *res, const char *what)
+{
+    log_error("%s", what);
+    answer(res, 500, "internal_error", NULL, what);
+}

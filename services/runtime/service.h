@@ -1,0 +1,39 @@
+/* What every service main shares: signals, the HTTP server with metrics and
+ * the common endpoints, the port file the lab reads. Wiring only: no domain
+ * rules here. */
+#ifndef COMMLAB_SERVICE_H
+#define COMMLAB_SERVICE_H
+
+#include <stdbool.h>
+
+#include "../core/metrics/metrics.h"
+#include "../transport/http_server.h"
+
+/* Request bodies larger than this are refused with 413. */
+#define SERVICE_MAX_BODY 65536
+
+/* Blocks SIGINT/SIGTERM (call before starting threads) and ignores SIGPIPE. */
+void service_signals_init(void);
+/* Waits for SIGINT or SIGTERM; afterwards service_stopping() is true. */
+void service_wait(void);
+bool service_stopping(void);
+
+/* Writes the bound port to `path` atomically (write, then rename). */
+int service_write_port_file(const char *path, unsigned port);
+
+/* Starts the HTTP server, recording every answer in `metrics`. */
+struct http_server *service_http_start(const char *listen, struct metrics *metrics,
+                                       http_handler_fn handler, void *ctx);
+
+/* Answers /healthz and /metrics; true when it did. */
+bool service_common_route(struct metrics *metrics, const struct http_request *req,
+                          struct http_response *res);
+/* 404 / 405 / 415 / 400 answers with a JSON body. */
+void service_not_found(struct http_response *res);
+void service_method_not_allowed(struct http_response *res, const char *allowed);
+/* True when the request is JSON; otherwise answers 415 and returns false. */
+bool service_require_json(const struct http_request *req, struct http_response *res);
+void service_bad_request(struct http_response *res, const char *field, const char *message);
+void service_internal_error(struct http_response *res, const char *what);
+
+#endif

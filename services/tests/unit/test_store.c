@@ -1,0 +1,162 @@
+#include <stdlib.h>
+#include <unistd.h>
+
+#include "../../core/store/dump.h"
+#include "../../core/store/notify_store.h"
+#include "../../core/store/order_store.h"
+#include "../../core/store/outbox.h"
+#include "../../core/store/seen_store.h"
+#include "../../core/store/stock_store.h"
+#include "check.h"
+
+static char dir[] = "/tmp/commlab-test-store-XXXXXX";
+
+static void path_of(char *out, size_t len, const char *name)
+{
+    snprintf(out, len, "%s/%s", dir, name);
+}
+
+static struct order make_order(const char *id, const char *items)
+{
+    struct order o = {0};
+    snprintf(o.order_id, sizeof o.order_id, "%s", id);
+    snprintf(o.user_id, sizeof o.user_id, "u1");
+    o.occurred_at = 1771414200000;
+    if (order_items_parse(&o, items) != 0)
+        abort();
+    return o;
+}
+
+static void test_stock(void)
+{
+    char path[256];
+    path_of(path, sizeof path, "inventory.db");
+    long initial[16];
+    char err[128];
+    CHECK(stock_parse_spec("burger=3,fries=1", initial, err, sizeof err) == 0);
+    CHECK(stock_parse_spec("caviar=3", initial, err, sizeof err) != 0);
+    CHECK(stock_parse_spec("burger=-1", initial, err, sizeof err) != 0);
+    CHECK(stock_parse_spec("burger=3,fries=1", initial, err, sizeof err) == 0);
+    struct db db;
+    struct stock_store s;
+    CHECK(db_open(&db, path) == 0 && stock_store_open(&s, &db, initial) == 0);
+
+    struct reserve_result r;
+    struct order a = make_order("a", "burger:2,fries:1");
+    CHECK(stock_reserve(&s, &a, &r) == 0 && r.reserved && !r.duplicate);
+    CHECK(stock_reserve(&s, &a, &r) == 0 && r.reserved && r.duplicate); /* moves nothing */
+    long lv[16];
+    CHECK(stock_levels(&s, lv) == 0);
+    CHECK(lv[catalog_index("burger")] == 1 && lv[catalog_index("fries")] == 0);
+
+    /* All or nothing: burger is there, fries is not, so neither moves. */
+    struct order b = make_order("b", "burger:1,fries:1");
+    CHECK(stock_reserve(&s, &b, &r) == 0 && !r.reserved);
+    CHECK_STR(r.reason, "out_of_stock:fries");
+    CHECK(stock_levels(&s, lv) == 0 && lv[catalog_index("burger")] == 1);
+    /* The refusal is the first answer too. */
+    CHECK(stock_reserve(&s, &b, &r) == 0 && !r.reserved && r.duplicate);
+    struct order c = make_order("c", "truffle-fries:1");
+    CHECK(stock_reserve(&s, &c, &r) == 0 && !r.reserved);
+    CHECK(stock_levels(&s, lv) == 0 && lv[catalog_sold_out()] == 0);
+
+    /* Reopening keeps the stock: seeding applies to new SKUs only. */
+    stock_store_close(&s);
+    db_close(&db);
+    CHECK(db_open(&db, path) == 0 && stock_store_open(&s, &db, NULL) == 0);
+    CHECK(stock_levels(&s, lv) == 0 && lv[catalog_index("burger")] == 1);
+
+    struct seen_store seen;
+    CHECK(seen_store_open(&seen, &db) == 0);
+    CHECK(db_begin(&db) == 0);
+    CHECK(seen_mark_locked(&seen, "e1") == 1);
+    CHECK(seen_mark_locked(&seen, "e1") == 0);
+    CHECK(db_commit(&db) == 0);
+    seen_store_close(&seen);
+    stock_store_close(&s);
+    db_close(&db);
+}
+
+static void test_orders_outbox_dump(void)
+{
+    char path[256];
+    path_of(path, sizeof path, "order.db");
+    struct db db;
+    struct order_store os;
+    struct outbox ob;
+    CHECK(db_open(&db, path) == 0 && order_store_open(&os, &db) == 0 && outbox_open(&ob, &db) == 0);
+    struct order z = make_order("z9", "wrap:1"), a = make_order("a1", "soda:2");
+    struct order_record rec;
+    CHECK(db_begin(&db) == 0);
+    CHECK(order_insert_locked(&os, &z, "accepted", NULL) == 1);
+    CHECK(outbox_add_locked(&ob, "ev-z9", "order-events", "z9", "{}") == 1);
+    CHECK(order_insert_locked(&os, &a, "accepted", NULL) == 1);
+    CHECK(outbox_add_locked(&ob, "ev-a1", "order-events", "a1", "{\"x\":1}") == 1);
+    CHECK(outbox_add_locked(&ob, "ev-a1", "order-events", "a1", "{\"x\":1}") == 0);
+    CHECK(order_insert_locked(&os, &a, "accepted", &rec) == 0);
+    CHECK_STR(rec.status, "accepted");
+    CHECK(db_commit(&db) == 0);
+    CHECK(order_set_status(&os, "a1", "confirmed", "notified") == 0);
+    CHECK(order_get(&os, "a1", &rec) == 1);
+    CHECK_STR(rec.detail, "notified");
+    CHECK(order_get(&os, "nope", &rec) == 0);
+
+    CHECK(outbox_backlog(&ob) == 2);
+    struct outbox_row rows[4];
+    size_t n;
+    CHECK(outbox_pending(&ob, rows, 4, &n) == 0 && n == 2);
+    CHECK_STR(rows[0].key, "z9"); /* publication order is insertion order */
+    CHECK(outbox_mark_sent(&ob, rows[0].seq) == 0);
+    outbox_rows_free(rows, n);
+    CHECK(outbox_backlog(&ob) == 1);
+
+    struct buf out = {0};
+    CHECK(dump_database(path, &out) == 0);
+    char *text = buf_take(&out, NULL);
+    CHECK_STR(text, "orders\ta1\tu1\t2026-02-18T11:30:00.000Z\tsoda:2\tconfirmed\tnotified\n"
+                    "orders\tz9\tu1\t2026-02-18T11:30:00.000Z\twrap:1\taccepted\t\n");
+    free(text);
+    outbox_close(&ob);
+    order_store_close(&os);
+    db_close(&db);
+}
+
+static void test_notify(void)
+{
+    char path[256];
+    path_of(path, sizeof path, "notification.db");
+    struct db db;
+    struct notify_store ns;
+    CHECK(db_open(&db, path) == 0 && notify_store_open(&ns, &db) == 0);
+    struct order o = make_order("o1", "burger:1,soda:2");
+    bool dup;
+    char msg[NOTIFY_MESSAGE_MAX];
+    CHECK(notify_record(&ns, &o, &dup, msg) == 0 && !dup);
+    CHECK_STR(msg, "Hi u1, order o1 is confirmed: 1x burger, 2x soda");
+    CHECK(notify_record(&ns, &o, &dup, msg) == 0 && dup);
+    struct buf out = {0};
+    CHECK(dump_database(path, &out) == 0);
+    char *text = buf_take(&out, NULL);
+    CHECK_STR(text, "notifications\to1\tu1\tHi u1, order o1 is confirmed: 1x burger, 2x soda\n");
+    free(text);
+    notify_store_close(&ns);
+    db_close(&db);
+    CHECK(dump_database("/nonexistent/dir/x.db", &out) != 0);
+    buf_free(&out);
+}
+
+int main(void)
+{
+    if (!mkdtemp(dir)) {
+        perror("mkdtemp");
+        return 1;
+    }
+    test_stock();
+    test_orders_outbox_dump();
+    test_notify();
+    char cmd[300];
+    snprintf(cmd, sizeof cmd, "rm -rf '%s'", dir);
+    if (system(cmd) != 0)
+        fprintf(stderr, "could not remove %s\n", dir);
+    return check_summary("test_store");
+}
