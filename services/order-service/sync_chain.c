@@ -59,20 +59,29 @@ static void classify_inventory(const struct http_result *r, long timeout_ms, str
     }
 }
 
+struct insert_job {
+    struct order_store *orders;
+    const struct order *o;
+    struct order_record *existing;
+    int inserted;
+};
+
+static int insert_job(void *arg)
+{
+    struct insert_job *j = arg;
+    j->inserted = order_insert_locked(j->orders, j->o, "pending", j->existing);
+    return j->inserted < 0 ? -1 : 0;
+}
+
 void sync_place_order(struct order_service *svc, const struct order *o, struct http_response *res)
 {
     struct order_record existing;
-    if (db_begin(&svc->db) != 0) {
-        service_internal_error(res, "cannot start a transaction on the order database");
-        return;
-    }
-    int inserted = order_insert_locked(&svc->orders, o, "pending", &existing);
-    if (inserted < 0 || db_commit(&svc->db) != 0) {
-        if (inserted < 0)
-            db_rollback(&svc->db);
+    struct insert_job job = {&svc->orders, o, &existing, -1};
+    if (db_transact(&svc->db, insert_job, &job) != 0) {
         service_internal_error(res, "cannot store the order");
         return;
     }
+    int inserted = job.inserted;
     if (inserted == 0) {
         order_answer_existing(&existing, res);
         return;

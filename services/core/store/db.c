@@ -37,6 +37,9 @@ int db_open(struct db *db, const char *path)
         return -1;
     }
     pthread_mutex_init(&db->mu, NULL);
+    pthread_mutex_init(&db->queue_mu, NULL);
+    pthread_cond_init(&db->done, NULL);
+    db->tail = &db->queue;
     return 0;
 }
 
@@ -46,6 +49,8 @@ void db_close(struct db *db)
         return;
     sqlite3_close(db->h);
     pthread_mutex_destroy(&db->mu);
+    pthread_mutex_destroy(&db->queue_mu);
+    pthread_cond_destroy(&db->done);
     db->h = NULL;
 }
 
@@ -80,29 +85,73 @@ void db_unlock(struct db *db)
     pthread_mutex_unlock(&db->mu);
 }
 
-int db_begin(struct db *db)
+struct db_job {
+    db_txn_fn fn;
+    void *arg;
+    int result;
+    int finished;
+    struct db_job *next;
+};
+
+/* Runs one group: every job in its own savepoint, one COMMIT for all. */
+static void run_group(struct db *db, struct db_job *group)
 {
     pthread_mutex_lock(&db->mu);
-    if (db_exec(db, "BEGIN IMMEDIATE") != 0) {
-        pthread_mutex_unlock(&db->mu);
-        return -1;
+    int begun = db_exec(db, "BEGIN IMMEDIATE") == 0;
+    for (struct db_job *j = group; j; j = j->next) {
+        if (!begun) {
+            j->result = -1;
+            continue;
+        }
+        if (db_exec(db, "SAVEPOINT job") != 0) {
+            j->result = -1;
+            continue;
+        }
+        j->result = j->fn(j->arg);
+        if (j->result != 0)
+            db_exec(db, "ROLLBACK TO job");
+        db_exec(db, "RELEASE job");
     }
-    return 0;
-}
-
-int db_commit(struct db *db)
-{
-    int rc = db_exec(db, "COMMIT");
-    if (rc != 0)
+    if (begun && db_exec(db, "COMMIT") != 0) {
         db_exec(db, "ROLLBACK");
+        for (struct db_job *j = group; j; j = j->next)
+            j->result = -1;
+    }
     pthread_mutex_unlock(&db->mu);
-    return rc;
 }
 
-void db_rollback(struct db *db)
+int db_transact(struct db *db, db_txn_fn fn, void *arg)
 {
-    db_exec(db, "ROLLBACK");
-    pthread_mutex_unlock(&db->mu);
+    struct db_job me = {.fn = fn, .arg = arg};
+    pthread_mutex_lock(&db->queue_mu);
+    *db->tail = &me;
+    db->tail = &me.next;
+    while (!me.finished) {
+        if (db->committing) {
+            pthread_cond_wait(&db->done, &db->queue_mu);
+            continue;
+        }
+        /* Nobody is committing: take everything queued (this job included). */
+        struct db_job *group = db->queue;
+        db->queue = NULL;
+        db->tail = &db->queue;
+        db->committing = 1;
+        pthread_mutex_unlock(&db->queue_mu);
+        run_group(db, group);
+        pthread_mutex_lock(&db->queue_mu);
+        unsigned long n = 0;
+        for (struct db_job *j = group, *next; j; j = next) {
+            next = j->next; /* a finished job's memory belongs to its waiter again */
+            j->finished = 1;
+            n++;
+        }
+        db->groups++;
+        db->jobs += n;
+        db->committing = 0;
+        pthread_cond_broadcast(&db->done);
+    }
+    pthread_mutex_unlock(&db->queue_mu);
+    return me.result;
 }
 
 sqlite3_stmt *db_reset(sqlite3_stmt *st)

@@ -1,9 +1,14 @@
 /* One SQLite database per service: WAL, synchronous=FULL (a commit survives a
  * machine crash, not only a process kill), schema created idempotently,
  * statements prepared once at start. A connection is shared by a service's
- * threads and serialised by a mutex held for a whole transaction, so several
- * stores on one connection (orders + outbox, stock + processed events + outbox)
- * commit together. */
+ * threads; several stores on one connection (orders + outbox, stock +
+ * processed events + outbox) commit together.
+ *
+ * Writes go through db_transact, which commits in groups: while one thread
+ * commits (and waits for fsync), the transactions other threads submit queue
+ * up and the next committer runs them all in one transaction, each inside its
+ * own savepoint. Every caller still returns only after its work is durable,
+ * and one caller's failure rolls back only its own work. */
 #ifndef COMMLAB_DB_H
 #define COMMLAB_DB_H
 
@@ -15,10 +20,21 @@
  * commlab-dump reading, a relay thread) before giving up with an error. */
 #define DB_BUSY_TIMEOUT_MS 5000
 
+struct db_job;
+
 struct db {
     sqlite3 *h;
-    pthread_mutex_t mu;
+    pthread_mutex_t mu;    /* the connection: held while statements run */
+    pthread_mutex_t queue_mu; /* the queue below */
+    pthread_cond_t done;
+    struct db_job *queue; /* submitted, not yet taken by a committer */
+    struct db_job **tail;
+    int committing; /* a thread is running a group */
+    unsigned long groups, jobs; /* counts, for metrics */
 };
+
+/* Work run inside a transaction; return 0 to keep it, non-zero to undo it. */
+typedef int (*db_txn_fn)(void *arg);
 
 int db_open(struct db *db, const char *path);
 void db_close(struct db *db);
@@ -28,11 +44,10 @@ int db_exec(struct db *db, const char *sql);
 int db_prepare(struct db *db, const char *const *sql, size_t n, sqlite3_stmt **out);
 void db_finalize(sqlite3_stmt **st, size_t n);
 
-/* BEGIN IMMEDIATE under the mutex; commit/rollback release it. */
-int db_begin(struct db *db);
-int db_commit(struct db *db);
-void db_rollback(struct db *db);
-/* For single statements outside an explicit transaction. */
+/* Runs fn(arg) in a transaction, durably committed when this returns 0.
+ * Returns fn's non-zero result (its work undone), or -1 if the commit failed. */
+int db_transact(struct db *db, db_txn_fn fn, void *arg);
+/* For reads outside a transaction. */
 void db_lock(struct db *db);
 void db_unlock(struct db *db);
 

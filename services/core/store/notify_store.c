@@ -58,14 +58,22 @@ int notify_record_locked(struct notify_store *s, const struct order *o, bool *du
     return 0;
 }
 
+struct record_job {
+    struct notify_store *s;
+    const struct order *o;
+    bool *duplicate;
+    char *message;
+};
+
+static int record_job(void *arg)
+{
+    struct record_job *j = arg;
+    return notify_record_locked(j->s, j->o, j->duplicate, j->message);
+}
+
 int notify_record(struct notify_store *s, const struct order *o, bool *duplicate,
                   char message[NOTIFY_MESSAGE_MAX])
 {
-    if (db_begin(s->db) != 0)
-        return -1;
-    if (notify_record_locked(s, o, duplicate, message) != 0) {
-        db_rollback(s->db);
-        return -1;
-    }
-    return db_commit(s->db);
+    struct record_job j = {s, o, duplicate, message};
+    return db_transact(s->db, record_job, &j);
 }

@@ -22,7 +22,7 @@ struct order_store {
 int order_store_open(struct order_store *s, struct db *db);
 void order_store_close(struct order_store *s);
 
-/* Inside a transaction: 1 inserted, 0 the order_id exists already (then
+/* Inside db_transact: 1 inserted, 0 the order_id exists already (then
  * `existing` holds it when non-NULL), -1 error. */
 int order_insert_locked(struct order_store *s, const struct order *o, const char *status,
                         struct order_record *existing);

@@ -24,7 +24,7 @@ struct outbox {
 
 int outbox_open(struct outbox *ob, struct db *db);
 void outbox_close(struct outbox *ob);
-/* Inside the caller's transaction. The event_id is unique: adding the same
+/* Inside db_transact. The event_id is unique: adding the same
  * event twice keeps the first row (0), a new row returns 1, -1 on error. */
 int outbox_add_locked(struct outbox *ob, const char *event_id, const char *destination,
                       const char *key, const char *body);

@@ -11,7 +11,7 @@ struct seen_store {
 
 int seen_store_open(struct seen_store *s, struct db *db);
 void seen_store_close(struct seen_store *s);
-/* Inside the caller's transaction: 1 first time, 0 seen before, -1 error. */
+/* Inside db_transact: 1 first time, 0 seen before, -1 error. */
 int seen_mark_locked(struct seen_store *s, const char *event_id);
 
 #endif

@@ -24,23 +24,31 @@ static const char *const sql[] = {
     [ST_ALL] = "SELECT sku,qty FROM stock",
 };
 
+struct seed_job {
+    struct stock_store *s;
+    const long *initial;
+};
+
+static int seed_job(void *arg)
+{
+    struct seed_job *j = arg;
+    for (size_t i = 0; i < catalog_count(); i++) {
+        sqlite3_stmt *st = db_reset(j->s->st[ST_SEED]);
+        db_bind_text(st, 1, catalog_sku(i));
+        sqlite3_bind_int64(st, 2, j->initial ? j->initial[i] : catalog_default_stock(i));
+        if (db_step_done(j->s->db, st) != 0)
+            return -1;
+    }
+    return 0;
+}
+
 int stock_store_open(struct stock_store *s, struct db *db, const long *initial)
 {
     s->db = db;
     if (db_exec(db, schema) != 0 || db_prepare(db, sql, sizeof sql / sizeof sql[0], s->st) != 0)
         return -1;
-    if (db_begin(db) != 0)
-        return -1;
-    for (size_t i = 0; i < catalog_count(); i++) {
-        sqlite3_stmt *st = db_reset(s->st[ST_SEED]);
-        db_bind_text(st, 1, catalog_sku(i));
-        sqlite3_bind_int64(st, 2, initial ? initial[i] : catalog_default_stock(i));
-        if (db_step_done(db, st) != 0) {
-            db_rollback(db);
-            return -1;
-        }
-    }
-    return db_commit(db);
+    struct seed_job j = {s, initial};
+    return db_transact(db, seed_job, &j);
 }
 
 void stock_store_close(struct stock_store *s)
@@ -112,15 +120,22 @@ int stock_reserve_locked(struct stock_store *s, const struct order *o, struct re
     return record(s, o, r);
 }
 
+struct reserve_job {
+    struct stock_store *s;
+    const struct order *o;
+    struct reserve_result *r;
+};
+
+static int reserve_job(void *arg)
+{
+    struct reserve_job *j = arg;
+    return stock_reserve_locked(j->s, j->o, j->r);
+}
+
 int stock_reserve(struct stock_store *s, const struct order *o, struct reserve_result *r)
 {
-    if (db_begin(s->db) != 0)
-        return -1;
-    if (stock_reserve_locked(s, o, r) != 0) {
-        db_rollback(s->db);
-        return -1;
-    }
-    return db_commit(s->db);
+    struct reserve_job j = {s, o, r};
+    return db_transact(s->db, reserve_job, &j);
 }
 
 int stock_levels(struct stock_store *s, long *out)

@@ -19,7 +19,7 @@ int stock_store_open(struct stock_store *s, struct db *db, const long *initial);
 void stock_store_close(struct stock_store *s);
 
 /* All items or none, never below zero, and a repeat of an order_id returns
- * the first answer without moving stock. Must run inside a transaction. */
+ * the first answer without moving stock. Must run inside db_transact. */
 int stock_reserve_locked(struct stock_store *s, const struct order *o, struct reserve_result *r);
 /* The same in a transaction of its own. */
 int stock_reserve(struct stock_store *s, const struct order *o, struct reserve_result *r);
