@@ -101,7 +101,7 @@ static void configure(struct inventory_service *svc, const struct http_request *
 void inventory_api_handle(void *ctx, const struct http_request *req, struct http_response *res)
 {
     struct inventory_service *svc = ctx;
-    if (service_common_route(svc->metrics, req, res))
+    if (service_common_route(svc->metrics, svc->db_path, req, res))
         return;
     if (strcmp(req->path, "/reserve") == 0)
         reserve(svc, req, res);

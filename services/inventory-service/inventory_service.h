@@ -13,6 +13,7 @@ struct inventory_service {
     struct db db;
     struct stock_store stock;
     struct metrics *metrics;
+    const char *db_path;
     atomic_long fault_delay_ms;
     atomic_int fault_mode; /* enum fault_mode */
 };

@@ -26,7 +26,7 @@ static const char usage[] =
     "usage: commlab-inventory [options]\n"
     "Serves POST /reserve {\"order_id\":..,\"items\":[..]} (200 reserved, 409 refused; a repeated\n"
     "order_id gets the first answer), GET /stock, POST /configure {\"delay_ms\":N,\"mode\":..},\n"
-    "GET /healthz and GET /metrics.";
+    "GET /healthz, GET /metrics and GET /dump (canonical state, as commlab-dump prints it).";
 
 int main(int argc, char **argv)
 {
@@ -52,7 +52,8 @@ int main(int argc, char **argv)
     atomic_init(&svc.fault_delay_ms, delay);
     atomic_init(&svc.fault_mode, (int)mode);
     service_signals_init();
-    if (db_open(&svc.db, config_str(opts, "db")) != 0)
+    svc.db_path = config_str(opts, "db");
+    if (db_open(&svc.db, svc.db_path) != 0)
         return 1;
     int rc = 1;
     struct http_server *http = NULL;

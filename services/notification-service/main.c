@@ -14,6 +14,7 @@ struct notification_service {
     struct db db;
     struct notify_store store;
     struct metrics *metrics;
+    const char *db_path;
 };
 
 static struct opt opts[] = {
@@ -27,7 +28,7 @@ static struct opt opts[] = {
 static const char usage[] =
     "usage: commlab-notification [options]\n"
     "Serves POST /send {\"order_id\":..,\"user_id\":..,\"items\":[..]} (items optional),\n"
-    "GET /healthz and GET /metrics.";
+    "GET /healthz, GET /metrics and GET /dump (canonical state, as commlab-dump prints it).";
 
 static void send_one(struct notification_service *svc, const struct http_request *req,
                      struct http_response *res)
@@ -62,7 +63,7 @@ static void send_one(struct notification_service *svc, const struct http_request
 static void handle(void *ctx, const struct http_request *req, struct http_response *res)
 {
     struct notification_service *svc = ctx;
-    if (service_common_route(svc->metrics, req, res))
+    if (service_common_route(svc->metrics, svc->db_path, req, res))
         return;
     if (strcmp(req->path, "/send") == 0)
         send_one(svc, req, res);
@@ -79,7 +80,8 @@ int main(int argc, char **argv)
     log_set_quiet(config_flag(opts, "quiet"));
     struct notification_service svc = {0};
     service_signals_init();
-    if (db_open(&svc.db, config_str(opts, "db")) != 0)
+    svc.db_path = config_str(opts, "db");
+    if (db_open(&svc.db, svc.db_path) != 0)
         return 1;
     int rc = 1;
     struct http_server *http = NULL;

@@ -60,7 +60,7 @@ static void show(struct order_service *svc, const struct http_request *req,
 void order_api_handle(void *ctx, const struct http_request *req, struct http_response *res)
 {
     struct order_service *svc = ctx;
-    if (service_common_route(svc->metrics, req, res))
+    if (service_common_route(svc->metrics, svc->db_path, req, res))
         return;
     if (strcmp(req->path, "/order") == 0)
         place(svc, req, res);

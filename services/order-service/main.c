@@ -29,7 +29,7 @@ static const char usage[] =
     "usage: commlab-order [options]\n"
     "Takes campus food orders: POST /order {\"user_id\":\"u1\",\"items\":[{\"sku\":\"burger\","
     "\"qty\":1}]}\n"
-    "GET /orders/{id}, GET /healthz and GET /metrics are served in every mode.";
+    "GET /orders/{id}, GET /healthz, GET /metrics and GET /dump (canonical state) in every mode.";
 
 static int configure(struct order_service *svc)
 {
@@ -65,7 +65,8 @@ int main(int argc, char **argv)
     if (configure(&svc) != 0)
         return 2;
     service_signals_init();
-    if (http_client_init() != 0 || db_open(&svc.db, config_str(opts, "db")) != 0)
+    svc.db_path = config_str(opts, "db");
+    if (http_client_init() != 0 || db_open(&svc.db, svc.db_path) != 0)
         return 1;
     int rc = 1;
     struct http_server *http = NULL;

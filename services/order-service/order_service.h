@@ -20,6 +20,7 @@ struct order_service {
     struct order_store orders;
     struct outbox outbox;
     struct metrics *metrics;
+    const char *db_path;
     /* sync mode */
     char reserve_url[512];
     char send_url[512];

@@ -9,6 +9,7 @@
 #include <unistd.h>
 
 #include "../core/codec/order_json.h"
+#include "../core/store/dump.h"
 #include "../core/util/log.h"
 
 static atomic_bool stopping;
@@ -73,9 +74,30 @@ static void answer(struct http_response *res, int status, const char *code, cons
     http_respond(res, status, error_encode(code, field, message));
 }
 
-bool service_common_route(struct metrics *metrics, const struct http_request *req,
-                          struct http_response *res)
+static void dump(const char *db_path, struct http_response *res)
 {
+    struct buf out = {0};
+    if (dump_database(db_path, &out) != 0) {
+        buf_free(&out);
+        service_internal_error(res, "cannot read the database for /dump");
+        return;
+    }
+    size_t len = 0;
+    char *text = buf_take(&out, &len);
+    http_respond_text(res, text ? 200 : 500, "text/plain; charset=utf-8", text, len);
+}
+
+bool service_common_route(struct metrics *metrics, const char *db_path,
+                          const struct http_request *req, struct http_response *res)
+{
+    if (strcmp(req->path, "/dump") == 0) {
+        res->route = "/dump";
+        if (strcmp(req->method, "GET") != 0)
+            service_method_not_allowed(res, "GET");
+        else
+            dump(db_path, res);
+        return true;
+    }
     if (strcmp(req->path, "/healthz") == 0) {
         res->route = "/healthz";
         if (strcmp(req->method, "GET") != 0)

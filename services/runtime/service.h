@@ -25,9 +25,10 @@ int service_write_port_file(const char *path, unsigned port);
 struct http_server *service_http_start(const char *listen, struct metrics *metrics,
                                        http_handler_fn handler, void *ctx);
 
-/* Answers /healthz and /metrics; true when it did. */
-bool service_common_route(struct metrics *metrics, const struct http_request *req,
-                          struct http_response *res);
+/* Answers /healthz, /metrics and /dump (the canonical state of `db_path`,
+ * as commlab-dump prints it); true when it did. */
+bool service_common_route(struct metrics *metrics, const char *db_path,
+                          const struct http_request *req, struct http_response *res);
 /* 404 / 405 / 415 / 400 answers with a JSON body. */
 void service_not_found(struct http_response *res);
 void service_method_not_allowed(struct http_response *res, const char *allowed);

@@ -10,8 +10,8 @@ static const char schema[] = "CREATE TABLE IF NOT EXISTS notifications("
                              " message TEXT NOT NULL) WITHOUT ROWID;";
 
 static const char *const sql[] = {
-    [ST_INSERT] = "INSERT INTO notifications(order_id,user_id,message) VALUES(?,?,?) "
-                  "ON CONFLICT(order_id) DO NOTHING",
+    [ST_INSERT] = ("INSERT INTO notifications(order_id,user_id,message) VALUES(?,?,?) "
+                   "ON CONFLICT(order_id) DO NOTHING"),
     [ST_GET] = "SELECT message FROM notifications WHERE order_id=?",
 };
 

@@ -11,8 +11,8 @@ static const char schema[] =
     ") WITHOUT ROWID;";
 
 static const char *const sql[] = {
-    [ST_INSERT] = "INSERT INTO orders(order_id,user_id,occurred_at,items,status) "
-                  "VALUES(?,?,?,?,?) ON CONFLICT(order_id) DO NOTHING",
+    [ST_INSERT] = ("INSERT INTO orders(order_id,user_id,occurred_at,items,status) "
+                   "VALUES(?,?,?,?,?) ON CONFLICT(order_id) DO NOTHING"),
     [ST_STATUS] = "UPDATE orders SET status=?, detail=? WHERE order_id=?",
     [ST_GET] = "SELECT user_id,occurred_at,items,status,detail FROM orders WHERE order_id=?",
 };

@@ -13,8 +13,8 @@ static const char schema[] =
     "CREATE INDEX IF NOT EXISTS outbox_unsent ON outbox(seq) WHERE sent=0;";
 
 static const char *const sql[] = {
-    [ST_ADD] = "INSERT INTO outbox(event_id,destination,key,body) VALUES(?,?,?,?) "
-               "ON CONFLICT(event_id) DO NOTHING",
+    [ST_ADD] = ("INSERT INTO outbox(event_id,destination,key,body) VALUES(?,?,?,?) "
+                "ON CONFLICT(event_id) DO NOTHING"),
     [ST_PENDING] = "SELECT seq,destination,key,body FROM outbox WHERE sent=0 ORDER BY seq LIMIT ?",
     [ST_MARK] = "UPDATE outbox SET sent=1 WHERE sent=0 AND seq<=?",
     [ST_COUNT] = "SELECT count(*) FROM outbox WHERE sent=0",

@@ -17,7 +17,7 @@ void log_set_quiet(int q)
     quiet = q;
 }
 
-static void vlog(const char *level, const char *fmt, va_list ap)
+COMMLAB_PRINTF(2, 0) static void vlog(const char *level, const char *fmt, va_list ap)
 {
     char msg[1024];
     vsnprintf(msg, sizeof msg, fmt, ap);

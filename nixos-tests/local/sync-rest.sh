@@ -1,0 +1,60 @@
+#!/bin/sh
+# Part A in the local lab: boots the REST services as processes, runs every
+# scenario phase, doing the injections, kills and restarts between phases.
+# Writes phase JSON to $OUT_DIR, and results/ files when RESULTS_DIR is set.
+set -u
+here=$(cd "$(dirname "$0")" && pwd)
+COMMLAB_ROOT=${COMMLAB_ROOT:-$(cd "$here/../.." && pwd)}
+. "$here/../lib/assert.sh"
+. "$here/../lib/http.sh"
+. "$here/../lib/lab.sh"
+S="$here/../scenarios/sync-rest.sh"
+
+# The order timeout must stay above the 2 s delay of scenario 2.
+ORDER_TIMEOUT_MS=3000
+# What the chain may add on top of an injected 2 s delay at p50 (documented).
+DELAY_OVERHEAD_MS=150
+# How fast a 502 must be when inventory answers 500 at once.
+FAIL_P99_MS=250
+# How far past the timeout a 504 may come.
+TIMEOUT_SLACK_MS=300
+
+lab_init || exit 1
+ORDER_ARGS="--inventory-timeout-ms $ORDER_TIMEOUT_MS" lab_start_rest || exit 1
+: "${OUT_DIR:=$LAB_DIR/out}"
+LOADGEN="$COMMLAB_BIN/loadgen"
+export OUT_DIR LOADGEN
+configure() { http_code POST "$INVENTORY_URL/configure" "$1" >/dev/null; }
+
+echo "# sync-rest: local lab in $LAB_DIR"
+sh "$S" baseline
+sh "$S" bad-input
+sh "$S" idempotency
+sh "$S" out-of-stock
+
+configure '{"delay_ms":2000,"mode":"none"}'
+sh "$S" delay 2000 "$DELAY_OVERHEAD_MS"
+configure '{"delay_ms":0,"mode":"error"}'
+sh "$S" fail500 "$FAIL_P99_MS"
+configure '{"delay_ms":5000,"mode":"none"}'
+sh "$S" timeout "$ORDER_TIMEOUT_MS" "$TIMEOUT_SLACK_MS"
+configure '{"delay_ms":0,"mode":"none"}'
+
+order_pid=$(lab_pid order)
+sh "$S" kill-start 100 8
+sleep 2
+lab_kill inventory KILL
+sleep 3
+lab_restart inventory || fail "kill: inventory restarted"
+sh "$S" kill-finish
+assert_eq "kill: order service kept running (same process)" "$order_pid" "$(lab_pid order)"
+check "kill: order service alive" kill -0 "$order_pid"
+
+if [ -n "${LAB_CHECK_LOGS:-}" ]; then
+    lab_stop_all
+    lab_check_logs
+fi
+if [ -n "${RESULTS_DIR:-}" ]; then
+    sh "$here/../lib/report-rest.sh" "$OUT_DIR" "$RESULTS_DIR" \
+        "$ORDER_TIMEOUT_MS" "$DELAY_OVERHEAD_MS" "$FAIL_P99_MS"
+fi

@@ -1,0 +1,197 @@
+#!/bin/sh
+# Part A scenarios, one phase per call, against running services:
+#   ORDER_URL INVENTORY_URL NOTIFICATION_URL  endpoints
+#   OUT_DIR                                   where each phase writes its JSON
+#   SEED (default 1), LOADGEN (default: loadgen on PATH)
+# Whoever runs the phases does the things between them (inject a delay, kill
+# and restart inventory): the local lab (local/sync-rest.sh) or a VM test.
+set -u
+here=$(cd "$(dirname "$0")" && pwd)
+. "$here/../lib/assert.sh"
+. "$here/../lib/http.sh"
+: "${SEED:=1}" "${LOADGEN:=loadgen}" "${OUT_DIR:?OUT_DIR must name a directory for results}"
+mkdir -p "$OUT_DIR"
+
+# loadgen_json NAME ARGS...: a loadgen run whose JSON lands in $OUT_DIR/NAME.json.
+loadgen_json() {
+    _name=$1
+    shift
+    "$LOADGEN" rest --url "$ORDER_URL" --seed "$SEED" --label "$_name" --json --quiet "$@" \
+        >"$OUT_DIR/$_name.json"
+}
+jget() { jq -r "$2" "$OUT_DIR/$1.json"; }
+sent() { metric "$NOTIFICATION_URL" notifications_sent_total; }
+state() { state_hash "$ORDER_URL" "$INVENTORY_URL" "$NOTIFICATION_URL"; }
+order_json() { # ORDER_ID SKU QTY
+    printf '{"order_id":"%s","user_id":"u1","occurred_at":"2026-02-18T12:00:00.000Z","items":[{"sku":"%s","qty":%s}]}' "$1" "$2" "$3"
+}
+
+# 1. 200 orders at concurrency 20: all 201. The state hash after it depends
+# only on the seed.
+phase_baseline() {
+    loadgen_json baseline -n 200 -c 20 --start 0
+    assert_eq "baseline: 200 orders answered 201" 200 "$(jget baseline '.status["201"] // 0')"
+    assert_eq "baseline: no errors" 0 "$(jget baseline .errors)"
+    state_dump "$ORDER_URL" "$INVENTORY_URL" "$NOTIFICATION_URL" >"$OUT_DIR/baseline.state.txt"
+    assert_eq "baseline: state dump holds the 200 orders" 200 \
+        "$(grep -c '^orders	.*	confirmed	notified$' "$OUT_DIR/baseline.state.txt")"
+    sha256sum <"$OUT_DIR/baseline.state.txt" | cut -d' ' -f1 >"$OUT_DIR/baseline.state.sha256"
+}
+
+# 6. Bad input: the exact code, a JSON error body, and no state change.
+bad() { # DESCRIPTION EXPECTED_CODE EXPECTED_FIELD METHOD PATH [BODY [CONTENT_TYPE]]
+    _d=$1 _want=$2 _field=$3
+    shift 3
+    _m=$1 _p=$2
+    shift 2
+    _code=$(http_code "$_m" "$ORDER_URL$_p" "$@")
+    assert_eq "bad input: $_d -> $_want" "$_want" "$_code"
+    if ! jq -e '.error | strings' "$HTTP_BODY_FILE" >/dev/null 2>&1; then
+        fail "bad input: $_d has a JSON error body"
+    elif [ -n "$_field" ]; then
+        assert_eq "bad input: $_d names the field" "$_field" "$(jq -r '.field // ""' "$HTTP_BODY_FILE")"
+    fi
+}
+
+phase_bad_input() {
+    before=$(state)
+    sent_before=$(sent)
+    ok='{"user_id":"u1","items":[{"sku":"burger","qty":1}]}'
+    bad "malformed JSON" 400 "" POST /order '{"user_id":"u1","items":[{"sku":'
+    bad "not an object" 400 "" POST /order '[1,2,3]'
+    bad "user_id of the wrong type" 400 user_id POST /order '{"user_id":42,"items":[{"sku":"burger","qty":1}]}'
+    bad "missing user_id" 400 user_id POST /order '{"items":[{"sku":"burger","qty":1}]}'
+    bad "missing items" 400 items POST /order '{"user_id":"u1"}'
+    bad "empty items" 400 items POST /order '{"user_id":"u1","items":[]}'
+    bad "items not an array" 400 items POST /order '{"user_id":"u1","items":"burger"}'
+    bad "zero qty" 400 'items[0].qty' POST /order '{"user_id":"u1","items":[{"sku":"burger","qty":0}]}'
+    bad "negative qty" 400 'items[0].qty' POST /order '{"user_id":"u1","items":[{"sku":"burger","qty":-3}]}'
+    bad "huge qty" 400 'items[0].qty' POST /order '{"user_id":"u1","items":[{"sku":"burger","qty":1000000000000}]}'
+    bad "fractional qty" 400 'items[0].qty' POST /order '{"user_id":"u1","items":[{"sku":"burger","qty":1.5}]}'
+    bad "qty as a string" 400 'items[0].qty' POST /order '{"user_id":"u1","items":[{"sku":"burger","qty":"1"}]}'
+    bad "unknown SKU" 400 'items[1].sku' POST /order '{"user_id":"u1","items":[{"sku":"fries","qty":1},{"sku":"caviar","qty":1}]}'
+    bad "user_id too long" 400 user_id POST /order "{\"user_id\":\"$(printf '%070d' 0)\",\"items\":[{\"sku\":\"burger\",\"qty\":1}]}"
+    big=$(mktemp)
+    head -c 1048576 /dev/zero | tr '\0' 'x' >"$big"
+    code=$(curl -s -o "$HTTP_BODY_FILE" -w '%{http_code}' -X POST -H 'Content-Type: application/json' \
+        --data-binary @"$big" --max-time 30 "$ORDER_URL/order")
+    rm -f "$big"
+    assert_eq "bad input: 1 MiB body -> 413" 413 "$code"
+    check "bad input: 1 MiB body has a JSON error body" jq -e '.error == "body_too_large"' "$HTTP_BODY_FILE"
+    bad "wrong content type" 415 "" POST /order "$ok" text/plain
+    bad "wrong method" 405 "" DELETE /order
+    bad "GET on /order" 405 "" GET /order
+    bad "unknown path" 404 "" POST /orders-please "$ok"
+    bad "unknown order id" 404 order_id GET /orders/no-such-order
+    assert_eq "bad input: state dump unchanged" "$before" "$(state)"
+    assert_eq "bad input: nothing notified" "$sent_before" "$(sent)"
+}
+
+# 7. Idempotency at each service, and of POST /order with a client order_id.
+phase_idempotency() {
+    burger() { http_get "$INVENTORY_URL/stock" | jq -r .burger; }
+    b0=$(burger)
+    body='{"order_id":"idem-reserve-1","items":[{"sku":"burger","qty":2}]}'
+    c1=$(http_code POST "$INVENTORY_URL/reserve" "$body")
+    a1=$(cat "$HTTP_BODY_FILE")
+    c2=$(http_code POST "$INVENTORY_URL/reserve" "$body")
+    a2=$(cat "$HTTP_BODY_FILE")
+    assert_eq "idempotency: first /reserve answers 200" 200 "$c1"
+    assert_eq "idempotency: repeated /reserve answers 200" 200 "$c2"
+    assert_eq "idempotency: repeated /reserve gets the first answer" "$a1" "$a2"
+    assert_eq "idempotency: stock moved once" $((b0 - 2)) "$(burger)"
+
+    s0=$(sent)
+    d0=$(metric "$NOTIFICATION_URL" send_duplicates_total)
+    body='{"order_id":"idem-send-1","user_id":"u7","items":[{"sku":"soda","qty":1}]}'
+    assert_eq "idempotency: first /send answers 200" 200 "$(http_code POST "$NOTIFICATION_URL/send" "$body")"
+    assert_eq "idempotency: repeated /send answers 200" 200 "$(http_code POST "$NOTIFICATION_URL/send" "$body")"
+    assert_eq "idempotency: one notification recorded" $((s0 + 1)) "$(sent)"
+    assert_eq "idempotency: the repeat counted as duplicate" $((d0 + 1)) \
+        "$(metric "$NOTIFICATION_URL" send_duplicates_total)"
+    assert_eq "idempotency: dump holds idem-send-1 once" 1 \
+        "$(http_get "$NOTIFICATION_URL/dump" | grep -c "	idem-send-1	")"
+
+    b0=$(burger)
+    body=$(order_json idem-order-1 burger 1)
+    assert_eq "idempotency: POST /order with a new order_id -> 201" 201 "$(http_code POST "$ORDER_URL/order" "$body")"
+    assert_eq "idempotency: the same order_id again -> 200 (stored order)" 200 "$(http_code POST "$ORDER_URL/order" "$body")"
+    assert_eq "idempotency: the stored order is confirmed" confirmed "$(jq -r .status "$HTTP_BODY_FILE")"
+    assert_eq "idempotency: stock moved once for the repeated order" $((b0 - 1)) "$(burger)"
+}
+
+# 5. Out of stock: 409, stock stays at zero, nothing notified.
+phase_out_of_stock() {
+    s0=$(sent)
+    code=$(http_code POST "$ORDER_URL/order" "$(order_json oos-1 truffle-fries 1)")
+    assert_eq "out of stock: 409" 409 "$code"
+    assert_eq "out of stock: error names it" out_of_stock "$(jq -r .error "$HTTP_BODY_FILE")"
+    assert_eq "out of stock: stock stays at zero" 0 "$(http_get "$INVENTORY_URL/stock" | jq -r '.["truffle-fries"]')"
+    assert_eq "out of stock: nothing notified" "$s0" "$(sent)"
+    assert_eq "out of stock: order stored as rejected" rejected \
+        "$(http_get "$ORDER_URL/orders/oos-1" | jq -r .status)"
+}
+
+# 2. With inventory answering DELAY ms late (injected by the caller), orders
+# still succeed and p50 lies in [DELAY, DELAY + OVERHEAD].
+phase_delay() { # DELAY_MS OVERHEAD_MS
+    loadgen_json delay -n 200 -c 20 --start 1000
+    assert_eq "delay: all 200 orders 201" 200 "$(jget delay '.status["201"] // 0')"
+    p50=$(jget delay .latency_ms.p50)
+    assert_num "delay: p50 at least the injected delay" "$p50" ">=" "$1"
+    assert_num "delay: p50 within the documented overhead" "$p50" "<=" "$(($1 + $2))"
+}
+
+# 3. Inventory answering 500 (injected by the caller): every order 502, fast,
+# nothing notified.
+phase_fail500() { # MAX_P99_MS
+    s0=$(sent)
+    loadgen_json fail500 -n 100 -c 10 --start 2000
+    assert_eq "inventory 500: all 100 orders 502" 100 "$(jget fail500 '.status["502"] // 0')"
+    assert_num "inventory 500: answered fast (p99 ms)" "$(jget fail500 .latency_ms.p99)" "<=" "$1"
+    assert_eq "inventory 500: nothing notified" "$s0" "$(sent)"
+}
+
+# 4. Inventory slower than the order timeout (injected by the caller): 504 at
+# about the timeout, nothing notified.
+phase_timeout() { # TIMEOUT_MS SLACK_MS
+    s0=$(sent)
+    loadgen_json timeout -n 20 -c 20 --start 3000
+    assert_eq "inventory timeout: all 20 orders 504" 20 "$(jget timeout '.status["504"] // 0')"
+    p50=$(jget timeout .latency_ms.p50)
+    assert_num "inventory timeout: p50 at least the timeout" "$p50" ">=" "$1"
+    assert_num "inventory timeout: p50 about the timeout" "$p50" "<=" "$(($1 + $2))"
+    assert_eq "inventory timeout: nothing notified" "$s0" "$(sent)"
+}
+
+# 8. Inventory killed during load. kill_start starts an open-loop run in the
+# background; the caller kills inventory, waits, restarts it; kill_finish
+# checks that orders failed cleanly meanwhile and succeed again after.
+phase_kill_start() { # RATE SECONDS
+    "$LOADGEN" rest --url "$ORDER_URL" --seed "$SEED" --label kill --json --quiet \
+        --rate "$1" --duration "$2" --start 4000 --timeout-ms 10000 >"$OUT_DIR/kill.json" &
+    echo $! >"$OUT_DIR/kill.pid"
+}
+
+phase_kill_finish() {
+    pid=$(cat "$OUT_DIR/kill.pid")
+    while kill -0 "$pid" 2>/dev/null; do sleep 0.2; done
+    ok=$(jget kill '.status["201"] // 0')
+    down=$(jget kill '(.status["502"] // 0) + (.status["504"] // 0)')
+    total=$(jget kill .requests)
+    assert_num "kill: some orders succeeded around the outage" "$ok" ">" 0
+    assert_num "kill: orders failed with 502/504 while inventory was down" "$down" ">" 0
+    assert_eq "kill: every answer was 201, 502 or 504" "$total" "$((ok + down))"
+    loadgen_json after-kill -n 50 -c 5 --start 5000
+    assert_eq "kill: 50 orders after the restart all 201" 50 "$(jget after-kill '.status["201"] // 0')"
+}
+
+phase=${1:?usage: sync-rest.sh PHASE [ARGS]}
+shift
+case $phase in
+baseline | bad-input | idempotency | out-of-stock | delay | fail500 | timeout | kill-start | kill-finish)
+    "phase_$(echo "$phase" | tr - _)" "$@" ;;
+*)
+    echo "sync-rest.sh: unknown phase '$phase'" >&2
+    exit 2 ;;
+esac

@@ -1,0 +1,20 @@
+/* The small decoders: /configure bodies and inventory's answers as the order
+ * service reads them. */
+#include <stdint.h>
+
+#include "../../core/codec/service_json.h"
+
+int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
+
+int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
+{
+    long delay = 0;
+    enum fault_mode mode = FAULT_NONE;
+    struct field_error err;
+    if (fault_decode((const char *)data, size, &delay, &mode, &err) == 0 &&
+        (delay < 0 || delay > FAULT_MAX_DELAY_MS))
+        __builtin_trap();
+    char reason[EVENT_REASON_MAX];
+    reserve_answer_reason((const char *)data, size, reason, sizeof reason);
+    return 0;
+}
