@@ -16,7 +16,16 @@ struct inventory_service {
     const char *db_path;
     atomic_long fault_delay_ms;
     atomic_int fault_mode; /* enum fault_mode */
+    void *consumer; /* amqp/kafka mode: the consumer's state */
 };
+
+/* Part B (amqp_consumer.c): consume OrderPlaced, reserve, publish the outcome.
+ * Runs in the background next to the HTTP API; 0 on success. */
+int inventory_amqp_start(struct inventory_service *svc, const char *amqp_url);
+void inventory_amqp_stop(struct inventory_service *svc);
+/* Part C (kafka_consumer.c): consume-process-produce in Kafka transactions. */
+int inventory_kafka_start(struct inventory_service *svc, const char *brokers);
+void inventory_kafka_stop(struct inventory_service *svc);
 
 void inventory_api_handle(void *ctx, const struct http_request *req, struct http_response *res);
 

@@ -17,6 +17,10 @@ static struct opt opts[] = {
      false, NULL},
     {"fault-delay-ms", "0", "delay every /reserve by this many ms", false, NULL},
     {"fault-mode", "none", "none, error (answer 500) or hang (never answer)", false, NULL},
+    {"mode", "rest", "rest (POST /reserve), amqp (consume from RabbitMQ) or kafka", false, NULL},
+    {"amqp-url", "amqp://guest:guest@127.0.0.1:5672/", "amqp: RabbitMQ to consume from", false,
+     NULL},
+    {"kafka-brokers", "127.0.0.1:9092", "kafka: bootstrap servers (host:port,...)", false, NULL},
     {"port-file", NULL, "write the bound port to this file once listening", false, NULL},
     {"quiet", NULL, "log warnings and errors only", true, NULL},
     {NULL, NULL, NULL, false, NULL},
@@ -49,6 +53,11 @@ int main(int argc, char **argv)
         fprintf(stderr, "--%s\n", err);
         return 2;
     }
+    const char *mode_name = config_str(opts, "mode");
+    if (strcmp(mode_name, "rest") && strcmp(mode_name, "amqp") && strcmp(mode_name, "kafka")) {
+        fprintf(stderr, "--mode: expected rest, amqp or kafka, got '%s'\n", mode_name);
+        return 2;
+    }
     atomic_init(&svc.fault_delay_ms, delay);
     atomic_init(&svc.fault_mode, (int)mode);
     service_signals_init();
@@ -59,6 +68,12 @@ int main(int argc, char **argv)
     struct http_server *http = NULL;
     svc.metrics = metrics_new("inventory");
     if (!svc.metrics || stock_store_open(&svc.stock, &svc.db, initial) != 0)
+        goto out;
+    if (strcmp(mode_name, "amqp") == 0 &&
+        inventory_amqp_start(&svc, config_str(opts, "amqp-url")) != 0)
+        goto out;
+    if (strcmp(mode_name, "kafka") == 0 &&
+        inventory_kafka_start(&svc, config_str(opts, "kafka-brokers")) != 0)
         goto out;
     http = service_http_start(config_str(opts, "listen"), svc.metrics, inventory_api_handle, &svc);
     if (!http)
@@ -72,6 +87,10 @@ int main(int argc, char **argv)
     rc = 0;
 out:
     http_server_stop(http);
+    if (strcmp(mode_name, "amqp") == 0)
+        inventory_amqp_stop(&svc);
+    if (strcmp(mode_name, "kafka") == 0)
+        inventory_kafka_stop(&svc);
     stock_store_close(&svc.stock);
     db_close(&svc.db);
     metrics_free(svc.metrics);

@@ -3,6 +3,10 @@
 #define COMMLAB_LOADGEN_DRIVERS_H
 
 int loadgen_rest(int argc, char **argv);
+/* Part B (amqp.c): publish to RabbitMQ, sample queue depth. */
+int loadgen_amqp(int argc, char **argv);
+/* Part C (kafka.c): produce to Kafka. */
+int loadgen_kafka(int argc, char **argv);
 /* Translates -n N and -c C into --requests and --concurrency in place. */
 void loadgen_short_options(int argc, char **argv);
 

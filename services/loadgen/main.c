@@ -12,6 +12,8 @@ struct command {
 
 static const struct command commands[] = {
     {"rest", loadgen_rest, "HTTP load on POST /order (any mode) or GET /healthz"},
+    {"amqp", loadgen_amqp, "RabbitMQ: publish OrderPlaced, sample queue depth"},
+    {"kafka", loadgen_kafka, "Kafka: produce OrderPlaced events"},
 };
 
 static void usage(FILE *f)

@@ -20,6 +20,10 @@ static struct opt opts[] = {
      NULL},
     {"notification-timeout-ms", "2000", "sync: give up on notification after this long", false,
      NULL},
+    {"amqp-url", "amqp://guest:guest@127.0.0.1:5672/", "async: RabbitMQ to publish OrderPlaced to",
+     false, NULL},
+    {"kafka-brokers", "127.0.0.1:9092", "stream: Kafka bootstrap servers (host:port,...)", false,
+     NULL},
     {"port-file", NULL, "write the bound port to this file once listening", false, NULL},
     {"quiet", NULL, "log warnings and errors only", true, NULL},
     {NULL, NULL, NULL, false, NULL},
@@ -74,6 +78,10 @@ int main(int argc, char **argv)
     if (!svc.metrics || order_store_open(&svc.orders, &svc.db) != 0 ||
         outbox_open(&svc.outbox, &svc.db) != 0)
         goto out;
+    if (svc.mode == MODE_ASYNC && amqp_relay_start(&svc, config_str(opts, "amqp-url")) != 0)
+        goto out;
+    if (svc.mode == MODE_STREAM && kafka_relay_start(&svc, config_str(opts, "kafka-brokers")) != 0)
+        goto out;
     http = service_http_start(config_str(opts, "listen"), svc.metrics, order_api_handle, &svc);
     if (!http)
         goto out;
@@ -86,6 +94,10 @@ int main(int argc, char **argv)
     rc = 0;
 out:
     http_server_stop(http);
+    if (svc.mode == MODE_ASYNC)
+        amqp_relay_stop(&svc);
+    if (svc.mode == MODE_STREAM)
+        kafka_relay_stop(&svc);
     outbox_close(&svc.outbox);
     order_store_close(&svc.orders);
     db_close(&svc.db);

@@ -26,7 +26,17 @@ struct order_service {
     char send_url[512];
     long inventory_timeout_ms;
     long notification_timeout_ms;
+    /* async/stream: the relay publishing the outbox (amqp_relay.c, kafka_relay.c) */
+    void *relay;
 };
+
+/* Part B: publishes the outbox to RabbitMQ with publisher confirms, in the
+ * background; stop waits for the relay thread. 0 on success. */
+int amqp_relay_start(struct order_service *svc, const char *amqp_url);
+void amqp_relay_stop(struct order_service *svc);
+/* Part C: publishes the outbox to Kafka with an idempotent producer. */
+int kafka_relay_start(struct order_service *svc, const char *brokers);
+void kafka_relay_stop(struct order_service *svc);
 
 void order_api_handle(void *ctx, const struct http_request *req, struct http_response *res);
 
