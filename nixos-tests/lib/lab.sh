@@ -87,12 +87,20 @@ lab_stop_all() {
     for _f in "$LAB_DIR"/*.pid; do
         [ -e "$_f" ] || continue
         _p=$(cat "$_f")
-        while kill -0 "$_p" 2>/dev/null && [ $_i -lt 100 ]; do
+        while kill -0 "$_p" 2>/dev/null && [ $_i -lt 200 ]; do
             sleep 0.05
             _i=$((_i + 1))
         done
-        kill -KILL "$_p" 2>/dev/null
-        wait "$_p" 2>/dev/null
+        # Record how it ended: 0 is a clean stop; a sanitizer report at exit
+        # makes it non-zero; "killed" means it ignored SIGTERM for 10 s.
+        if kill -0 "$_p" 2>/dev/null; then
+            kill -KILL "$_p" 2>/dev/null
+            wait "$_p" 2>/dev/null
+            echo killed >"${_f%.pid}.exit"
+        else
+            wait "$_p" 2>/dev/null
+            echo $? >"${_f%.pid}.exit"
+        fi
         rm -f "$_f"
     done
     [ -n "${LAB_STOP_HOOKS:-}" ] && eval "$LAB_STOP_HOOKS"
@@ -102,6 +110,10 @@ lab_stop_all() {
 # Fails the run when a service log holds a sanitizer report (sanitized builds
 # abort on the first one; LeakSanitizer reports at exit).
 lab_check_logs() {
+    for _f in "$LAB_DIR"/*.exit; do
+        [ -e "$_f" ] || continue
+        assert_eq "clean stop: $(basename "$_f" .exit) exits 0 on SIGTERM" 0 "$(cat "$_f")"
+    done
     for _f in "$LAB_DIR"/*.log; do
         [ -e "$_f" ] || continue
         if grep -qE 'ERROR: (AddressSanitizer|LeakSanitizer)|runtime error:' "$_f"; then
