@@ -1,0 +1,129 @@
+# A private RabbitMQ node for the local lab: its own node name, ports,
+# mnesia, logs and Erlang cookie under $LAB_DIR/rabbitmq, so it never touches
+# (or depends on) a system broker. Needs lab.sh's lab_init first.
+#
+#   rabbitmq_start     start the node (first call picks the ports), wait until it serves
+#   rabbitmq_stop      stop it cleanly (rabbitmqctl stop), keeping its data
+#   rabbitmq_kill      SIGKILL the node (a crash; data stays on disk)
+#   AMQP_URL           amqp://guest:guest@127.0.0.1:PORT once started (vhost /)
+#
+# Restarting after rabbitmq_stop/rabbitmq_kill reuses the same node name and
+# mnesia directory: durable queues and persistent messages must survive.
+
+# Debian wraps the broker scripts in a wrapper that switches to the rabbitmq
+# user and writes into /var/lib/rabbitmq; the real scripts are in
+# /usr/lib/rabbitmq/bin. NixOS/nixpkgs puts the real scripts on PATH.
+_rmq_bin() {
+    if [ -x /usr/lib/rabbitmq/bin/rabbitmq-server ]; then
+        echo /usr/lib/rabbitmq/bin/"$1"
+    else
+        command -v "$1"
+    fi
+}
+
+# A TCP port nobody listens on, starting the search at $1.
+_rmq_free_port() {
+    _p=$1
+    while ss -Hltn "sport = :$_p" 2>/dev/null | grep -q .; do _p=$((_p + 1)); done
+    echo "$_p"
+}
+
+_rmq_env() {
+    R=$LAB_DIR/rabbitmq
+    export HOME="$R/home" \
+        RABBITMQ_NODENAME="$RMQ_NODE" \
+        RABBITMQ_NODE_IP_ADDRESS=127.0.0.1 \
+        RABBITMQ_NODE_PORT="$RMQ_PORT" \
+        RABBITMQ_DIST_PORT="$RMQ_DIST_PORT" \
+        RABBITMQ_MNESIA_BASE="$R/mnesia" \
+        RABBITMQ_LOG_BASE="$R/log" \
+        RABBITMQ_PID_FILE="$R/node.pid" \
+        RABBITMQ_CONFIG_FILE="$R/rabbitmq" \
+        RABBITMQ_ADVANCED_CONFIG_FILE="$R/advanced.config" \
+        RABBITMQ_ENABLED_PLUGINS_FILE="$R/enabled_plugins" \
+        RABBITMQ_CONF_ENV_FILE="$R/rabbitmq-env.conf"
+}
+
+rabbitmq_start() {
+    R=$LAB_DIR/rabbitmq
+    if [ -z "${RMQ_NODE:-}" ]; then
+        RMQ_NODE="commlab-$$@localhost"
+        # Above 36000: rabbitmqctl itself listens on 35672-35682.
+        RMQ_PORT=$(_rmq_free_port $((40000 + $$ % 15000)))
+        RMQ_DIST_PORT=$(_rmq_free_port $((RMQ_PORT + 1)))
+        export RMQ_NODE RMQ_PORT RMQ_DIST_PORT
+        mkdir -p "$R/home" "$R/mnesia" "$R/log"
+        chmod 700 "$R/home"
+        # No plugins (no management UI), loopback guest login, and a disk
+        # alarm threshold that a small CI disk does not trip by itself.
+        echo '[].' >"$R/enabled_plugins"
+        printf 'loopback_users.guest = true\ndisk_free_limit.absolute = 50MB\n' >"$R/rabbitmq.conf"
+        echo '[].' >"$R/advanced.config"
+        : >"$R/rabbitmq-env.conf"
+        LAB_STOP_HOOKS="${LAB_STOP_HOOKS:-} rabbitmq_stop;"
+    fi
+    (
+        _rmq_env
+        cd "$R" && exec "$(_rmq_bin rabbitmq-server)"
+    ) >>"$R/server.log" 2>&1 &
+    echo $! >"$R/server.pid"
+    AMQP_URL="amqp://guest:guest@127.0.0.1:$RMQ_PORT"
+    export AMQP_URL
+    # await_startup gives up at once while the node has not registered with
+    # epmd yet, so poll it (the node boots in 2-10 s).
+    _i=0
+    until rabbitmqctl_lab await_startup >/dev/null 2>&1; do
+        _i=$((_i + 1))
+        if [ $_i -ge 240 ] || ! kill -0 "$(cat "$R/server.pid")" 2>/dev/null; then
+            _i=fail
+            break
+        fi
+        sleep 0.5
+    done
+    [ "$_i" != fail ] || {
+        echo "lab: RabbitMQ did not start; its log:" >&2
+        tail -n 30 "$R/server.log" >&2
+        return 1
+    }
+}
+
+rabbitmqctl_lab() {
+    (_rmq_env && "$(_rmq_bin rabbitmqctl)" -n "$RMQ_NODE" -q "$@")
+}
+
+# SIGKILLs our Erlang VM: the pid its pid file names, only while that process
+# is still the VM of this lab (its command line names our directory).
+_rmq_kill_vm() {
+    _beam=$(cat "$LAB_DIR/rabbitmq/node.pid" 2>/dev/null)
+    [ -n "$_beam" ] && tr "\\0" " " <"/proc/$_beam/cmdline" 2>/dev/null | grep -qF "$LAB_DIR/rabbitmq" &&
+        kill -KILL "$_beam" 2>/dev/null
+    return 0
+}
+
+rabbitmq_stop() {
+    [ -n "${RMQ_NODE:-}" ] && [ -f "$LAB_DIR/rabbitmq/server.pid" ] || return 0
+    _pid=$(cat "$LAB_DIR/rabbitmq/server.pid")
+    rabbitmqctl_lab stop >/dev/null 2>&1
+    _i=0
+    while kill -0 "$_pid" 2>/dev/null && [ $_i -lt 300 ]; do
+        sleep 0.1
+        _i=$((_i + 1))
+    done
+    # The start script does not exec the VM: kill both if stop did not work.
+    _rmq_kill_vm
+    kill -KILL "$_pid" 2>/dev/null
+    wait "$_pid" 2>/dev/null
+    rm -f "$LAB_DIR/rabbitmq/server.pid"
+    return 0
+}
+
+# A crash: the Erlang VM (the node's pid file) and its shell parent get SIGKILL.
+rabbitmq_kill() {
+    [ -f "$LAB_DIR/rabbitmq/server.pid" ] || return 0
+    _rmq_kill_vm
+    _pid=$(cat "$LAB_DIR/rabbitmq/server.pid")
+    kill -KILL "$_pid" 2>/dev/null
+    wait "$_pid" 2>/dev/null
+    rm -f "$LAB_DIR/rabbitmq/server.pid"
+    return 0
+}
