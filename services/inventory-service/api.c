@@ -3,6 +3,7 @@
 
 #include "../core/codec/order_json.h"
 #include "../core/codec/service_json.h"
+#include "../core/codec/stream_json.h"
 #include "../core/util/clock.h"
 #include "../core/util/log.h"
 #include "../runtime/service.h"
@@ -92,8 +93,25 @@ static void configure(struct inventory_service *svc, const struct http_request *
         service_bad_request(res, err.field, err.message);
         return;
     }
+    /* Kafka mode also takes {"throttle_ms":N,"paused":bool}; both bodies are
+     * checked before anything changes, so bad input changes nothing. */
+    long throttle = atomic_load(&svc->stream_throttle_ms);
+    bool paused = atomic_load(&svc->stream_paused);
+    if (svc->kafka_mode &&
+        stream_control_decode(req->body, req->body_len, &throttle, &paused, &err) != 0) {
+        service_bad_request(res, err.field, err.message);
+        return;
+    }
     atomic_store(&svc->fault_delay_ms, delay);
     atomic_store(&svc->fault_mode, (int)mode);
+    if (svc->kafka_mode) {
+        atomic_store(&svc->stream_throttle_ms, throttle);
+        atomic_store(&svc->stream_paused, paused);
+        log_info("kafka consumption now throttle_ms=%ld paused=%s", throttle,
+                 paused ? "true" : "false");
+        http_respond(res, 200, stream_control_encode(throttle, paused));
+        return;
+    }
     log_info("fault injection now delay_ms=%ld mode=%s", delay, fault_mode_name(mode));
     http_respond(res, 200, fault_encode(delay, mode));
 }
@@ -101,6 +119,11 @@ static void configure(struct inventory_service *svc, const struct http_request *
 void inventory_api_handle(void *ctx, const struct http_request *req, struct http_response *res)
 {
     struct inventory_service *svc = ctx;
+    if (strcmp(req->path, "/healthz") == 0 && atomic_load(&svc->stream_failed)) {
+        res->route = "/healthz";
+        service_internal_error(res, "the kafka consumer stopped (see the log)");
+        return;
+    }
     if (service_common_route(svc->metrics, svc->db_path, req, res))
         return;
     if (strcmp(req->path, "/reserve") == 0)

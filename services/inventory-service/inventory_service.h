@@ -2,6 +2,7 @@
 #define COMMLAB_INVENTORY_SERVICE_H
 
 #include <stdatomic.h>
+#include <stdbool.h>
 
 #include "../core/domain/fault.h"
 #include "../core/metrics/metrics.h"
@@ -17,6 +18,13 @@ struct inventory_service {
     atomic_long fault_delay_ms;
     atomic_int fault_mode; /* enum fault_mode */
     void *consumer; /* amqp/kafka mode: the consumer's state */
+    /* kafka mode (POST /configure {"throttle_ms":N,"paused":bool}): a pause
+     * per event, consumption paused, and whether the consumer gave up
+     * (fenced or a fatal producer error: /healthz answers 500). */
+    atomic_long stream_throttle_ms;
+    atomic_bool stream_paused;
+    atomic_bool stream_failed;
+    bool kafka_mode; /* set by inventory_kafka_start */
 };
 
 /* Part B (amqp_consumer.c): consume OrderPlaced, reserve, publish the outcome.

@@ -1,0 +1,140 @@
+#include "analytics_store.h"
+
+#include <stdio.h>
+#include <string.h>
+
+#include "../util/clock.h"
+
+enum { ST_ADD, ST_CLEAR, ST_TOTALS, ST_MINUTES };
+
+static const char schema[] =
+    "CREATE TABLE IF NOT EXISTS analytics_events("
+    " event_id TEXT PRIMARY KEY, type INTEGER NOT NULL, order_id TEXT NOT NULL,"
+    " occurred_at INTEGER NOT NULL) WITHOUT ROWID;";
+
+/* Types are stored as enum event_type values. */
+static const char *const sql[] = {
+    [ST_ADD] = "INSERT INTO analytics_events(event_id,type,order_id,occurred_at)"
+               " VALUES(?,?,?,?) ON CONFLICT(event_id) DO NOTHING",
+    [ST_CLEAR] = "DELETE FROM analytics_events",
+    [ST_TOTALS] = "SELECT type, count(*) FROM analytics_events GROUP BY type",
+    [ST_MINUTES] = "SELECT occurred_at / 60000 AS m, type, count(*) FROM analytics_events"
+                   " GROUP BY m, type ORDER BY m, type",
+};
+
+int analytics_store_open(struct analytics_store *s, struct db *db)
+{
+    s->db = db;
+    if (db_exec(db, schema) != 0)
+        return -1;
+    return db_prepare(db, sql, sizeof sql / sizeof sql[0], s->st);
+}
+
+void analytics_store_close(struct analytics_store *s)
+{
+    db_finalize(s->st, sizeof s->st / sizeof s->st[0]);
+}
+
+int analytics_add_locked(struct analytics_store *s, const struct event *ev)
+{
+    sqlite3_stmt *st = db_reset(s->st[ST_ADD]);
+    db_bind_text(st, 1, ev->event_id);
+    sqlite3_bind_int(st, 2, (int)ev->type);
+    db_bind_text(st, 3, ev->order.order_id);
+    sqlite3_bind_int64(st, 4, ev->order.occurred_at);
+    if (db_step_done(s->db, st) != 0)
+        return -1;
+    return sqlite3_changes(s->db->h) == 1 ? 1 : 0;
+}
+
+int analytics_clear_locked(struct analytics_store *s)
+{
+    return db_step_done(s->db, db_reset(s->st[ST_CLEAR]));
+}
+
+static void add_count(struct analytics_totals *t, int type, long n)
+{
+    if (type == EVENT_ORDER_PLACED)
+        t->orders += n;
+    else if (type == EVENT_INVENTORY_RESERVED)
+        t->reserved += n;
+    else if (type == EVENT_INVENTORY_FAILED)
+        t->failed += n;
+}
+
+int analytics_totals(struct analytics_store *s, struct analytics_totals *t)
+{
+    memset(t, 0, sizeof *t);
+    db_lock(s->db);
+    sqlite3_stmt *st = db_reset(s->st[ST_TOTALS]);
+    int rc;
+    while ((rc = sqlite3_step(st)) == SQLITE_ROW)
+        add_count(t, sqlite3_column_int(st, 0), (long)sqlite3_column_int64(st, 1));
+    sqlite3_reset(st);
+    db_unlock(s->db);
+    return rc == SQLITE_DONE ? 0 : -1;
+}
+
+/* failed / (reserved + failed) as "0.dddddd", rounded half up, in integers
+ * so that no floating-point formatting can differ between machines. */
+static void rate_text(long failed, long reserved, char out[48])
+{
+    long all = failed + reserved;
+    long long ppm = all ? ((long long)failed * 2000000 + all) / (2LL * all) : 0;
+    snprintf(out, 48, "%lld.%06lld", ppm / 1000000, ppm % 1000000);
+}
+
+static void put_bucket(struct buf *b, bool first, int64_t minute, const struct analytics_totals *t)
+{
+    char when[TIME_TEXT_LEN + 1], rate[48];
+    time_format_ms(minute * 60000, when);
+    rate_text(t->failed, t->reserved, rate);
+    /* "YYYY-MM-DDTHH:MM" + "Z": the minute, seconds dropped. */
+    buf_printf(b,
+               "%s\n {\"minute\":\"%.16sZ\",\"orders\":%ld,\"reserved\":%ld,\"failed\":%ld,"
+               "\"failure_rate\":%s}",
+               first ? "" : ",", when, t->orders, t->reserved, t->failed, rate);
+}
+
+int analytics_render(struct analytics_store *s, struct buf *out)
+{
+    struct analytics_totals all = {0}, cur = {0};
+    struct buf minutes = {0};
+    bool first = true, have = false;
+    int64_t m = 0;
+    db_lock(s->db);
+    sqlite3_stmt *st = db_reset(s->st[ST_MINUTES]);
+    int rc;
+    while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
+        int64_t row_m = sqlite3_column_int64(st, 0);
+        if (have && row_m != m) {
+            put_bucket(&minutes, first, m, &cur);
+            first = false;
+            memset(&cur, 0, sizeof cur);
+        }
+        m = row_m;
+        have = true;
+        long n = (long)sqlite3_column_int64(st, 2);
+        add_count(&cur, sqlite3_column_int(st, 1), n);
+        add_count(&all, sqlite3_column_int(st, 1), n);
+    }
+    sqlite3_reset(st);
+    db_unlock(s->db);
+    if (have)
+        put_bucket(&minutes, first, m, &cur);
+    if (rc != SQLITE_DONE || minutes.failed) {
+        buf_free(&minutes);
+        return -1;
+    }
+    char rate[48];
+    rate_text(all.failed, all.reserved, rate);
+    buf_printf(out,
+               "{\"schema\":1,\n\"totals\":{\"orders\":%ld,\"reserved\":%ld,\"failed\":%ld,"
+               "\"failure_rate\":%s},\n\"per_minute\":[",
+               all.orders, all.reserved, all.failed, rate);
+    if (minutes.len)
+        buf_append(out, minutes.data, minutes.len);
+    buf_puts(out, "\n]}\n");
+    buf_free(&minutes);
+    return out->failed ? -1 : 0;
+}

@@ -1,0 +1,375 @@
+#include "kafka.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "../core/util/log.h"
+
+static int set(rd_kafka_conf_t *conf, const char *name, const char *value, char *err,
+               size_t errlen)
+{
+    if (rd_kafka_conf_set(conf, name, value, err, errlen) != RD_KAFKA_CONF_OK)
+        return -1;
+    return 0;
+}
+
+/* librdkafka logs through this, so its lines carry the service's prefix. */
+static void log_cb(const rd_kafka_t *rk, int level, const char *fac, const char *buf)
+{
+    (void)rk;
+    if (level <= 3)
+        log_error("kafka %s: %s", fac, buf);
+    else if (level <= 4)
+        log_warn("kafka %s: %s", fac, buf);
+}
+
+static rd_kafka_conf_t *conf_new(const char *brokers, char *err, size_t errlen)
+{
+    rd_kafka_conf_t *conf = rd_kafka_conf_new();
+    rd_kafka_conf_set_log_cb(conf, log_cb);
+    if (set(conf, "bootstrap.servers", brokers, err, errlen) != 0 ||
+        set(conf, "client.id", "commlab", err, errlen) != 0) {
+        rd_kafka_conf_destroy(conf);
+        return NULL;
+    }
+    return conf;
+}
+
+static rd_kafka_t *client_new(rd_kafka_type_t type, rd_kafka_conf_t *conf, char *err,
+                              size_t errlen)
+{
+    rd_kafka_t *rk = rd_kafka_new(type, conf, err, errlen);
+    if (!rk)
+        rd_kafka_conf_destroy(conf); /* rd_kafka_new owns it only on success */
+    return rk;
+}
+
+rd_kafka_t *kafka_producer_new(const char *brokers, const char *transactional_id,
+                               void (*dr_cb)(rd_kafka_t *, const rd_kafka_message_t *, void *),
+                               void *opaque, char *err, size_t errlen)
+{
+    rd_kafka_conf_t *conf = conf_new(brokers, err, errlen);
+    if (!conf)
+        return NULL;
+    /* A few ms of linger batches bursts without adding visible latency. */
+    if (set(conf, "enable.idempotence", "true", err, errlen) != 0 ||
+        set(conf, "acks", "all", err, errlen) != 0 ||
+        set(conf, "linger.ms", "5", err, errlen) != 0 ||
+        (transactional_id &&
+         set(conf, "transactional.id", transactional_id, err, errlen) != 0)) {
+        rd_kafka_conf_destroy(conf);
+        return NULL;
+    }
+    if (dr_cb)
+        rd_kafka_conf_set_dr_msg_cb(conf, dr_cb);
+    rd_kafka_conf_set_opaque(conf, opaque);
+    return client_new(RD_KAFKA_PRODUCER, conf, err, errlen);
+}
+
+rd_kafka_t *kafka_consumer_new(const char *brokers, const char *group, bool read_committed,
+                               char *err, size_t errlen)
+{
+    rd_kafka_conf_t *conf = conf_new(brokers, err, errlen);
+    if (!conf)
+        return NULL;
+    if (set(conf, "group.id", group, err, errlen) != 0 ||
+        set(conf, "enable.auto.commit", "false", err, errlen) != 0 ||
+        set(conf, "enable.auto.offset.store", "false", err, errlen) != 0 ||
+        set(conf, "auto.offset.reset", "earliest", err, errlen) != 0 ||
+        set(conf, "isolation.level", read_committed ? "read_committed" : "read_uncommitted", err,
+            errlen) != 0 ||
+        /* A paused or throttled consumer still polls; the limit only has to
+         * outlast the longest batch it processes. */
+        set(conf, "max.poll.interval.ms", "300000", err, errlen) != 0 ||
+        /* A member killed with SIGKILL never says goodbye; the group waits
+         * this long before giving its partitions to the restarted process.
+         * 6 s is the brokers' default minimum. */
+        set(conf, "session.timeout.ms", "6000", err, errlen) != 0 ||
+        set(conf, "heartbeat.interval.ms", "1000", err, errlen) != 0) {
+        rd_kafka_conf_destroy(conf);
+        return NULL;
+    }
+    rd_kafka_t *rk = client_new(RD_KAFKA_CONSUMER, conf, err, errlen);
+    if (rk)
+        rd_kafka_poll_set_consumer(rk);
+    return rk;
+}
+
+int kafka_subscribe(rd_kafka_t *rk, const char *const *topics, size_t n)
+{
+    rd_kafka_topic_partition_list_t *l = rd_kafka_topic_partition_list_new((int)n);
+    for (size_t i = 0; i < n; i++)
+        rd_kafka_topic_partition_list_add(l, topics[i], RD_KAFKA_PARTITION_UA);
+    rd_kafka_resp_err_t e = rd_kafka_subscribe(rk, l);
+    rd_kafka_topic_partition_list_destroy(l);
+    if (e) {
+        log_error("kafka: cannot subscribe: %s", rd_kafka_err2str(e));
+        return -1;
+    }
+    return 0;
+}
+
+void kafka_pause(rd_kafka_t *rk, bool pause)
+{
+    rd_kafka_topic_partition_list_t *l = NULL;
+    if (rd_kafka_assignment(rk, &l) != RD_KAFKA_RESP_ERR_NO_ERROR)
+        return;
+    if (l->cnt > 0) {
+        if (pause)
+            rd_kafka_pause_partitions(rk, l);
+        else
+            rd_kafka_resume_partitions(rk, l);
+    }
+    rd_kafka_topic_partition_list_destroy(l);
+}
+
+rd_kafka_topic_partition_list_t *kafka_positions(rd_kafka_t *rk)
+{
+    rd_kafka_topic_partition_list_t *l = NULL;
+    if (rd_kafka_assignment(rk, &l) != RD_KAFKA_RESP_ERR_NO_ERROR)
+        return NULL;
+    if (rd_kafka_position(rk, l) != RD_KAFKA_RESP_ERR_NO_ERROR) {
+        rd_kafka_topic_partition_list_destroy(l);
+        return NULL;
+    }
+    return l;
+}
+
+rd_kafka_t *kafka_admin_new(const char *brokers, char *err, size_t errlen)
+{
+    rd_kafka_conf_t *conf = conf_new(brokers, err, errlen);
+    return conf ? client_new(RD_KAFKA_PRODUCER, conf, err, errlen) : NULL;
+}
+
+int kafka_partition_count(rd_kafka_t *rk, const char *topic, int timeout_ms)
+{
+    rd_kafka_topic_t *t = rd_kafka_topic_new(rk, topic, NULL);
+    if (!t)
+        return -1;
+    const struct rd_kafka_metadata *md = NULL;
+    int n = -1;
+    if (rd_kafka_metadata(rk, 0, t, &md, timeout_ms) == RD_KAFKA_RESP_ERR_NO_ERROR) {
+        if (md->topic_cnt == 1 && md->topics[0].err == RD_KAFKA_RESP_ERR_NO_ERROR)
+            n = md->topics[0].partition_cnt;
+        rd_kafka_metadata_destroy(md);
+    }
+    rd_kafka_topic_destroy(t);
+    return n;
+}
+
+/* Every partition of the topics, or NULL with `err`. */
+static rd_kafka_topic_partition_list_t *all_partitions(rd_kafka_t *rk, const char *const *topics,
+                                                       size_t ntopics, int timeout_ms, char *err,
+                                                       size_t errlen)
+{
+    rd_kafka_topic_partition_list_t *l = rd_kafka_topic_partition_list_new(16);
+    for (size_t i = 0; i < ntopics; i++) {
+        int n = kafka_partition_count(rk, topics[i], timeout_ms);
+        if (n <= 0) {
+            snprintf(err, errlen, "topic %s: no such topic, or no broker answered", topics[i]);
+            rd_kafka_topic_partition_list_destroy(l);
+            return NULL;
+        }
+        for (int p = 0; p < n; p++)
+            rd_kafka_topic_partition_list_add(l, topics[i], p);
+    }
+    return l;
+}
+
+/* Waits for the Admin API result of type `type` on q; NULL with `err`. */
+static rd_kafka_event_t *admin_wait(rd_kafka_queue_t *q, rd_kafka_event_type_t type,
+                                    int timeout_ms, char *err, size_t errlen)
+{
+    rd_kafka_event_t *ev = rd_kafka_queue_poll(q, timeout_ms + 1000);
+    if (!ev) {
+        snprintf(err, errlen, "no answer from the cluster within %d ms", timeout_ms);
+        return NULL;
+    }
+    if (rd_kafka_event_type(ev) != type || rd_kafka_event_error(ev)) {
+        snprintf(err, errlen, "%s", rd_kafka_event_error_string(ev));
+        rd_kafka_event_destroy(ev);
+        return NULL;
+    }
+    return ev;
+}
+
+/* The partitions of a single-group result, checking group and partition errors. */
+static const rd_kafka_topic_partition_list_t *
+group_partitions(const rd_kafka_group_result_t **groups, size_t n, char *err, size_t errlen)
+{
+    if (n != 1) {
+        snprintf(err, errlen, "expected one group in the answer, got %zu", n);
+        return NULL;
+    }
+    const rd_kafka_error_t *ge = rd_kafka_group_result_error(groups[0]);
+    if (ge) {
+        snprintf(err, errlen, "%s", rd_kafka_error_string(ge));
+        return NULL;
+    }
+    const rd_kafka_topic_partition_list_t *parts = rd_kafka_group_result_partitions(groups[0]);
+    for (int i = 0; parts && i < parts->cnt; i++) {
+        if (parts->elems[i].err) {
+            snprintf(err, errlen, "%s [%d]: %s", parts->elems[i].topic,
+                     (int)parts->elems[i].partition, rd_kafka_err2str(parts->elems[i].err));
+            return NULL;
+        }
+    }
+    return parts;
+}
+
+static rd_kafka_AdminOptions_t *admin_options(rd_kafka_t *rk, rd_kafka_admin_op_t op,
+                                              int timeout_ms)
+{
+    rd_kafka_AdminOptions_t *o = rd_kafka_AdminOptions_new(rk, op);
+    char e[128];
+    rd_kafka_AdminOptions_set_request_timeout(o, timeout_ms, e, sizeof e);
+    return o;
+}
+
+int kafka_group_lag(rd_kafka_t *rk, const char *group, const char *const *topics, size_t ntopics,
+                    int timeout_ms, struct kafka_lag_row **rows, size_t *nrows, char *err,
+                    size_t errlen)
+{
+    *rows = NULL;
+    *nrows = 0;
+    rd_kafka_topic_partition_list_t *l =
+        all_partitions(rk, topics, ntopics, timeout_ms, err, errlen);
+    if (!l)
+        return -1;
+    int rc = -1;
+    rd_kafka_queue_t *q = rd_kafka_queue_new(rk);
+    rd_kafka_ListConsumerGroupOffsets_t *req = rd_kafka_ListConsumerGroupOffsets_new(group, l);
+    rd_kafka_AdminOptions_t *o =
+        admin_options(rk, RD_KAFKA_ADMIN_OP_LISTCONSUMERGROUPOFFSETS, timeout_ms);
+    rd_kafka_ListConsumerGroupOffsets(rk, &req, 1, o, q);
+    rd_kafka_event_t *ev =
+        admin_wait(q, RD_KAFKA_EVENT_LISTCONSUMERGROUPOFFSETS_RESULT, timeout_ms, err, errlen);
+    struct kafka_lag_row *out = calloc((size_t)l->cnt, sizeof *out);
+    if (ev && out) {
+        size_t ng = 0;
+        const rd_kafka_group_result_t **groups = rd_kafka_ListConsumerGroupOffsets_result_groups(
+            rd_kafka_event_ListConsumerGroupOffsets_result(ev), &ng);
+        const rd_kafka_topic_partition_list_t *parts = group_partitions(groups, ng, err, errlen);
+        rc = parts ? 0 : -1;
+        for (int i = 0; rc == 0 && i < l->cnt; i++) {
+            struct kafka_lag_row *r = &out[i];
+            snprintf(r->topic, sizeof r->topic, "%s", l->elems[i].topic);
+            r->partition = l->elems[i].partition;
+            const rd_kafka_topic_partition_t *c = rd_kafka_topic_partition_list_find(
+                (rd_kafka_topic_partition_list_t *)parts, r->topic, r->partition);
+            r->committed = c && c->offset >= 0 ? c->offset : -1;
+            rd_kafka_resp_err_t e = rd_kafka_query_watermark_offsets(
+                rk, r->topic, r->partition, &r->log_start, &r->log_end, timeout_ms);
+            if (e) {
+                snprintf(err, errlen, "%s [%d] watermarks: %s", r->topic, (int)r->partition,
+                         rd_kafka_err2str(e));
+                rc = -1;
+                break;
+            }
+            int64_t from = r->committed >= 0 ? r->committed : r->log_start;
+            r->lag = r->log_end > from ? r->log_end - from : 0;
+        }
+    } else if (ev) {
+        snprintf(err, errlen, "out of memory");
+    }
+    if (rc == 0) {
+        *rows = out;
+        *nrows = (size_t)l->cnt;
+    } else {
+        free(out);
+    }
+    if (ev)
+        rd_kafka_event_destroy(ev);
+    rd_kafka_AdminOptions_destroy(o);
+    rd_kafka_ListConsumerGroupOffsets_destroy(req);
+    rd_kafka_queue_destroy(q);
+    rd_kafka_topic_partition_list_destroy(l);
+    return rc;
+}
+
+int kafka_group_reset(rd_kafka_t *rk, const char *group, const char *const *topics, size_t ntopics,
+                      bool to_latest, int timeout_ms, char *err, size_t errlen)
+{
+    rd_kafka_topic_partition_list_t *l =
+        all_partitions(rk, topics, ntopics, timeout_ms, err, errlen);
+    if (!l)
+        return -1;
+    for (int i = 0; i < l->cnt; i++) {
+        int64_t lo = 0, hi = 0;
+        rd_kafka_resp_err_t e = rd_kafka_query_watermark_offsets(
+            rk, l->elems[i].topic, l->elems[i].partition, &lo, &hi, timeout_ms);
+        if (e) {
+            snprintf(err, errlen, "%s [%d] watermarks: %s", l->elems[i].topic,
+                     (int)l->elems[i].partition, rd_kafka_err2str(e));
+            rd_kafka_topic_partition_list_destroy(l);
+            return -1;
+        }
+        l->elems[i].offset = to_latest ? hi : lo;
+    }
+    int rc = -1;
+    rd_kafka_queue_t *q = rd_kafka_queue_new(rk);
+    rd_kafka_AlterConsumerGroupOffsets_t *req = rd_kafka_AlterConsumerGroupOffsets_new(group, l);
+    rd_kafka_AdminOptions_t *o =
+        admin_options(rk, RD_KAFKA_ADMIN_OP_ALTERCONSUMERGROUPOFFSETS, timeout_ms);
+    rd_kafka_AlterConsumerGroupOffsets(rk, &req, 1, o, q);
+    rd_kafka_event_t *ev =
+        admin_wait(q, RD_KAFKA_EVENT_ALTERCONSUMERGROUPOFFSETS_RESULT, timeout_ms, err, errlen);
+    if (ev) {
+        size_t ng = 0;
+        const rd_kafka_group_result_t **groups = rd_kafka_AlterConsumerGroupOffsets_result_groups(
+            rd_kafka_event_AlterConsumerGroupOffsets_result(ev), &ng);
+        rc = group_partitions(groups, ng, err, errlen) ? 0 : -1;
+        rd_kafka_event_destroy(ev);
+    }
+    rd_kafka_AdminOptions_destroy(o);
+    rd_kafka_AlterConsumerGroupOffsets_destroy(req);
+    rd_kafka_queue_destroy(q);
+    rd_kafka_topic_partition_list_destroy(l);
+    return rc;
+}
+
+int kafka_create_topics(rd_kafka_t *rk, const char *const *topics, size_t ntopics, int partitions,
+                        int replication, int timeout_ms, char *err, size_t errlen)
+{
+    rd_kafka_NewTopic_t **nt = calloc(ntopics, sizeof *nt);
+    if (!nt) {
+        snprintf(err, errlen, "out of memory");
+        return -1;
+    }
+    int rc = 0;
+    for (size_t i = 0; i < ntopics; i++) {
+        nt[i] = rd_kafka_NewTopic_new(topics[i], partitions, replication, err, errlen);
+        if (!nt[i])
+            rc = -1;
+    }
+    rd_kafka_queue_t *q = rd_kafka_queue_new(rk);
+    rd_kafka_event_t *ev = NULL;
+    rd_kafka_AdminOptions_t *o = admin_options(rk, RD_KAFKA_ADMIN_OP_CREATETOPICS, timeout_ms);
+    if (rc == 0) {
+        rd_kafka_CreateTopics(rk, nt, ntopics, o, q);
+        ev = admin_wait(q, RD_KAFKA_EVENT_CREATETOPICS_RESULT, timeout_ms, err, errlen);
+        rc = ev ? 0 : -1;
+    }
+    if (ev) {
+        size_t n = 0;
+        const rd_kafka_topic_result_t **res =
+            rd_kafka_CreateTopics_result_topics(rd_kafka_event_CreateTopics_result(ev), &n);
+        for (size_t i = 0; i < n; i++) {
+            rd_kafka_resp_err_t e = rd_kafka_topic_result_error(res[i]);
+            if (e && e != RD_KAFKA_RESP_ERR_TOPIC_ALREADY_EXISTS) {
+                snprintf(err, errlen, "%s: %s", rd_kafka_topic_result_name(res[i]),
+                         rd_kafka_topic_result_error_string(res[i]));
+                rc = -1;
+            }
+        }
+        rd_kafka_event_destroy(ev);
+    }
+    rd_kafka_AdminOptions_destroy(o);
+    rd_kafka_queue_destroy(q);
+    for (size_t i = 0; i < ntopics; i++)
+        if (nt[i])
+            rd_kafka_NewTopic_destroy(nt[i]);
+    free(nt);
+    return rc;
+}

@@ -1,0 +1,74 @@
+/* Kafka over librdkafka, knowing nothing of the domain: client construction
+ * with the settings every commlab client shares, and the group tooling (lag
+ * report, offset reset) built on the Admin API and plain consumer calls, so it
+ * works the same against the local mock cluster and a real Kafka. */
+#ifndef COMMLAB_KAFKA_H
+#define COMMLAB_KAFKA_H
+
+#include <librdkafka/rdkafka.h>
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#define KAFKA_ERR_LEN 512
+
+/* A producer with enable.idempotence=true and acks=all: retries never
+ * duplicate or reorder within a partition, and a delivery report says
+ * "stored on every in-sync replica" or names the error. With a
+ * transactional_id it is also transactional (init_transactions is the
+ * caller's). `dr_cb` gets every delivery report (from rd_kafka_poll/flush). */
+rd_kafka_t *kafka_producer_new(const char *brokers, const char *transactional_id,
+                               void (*dr_cb)(rd_kafka_t *, const rd_kafka_message_t *, void *),
+                               void *opaque, char *err, size_t errlen);
+
+/* A consumer in `group` with manual offset commits and auto.offset.reset =
+ * earliest (a group with no committed offset reads the whole log). With
+ * read_committed it never sees messages of aborted or open transactions. */
+rd_kafka_t *kafka_consumer_new(const char *brokers, const char *group, bool read_committed,
+                               char *err, size_t errlen);
+/* Subscribes to `n` topics; 0 or -1 (logged). */
+int kafka_subscribe(rd_kafka_t *rk, const char *const *topics, size_t n);
+
+/* Pauses (or resumes) fetching on every partition currently assigned; the
+ * consumer keeps polling, so it stays in its group while paused. */
+void kafka_pause(rd_kafka_t *rk, bool pause);
+/* The assigned partitions with the consumer's position (the next offset it
+ * would read; -1001 where it has read nothing yet); NULL on error. */
+rd_kafka_topic_partition_list_t *kafka_positions(rd_kafka_t *rk);
+
+/* A plain client for metadata, watermarks and the Admin API. */
+rd_kafka_t *kafka_admin_new(const char *brokers, char *err, size_t errlen);
+/* How many partitions `topic` has; -1 when unknown (missing topic, no broker). */
+int kafka_partition_count(rd_kafka_t *rk, const char *topic, int timeout_ms);
+
+/* One row of a lag report, as kafka-consumer-groups --describe prints it.
+ * committed is -1 when the group has no offset there (it would start at
+ * log_start, so lag counts from there). */
+struct kafka_lag_row {
+    char topic[128];
+    int32_t partition;
+    int64_t committed;
+    int64_t log_start;
+    int64_t log_end;
+    int64_t lag;
+};
+
+/* Committed offsets of `group` (Admin API ListConsumerGroupOffsets) next to
+ * each partition's watermarks. `rows` is malloc'd; 0 or -1 with `err`. */
+int kafka_group_lag(rd_kafka_t *rk, const char *group, const char *const *topics, size_t ntopics,
+                    int timeout_ms, struct kafka_lag_row **rows, size_t *nrows, char *err,
+                    size_t errlen);
+
+/* Sets the committed offsets of `group` on every partition of the topics to
+ * the earliest (or latest) offset in the log, with the Admin API
+ * AlterConsumerGroupOffsets. Kafka refuses while the group has active members
+ * subscribed to those topics: stop the consumers first. 0 or -1 with `err`. */
+int kafka_group_reset(rd_kafka_t *rk, const char *group, const char *const *topics, size_t ntopics,
+                      bool to_latest, int timeout_ms, char *err, size_t errlen);
+
+/* Creates the topics with `partitions` partitions and the given replication
+ * factor (Admin API CreateTopics); topics that exist already are fine. */
+int kafka_create_topics(rd_kafka_t *rk, const char *const *topics, size_t ntopics, int partitions,
+                        int replication, int timeout_ms, char *err, size_t errlen);
+
+#endif
