@@ -5,21 +5,18 @@
 
 #include "../core/codec/order_json.h"
 #include "../core/codec/service_json.h"
-#include "../core/store/notify_store.h"
 #include "../core/util/config.h"
 #include "../core/util/log.h"
 #include "../runtime/service.h"
-
-struct notification_service {
-    struct db db;
-    struct notify_store store;
-    struct metrics *metrics;
-    const char *db_path;
-};
+#include "notification_service.h"
 
 static struct opt opts[] = {
     {"listen", "127.0.0.1:8082", "HOST:PORT to serve HTTP on (port 0: any free port)", false, NULL},
     {"db", "notification.db", "SQLite database file (created if missing)", false, NULL},
+    {"mode", "rest", "rest (POST /send) or amqp (also consume InventoryReserved from RabbitMQ)",
+     false, NULL},
+    {"amqp-url", "amqp://guest:guest@127.0.0.1:5672/", "amqp: RabbitMQ to consume from", false,
+     NULL},
     {"port-file", NULL, "write the bound port to this file once listening", false, NULL},
     {"quiet", NULL, "log warnings and errors only", true, NULL},
     {NULL, NULL, NULL, false, NULL},
@@ -28,7 +25,8 @@ static struct opt opts[] = {
 static const char usage[] =
     "usage: commlab-notification [options]\n"
     "Serves POST /send {\"order_id\":..,\"user_id\":..,\"items\":[..]} (items optional),\n"
-    "GET /healthz, GET /metrics and GET /dump (canonical state, as commlab-dump prints it).";
+    "GET /healthz, GET /metrics and GET /dump (canonical state, as commlab-dump prints it).\n"
+    "With --mode amqp it also consumes InventoryReserved from RabbitMQ (same one-per-order rule).";
 
 static void send_one(struct notification_service *svc, const struct http_request *req,
                      struct http_response *res)
@@ -52,10 +50,9 @@ static void send_one(struct notification_service *svc, const struct http_request
         service_internal_error(res, "cannot record the notification");
         return;
     }
-    metrics_count(svc->metrics, duplicate ? "send_duplicates_total" : "notifications_sent_total",
-                  duplicate ? "Repeated /send for an order already notified."
-                            : "Confirmations recorded.",
-                  1);
+    metrics_count(
+        svc->metrics, duplicate ? "send_duplicates_total" : "notifications_sent_total",
+        duplicate ? "Repeated /send for an order already notified." : "Confirmations recorded.", 1);
     const char *pairs[] = {"order_id", o.order_id, "status", "sent", "message", message, NULL};
     http_respond(res, 200, json_object_of(pairs));
 }
@@ -79,6 +76,12 @@ int main(int argc, char **argv)
     log_init("notification");
     log_set_quiet(config_flag(opts, "quiet"));
     struct notification_service svc = {0};
+    const char *mode = config_str(opts, "mode");
+    bool amqp = strcmp(mode, "amqp") == 0;
+    if (!amqp && strcmp(mode, "rest") != 0) {
+        fprintf(stderr, "--mode: expected rest or amqp, got '%s'\n", mode);
+        return 2;
+    }
     service_signals_init();
     svc.db_path = config_str(opts, "db");
     if (db_open(&svc.db, svc.db_path) != 0)
@@ -87,6 +90,8 @@ int main(int argc, char **argv)
     struct http_server *http = NULL;
     svc.metrics = metrics_new("notification");
     if (!svc.metrics || notify_store_open(&svc.store, &svc.db) != 0)
+        goto out;
+    if (amqp && notification_amqp_start(&svc, config_str(opts, "amqp-url")) != 0)
         goto out;
     http = service_http_start(config_str(opts, "listen"), svc.metrics, handle, &svc);
     if (!http)
@@ -99,6 +104,7 @@ int main(int argc, char **argv)
     rc = 0;
 out:
     http_server_stop(http);
+    notification_amqp_stop(&svc);
     notify_store_close(&svc.store);
     db_close(&svc.db);
     metrics_free(svc.metrics);

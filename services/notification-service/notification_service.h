@@ -1,0 +1,21 @@
+/* The notification service's state, shared by its HTTP API and its RabbitMQ consumer. */
+#ifndef COMMLAB_NOTIFICATION_SERVICE_H
+#define COMMLAB_NOTIFICATION_SERVICE_H
+
+#include "../core/metrics/metrics.h"
+#include "../core/store/db.h"
+#include "../core/store/notify_store.h"
+
+struct notification_service {
+    struct db db;
+    struct notify_store store;
+    struct metrics *metrics;
+    const char *db_path;
+    void *consumer; /* amqp mode: amqp_consumer.c's state */
+};
+
+/* Part B: consume InventoryReserved, one confirmation per order. */
+int notification_amqp_start(struct notification_service *svc, const char *amqp_url);
+void notification_amqp_stop(struct notification_service *svc);
+
+#endif
