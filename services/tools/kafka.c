@@ -243,7 +243,7 @@ static int cmd_reset(int argc, char **argv)
     if (!rk)
         return 1;
     char err[KAFKA_ERR_LEN];
-    int rc = kafka_group_reset(rk, group, t, nt, strcmp(to, "latest") == 0, TIMEOUT_MS, err,
+    int rc = kafka_group_reset(config_str(reset_opts, "brokers"), rk, group, t, nt, strcmp(to, "latest") == 0, TIMEOUT_MS, err,
                                sizeof err);
     if (rc != 0)
         fprintf(stderr, "commlab-kafka reset-offsets: group %s: %s\n", group, err);

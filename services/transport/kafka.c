@@ -288,8 +288,54 @@ int kafka_group_lag(rd_kafka_t *rk, const char *group, const char *const *topics
     return rc;
 }
 
-int kafka_group_reset(rd_kafka_t *rk, const char *group, const char *const *topics, size_t ntopics,
-                      bool to_latest, int timeout_ms, char *err, size_t errlen)
+/* The fallback for brokers that refuse AlterConsumerGroupOffsets from a
+ * non-member once a group has had members (librdkafka's mock cluster answers
+ * UNKNOWN_MEMBER_ID): join the group as its only member, wait until every
+ * partition is ours, commit the offsets, leave. Only right while no other
+ * consumer of the group runs, which is the rule for a reset anyway. */
+static int reset_as_member(const char *brokers, const char *group, const char *const *topics,
+                           size_t ntopics, const rd_kafka_topic_partition_list_t *want,
+                           int timeout_ms, char *err, size_t errlen)
+{
+    rd_kafka_t *c = kafka_consumer_new(brokers, group, false, err, errlen);
+    if (!c)
+        return -1;
+    int rc = -1;
+    if (kafka_subscribe(c, topics, ntopics) == 0) {
+        for (int waited = 0; waited < timeout_ms * 3; waited += 100) {
+            rd_kafka_message_t *m = rd_kafka_consumer_poll(c, 100);
+            if (m)
+                rd_kafka_message_destroy(m);
+            rd_kafka_topic_partition_list_t *a = NULL;
+            int have = rd_kafka_assignment(c, &a) == 0 ? a->cnt : 0;
+            if (a)
+                rd_kafka_topic_partition_list_destroy(a);
+            if (have == want->cnt) {
+                rc = 0;
+                break;
+            }
+        }
+        if (rc != 0) {
+            snprintf(err, errlen, "could not take over every partition of the group (is a "
+                                  "consumer of it still running?)");
+        } else {
+            rd_kafka_topic_partition_list_t *l = rd_kafka_topic_partition_list_copy(want);
+            rd_kafka_resp_err_t e = rd_kafka_commit(c, l, 0);
+            rd_kafka_topic_partition_list_destroy(l);
+            if (e) {
+                snprintf(err, errlen, "commit: %s", rd_kafka_err2str(e));
+                rc = -1;
+            }
+        }
+    }
+    rd_kafka_consumer_close(c);
+    rd_kafka_destroy(c);
+    return rc;
+}
+
+int kafka_group_reset(const char *brokers, rd_kafka_t *rk, const char *group,
+                      const char *const *topics, size_t ntopics, bool to_latest, int timeout_ms,
+                      char *err, size_t errlen)
 {
     rd_kafka_topic_partition_list_t *l =
         all_partitions(rk, topics, ntopics, timeout_ms, err, errlen);
@@ -321,6 +367,11 @@ int kafka_group_reset(rd_kafka_t *rk, const char *group, const char *const *topi
             rd_kafka_event_AlterConsumerGroupOffsets_result(ev), &ng);
         rc = group_partitions(groups, ng, err, errlen) ? 0 : -1;
         rd_kafka_event_destroy(ev);
+    }
+    if (rc != 0 && strstr(err, "nknown member")) {
+        log_info("reset of %s via the Admin API refused (%s); committing as a member", group,
+                 err);
+        rc = reset_as_member(brokers, group, topics, ntopics, l, timeout_ms, err, errlen);
     }
     rd_kafka_AdminOptions_destroy(o);
     rd_kafka_AlterConsumerGroupOffsets_destroy(req);

@@ -62,9 +62,12 @@ int kafka_group_lag(rd_kafka_t *rk, const char *group, const char *const *topics
 /* Sets the committed offsets of `group` on every partition of the topics to
  * the earliest (or latest) offset in the log, with the Admin API
  * AlterConsumerGroupOffsets. Kafka refuses while the group has active members
- * subscribed to those topics: stop the consumers first. 0 or -1 with `err`. */
-int kafka_group_reset(rd_kafka_t *rk, const char *group, const char *const *topics, size_t ntopics,
-                      bool to_latest, int timeout_ms, char *err, size_t errlen);
+ * subscribed to those topics: stop the consumers first. Where a broker refuses
+ * a non-member's commit (the mock cluster does), it joins the group as its
+ * only member and commits. 0 or -1 with `err`. */
+int kafka_group_reset(const char *brokers, rd_kafka_t *rk, const char *group,
+                      const char *const *topics, size_t ntopics, bool to_latest, int timeout_ms,
+                      char *err, size_t errlen);
 
 /* Creates the topics with `partitions` partitions and the given replication
  * factor (Admin API CreateTopics); topics that exist already are fine. */

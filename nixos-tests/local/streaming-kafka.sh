@@ -1,0 +1,104 @@
+#!/bin/sh
+# Part C in the local lab: starts librdkafka's mock Kafka cluster (3 brokers,
+# its own process), order (stream mode), inventory (kafka mode) and analytics,
+# runs every scenario phase, and does the stops, offset resets, kill -9s and
+# restarts between them. Writes phase output to $OUT_DIR, and results/ files
+# when RESULTS_DIR is set.
+set -u
+here=$(cd "$(dirname "$0")" && pwd)
+COMMLAB_ROOT=${COMMLAB_ROOT:-$(cd "$here/../.." && pwd)}
+. "$here/../lib/assert.sh"
+. "$here/../lib/http.sh"
+. "$here/../lib/lab.sh"
+. "$here/../lib/kafka.sh"
+S="$here/../scenarios/streaming-kafka.sh"
+
+N=10000
+# Lag above this while a consumer is slowed (a tenth of the burst).
+LAG_THRESHOLD=1000
+# Analytics is throttled to 1 ms per event; inventory is paused.
+AN_SLOW='{"throttle_ms":1}'
+INV_SLOW='{"paused":true}'
+KILLS=${KILLS:-4}
+
+lab_init || exit 1
+for b in commlab-kafka commlab-analytics; do
+    [ -x "$COMMLAB_BIN/$b" ] || { echo "lab: $COMMLAB_BIN/$b is missing: build first" >&2; exit 1; }
+done
+: "${OUT_DIR:=$LAB_DIR/out}"
+export OUT_DIR
+kafka_start || exit 1
+start_inventory() { # NAME
+    lab_start "$1" commlab-inventory --quiet --mode kafka --kafka-brokers "$KAFKA_BROKERS"
+}
+start_analytics() { # [--rebuild]
+    lab_start analytics commlab-analytics --quiet --kafka-brokers "$KAFKA_BROKERS" \
+        --metrics-file "$LAB_DIR/metrics.json" "$@"
+}
+start_inventory inventory &&
+    start_analytics &&
+    lab_start order commlab-order --quiet --mode stream --kafka-brokers "$KAFKA_BROKERS" ||
+    exit 1
+ORDER_URL=$(lab_url order) INVENTORY_URL=$(lab_url inventory) ANALYTICS_URL=$(lab_url analytics)
+export ORDER_URL INVENTORY_URL ANALYTICS_URL
+
+echo "# streaming-kafka: local lab in $LAB_DIR, mock Kafka at $KAFKA_BROKERS"
+# Expected distinct orders after each phase (event ranges of seed $SEED).
+sh "$S" produce "$N" 0 "$N"
+sh "$S" order-api 20 100000 $((N + 20))
+sh "$S" dup-malformed $((N + 70))
+sh "$S" kcat-read
+sh "$S" lag analytics analytics-consumer-group:order-events,inventory-events \
+    "$ANALYTICS_URL" "$AN_SLOW" "$N" 30000 "$LAG_THRESHOLD" $((2 * N + 70))
+sh "$S" lag inventory inventory-consumer-group:order-events \
+    "$INVENTORY_URL" "$INV_SLOW" "$N" 40000 "$LAG_THRESHOLD" $((3 * N + 70))
+
+# 3. Replay: stop analytics, reset its offsets, rebuild from the log.
+sh "$S" replay-before
+lab_kill analytics TERM
+sh "$S" replay-reset
+start_analytics --rebuild || fail "replay: analytics restarted"
+ANALYTICS_URL=$(lab_url analytics)
+export ANALYTICS_URL
+ref=
+[ -n "${RESULTS_DIR:-}" ] && [ -f "$RESULTS_DIR/streaming-kafka.metrics.json" ] &&
+    ref=$RESULTS_DIR/streaming-kafka.metrics.json
+sh "$S" replay-after $ref
+
+# 4. kill -9: a fresh inventory re-processes the whole topic from earliest
+# and is killed with SIGKILL at random moments, restarted each time.
+sh "$S" crash-reference
+lab_kill inventory TERM
+sh "$S" crash-reset
+start_inventory inventory-fresh || fail "crash: fresh inventory started"
+INVENTORY_URL=$(lab_url inventory-fresh)
+export INVENTORY_URL
+# Kill k waits until the lag has fallen below a random point of its slice of
+# the backlog (so every kill lands mid-stream, while batches are in flight),
+# then a random 0..150 ms more.
+total=$(kafka_lag inventory-consumer-group:order-events)
+i=0
+: >"$OUT_DIR/crash-kills.txt"
+while [ $i -lt "$KILLS" ]; do
+    target=$(awk -v s="$$$i" -v t="$total" -v k="$i" -v n="$KILLS" \
+        'BEGIN { srand(s); printf "%d", t * (n - k - rand()) / (n + 1) }')
+    end=$(($(date +%s) + 60))
+    while lag=$(kafka_lag inventory-consumer-group:order-events) &&
+        [ "$lag" -gt "$target" ] && [ "$(date +%s)" -lt "$end" ]; do
+        sleep 0.05
+    done
+    sleep "$(awk -v s="$$$i" 'BEGIN { srand(s + 7); printf "%.3f", rand() * 0.15 }')"
+    echo "kill $((i + 1)): SIGKILL at inventory lag $lag (target below $target)" >>"$OUT_DIR/crash-kills.txt"
+    lab_kill inventory-fresh KILL
+    lab_restart inventory-fresh || fail "crash: inventory restarted after kill $((i + 1))"
+    i=$((i + 1))
+done
+sh "$S" crash-finish
+
+if [ -n "${LAB_CHECK_LOGS:-}" ]; then
+    lab_stop_all
+    lab_check_logs
+fi
+if [ -n "${RESULTS_DIR:-}" ]; then
+    sh "$here/../lib/report-kafka.sh" "$OUT_DIR" "$RESULTS_DIR" "$LAG_THRESHOLD"
+fi

@@ -1,0 +1,255 @@
+#!/bin/sh
+# Part C scenarios, one phase per call, against running services and Kafka:
+#   ORDER_URL INVENTORY_URL ANALYTICS_URL   the services' HTTP endpoints
+#   KAFKA_BROKERS                           bootstrap list (mock or real Kafka)
+#   OUT_DIR                                 where phases write what they measured
+#   SEED (default 1); COMMLAB_BIN (tools from there) or loadgen/commlab-kafka on PATH
+# Whoever runs the phases does the things between them (stop, kill -9 and
+# restart services): the local lab (local/streaming-kafka.sh) or a VM test.
+set -u
+here=$(cd "$(dirname "$0")" && pwd)
+. "$here/../lib/assert.sh"
+. "$here/../lib/http.sh"
+: "${SEED:=1}" "${OUT_DIR:?OUT_DIR must name a directory for results}"
+: "${KAFKA_BROKERS:?KAFKA_BROKERS must name the bootstrap servers}"
+mkdir -p "$OUT_DIR"
+if [ -n "${COMMLAB_BIN:-}" ]; then
+    LOADGEN=${LOADGEN:-$COMMLAB_BIN/loadgen} KTOOL=$COMMLAB_BIN/commlab-kafka
+else
+    LOADGEN=${LOADGEN:-loadgen} KTOOL=commlab-kafka
+fi
+TAB=$(printf '\t')
+INV_GROUP=inventory-consumer-group:order-events
+AN_GROUP=analytics-consumer-group:order-events,inventory-events
+
+lag_json() { "$KTOOL" lag --brokers "$KAFKA_BROKERS" --json "$@"; }
+lag_total() { lag_json "$@" | jq '[.groups[].lag] | add'; }
+now_ms() { date +%s%3N; }
+orders() { http_get "$ANALYTICS_URL/metrics.json" | jq .totals.orders; }
+hwm() { # TOPIC: the sum of the partitions' log-end offsets
+    lag_json "probe-$$:$1" | jq '[.groups[0].partitions[].log_end] | add'
+}
+
+# drain SECONDS: waits until both groups have committed everything (twice in
+# a row, so a batch in flight between the two groups is not missed).
+drain() {
+    _end=$(($(date +%s) + $1)) _zeros=0
+    while [ "$(date +%s)" -lt "$_end" ]; do
+        if [ "$(lag_total "$INV_GROUP" "$AN_GROUP" 2>/dev/null)" = 0 ]; then
+            _zeros=$((_zeros + 1))
+            [ $_zeros -ge 2 ] && return 0
+        else
+            _zeros=0
+        fi
+        sleep 0.25
+    done
+    return 1
+}
+
+# totals PHASE EXPECTED_ORDERS: analytics and inventory agree with the count.
+totals() {
+    m=$(http_get "$ANALYTICS_URL/metrics.json")
+    assert_eq "$1: analytics counted $2 orders" "$2" "$(echo "$m" | jq .totals.orders)"
+    assert_eq "$1: every order has one outcome (reserved + failed)" "$2" \
+        "$(echo "$m" | jq '.totals.reserved + .totals.failed')"
+    assert_eq "$1: inventory holds $2 reservations" "$2" \
+        "$(http_get "$INVENTORY_URL/dump" | grep -c '^reservations')"
+}
+
+# 1. N OrderPlaced events straight onto order-events: all delivered
+# (acks=all, every report checked), all reserved once, all counted.
+phase_produce() { # N START EXPECTED_ORDERS
+    t0=$(now_ms)
+    "$LOADGEN" kafka --brokers "$KAFKA_BROKERS" --seed "$SEED" -n "$1" --start "$2" \
+        --label produce --json --quiet >"$OUT_DIR/produce.json"
+    assert_eq "produce: $1 events delivered" "$1" "$(jq .delivered "$OUT_DIR/produce.json")"
+    assert_eq "produce: no delivery failed" 0 "$(jq .failed "$OUT_DIR/produce.json")"
+    check "produce: consumers drained (lag 0) within 120 s" drain 120
+    t1=$(now_ms)
+    echo "{\"events\":$1,\"end_to_end_s\":$(awk -v a="$t0" -v b="$t1" 'BEGIN{printf "%.3f",(b-a)/1000}')}" \
+        >"$OUT_DIR/e2e.json"
+    totals produce "$3"
+    http_get "$ANALYTICS_URL/metrics.json" >"$OUT_DIR/produce.metrics.json"
+    http_get "$INVENTORY_URL/dump" >"$OUT_DIR/produce.state.txt"
+}
+
+# POST /order in stream mode: 202 once stored with its event; the relay
+# publishes it and it flows through like any other.
+phase_order_api() { # N START EXPECTED_ORDERS
+    "$LOADGEN" rest --url "$ORDER_URL" --seed "$SEED" -n "$1" -c 4 --start "$2" \
+        --label order-api --json --quiet >"$OUT_DIR/order-api.json"
+    assert_eq "order api: $1 orders answered 202" "$1" "$(jq '.status["202"] // 0' "$OUT_DIR/order-api.json")"
+    # 202 means stored with its event; the relay publishes a moment later.
+    _end=$(($(date +%s) + 60))
+    while [ "$(orders)" != "$3" ] && [ "$(date +%s)" -lt "$_end" ]; do sleep 0.2; done
+    check "order api: relayed and drained within 60 s" drain 60
+    totals "order api" "$3"
+    assert_eq "order api: outbox empty" 0 "$(metric "$ORDER_URL" outbox_backlog)"
+}
+
+# 5. The same events produced twice count once; malformed messages go to
+# the dead-letter topic and the stream flows on.
+phase_dup_malformed() { # EXPECTED_ORDERS (after 50 new ones)
+    before=$(orders)
+    dlq0=$(hwm order-events.dlq)
+    "$LOADGEN" kafka --brokers "$KAFKA_BROKERS" --seed "$SEED" -n 100 --start 0 \
+        --label duplicates --json --quiet >"$OUT_DIR/duplicates.json"
+    assert_eq "duplicates: 100 repeated events delivered" 100 "$(jq .delivered "$OUT_DIR/duplicates.json")"
+    printf '%s\n' "bad-1${TAB}this is not json" \
+        "bad-2${TAB}{\"schema\":2,\"type\":\"OrderPlaced\"}" \
+        "bad-3${TAB}{\"schema\":1,\"type\":\"OrderPlaced\",\"event_id\":\"e1\",\"order_id\":\"x\",\"occurred_at\":\"2026-02-18T11:30:00Z\",\"payload\":{\"user_id\":\"u1\",\"items\":[{\"sku\":\"caviar\",\"qty\":1}]}}" |
+        kcat -P -b "$KAFKA_BROKERS" -t order-events -K "$TAB" 2>"$OUT_DIR/kcat-produce.err"
+    "$LOADGEN" kafka --brokers "$KAFKA_BROKERS" --seed "$SEED" -n 50 --start 20000 \
+        --label after-malformed --json --quiet >/dev/null
+    check "duplicates: drained within 60 s" drain 60
+    assert_eq "duplicates: counted once (orders = before + 50 new)" "$((before + 50))" "$(orders)"
+    totals duplicates "$1"
+    assert_num "duplicates: analytics saw and ignored the repeats" \
+        "$(metric "$ANALYTICS_URL" analytics_duplicates_total)" ">=" 100
+    assert_eq "malformed: 3 messages in order-events.dlq" "$((dlq0 + 3))" "$(hwm order-events.dlq)"
+    kcat -C -b "$KAFKA_BROKERS" -t order-events.dlq -o beginning -e -q \
+        -f '%k %h\n' >"$OUT_DIR/dlq.txt" 2>/dev/null
+    check "malformed: dead letters say why" grep -q 'dead_letter_reason=malformed' "$OUT_DIR/dlq.txt"
+}
+
+# Reads the topics once with a plain Kafka client: ordinary JSON.
+phase_kcat_read() {
+    for t in order-events inventory-events; do
+        kcat -C -b "$KAFKA_BROKERS" -t "$t" -o beginning -c 3 -e -q \
+            -X isolation.level=read_committed -f '%s\n' >"$OUT_DIR/kcat-$t.txt" 2>/dev/null
+        check "kcat: $t is JSON events a third party can read" \
+            jq -e -s 'length == 3 and all(.[]; .schema == 1 and (.event_id | length) > 0)' \
+            "$OUT_DIR/kcat-$t.txt"
+    done
+}
+
+# 2. With a consumer slowed or paused (CONTROL, a /configure body sent to
+# URL), N events arrive: the lag report shows lag above THRESHOLD; once
+# released, lag drains to 0. Writes the lag time series NAME.lag.tsv
+# (seconds, lag) and the lag tables while slowed and after.
+phase_lag() { # NAME GROUP_SPEC URL CONTROL N START THRESHOLD EXPECTED_ORDERS
+    # (assert.sh owns $n: these names are the phase's own)
+    lname=$1 lspec=$2 lurl=$3 lctl=$4 lnum=$5 lstart=$6 lthr=$7
+    series=$OUT_DIR/$lname.lag.tsv
+    : >"$series"
+    t0=$(now_ms)
+    sample() { printf '%s\t%s\n' "$(awk -v a="$t0" -v b="$(now_ms)" 'BEGIN{printf "%.2f",(b-a)/1000}')" \
+        "$(lag_total "$lspec")" >>"$series"; }
+    assert_eq "lag $lname: consumer slowed ($lctl)" 200 "$(http_code POST "$lurl/configure" "$lctl")"
+    sample
+    "$LOADGEN" kafka --brokers "$KAFKA_BROKERS" --seed "$SEED" -n "$lnum" --start "$lstart" \
+        --label "$lname" --json --quiet >"$OUT_DIR/$lname.produce.json"
+    for _ in 1 2 3 4 5 6 7 8; do sleep 0.25; sample; done
+    "$KTOOL" lag --brokers "$KAFKA_BROKERS" "$lspec" >"$OUT_DIR/$lname.lag-during.txt"
+    during=$(awk '$2 == "(total)" { print $3 }' "$OUT_DIR/$lname.lag-during.txt")
+    assert_num "lag $lname: lag while slowed above $lthr" "$during" ">" "$lthr"
+    assert_eq "lag $lname: consumer released" 200 \
+        "$(http_code POST "$lurl/configure" '{"throttle_ms":0,"paused":false}')"
+    end=$(($(date +%s) + 120))
+    while [ "$(date +%s)" -lt "$end" ]; do
+        sample
+        [ "$(tail -n 1 "$series" | cut -f2)" = 0 ] && break
+        sleep 0.25
+    done
+    check "lag $lname: drained after release" drain 60
+    sample
+    "$KTOOL" lag --brokers "$KAFKA_BROKERS" "$lspec" >"$OUT_DIR/$lname.lag-after.txt"
+    assert_eq "lag $lname: lag 0 after release" 0 \
+        "$(awk '$2 == "(total)" { print $3 }' "$OUT_DIR/$lname.lag-after.txt")"
+    totals "lag $lname" "$8"
+}
+
+# 3. Replay: metrics before; (caller stops analytics) reset its offsets to
+# earliest on both topics; (caller restarts it with --rebuild) metrics after.
+phase_replay_before() {
+    check "replay: drained before" drain 60
+    http_get "$ANALYTICS_URL/metrics.json" >"$OUT_DIR/replay-before.json"
+}
+
+phase_replay_reset() {
+    check "replay: offsets of analytics-consumer-group reset to earliest" \
+        "$KTOOL" reset-offsets --brokers "$KAFKA_BROKERS" --group analytics-consumer-group \
+        --topics order-events,inventory-events --to earliest
+    "$KTOOL" lag --brokers "$KAFKA_BROKERS" "$AN_GROUP" >"$OUT_DIR/replay-reset-lag.txt"
+    assert_num "replay: after the reset the group lags by the whole log" \
+        "$(awk '$2 == "(total)" { print $3 }' "$OUT_DIR/replay-reset-lag.txt")" ">" 0
+}
+
+phase_replay_after() { # [REFERENCE_METRICS_FILE]
+    check "replay: rebuilt and drained within 120 s" drain 120
+    http_get "$ANALYTICS_URL/metrics.json" >"$OUT_DIR/replay-after.json"
+    http_get "$ANALYTICS_URL/stats" >"$OUT_DIR/replay-stats.json"
+    check "replay: metrics.json before and after are byte-identical (cmp)" \
+        cmp "$OUT_DIR/replay-before.json" "$OUT_DIR/replay-after.json"
+    diff "$OUT_DIR/replay-before.json" "$OUT_DIR/replay-after.json" >"$OUT_DIR/replay.diff"
+    sha256sum <"$OUT_DIR/replay-after.json" | cut -d' ' -f1 >"$OUT_DIR/replay.sha256"
+    if [ -n "${1:-}" ] && [ -f "$1" ]; then
+        assert_eq "replay: hash equals the reference run of seed $SEED" \
+            "$(sha256sum <"$1" | cut -d' ' -f1)" "$(cat "$OUT_DIR/replay.sha256")"
+    fi
+}
+
+# 4. Exactly-once under kill -9: the state of the inventory that processed
+# everything cleanly is the reference; (caller stops it) the group is reset
+# to earliest; (caller starts a fresh inventory and kills it with SIGKILL at
+# random moments, restarting it each time) the fresh one must end with the
+# same state, and the outcomes it committed hold each order_id once.
+phase_crash_reference() {
+    check "crash: drained before" drain 60
+    http_get "$INVENTORY_URL/dump" >"$OUT_DIR/crash-reference.state.txt"
+    grep -c '^reservations' "$OUT_DIR/crash-reference.state.txt" >"$OUT_DIR/crash-orders"
+    "$KTOOL" lag --brokers "$KAFKA_BROKERS" --json "probe-$$:inventory-events" |
+        jq -r '.groups[0].partitions[] | "\(.partition) \(.log_end)"' >"$OUT_DIR/crash-marks"
+}
+
+phase_crash_reset() {
+    check "crash: offsets of inventory-consumer-group reset to earliest" \
+        "$KTOOL" reset-offsets --brokers "$KAFKA_BROKERS" --group inventory-consumer-group \
+        --topics order-events --to earliest
+}
+
+phase_crash_finish() {
+    check "crash: drained after the kills within 180 s" drain 180
+    http_get "$INVENTORY_URL/dump" >"$OUT_DIR/crash-after.state.txt"
+    check "crash: state equals the clean run's (byte-identical dump)" \
+        cmp "$OUT_DIR/crash-reference.state.txt" "$OUT_DIR/crash-after.state.txt"
+    # Outcomes committed since the reset, read with read_committed.
+    : >"$OUT_DIR/crash-outcomes.txt"
+    while read -r p off; do
+        kcat -C -b "$KAFKA_BROKERS" -t inventory-events -p "$p" -o "$off" -e -q \
+            -X isolation.level=read_committed -f '%k\n' >>"$OUT_DIR/crash-outcomes.txt" 2>/dev/null
+    done <"$OUT_DIR/crash-marks"
+    total=$(wc -l <"$OUT_DIR/crash-outcomes.txt" | tr -d ' ')
+    distinct=$(sort -u "$OUT_DIR/crash-outcomes.txt" | wc -l | tr -d ' ')
+    echo "{\"outcomes\":$total,\"distinct_order_ids\":$distinct,\"orders\":$(cat "$OUT_DIR/crash-orders")}" \
+        >"$OUT_DIR/crash.json"
+    assert_eq "crash: every order has a committed outcome" "$(cat "$OUT_DIR/crash-orders")" "$distinct"
+    if [ "${KAFKA_TRANSACTIONS:-real}" = real ]; then
+        assert_eq "crash: no order_id twice in the committed outcomes" "$distinct" "$total"
+    else
+        # librdkafka's mock cluster keeps no transaction state: output of a
+        # transaction cut by SIGKILL stays readable (no abort marker), so a
+        # re-processed batch shows twice there. A real broker hides it from
+        # read_committed readers, and the strict check above runs. What must
+        # hold anyway: every repeat is the identical event (same event_id),
+        # which consumers count once.
+        echo "# crash: $((total - distinct)) outcomes of transactions cut by SIGKILL are visible (the mock cannot abort them)"
+        while read -r p off; do
+            kcat -C -b "$KAFKA_BROKERS" -t inventory-events -p "$p" -o "$off" -e -q \
+                -f '%k %s\n' 2>/dev/null
+        done <"$OUT_DIR/crash-marks" | sort -u | wc -l | tr -d ' ' >"$OUT_DIR/crash-distinct-bodies"
+        assert_eq "crash: repeated outcomes (mock only) are identical copies of the first" \
+            "$distinct" "$(cat "$OUT_DIR/crash-distinct-bodies")"
+    fi
+}
+
+phase=${1:?usage: streaming-kafka.sh PHASE [ARGS]}
+shift
+case $phase in
+produce | order-api | dup-malformed | kcat-read | lag | replay-before | replay-reset | replay-after | \
+    crash-reference | crash-reset | crash-finish)
+    "phase_$(echo "$phase" | tr - _)" "$@" ;;
+*)
+    echo "streaming-kafka.sh: unknown phase '$phase'" >&2
+    exit 2 ;;
+esac
