@@ -13,7 +13,7 @@
 #include "../transport/amqp_topology.h"
 #include "notification_service.h"
 
-#define NOTIFICATION_PREFETCH 256
+#define NOTIFICATION_PREFETCH 1024
 
 struct amqp_notification {
     struct seen_store seen;
@@ -47,19 +47,19 @@ static int apply_one(struct notification_service *svc, struct amqp_notification 
     return duplicate ? 0 : 1;
 }
 
+/* The whole batch in one transaction (one fsync), and no savepoint per
+ * message: SQLite copies every page a savepoint touches into its statement
+ * journal, which made per-message savepoints cost more than the work. If
+ * anything fails, the batch is undone and run again one message per
+ * transaction (see handle), so one bad message cannot hold up the others. */
 static int batch_job(void *arg)
 {
     struct batch_job *j = arg;
     for (size_t k = 0; k < j->n; k++) {
         struct note_work *w = &j->w[k];
-        if (db_exec(&j->svc->db, "SAVEPOINT msg") != 0) {
-            w->applied = -1;
-            continue;
-        }
         w->applied = apply_one(j->svc, j->a, w);
         if (w->applied < 0)
-            db_exec(&j->svc->db, "ROLLBACK TO msg");
-        db_exec(&j->svc->db, "RELEASE msg");
+            return -1;
     }
     return 0;
 }
@@ -95,9 +95,15 @@ static void handle(void *ctx, const struct amqp_msg *msgs, size_t n, struct amqp
     if (k > 0) {
         struct batch_job job = {svc, svc->consumer, w, k};
         int rc = db_transact(&svc->db, batch_job, &job);
+        for (size_t m = 0; rc != 0 && m < k; m++) {
+            /* The batch failed: each message alone, to find the one at fault. */
+            struct batch_job one = {svc, svc->consumer, &w[m], 1};
+            if (db_transact(&svc->db, batch_job, &one) != 0)
+                w[m].applied = -1;
+        }
         uint64_t sent = 0, dup = 0;
         for (size_t m = 0; m < k; m++) {
-            bool ok = rc == 0 && w[m].applied >= 0;
+            bool ok = w[m].applied >= 0;
             out[w[m].msg].kind = ok ? AMQP_VERDICT_ACK : AMQP_VERDICT_RETRY;
             if (ok && w[m].applied == 1)
                 sent++;
@@ -117,7 +123,10 @@ int notification_amqp_start(struct notification_service *svc, const char *amqp_u
     if (!a)
         return -1;
     svc->consumer = a;
-    if (seen_store_open(&a->seen, &svc->db) != 0)
+    /* Savepoints per message would otherwise spill statement journals into
+     * temporary files, created and deleted on every batch. */
+    if (db_exec(&svc->db, "PRAGMA temp_store=MEMORY") != 0 ||
+        seen_store_open(&a->seen, &svc->db) != 0)
         return -1;
     a->seen_open = true;
     struct amqp_consumer_opts o = {.url = amqp_url,

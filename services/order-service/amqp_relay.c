@@ -12,7 +12,7 @@
 #include "../transport/amqp_topology.h"
 #include "order_service.h"
 
-#define OUTCOME_PREFETCH 256
+#define OUTCOME_PREFETCH 1024
 
 struct amqp_side {
     struct amqp_outbox_relay *relay;

@@ -28,6 +28,7 @@ struct amqp_consumer {
     struct amqp_link *dead; /* publishes dead letters (confirm mode); lazily opened */
     struct amqp_msg *msgs;
     struct amqp_verdict *verdicts;
+    unsigned batch_max;
 };
 
 void amqp_sleep_unless(const _Atomic bool *stop, long ms)
@@ -139,7 +140,7 @@ static void *run(void *arg)
         if (r == 1) {
             n = 1;
             /* Whatever else is already here joins the batch: one commit for all. */
-            while (n < c->o.prefetch && (r = amqp_link_next(c->link, &c->msgs[n], 0)) == 1)
+            while (n < c->batch_max && (r = amqp_link_next(c->link, &c->msgs[n], 0)) == 1)
                 n++;
         }
         if (r < 0) {
@@ -173,8 +174,9 @@ struct amqp_consumer *amqp_consumer_start(const struct amqp_consumer_opts *o)
         c->o.prefetch = 1;
     c->url = strdup(o->url);
     c->queue = strdup(o->queue);
-    c->msgs = calloc(c->o.prefetch, sizeof c->msgs[0]);
-    c->verdicts = calloc(c->o.prefetch, sizeof c->verdicts[0]);
+    c->batch_max = c->o.prefetch > 1 ? c->o.prefetch / 2 : 1;
+    c->msgs = calloc(c->batch_max, sizeof c->msgs[0]);
+    c->verdicts = calloc(c->batch_max, sizeof c->verdicts[0]);
     atomic_init(&c->stop, false);
     atomic_init(&c->connected, false);
     if (!c->url || !c->queue || !c->msgs || !c->verdicts ||

@@ -29,6 +29,8 @@ typedef void (*amqp_batch_fn)(void *ctx, const struct amqp_msg *msgs, size_t n,
 struct amqp_consumer_opts {
     const char *url;
     const char *queue;
+    /* Unacked messages the broker may push; a batch is at most half of it,
+     * so the next batch is already arriving while one is being committed. */
     unsigned prefetch;
     amqp_batch_fn handle;
     void *ctx;

@@ -13,7 +13,7 @@
 
 /* Rows per confirm round trip: large enough to amortise the broker's fsync,
  * small enough that a failed round republishes little. */
-#define BATCH 256
+#define BATCH 1024
 #define IDLE_POLL_MS 20
 #define CONFIRM_TIMEOUT_MS 15000
 #define BACKOFF_MIN_MS 100
