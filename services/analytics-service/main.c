@@ -151,16 +151,14 @@ static int commit_positions(struct analytics *a)
     rd_kafka_topic_partition_list_t *c = rd_kafka_topic_partition_list_new(l->cnt);
     for (int i = 0; i < l->cnt; i++)
         if (l->elems[i].offset >= 0)
-            rd_kafka_topic_partition_list_add(c, l->elems[i].topic, l->elems[i].partition)
-                ->offset = l->elems[i].offset;
+            rd_kafka_topic_partition_list_add(c, l->elems[i].topic, l->elems[i].partition)->offset =
+                l->elems[i].offset;
     rd_kafka_resp_err_t e = c->cnt ? rd_kafka_commit(a->rk, c, 0) : RD_KAFKA_RESP_ERR_NO_ERROR;
     rd_kafka_topic_partition_list_destroy(c);
     rd_kafka_topic_partition_list_destroy(l);
     if (e && e != RD_KAFKA_RESP_ERR__NO_OFFSET) {
-        log_warn("offset commit failed (will retry with the next batch): %s",
-                 rd_kafka_err2str(e));
-        metrics_count(a->metrics, "kafka_commit_failures_total", "Offset commits that failed.",
-                      1);
+        log_warn("offset commit failed (will retry with the next batch): %s", rd_kafka_err2str(e));
+        metrics_count(a->metrics, "kafka_commit_failures_total", "Offset commits that failed.", 1);
         return -1;
     }
     return 0;

@@ -48,10 +48,9 @@
 
 enum { ST_FIND, ST_ADD, ST_COUNT };
 
-static const char schema[] =
-    "CREATE TABLE IF NOT EXISTS kafka_outcomes("
-    " order_id TEXT PRIMARY KEY, src_partition INTEGER NOT NULL,"
-    " src_offset INTEGER NOT NULL) WITHOUT ROWID;";
+static const char schema[] = "CREATE TABLE IF NOT EXISTS kafka_outcomes("
+                             " order_id TEXT PRIMARY KEY, src_partition INTEGER NOT NULL,"
+                             " src_offset INTEGER NOT NULL) WITHOUT ROWID;";
 static const char *const sql[] = {
     [ST_FIND] = "SELECT src_partition, src_offset FROM kafka_outcomes WHERE order_id=?",
     [ST_ADD] = "INSERT INTO kafka_outcomes(order_id,src_partition,src_offset) VALUES(?,?,?)",
@@ -63,7 +62,7 @@ enum action { ACT_NONE, ACT_EMIT, ACT_DUPLICATE, ACT_DEAD_LETTER };
 struct item {
     rd_kafka_message_t *m;
     enum action act;
-    struct event ev; /* the outcome to emit */
+    struct event ev;  /* the outcome to emit */
     char reason[200]; /* dead letter: why */
 };
 
@@ -182,12 +181,12 @@ static rd_kafka_resp_err_t produce(struct kc *k, const char *topic, const char *
         snprintf(where, sizeof where, "%d/%lld", (int)src->partition, (long long)src->offset);
     for (;;) {
         rd_kafka_resp_err_t e =
-            reason ? rd_kafka_producev(
-                         k->producer, RD_KAFKA_V_TOPIC(topic), RD_KAFKA_V_KEY(key, strlen(key)),
-                         RD_KAFKA_V_VALUE((void *)value, len),
-                         RD_KAFKA_V_MSGFLAGS(RD_KAFKA_MSG_F_COPY),
-                         RD_KAFKA_V_HEADER("dead_letter_reason", reason, -1),
-                         RD_KAFKA_V_HEADER("source", where, -1), RD_KAFKA_V_END)
+            reason ? rd_kafka_producev(k->producer, RD_KAFKA_V_TOPIC(topic),
+                                       RD_KAFKA_V_KEY(key, strlen(key)),
+                                       RD_KAFKA_V_VALUE((void *)value, len),
+                                       RD_KAFKA_V_MSGFLAGS(RD_KAFKA_MSG_F_COPY),
+                                       RD_KAFKA_V_HEADER("dead_letter_reason", reason, -1),
+                                       RD_KAFKA_V_HEADER("source", where, -1), RD_KAFKA_V_END)
                    : rd_kafka_producev(k->producer, RD_KAFKA_V_TOPIC(topic),
                                        RD_KAFKA_V_KEY(key, strlen(key)),
                                        RD_KAFKA_V_VALUE((void *)value, len),
@@ -265,8 +264,7 @@ static int kafka_txn(struct kc *k)
             if (!body) {
                 pe = RD_KAFKA_RESP_ERR__FAIL; /* out of memory: abort and retry */
             } else {
-                pe = produce(k, OUT_TOPIC, it->ev.order.order_id, body, strlen(body), NULL,
-                             NULL);
+                pe = produce(k, OUT_TOPIC, it->ev.order.order_id, body, strlen(body), NULL, NULL);
                 free(body);
             }
         } else if (it->act == ACT_DEAD_LETTER) {
@@ -303,8 +301,7 @@ failed:
         rd_kafka_error_destroy(e);
         return -1;
     }
-    log_warn("kafka transaction aborted (batch will be read again): %s",
-             rd_kafka_error_string(e));
+    log_warn("kafka transaction aborted (batch will be read again): %s", rd_kafka_error_string(e));
     rd_kafka_error_destroy(e);
 abort:
     e = rd_kafka_abort_transaction(k->producer, TXN_TIMEOUT_MS);
@@ -340,8 +337,7 @@ static void count_batch(struct kc *k)
     metrics_count(mx, "kafka_reserved_total", "InventoryReserved events committed.", res);
     metrics_count(mx, "kafka_refused_total", "InventoryFailed events committed.", fail);
     metrics_count(mx, "kafka_duplicates_total",
-                  "OrderPlaced messages whose order_id had its outcome already (no output).",
-                  dup);
+                  "OrderPlaced messages whose order_id had its outcome already (no output).", dup);
     metrics_count(mx, "kafka_dead_letters_total",
                   "Malformed messages moved to " DLQ_TOPIC " in a transaction.", dlq);
 }
@@ -372,8 +368,7 @@ static void *run(void *arg)
             classify(k, it);
             if (it->act != ACT_NONE)
                 throttle(k);
-            if (clock_mono_us() - start > BATCH_US ||
-                atomic_load(&k->svc->stream_throttle_ms) > 0)
+            if (clock_mono_us() - start > BATCH_US || atomic_load(&k->svc->stream_throttle_ms) > 0)
                 break;
         }
         if (k->n == 0)
@@ -454,8 +449,7 @@ int inventory_kafka_start(struct inventory_service *svc, const char *brokers)
         return -1;
     }
     k->started = true;
-    log_info("kafka: consuming %s as %s, transactional outcomes to %s", IN_TOPIC, GROUP,
-             OUT_TOPIC);
+    log_info("kafka: consuming %s as %s, transactional outcomes to %s", IN_TOPIC, GROUP, OUT_TOPIC);
     return 0;
 }
 

@@ -151,8 +151,8 @@ static int cmd_lag(int argc, char **argv)
     if (json)
         printf("{\"groups\":[");
     else
-        printf("%-26s %-18s %9s %14s %14s %10s\n", "GROUP", "TOPIC", "PARTITION",
-               "CURRENT-OFFSET", "LOG-END-OFFSET", "LAG");
+        printf("%-26s %-18s %9s %14s %14s %10s\n", "GROUP", "TOPIC", "PARTITION", "CURRENT-OFFSET",
+               "LOG-END-OFFSET", "LAG");
     for (int g = 0; g < nrest && rc == 0; g++) {
         char spec[1024];
         snprintf(spec, sizeof spec, "%s", rest[g]);
@@ -160,8 +160,7 @@ static int cmd_lag(int argc, char **argv)
         const char *t[MAX_TOPICS];
         size_t nt = colon ? (*colon = '\0', split(colon + 1, t)) : 0;
         if (nt == 0) {
-            fprintf(stderr, "commlab-kafka lag: expected GROUP:TOPIC[,TOPIC], got '%s'\n",
-                    rest[g]);
+            fprintf(stderr, "commlab-kafka lag: expected GROUP:TOPIC[,TOPIC], got '%s'\n", rest[g]);
             rc = 2;
             break;
         }
@@ -243,21 +242,19 @@ static int cmd_reset(int argc, char **argv)
     if (!rk)
         return 1;
     char err[KAFKA_ERR_LEN];
-    int rc = kafka_group_reset(config_str(reset_opts, "brokers"), rk, group, t, nt, strcmp(to, "latest") == 0, TIMEOUT_MS, err,
-                               sizeof err);
+    int rc = kafka_group_reset(config_str(reset_opts, "brokers"), rk, group, t, nt,
+                               strcmp(to, "latest") == 0, TIMEOUT_MS, err, sizeof err);
     if (rc != 0)
         fprintf(stderr, "commlab-kafka reset-offsets: group %s: %s\n", group, err);
     else
-        printf("group %s: offsets on %s set to %s\n", group, config_str(reset_opts, "topics"),
-               to);
+        printf("group %s: offsets on %s set to %s\n", group, config_str(reset_opts, "topics"), to);
     rd_kafka_destroy(rk);
     return rc ? 1 : 0;
 }
 
 static struct opt topics_opts[] = {
     {"brokers", "127.0.0.1:9092", "bootstrap servers", false, NULL},
-    {"topics", "order-events,inventory-events,order-events.dlq", "topics to create", false,
-     NULL},
+    {"topics", "order-events,inventory-events,order-events.dlq", "topics to create", false, NULL},
     {"partitions", "6", "partitions per topic", false, NULL},
     {"replication", "1", "replication factor", false, NULL},
     {NULL, NULL, NULL, false, NULL},

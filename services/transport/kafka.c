@@ -6,8 +6,7 @@
 
 #include "../core/util/log.h"
 
-static int set(rd_kafka_conf_t *conf, const char *name, const char *value, char *err,
-               size_t errlen)
+static int set(rd_kafka_conf_t *conf, const char *name, const char *value, char *err, size_t errlen)
 {
     if (rd_kafka_conf_set(conf, name, value, err, errlen) != RD_KAFKA_CONF_OK)
         return -1;
@@ -36,8 +35,7 @@ static rd_kafka_conf_t *conf_new(const char *brokers, char *err, size_t errlen)
     return conf;
 }
 
-static rd_kafka_t *client_new(rd_kafka_type_t type, rd_kafka_conf_t *conf, char *err,
-                              size_t errlen)
+static rd_kafka_t *client_new(rd_kafka_type_t type, rd_kafka_conf_t *conf, char *err, size_t errlen)
 {
     rd_kafka_t *rk = rd_kafka_new(type, conf, err, errlen);
     if (!rk)
@@ -56,8 +54,7 @@ rd_kafka_t *kafka_producer_new(const char *brokers, const char *transactional_id
     if (set(conf, "enable.idempotence", "true", err, errlen) != 0 ||
         set(conf, "acks", "all", err, errlen) != 0 ||
         set(conf, "linger.ms", "5", err, errlen) != 0 ||
-        (transactional_id &&
-         set(conf, "transactional.id", transactional_id, err, errlen) != 0)) {
+        (transactional_id && set(conf, "transactional.id", transactional_id, err, errlen) != 0)) {
         rd_kafka_conf_destroy(conf);
         return NULL;
     }
@@ -178,8 +175,8 @@ static rd_kafka_topic_partition_list_t *all_partitions(rd_kafka_t *rk, const cha
 }
 
 /* Waits for the Admin API result of type `type` on q; NULL with `err`. */
-static rd_kafka_event_t *admin_wait(rd_kafka_queue_t *q, rd_kafka_event_type_t type,
-                                    int timeout_ms, char *err, size_t errlen)
+static rd_kafka_event_t *admin_wait(rd_kafka_queue_t *q, rd_kafka_event_type_t type, int timeout_ms,
+                                    char *err, size_t errlen)
 {
     rd_kafka_event_t *ev = rd_kafka_queue_poll(q, timeout_ms + 1000);
     if (!ev) {
@@ -316,8 +313,9 @@ static int reset_as_member(const char *brokers, const char *group, const char *c
             }
         }
         if (rc != 0) {
-            snprintf(err, errlen, "could not take over every partition of the group (is a "
-                                  "consumer of it still running?)");
+            snprintf(err, errlen,
+                     "could not take over every partition of the group (is a "
+                     "consumer of it still running?)");
         } else {
             rd_kafka_topic_partition_list_t *l = rd_kafka_topic_partition_list_copy(want);
             rd_kafka_resp_err_t e = rd_kafka_commit(c, l, 0);
@@ -369,8 +367,7 @@ int kafka_group_reset(const char *brokers, rd_kafka_t *rk, const char *group,
         rd_kafka_event_destroy(ev);
     }
     if (rc != 0 && strstr(err, "nknown member")) {
-        log_info("reset of %s via the Admin API refused (%s); committing as a member", group,
-                 err);
+        log_info("reset of %s via the Admin API refused (%s); committing as a member", group, err);
         rc = reset_as_member(brokers, group, topics, ntopics, l, timeout_ms, err, errlen);
     }
     rd_kafka_AdminOptions_destroy(o);
