@@ -1,0 +1,192 @@
+# Shared pieces of the VM tests: service nodes built from the NixOS module,
+# broker nodes from nixpkgs' own modules, the client, and the command lines
+# that run scenario phases on the client. The scenario scripts do the work
+# and the asserting; the test scripts only start, stop, crash and delay nodes.
+{
+  pkgs,
+  commlab,
+  scenarios,
+  module,
+}:
+
+let
+  inherit (pkgs) lib;
+in
+rec {
+  # The workload seed: the same as the local lab's default.
+  seed = 1;
+
+  # A Nix string as a Python string literal (JSON's escapes are Python's).
+  py = builtins.toJSON;
+
+  # Command line running phase NAME of scenarios/SCRIPT.sh on the client,
+  # with the endpoints in ENV; results go to /tmp/results/OUT (copied to $out).
+  phase =
+    {
+      script,
+      out ? script,
+    }:
+    env: name: args:
+    lib.concatStringsSep " " (
+      [
+        "env"
+        "SEED=${toString seed}"
+        "OUT_DIR=/tmp/results/${out}"
+      ]
+      ++ lib.mapAttrsToList (k: v: "${k}=${lib.escapeShellArg (toString v)}") env
+      ++ [
+        "sh"
+        "${scenarios}/share/commlab/nixos-tests/scenarios/${script}.sh"
+        name
+      ]
+      ++ map (a: lib.escapeShellArg (toString a)) args
+    );
+
+  # The same, in the background: its output and exit status land in
+  # /tmp/results/OUT/NAME.log and NAME.rc (stdout is closed, as the test
+  # driver requires of commands that detach).
+  phaseInBackground =
+    {
+      script,
+      out ? script,
+    }@s:
+    env: name: args:
+    let
+      base = "/tmp/results/${out}/${name}";
+    in
+    "mkdir -p /tmp/results/${out}; rm -f ${base}.rc; "
+    + "( ${phase s env name args} >${base}.log 2>&1; echo $? >${base}.rc ) >/dev/null 2>&1 &";
+
+  # Whether a background phase has ended; whether it passed (shows its log).
+  backgroundDone = out: name: "test -f /tmp/results/${out}/${name}.rc";
+  backgroundPassed =
+    out: name:
+    let
+      base = "/tmp/results/${out}/${name}";
+    in
+    "cat ${base}.log; test \"$(cat ${base}.rc)\" = 0";
+
+  # Total lag of consumer groups (GROUP:TOPIC[,TOPIC]...) as the project's
+  # Kafka tool reports it.
+  kafkaLag =
+    brokers: groups:
+    "commlab-kafka lag --brokers ${brokers} --json ${groups} | jq '[.groups[].lag] | add'";
+
+  # netem on the inter-VM interface (eth1; eth0 is the driver's).
+  netemAdd = ms: "tc qdisc add dev eth1 root netem delay ${toString ms}ms";
+  netemDel = "tc qdisc del dev eth1 root";
+
+  # A node running one commlab service from the NixOS module.
+  serviceNode =
+    name: settings:
+    { ... }:
+    {
+      imports = [ module ];
+      services.commlab.${name} = {
+        enable = true;
+        package = commlab;
+        openFirewall = true;
+        settings = {
+          quiet = true;
+        } // settings;
+      };
+      environment.systemPackages = [
+        commlab
+        pkgs.iproute2
+      ];
+      virtualisation.memorySize = 1024;
+    };
+
+  # The client: load generator, tools and the scenario scripts.
+  clientNode =
+    { ... }:
+    {
+      environment.systemPackages = [
+        commlab
+        scenarios
+        pkgs.curl
+        pkgs.jq
+        pkgs.kcat
+        pkgs.gawk
+        pkgs.iproute2
+      ];
+      virtualisation.memorySize = 1024;
+    };
+
+  # RabbitMQ from nixpkgs' module, reachable from the other nodes with the
+  # default guest account (a test network only).
+  rabbitmqNode =
+    { ... }:
+    {
+      services.rabbitmq = {
+        enable = true;
+        listenAddress = "0.0.0.0";
+        managementPlugin.enable = true;
+        configItems = {
+          "loopback_users.guest" = "false";
+        };
+      };
+      networking.firewall.allowedTCPPorts = [
+        5672
+        15672
+      ];
+      virtualisation.memorySize = 1536;
+      virtualisation.diskSize = 2048;
+    };
+
+  # Apache Kafka from nixpkgs' module in KRaft mode, every node both broker
+  # and controller. VOTERS lists all nodes as "ID@HOST:9093"; REPLICAS is the
+  # replication of internal topics; MIN_ISR is min.insync.replicas.
+  kafkaNode =
+    {
+      nodeId,
+      voters,
+      replicas,
+      minIsr,
+    }:
+    { config, ... }:
+    {
+      services.apache-kafka = {
+        enable = true;
+        # Any base64 UUID, the same on every node of a cluster
+        # (`kafka-storage.sh random-uuid` makes one).
+        clusterId = "Y29tbWxhYi1rcmFmdC0wMQ";
+        formatLogDirs = true;
+        settings = {
+          "node.id" = nodeId;
+          "process.roles" = [
+            "broker"
+            "controller"
+          ];
+          listeners = [
+            "PLAINTEXT://:9092"
+            "CONTROLLER://:9093"
+          ];
+          "advertised.listeners" = [ "PLAINTEXT://${config.networking.hostName}:9092" ];
+          "listener.security.protocol.map" = [
+            "PLAINTEXT:PLAINTEXT"
+            "CONTROLLER:PLAINTEXT"
+          ];
+          "controller.listener.names" = [ "CONTROLLER" ];
+          "inter.broker.listener.name" = "PLAINTEXT";
+          "controller.quorum.voters" = voters;
+          "log.dirs" = [ "/var/lib/apache-kafka" ];
+          "num.partitions" = 6;
+          "default.replication.factor" = replicas;
+          "min.insync.replicas" = minIsr;
+          "offsets.topic.replication.factor" = replicas;
+          "transaction.state.log.replication.factor" = replicas;
+          "transaction.state.log.min.isr" = minIsr;
+          "group.initial.rebalance.delay.ms" = 0;
+        };
+      };
+      systemd.services.apache-kafka.serviceConfig.StateDirectory = "apache-kafka";
+      environment.systemPackages = [ config.services.apache-kafka.package ];
+      networking.firewall.allowedTCPPorts = [
+        9092
+        9093
+      ];
+      virtualisation.memorySize = 2048;
+      virtualisation.diskSize = 2048;
+    };
+}
