@@ -65,7 +65,7 @@
         }
       );
 
-      nixosModules.default = ./pkgs/module.nix;
+      nixosModules.default = import ./pkgs/module.nix;
 
       checks = forAllSystems (
         pkgs:

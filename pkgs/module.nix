@@ -145,7 +145,7 @@ let
           quiet = true;
         };
         description = ''
-          Options of `${svc.binary}`, passed as COMMLAB_<NAME>
+          Options of `${svc.binary}`, passed as `COMMLAB_<NAME>`
           environment variables (upper case, `-` becomes `_`). Unset options
           keep the program's defaults; booleans become 1 or 0. Any option the
           program accepts may be given, not only those listed.
@@ -157,7 +157,7 @@ let
         default = null;
         example = "/run/secrets/commlab-${name}.env";
         description = ''
-          A file of COMMLAB_<NAME>=value lines read at start, for settings that
+          A file of `COMMLAB_<NAME>=value` lines read at start, for settings that
           must stay out of the Nix store (a broker URL with a password).
         '';
       };
