@@ -91,6 +91,7 @@
             pkgs.clang
             pkgs.gdb
             pkgs.rabbitmq-server
+            pkgs.rabbitmq-c
             pkgs.apacheKafka
             pkgs.kcat
             pkgs.curl

@@ -10,6 +10,7 @@
   commlab,
   commlab-scenarios,
   rabbitmq-server,
+  rabbitmq-c,
   apacheKafka,
   kcat,
   curl,
@@ -32,6 +33,8 @@ writeShellApplication {
     commlab
     commlab-scenarios
     rabbitmq-server
+    # amqp-publish and friends (Debian's amqp-tools)
+    rabbitmq-c
     apacheKafka
     kcat
     curl

@@ -107,6 +107,8 @@ rec {
         pkgs.curl
         pkgs.jq
         pkgs.kcat
+        # amqp-publish, for publishing by hand as a plain AMQP client would.
+        pkgs.rabbitmq-c
         pkgs.gawk
         pkgs.iproute2
       ];
