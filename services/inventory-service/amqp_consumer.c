@@ -129,7 +129,8 @@ static void handle(void *ctx, const struct amqp_msg *msgs, size_t n, struct amqp
                      EVENT_MAX_BYTES);
         } else if (event_decode(msgs[i].body, msgs[i].len, ev, &fe) != 0) {
             out[i].kind = AMQP_VERDICT_DEAD;
-            snprintf(out[i].reason, sizeof out[i].reason, "%s: %s", fe.field, fe.message);
+            snprintf(out[i].reason, sizeof out[i].reason, "%s: %s", fe.field[0] ? fe.field : "body",
+                     fe.message);
         } else if (ev->type != EVENT_ORDER_PLACED) {
             out[i].kind = AMQP_VERDICT_DEAD;
             snprintf(out[i].reason, sizeof out[i].reason, "type: expected OrderPlaced, got %s",
@@ -188,8 +189,7 @@ int inventory_amqp_start(struct inventory_service *svc, const char *amqp_url)
         /* 8 MiB of page cache (SQLite's default is 2): the hot b-tree pages of
          * stock, reservations, processed ids and the outbox stay in memory.
          * It fills during the first few thousand orders and then stays flat. */
-        db_exec(&svc->db, "PRAGMA cache_size=-8192") != 0 ||
-        outbox_open(&a->outbox, &svc->db) != 0)
+        db_exec(&svc->db, "PRAGMA cache_size=-8192") != 0 || outbox_open(&a->outbox, &svc->db) != 0)
         return -1;
     a->outbox_open = true;
     if (seen_store_open(&a->seen, &svc->db) != 0)

@@ -83,7 +83,8 @@ static void handle(void *ctx, const struct amqp_msg *msgs, size_t n, struct amqp
                      EVENT_MAX_BYTES);
         } else if (event_decode(msgs[i].body, msgs[i].len, ev, &fe) != 0) {
             out[i].kind = AMQP_VERDICT_DEAD;
-            snprintf(out[i].reason, sizeof out[i].reason, "%s: %s", fe.field, fe.message);
+            snprintf(out[i].reason, sizeof out[i].reason, "%s: %s", fe.field[0] ? fe.field : "body",
+                     fe.message);
         } else if (ev->type != EVENT_INVENTORY_RESERVED) {
             out[i].kind = AMQP_VERDICT_DEAD;
             snprintf(out[i].reason, sizeof out[i].reason,
