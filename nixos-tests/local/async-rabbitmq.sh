@@ -52,6 +52,8 @@ now_ms() { echo $(($(date +%s%N) / 1000000)); }
 
 echo "# async-rabbitmq: local lab in $LAB_DIR (RabbitMQ $RMQ_NODE on port $RMQ_PORT)"
 sh "$S" baseline "$BASELINE_ORDERS"
+# The deterministic state for the seed: the reference stack after the baseline.
+state_dump "$REF_ORDER_URL" "$REF_INVENTORY_URL" "$REF_NOTIFICATION_URL" >"$OUT_DIR/reference.state.txt"
 
 # 2. Inventory SIGKILLed for OUTAGE_S seconds while orders keep coming.
 sh "$S" backlog-start "$BACKLOG_RATE" $((OUTAGE_S + 10)) 10000
@@ -82,9 +84,6 @@ for _k in $(seq 1 "$KILLS"); do
     lab_restart inventory || fail "kill: inventory restarted ($_k)"
 done
 sh "$S" kill-finish
-
-# The deterministic state for the seed: the reference stack's whole dump.
-state_dump "$REF_ORDER_URL" "$REF_INVENTORY_URL" "$REF_NOTIFICATION_URL" >"$OUT_DIR/reference.state.txt"
 
 if [ -n "${LAB_CHECK_LOGS:-}" ]; then
     lab_stop_all

@@ -1,0 +1,80 @@
+#!/bin/sh
+# Part B benchmark (not a test: it asserts nothing about speed). In one run on
+# one broker it measures
+#   noop_rate   raw consume rate of a no-op consumer (ack only) over a 100k backlog
+#   drain_rate  the inventory consumer draining a 100k OrderPlaced backlog
+#               (reserve + processed id + outbox in one transaction per batch,
+#               outcomes published by its relay meanwhile)
+#   e2e_rate    orders accepted (POST /order, 202) -> notified, closed loop
+# and reports drain_rate/noop_rate and e2e_rate/noop_rate, plus the inventory
+# consumer's RSS with an empty queue and at most during the 100k backlog.
+# Writes results/bench-async-rabbitmq.json (RESULTS_DIR, default results/).
+set -u
+here=$(cd "$(dirname "$0")" && pwd)
+COMMLAB_ROOT=${COMMLAB_ROOT:-$(cd "$here/../.." && pwd)}
+. "$here/../lib/assert.sh"
+. "$here/../lib/http.sh"
+. "$here/../lib/lab.sh"
+. "$here/../lib/rabbitmq.sh"
+: "${BACKLOG:=100000}" "${E2E_ORDERS:=20000}" "${RESULTS_DIR:=$COMMLAB_ROOT/results}"
+
+lab_init || exit 1
+rabbitmq_start || exit 1
+L="$COMMLAB_BIN/loadgen"
+lab_start inventory commlab-inventory --quiet --mode amqp --amqp-url "$AMQP_URL" &&
+    lab_start notification commlab-notification --quiet --mode amqp --amqp-url "$AMQP_URL" &&
+    lab_start order commlab-order --quiet --mode async --amqp-url "$AMQP_URL" || exit 1
+O=$(lab_url order) I=$(lab_url inventory) N=$(lab_url notification)
+depth() { "$L" amqp depth --url "$AMQP_URL" --queue "${1:-inventory.order-placed}" | cut -d' ' -f1; }
+rss_kib() { awk '/^VmRSS/ { print $2 }' "/proc/$(lab_pid inventory)/status"; }
+now_ms() { echo $(($(date +%s%N) / 1000000)); }
+wait_empty() {
+    while [ "$(depth inventory.order-placed)" != 0 ] || [ "$(depth notification.inventory-reserved)" != 0 ] ||
+        [ "$(depth order.inventory-outcome)" != 0 ] || [ "$(metric "$I" outbox_backlog)" != 0 ]; do sleep 0.2; done
+}
+
+echo "# bench-async-rabbitmq: $BACKLOG-message backlogs on RabbitMQ $RMQ_NODE"
+"$L" amqp publish --url "$AMQP_URL" --queue bench.noop -n "$BACKLOG" --json >/dev/null
+noop=$("$L" amqp noop --url "$AMQP_URL" --queue bench.noop --batch 512 --json | jq .rate)
+echo "noop consumer: $noop msg/s"
+
+# Warm-up: the inventory's page cache and buffers reach their working size.
+"$L" amqp publish --url "$AMQP_URL" -n 20000 --start 1000000 --json >/dev/null
+wait_empty
+rss_empty=$(rss_kib)
+
+# The backlog: inventory paused (SIGSTOP) while BACKLOG events are published.
+kill -STOP "$(lab_pid inventory)"
+"$L" amqp publish --url "$AMQP_URL" -n "$BACKLOG" --start 2000000 --json >/dev/null
+peak=$(depth)
+t0=$(now_ms)
+kill -CONT "$(lab_pid inventory)"
+rss_max=$rss_empty
+while [ "$(depth)" != 0 ]; do
+    r=$(rss_kib)
+    [ "$r" -gt "$rss_max" ] && rss_max=$r
+    sleep 0.1
+done
+t1=$(now_ms)
+drain=$(awk -v n="$peak" -v ms=$((t1 - t0)) 'BEGIN { printf "%.1f", n / (ms / 1000) }')
+echo "drain: $peak messages in $((t1 - t0)) ms = $drain msg/s; RSS $rss_empty KiB empty, $rss_max KiB max"
+wait_empty
+
+s0=$(metric "$N" notifications_sent_total)
+t0=$(now_ms)
+"$L" rest --url "$O" -n "$E2E_ORDERS" -c 32 --start 3000000 --json --quiet >"$LAB_DIR/e2e.json"
+while [ "$(metric "$N" notifications_sent_total)" -lt $((s0 + E2E_ORDERS)) ]; do sleep 0.1; done
+t1=$(now_ms)
+e2e=$(awk -v n="$E2E_ORDERS" -v ms=$((t1 - t0)) 'BEGIN { printf "%.1f", n / (ms / 1000) }')
+echo "end to end: $E2E_ORDERS orders accepted -> notified in $((t1 - t0)) ms = $e2e orders/s"
+
+mkdir -p "$RESULTS_DIR"
+jq -n --argjson noop "$noop" --argjson drain "$drain" --argjson e2e "$e2e" --argjson backlog "$peak" \
+    --argjson rss0 "$rss_empty" --argjson rss1 "$rss_max" --argjson cores "$(nproc)" '{
+    model: "async-rabbitmq", cores: $cores, backlog: $backlog,
+    noop_consume_rate: $noop, drain_rate: $drain, end_to_end_rate: $e2e,
+    drain_ratio: ($drain / $noop * 1000 | round / 1000),
+    end_to_end_ratio: ($e2e / $noop * 1000 | round / 1000),
+    inventory_rss_kib: {empty_queue: $rss0, max_during_backlog: $rss1, growth: ($rss1 - $rss0)},
+    rss_flat_within_2mib: (($rss1 - $rss0) <= 2048)
+}' | tee "$RESULTS_DIR/bench-async-rabbitmq.json"
