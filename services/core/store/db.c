@@ -47,6 +47,8 @@ void db_close(struct db *db)
 {
     if (!db->h)
         return;
+    if (db->jobs)
+        log_info("database closed: %lu transactions in %lu commits", db->jobs, db->groups);
     sqlite3_close(db->h);
     pthread_mutex_destroy(&db->mu);
     pthread_mutex_destroy(&db->queue_mu);

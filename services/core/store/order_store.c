@@ -84,13 +84,23 @@ int order_set_status_locked(struct order_store *s, const char *order_id, const c
     return db_step_done(s->db, st);
 }
 
+struct status_job {
+    struct order_store *s;
+    const char *order_id, *status, *detail;
+};
+
+static int status_job(void *arg)
+{
+    struct status_job *j = arg;
+    return order_set_status_locked(j->s, j->order_id, j->status, j->detail);
+}
+
 int order_set_status(struct order_store *s, const char *order_id, const char *status,
                      const char *detail)
 {
-    db_lock(s->db);
-    int rc = order_set_status_locked(s, order_id, status, detail);
-    db_unlock(s->db);
-    return rc;
+    /* Through db_transact so it shares a commit (one fsync) with its neighbours. */
+    struct status_job j = {s, order_id, status, detail};
+    return db_transact(s->db, status_job, &j);
 }
 
 int order_get(struct order_store *s, const char *order_id, struct order_record *out)

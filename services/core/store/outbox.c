@@ -98,14 +98,23 @@ void outbox_rows_free(struct outbox_row *rows, size_t n)
     }
 }
 
+struct mark_job {
+    struct outbox *ob;
+    int64_t upto_seq;
+};
+
+static int mark_job(void *arg)
+{
+    struct mark_job *j = arg;
+    sqlite3_stmt *st = db_reset(j->ob->st[ST_MARK]);
+    sqlite3_bind_int64(st, 1, j->upto_seq);
+    return db_step_done(j->ob->db, st);
+}
+
 int outbox_mark_sent(struct outbox *ob, int64_t upto_seq)
 {
-    db_lock(ob->db);
-    sqlite3_stmt *st = db_reset(ob->st[ST_MARK]);
-    sqlite3_bind_int64(st, 1, upto_seq);
-    int rc = db_step_done(ob->db, st);
-    db_unlock(ob->db);
-    return rc;
+    struct mark_job j = {ob, upto_seq};
+    return db_transact(ob->db, mark_job, &j);
 }
 
 long outbox_backlog(struct outbox *ob)
