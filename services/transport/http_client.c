@@ -90,6 +90,10 @@ int http_call(const char *method, const char *url, const char *content_type, con
     curl_easy_setopt(h, CURLOPT_HTTPHEADER, headers);
     curl_easy_setopt(h, CURLOPT_WRITEFUNCTION, on_data);
     curl_easy_setopt(h, CURLOPT_WRITEDATA, out);
+    /* One handle per thread: the 64 KiB default upload buffer, times a thread
+     * per connection, would dominate a service's heap for sub-KiB bodies. */
+    curl_easy_setopt(h, CURLOPT_UPLOAD_BUFFERSIZE, 16384L);
+    curl_easy_setopt(h, CURLOPT_BUFFERSIZE, 4096L);
     if (body) {
         curl_easy_setopt(h, CURLOPT_POSTFIELDS, body);
         curl_easy_setopt(h, CURLOPT_POSTFIELDSIZE_LARGE, (curl_off_t)body_len);

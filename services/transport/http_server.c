@@ -203,7 +203,9 @@ struct http_server *http_server_start(const struct http_server_config *cfg)
         (struct sockaddr *)&sa, MHD_OPTION_NOTIFY_COMPLETED, on_completed, s,
         MHD_OPTION_CONNECTION_TIMEOUT, (unsigned)120, MHD_OPTION_CONNECTION_LIMIT,
         (unsigned)1000, MHD_OPTION_LISTENING_ADDRESS_REUSE, (unsigned)1,
-        MHD_OPTION_THREAD_STACK_SIZE, (size_t)(512 * 1024), MHD_OPTION_END);
+        MHD_OPTION_THREAD_STACK_SIZE, (size_t)(512 * 1024),
+        /* Per-connection pool for headers and buffers; bodies are copied out. */
+        MHD_OPTION_CONNECTION_MEMORY_LIMIT, (size_t)(16 * 1024), MHD_OPTION_END);
     if (!s->daemon) {
         log_error("cannot listen on %s (in use, or not an address of this host?)", cfg->listen);
         free(s);
