@@ -10,7 +10,7 @@
 #include "../../core/store/stock_store.h"
 #include "check.h"
 
-static char dir[] = "/tmp/commlab-test-store-XXXXXX";
+static char dir[200];
 
 static void path_of(char *out, size_t len, const char *name)
 {
@@ -56,7 +56,7 @@ static int insert_two(void *arg)
 
 static void test_stock(void)
 {
-    char path[256];
+    char path[512];
     path_of(path, sizeof path, "inventory.db");
     long initial[16];
     char err[128];
@@ -103,7 +103,7 @@ static void test_stock(void)
 
 static void test_orders_outbox_dump(void)
 {
-    char path[256];
+    char path[512];
     path_of(path, sizeof path, "order.db");
     struct db db;
     struct order_store os;
@@ -140,7 +140,7 @@ static void test_orders_outbox_dump(void)
 
 static void test_notify(void)
 {
-    char path[256];
+    char path[512];
     path_of(path, sizeof path, "notification.db");
     struct db db;
     struct notify_store ns;
@@ -196,7 +196,7 @@ static void *group_worker(void *arg)
 
 static void test_group_commit(void)
 {
-    char path[256];
+    char path[512];
     path_of(path, sizeof path, "group.db");
     struct db db;
     struct stock_store s;
@@ -223,6 +223,9 @@ static void test_group_commit(void)
 
 int main(void)
 {
+    /* $TMPDIR first: build sandboxes (Nix) have no /tmp. */
+    const char *tmp = getenv("TMPDIR");
+    snprintf(dir, sizeof dir, "%s/commlab-test-store-XXXXXX", tmp && *tmp ? tmp : "/tmp");
     if (!mkdtemp(dir)) {
         perror("mkdtemp");
         return 1;
@@ -231,7 +234,7 @@ int main(void)
     test_orders_outbox_dump();
     test_notify();
     test_group_commit();
-    char cmd[300];
+    char cmd[512];
     snprintf(cmd, sizeof cmd, "rm -rf '%s'", dir);
     if (system(cmd) != 0)
         fprintf(stderr, "could not remove %s\n", dir);
