@@ -42,7 +42,10 @@ static char *render(const struct event *ev, const int *order, int n, const char 
 
 int main(void)
 {
-    char dir[] = "/tmp/commlab-test-analytics.XXXXXX";
+    /* $TMPDIR first: build sandboxes (Nix) have no /tmp. */
+    char dir[200];
+    const char *tmp = getenv("TMPDIR");
+    snprintf(dir, sizeof dir, "%s/commlab-test-analytics.XXXXXX", tmp && *tmp ? tmp : "/tmp");
     if (!mkdtemp(dir))
         return 1;
     enum { ORDERS = 1500 };
