@@ -185,9 +185,10 @@ int inventory_amqp_start(struct inventory_service *svc, const char *amqp_url)
     svc->consumer = a;
     /* Savepoints per message would otherwise spill statement journals into
      * temporary files, created and deleted on every batch. */
-    /* The page cache stays at db_open's 1 MiB: a larger one fills while a
-     * backlog drains, which is exactly the growth the footprint must not show. */
-    if (db_exec(&svc->db, "PRAGMA temp_store=MEMORY") != 0 || outbox_open(&a->outbox, &svc->db) != 0)
+    /* The page cache stays at db_open's 1 MiB and statement journals spill to
+     * a temporary file past SQLite's 64 KiB default: anything larger in memory
+     * fills while a backlog drains, the growth the footprint must not show. */
+    if (outbox_open(&a->outbox, &svc->db) != 0)
         return -1;
     a->outbox_open = true;
     if (seen_store_open(&a->seen, &svc->db) != 0)

@@ -124,10 +124,7 @@ int notification_amqp_start(struct notification_service *svc, const char *amqp_u
     if (!a)
         return -1;
     svc->consumer = a;
-    /* Savepoints per message would otherwise spill statement journals into
-     * temporary files, created and deleted on every batch. */
-    if (db_exec(&svc->db, "PRAGMA temp_store=MEMORY") != 0 ||
-        seen_store_open(&a->seen, &svc->db) != 0)
+    if (seen_store_open(&a->seen, &svc->db) != 0)
         return -1;
     a->seen_open = true;
     struct amqp_consumer_opts o = {.url = amqp_url,

@@ -98,9 +98,33 @@ struct db_job {
     struct db_job *next;
 };
 
+/* A group of one needs no savepoint: its failure rolls back the whole
+ * transaction. That matters for big jobs (a consumer's batch): SQLite copies
+ * every existing page a savepoint modifies into a statement journal. */
+static void run_alone(struct db *db, struct db_job *j)
+{
+    pthread_mutex_lock(&db->mu);
+    if (db_exec(db, "BEGIN IMMEDIATE") != 0) {
+        j->result = -1;
+    } else {
+        j->result = j->fn(j->arg);
+        if (j->result != 0)
+            db_exec(db, "ROLLBACK");
+        else if (db_exec(db, "COMMIT") != 0) {
+            db_exec(db, "ROLLBACK");
+            j->result = -1;
+        }
+    }
+    pthread_mutex_unlock(&db->mu);
+}
+
 /* Runs one group: every job in its own savepoint, one COMMIT for all. */
 static void run_group(struct db *db, struct db_job *group)
 {
+    if (!group->next) {
+        run_alone(db, group);
+        return;
+    }
     pthread_mutex_lock(&db->mu);
     int begun = db_exec(db, "BEGIN IMMEDIATE") == 0;
     for (struct db_job *j = group; j; j = j->next) {
