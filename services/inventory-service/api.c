@@ -36,18 +36,9 @@ static void reserve(struct inventory_service *svc, const struct http_request *re
                     struct http_response *res)
 {
     res->route = "/reserve";
-    if (strcmp(req->method, "POST") != 0) {
-        service_method_not_allowed(res, "POST");
-        return;
-    }
-    if (!service_require_json(req, res))
-        return;
     struct order o;
-    struct field_error err;
-    if (order_decode(req->body, req->body_len, NEED_ORDER_ID | NEED_ITEMS, &o, &err) != 0) {
-        service_bad_request(res, err.field, err.message);
+    if (!service_post_order(req, res, NEED_ORDER_ID | NEED_ITEMS, &o))
         return;
-    }
     if (!apply_fault(svc, res))
         return;
     struct reserve_result r;

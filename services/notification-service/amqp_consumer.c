@@ -75,23 +75,11 @@ static void handle(void *ctx, const struct amqp_msg *msgs, size_t n, struct amqp
     }
     size_t k = 0;
     for (size_t i = 0; i < n; i++) {
-        struct field_error fe;
-        struct event *ev = &w[k].ev;
-        if (msgs[i].len > EVENT_MAX_BYTES) {
-            out[i].kind = AMQP_VERDICT_DEAD;
-            snprintf(out[i].reason, sizeof out[i].reason, "body: larger than %d bytes",
-                     EVENT_MAX_BYTES);
-        } else if (event_decode(msgs[i].body, msgs[i].len, ev, &fe) != 0) {
-            out[i].kind = AMQP_VERDICT_DEAD;
-            snprintf(out[i].reason, sizeof out[i].reason, "%s: %s", fe.field[0] ? fe.field : "body",
-                     fe.message);
-        } else if (ev->type != EVENT_INVENTORY_RESERVED) {
-            out[i].kind = AMQP_VERDICT_DEAD;
-            snprintf(out[i].reason, sizeof out[i].reason,
-                     "type: expected InventoryReserved, got %s", event_type_name(ev->type));
-        } else {
+        if (event_accept(msgs[i].body, msgs[i].len, 1u << EVENT_INVENTORY_RESERVED, &w[k].ev,
+                         out[i].reason, sizeof out[i].reason))
             w[k++].msg = i;
-        }
+        else
+            out[i].kind = AMQP_VERDICT_DEAD;
     }
     if (k > 0) {
         struct batch_job job = {svc, svc->consumer, w, k};

@@ -32,18 +32,9 @@ static void send_one(struct notification_service *svc, const struct http_request
                      struct http_response *res)
 {
     res->route = "/send";
-    if (strcmp(req->method, "POST") != 0) {
-        service_method_not_allowed(res, "POST");
-        return;
-    }
-    if (!service_require_json(req, res))
-        return;
     struct order o;
-    struct field_error err;
-    if (order_decode(req->body, req->body_len, NEED_ORDER_ID | NEED_USER_ID, &o, &err) != 0) {
-        service_bad_request(res, err.field, err.message);
+    if (!service_post_order(req, res, NEED_ORDER_ID | NEED_USER_ID, &o))
         return;
-    }
     bool duplicate;
     char message[NOTIFY_MESSAGE_MAX];
     if (notify_record(&svc->store, &o, &duplicate, message) != 0) {

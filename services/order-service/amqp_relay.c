@@ -56,24 +56,13 @@ static void handle_outcomes(void *ctx, const struct amqp_msg *msgs, size_t n,
         return;
     }
     size_t k = 0;
+    const unsigned outcomes = 1u << EVENT_INVENTORY_RESERVED | 1u << EVENT_INVENTORY_FAILED;
     for (size_t i = 0; i < n; i++) {
-        struct field_error fe;
-        struct event *ev = &events[k];
-        if (msgs[i].len > EVENT_MAX_BYTES) {
-            out[i].kind = AMQP_VERDICT_DEAD;
-            snprintf(out[i].reason, sizeof out[i].reason, "body: larger than %d bytes",
-                     EVENT_MAX_BYTES);
-        } else if (event_decode(msgs[i].body, msgs[i].len, ev, &fe) != 0) {
-            out[i].kind = AMQP_VERDICT_DEAD;
-            snprintf(out[i].reason, sizeof out[i].reason, "%s: %s", fe.field[0] ? fe.field : "body",
-                     fe.message);
-        } else if (ev->type == EVENT_ORDER_PLACED) {
-            out[i].kind = AMQP_VERDICT_DEAD;
-            snprintf(out[i].reason, sizeof out[i].reason,
-                     "type: expected InventoryReserved or InventoryFailed, got OrderPlaced");
-        } else {
+        if (event_accept(msgs[i].body, msgs[i].len, outcomes, &events[k], out[i].reason,
+                         sizeof out[i].reason))
             index[k++] = i;
-        }
+        else
+            out[i].kind = AMQP_VERDICT_DEAD;
     }
     if (k > 0) {
         struct outcome_job job = {svc, events, index, k, out};

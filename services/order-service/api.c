@@ -10,18 +10,9 @@ static void place(struct order_service *svc, const struct http_request *req,
                   struct http_response *res)
 {
     res->route = "/order";
-    if (strcmp(req->method, "POST") != 0) {
-        service_method_not_allowed(res, "POST");
-        return;
-    }
-    if (!service_require_json(req, res))
-        return;
     struct order o;
-    struct field_error err;
-    if (order_decode(req->body, req->body_len, NEED_USER_ID | NEED_ITEMS, &o, &err) != 0) {
-        service_bad_request(res, err.field, err.message);
+    if (!service_post_order(req, res, NEED_USER_ID | NEED_ITEMS, &o))
         return;
-    }
     if (!o.order_id[0])
         order_id_random(o.order_id);
     if (o.occurred_at < 0)

@@ -156,6 +156,23 @@ void service_bad_request(struct http_response *res, const char *field, const cha
     answer(res, 400, "validation_failed", field, message);
 }
 
+bool service_post_order(const struct http_request *req, struct http_response *res, unsigned need,
+                        struct order *o)
+{
+    if (strcmp(req->method, "POST") != 0) {
+        service_method_not_allowed(res, "POST");
+        return false;
+    }
+    if (!service_require_json(req, res))
+        return false;
+    struct field_error err;
+    if (order_decode(req->body, req->body_len, need, o, &err) != 0) {
+        service_bad_request(res, err.field, err.message);
+        return false;
+    }
+    return true;
+}
+
 void service_internal_error(struct http_response *res, const char *what)
 {
     log_error("%s", what);

@@ -6,6 +6,7 @@
 
 #include <stdbool.h>
 
+#include "../core/domain/order.h"
 #include "../core/metrics/metrics.h"
 #include "../transport/http_server.h"
 
@@ -35,6 +36,11 @@ void service_method_not_allowed(struct http_response *res, const char *allowed);
 /* True when the request is JSON; otherwise answers 415 and returns false. */
 bool service_require_json(const struct http_request *req, struct http_response *res);
 void service_bad_request(struct http_response *res, const char *field, const char *message);
+/* The start of every POST that carries an order: the method, the content type
+ * and the body decoded with the fields `need` (enum order_fields). Answers
+ * 405, 415 or 400 (naming the field) itself and returns false. */
+bool service_post_order(const struct http_request *req, struct http_response *res, unsigned need,
+                        struct order *o);
 void service_internal_error(struct http_response *res, const char *what);
 
 #endif

@@ -73,6 +73,34 @@ static int decode_root(const cJSON *root, struct event *ev, struct field_error *
     return 0;
 }
 
+bool event_accept(const char *body, size_t len, unsigned expected, struct event *ev, char *reason,
+                  size_t reason_len)
+{
+    struct field_error fe;
+    if (len > EVENT_MAX_BYTES) {
+        snprintf(reason, reason_len, "body: larger than %d bytes", EVENT_MAX_BYTES);
+        return false;
+    }
+    if (event_decode(body, len, ev, &fe) != 0) {
+        snprintf(reason, reason_len, "%s: %s", fe.field[0] ? fe.field : "body", fe.message);
+        return false;
+    }
+    if (expected & (1u << ev->type))
+        return true;
+    size_t n = (size_t)snprintf(reason, reason_len, "type: expected");
+    const char *sep = " ";
+    for (int t = EVENT_ORDER_PLACED; t <= EVENT_INVENTORY_FAILED && n < reason_len; t++) {
+        if (expected & (1u << t)) {
+            n += (size_t)snprintf(reason + n, reason_len - n, "%s%s", sep,
+                                  event_type_name((enum event_type)t));
+            sep = " or ";
+        }
+    }
+    if (n < reason_len)
+        snprintf(reason + n, reason_len - n, ", got %s", event_type_name(ev->type));
+    return false;
+}
+
 int event_decode(const char *body, size_t len, struct event *ev, struct field_error *err)
 {
     memset(ev, 0, sizeof *ev);

@@ -12,6 +12,9 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
     struct event ev, back;
     struct field_error err;
+    char reason[160];
+    (void)event_accept((const char *)data, size, 1u << EVENT_INVENTORY_RESERVED, &ev, reason,
+                       sizeof reason);
     if (event_decode((const char *)data, size, &ev, &err) != 0)
         return 0;
     char *text = event_encode(&ev);

@@ -115,6 +115,33 @@ static void test_events(void)
     }
 }
 
+static void test_event_accept(void)
+{
+    struct order o;
+    struct field_error err;
+    const char *body = "{\"order_id\":\"o9\",\"user_id\":\"u9\",\"occurred_at\":"
+                       "\"2026-02-18T11:31:00.000Z\",\"items\":[{\"sku\":\"fries\",\"qty\":1}]}";
+    CHECK(order_decode(body, strlen(body), NEED_ORDER_ID | NEED_USER_ID | NEED_ITEMS, &o, &err) == 0);
+    struct event ev, got;
+    event_from_order(&ev, EVENT_ORDER_PLACED, &o, NULL);
+    char *text = event_encode(&ev);
+    char reason[160];
+    CHECK(event_accept(text, strlen(text), 1u << EVENT_ORDER_PLACED, &got, reason, sizeof reason));
+    CHECK(!event_accept(text, strlen(text), 1u << EVENT_INVENTORY_RESERVED, &got, reason,
+                        sizeof reason));
+    CHECK_STR(reason, "type: expected InventoryReserved, got OrderPlaced");
+    CHECK(!event_accept(text, strlen(text),
+                        1u << EVENT_INVENTORY_RESERVED | 1u << EVENT_INVENTORY_FAILED, &got, reason,
+                        sizeof reason));
+    CHECK_STR(reason, "type: expected InventoryReserved or InventoryFailed, got OrderPlaced");
+    CHECK(!event_accept("{", 1, 1u << EVENT_ORDER_PLACED, &got, reason, sizeof reason));
+    CHECK_STR(reason, "body: event is not valid JSON");
+    CHECK(!event_accept(text, EVENT_MAX_BYTES + 1, 1u << EVENT_ORDER_PLACED, &got, reason,
+                        sizeof reason));
+    CHECK_STR(reason, "body: larger than 65536 bytes");
+    free(text);
+}
+
 static void test_service_json(void)
 {
     long delay = 5;
@@ -144,6 +171,7 @@ int main(void)
 {
     test_order_decode();
     test_events();
+    test_event_accept();
     test_service_json();
     return check_summary("test_codec");
 }
