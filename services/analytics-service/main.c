@@ -238,7 +238,7 @@ static void *consume(void *arg)
         }
         commit_positions(a);
         uint64_t now = clock_mono_us();
-        uint64_t zero = 0;
+        unsigned long long zero = 0; /* the type of first_us, whatever uint64_t is */
         atomic_compare_exchange_strong(&a->first_us, &zero, start);
         atomic_store(&a->last_us, now);
         atomic_fetch_add(&a->consumed, polled);
