@@ -3,7 +3,15 @@
 # scenarios/async-rabbitmq.sh. The inventory VM is crashed and kept down for
 # 60 s while orders keep coming; RabbitMQ is restarted in the middle of a
 # run; the inventory unit is SIGKILLed again and again (redeliveries).
-{ common }:
+#
+# There is no reference stack here: each phase that hashes the workload state
+# writes <phase>.workload.sha256 (copied to $out with the rest), and when
+# REFERENCECOUNTS is given (results/async-rabbitmq.counts.txt of a local-lab
+# run) the phase itself compares the hash with that file's line for it.
+{
+  common,
+  referenceCounts ? null,
+}:
 
 let
   inherit (common)
@@ -21,17 +29,31 @@ let
     INVENTORY_URL = "http://inventory:8081";
     NOTIFICATION_URL = "http://notification:8082";
     AMQP_URL = amqpUrl;
-  };
+  }
+  // (if referenceCounts == null then { } else { EXPECTED_COUNTS = "${referenceCounts}"; });
   run = name: args: py (phase { script = model; } env name args);
 
-  # The local lab's numbers (local/async-rabbitmq.sh), rates halved for VMs.
-  baselineOrders = 500;
-  outageSeconds = 60;
-  backlogRate = 50;
+  # The local lab's order ranges (local/async-rabbitmq.sh), so that the state
+  # hashes can equal its: every phase must send the same orders, i.e. the same
+  # start index and the same count (rate x seconds). Where the VM runs
+  # slower, the rate is halved and the duration doubled. The backlog's
+  # duration is tied to the 60 s outage, so it keeps the local rate.
+  baselineOrders = 500; # local: 500
+  outageSeconds = 60; # local: 60
+  backlogRate = 100; # local: 100/s for 70 s = 7000 orders from 10000
   brokerRate = 50;
-  brokerSeconds = 30;
+  brokerSeconds = 40; # local: 100/s for 20 s = 2000 orders from 30000
   killRate = 100;
-  killSeconds = 20;
+  killSeconds = 40; # local: 200/s for 20 s = 4000 orders from 40000
+
+  # The phases that write <phase>.workload.sha256.
+  hashedPhases = [
+    "baseline"
+    "backlog"
+    "broker"
+    "kill"
+  ];
+  copyHash = p: "client.copy_from_vm(${py "${out}/${p}.workload.sha256"}, \"workload-sha256\")\n";
 
   nowMs = "echo $(($(date +%s%N) / 1000000))";
   killInventory = py "systemctl kill --signal=SIGKILL commlab-inventory.service";
@@ -104,6 +126,8 @@ in
     inventory.wait_for_open_port(8081)
     client.succeed(${run "kill-finish" [ ]})
 
+    # Everything the phases wrote, and the state hashes once more on their
+    # own ($out/workload-sha256/<phase>.workload.sha256).
     client.copy_from_vm("${out}", "")
-  '';
+    ${builtins.concatStringsSep "" (map copyHash hashedPhases)}'';
 }
