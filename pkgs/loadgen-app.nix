@@ -9,8 +9,8 @@
   writeShellApplication,
   commlab,
   commlab-scenarios,
+  callPackage,
   rabbitmq-server,
-  rabbitmq-c,
   apacheKafka,
   kcat,
   curl,
@@ -26,6 +26,10 @@
   procps,
 }:
 
+let
+  # amqp-publish and friends (Debian's amqp-tools): rabbitmq-c with its tools.
+  amqp-tools = callPackage ./amqp-tools.nix { };
+in
 writeShellApplication {
   name = "commlab-loadgen";
 
@@ -33,8 +37,7 @@ writeShellApplication {
     commlab
     commlab-scenarios
     rabbitmq-server
-    # amqp-publish and friends (Debian's amqp-tools)
-    rabbitmq-c
+    amqp-tools
     apacheKafka
     kcat
     curl

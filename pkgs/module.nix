@@ -89,6 +89,7 @@ let
         kafka-brokers = setting types.str "Kafka bootstrap servers, host:port,...";
         metrics-file = setting types.str "Write the canonical metrics.json here whenever the stream is idle.";
         throttle-ms = setting types.ints.unsigned "Pause this long per event (makes consumer lag visible).";
+        paused = setting types.bool "Start with consumption paused (resume with POST /configure {\"paused\":false}).";
       };
     };
   };

@@ -107,8 +107,9 @@ rec {
         pkgs.curl
         pkgs.jq
         pkgs.kcat
-        # amqp-publish, for publishing by hand as a plain AMQP client would.
-        pkgs.rabbitmq-c
+        # amqp-publish, for publishing by hand as a plain AMQP client would
+        # (nixpkgs' rabbitmq-c has no tools: pkgs/amqp-tools.nix turns them on).
+        (pkgs.callPackage ../../pkgs/amqp-tools.nix { })
         pkgs.gawk
         pkgs.iproute2
       ];
