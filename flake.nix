@@ -91,7 +91,8 @@
             pkgs.clang
             pkgs.gdb
             pkgs.rabbitmq-server
-            pkgs.rabbitmq-c
+            # amqp-publish and friends: rabbitmq-c built with its tools
+            (pkgs.callPackage ./pkgs/amqp-tools.nix { })
             pkgs.apacheKafka
             pkgs.kcat
             pkgs.curl

@@ -1,6 +1,6 @@
 #!/bin/sh
-# Part C in the local lab: starts librdkafka's mock Kafka cluster (3 brokers,
-# its own process), order (stream mode), inventory (kafka mode) and analytics,
+# Part C in the local lab: starts Kafka (librdkafka's mock cluster, 3 brokers
+# in its own process; or a real single-node KRaft broker, see lib/kafka.sh), order (stream mode), inventory (kafka mode) and analytics,
 # runs every scenario phase, and does the stops, offset resets, kill -9s and
 # restarts between them. Writes phase output to $OUT_DIR, and results/ files
 # when RESULTS_DIR is set.
@@ -42,7 +42,7 @@ start_inventory inventory &&
 ORDER_URL=$(lab_url order) INVENTORY_URL=$(lab_url inventory) ANALYTICS_URL=$(lab_url analytics)
 export ORDER_URL INVENTORY_URL ANALYTICS_URL
 
-echo "# streaming-kafka: local lab in $LAB_DIR, mock Kafka at $KAFKA_BROKERS"
+echo "# streaming-kafka: local lab in $LAB_DIR, ${KAFKA_KIND:-mock} Kafka at $KAFKA_BROKERS"
 # Expected distinct orders after each phase (event ranges of seed $SEED).
 sh "$S" produce "$N" 0 "$N"
 sh "$S" order-api 20 100000 $((N + 20))

@@ -245,6 +245,9 @@ phase_crash_finish() {
 
 phase=${1:?usage: streaming-kafka.sh PHASE [ARGS]}
 shift
+# The exit status says whether the phase ran and all its checks passed (a VM
+# test's client.succeed stops on it); ASSERT_DIR may hold earlier phases' counts.
+failed_before=$(assert_failed_count)
 case $phase in
 produce | order-api | dup-malformed | kcat-read | lag | replay-before | replay-reset | replay-after | \
     crash-reference | crash-reset | crash-finish)
@@ -253,3 +256,5 @@ produce | order-api | dup-malformed | kcat-read | lag | replay-before | replay-r
     echo "streaming-kafka.sh: unknown phase '$phase'" >&2
     exit 2 ;;
 esac
+rc=$?
+[ "$rc" -eq 0 ] && [ "$(assert_failed_count)" -eq "$failed_before" ]

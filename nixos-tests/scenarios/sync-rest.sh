@@ -188,6 +188,9 @@ phase_kill_finish() {
 
 phase=${1:?usage: sync-rest.sh PHASE [ARGS]}
 shift
+# The exit status says whether the phase ran and all its checks passed (a VM
+# test's client.succeed stops on it); ASSERT_DIR may hold earlier phases' counts.
+failed_before=$(assert_failed_count)
 case $phase in
 baseline | bad-input | idempotency | out-of-stock | delay | fail500 | timeout | kill-start | kill-finish)
     "phase_$(echo "$phase" | tr - _)" "$@" ;;
@@ -195,3 +198,5 @@ baseline | bad-input | idempotency | out-of-stock | delay | fail500 | timeout | 
     echo "sync-rest.sh: unknown phase '$phase'" >&2
     exit 2 ;;
 esac
+rc=$?
+[ "$rc" -eq 0 ] && [ "$(assert_failed_count)" -eq "$failed_before" ]
