@@ -52,3 +52,34 @@ Why each behaves as it does:
 EOT
 } >"$res/sync-rest.md"
 cp "$out/baseline.state.txt" "$res/sync-rest.state.txt"
+
+# The latency distribution of each scenario: latency (log) against the
+# percentile, spread out towards the tail ("nines": 90, 99, 99.9...).
+plot=$(mktemp -d)
+curves=
+for s in $scen; do
+    jq -r '.latency_percentiles_ms[]? | select(.[0] < 100) | "\(.[0])\t\(.[1])"' "$out/$s.json" \
+        >"$plot/$s.tsv"
+    [ -s "$plot/$s.tsv" ] || continue
+    curves="$curves${curves:+, }'$plot/$s.tsv' using (-log10(1 - \$1 / 100)):2 with linespoints title '$s'"
+done
+if [ -n "$curves" ] && command -v gnuplot >/dev/null 2>&1; then
+    for term in "pngcairo size 900,540" "svg size 900,540 dynamic"; do
+        ext=${term%% *}
+        ext=${ext%cairo}
+        gnuplot <<EOG
+set terminal $term
+set output '$res/sync-rest.latency.$ext'
+set title 'sync-rest: latency distribution per scenario (loadgen histogram)'
+set xlabel 'percentile'
+set ylabel 'latency (ms)'
+set logscale y
+set grid
+set key outside right
+set xtics ('0' 0, '50' log10(2), '90' 1, '99' 2, '99.9' 3, '99.99' 4)
+plot $curves
+EOG
+    done
+    printf '\n![latency distribution per scenario](sync-rest.latency.svg)\n' >>"$res/sync-rest.md"
+fi
+rm -rf "$plot"

@@ -117,6 +117,17 @@ int report_json(const struct run_info *info, const struct run_stats *s)
     cJSON_AddNumberToObject(lat, "p99", ms(histogram_quantile(h, 0.99)));
     cJSON_AddNumberToObject(lat, "max", ms(h->max));
     cJSON_AddNumberToObject(lat, "mean", histogram_mean(h) / 1000.0);
+    /* The latency distribution as [percentile, ms] pairs, for plots. */
+    static const double qs[] = {0,    1,  5,  10, 20, 30, 40,   50,   60,    70,   80,
+                                90,   95, 97, 98, 99, 99.5, 99.9, 99.99, 100};
+    cJSON *dist = cJSON_AddArrayToObject(root, "latency_percentiles_ms");
+    for (size_t i = 0; dist && i < sizeof qs / sizeof qs[0]; i++) {
+        cJSON *pair = cJSON_CreateArray();
+        if (!pair || !cJSON_AddItemToArray(dist, pair))
+            break;
+        cJSON_AddItemToArray(pair, cJSON_CreateNumber(qs[i]));
+        cJSON_AddItemToArray(pair, cJSON_CreateNumber(ms(histogram_quantile(h, qs[i] / 100))));
+    }
     char *text = cJSON_PrintUnformatted(root);
     cJSON_Delete(root);
     if (!text)
