@@ -21,11 +21,21 @@ _rmq_bin() {
     fi
 }
 
-# A TCP port nobody listens on, starting the search at $1.
+# A TCP port no socket uses in any state (listening, connected, TIME_WAIT),
+# starting the search at $1.
 _rmq_free_port() {
     _p=$1
-    while ss -Hltn "sport = :$_p" 2>/dev/null | grep -q .; do _p=$((_p + 1)); done
+    while ss -Htan "sport = :$_p" 2>/dev/null | grep -q .; do _p=$((_p + 1)); done
     echo "$_p"
+}
+
+# Both ports lie below the kernel's ephemeral range (32768 and up on Linux),
+# where outgoing connections of the lab itself could take them between the
+# check and the bind; and below 35672-35682, where rabbitmqctl listens.
+_rmq_pick_ports() { # BASE
+    RMQ_PORT=$(_rmq_free_port "$1")
+    RMQ_DIST_PORT=$(_rmq_free_port $((RMQ_PORT + 1)))
+    export RMQ_PORT RMQ_DIST_PORT
 }
 
 _rmq_env() {
@@ -48,10 +58,9 @@ rabbitmq_start() {
     R=$LAB_DIR/rabbitmq
     if [ -z "${RMQ_NODE:-}" ]; then
         RMQ_NODE="commlab-$$@localhost"
-        # Above 36000: rabbitmqctl itself listens on 35672-35682.
-        RMQ_PORT=$(_rmq_free_port $((40000 + $$ % 15000)))
-        RMQ_DIST_PORT=$(_rmq_free_port $((RMQ_PORT + 1)))
-        export RMQ_NODE RMQ_PORT RMQ_DIST_PORT
+        export RMQ_NODE
+        _rmq_pick_ports $((20000 + $$ % 10000))
+        _rmq_first=1
         mkdir -p "$R/home" "$R/mnesia" "$R/log"
         chmod 700 "$R/home"
         # No plugins (no management UI), loopback guest login, and a disk
@@ -62,6 +71,24 @@ rabbitmq_start() {
         : >"$R/rabbitmq-env.conf"
         LAB_STOP_HOOKS="${LAB_STOP_HOOKS:-} rabbitmq_stop;"
     fi
+    # A first start that loses a port race tries again on other ports; a
+    # restart keeps its ports, which the services are connected to.
+    _rc=1
+    for _try in 1 2 3; do
+        if _rmq_launch; then
+            _rc=0
+            break
+        fi
+        [ -n "${_rmq_first:-}" ] && grep -qE 'already_used|eaddrinuse' "$R/server.log" || break
+        echo "lab: RabbitMQ port taken, trying other ports" >&2
+        : >"$R/server.log"
+        _rmq_pick_ports $((RMQ_DIST_PORT + 1))
+    done
+    _rmq_first=
+    return $_rc
+}
+
+_rmq_launch() {
     (
         _rmq_env
         cd "$R" && exec "$(_rmq_bin rabbitmq-server)"
