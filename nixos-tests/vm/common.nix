@@ -97,6 +97,23 @@ rec {
       virtualisation.memorySize = 1024;
     };
 
+  # The services of the streaming model, each on its own node, talking to
+  # the Kafka bootstrap list `brokers`.
+  kafkaServiceNodes = brokers: {
+    inventory = serviceNode "inventory" {
+      mode = "kafka";
+      kafka-brokers = brokers;
+    };
+    analytics = serviceNode "analytics" {
+      kafka-brokers = brokers;
+      metrics-file = "/var/lib/commlab-analytics/metrics.json";
+    };
+    order = serviceNode "order" {
+      mode = "stream";
+      kafka-brokers = brokers;
+    };
+  };
+
   # The client: load generator, tools and the scenario scripts.
   clientNode =
     { ... }:

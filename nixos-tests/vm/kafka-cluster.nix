@@ -11,7 +11,7 @@ let
     phaseInBackground
     backgroundDone
     backgroundPassed
-    serviceNode
+    kafkaServiceNodes
     clientNode
     kafkaNode
     ;
@@ -49,20 +49,9 @@ in
     kafka1 = broker 1;
     kafka2 = broker 2;
     kafka3 = broker 3;
-    inventory = serviceNode "inventory" {
-      mode = "kafka";
-      kafka-brokers = brokers;
-    };
-    analytics = serviceNode "analytics" {
-      kafka-brokers = brokers;
-      metrics-file = "/var/lib/commlab-analytics/metrics.json";
-    };
-    order = serviceNode "order" {
-      mode = "stream";
-      kafka-brokers = brokers;
-    };
     client = clientNode;
-  };
+  }
+  // kafkaServiceNodes brokers;
 
   testScript = ''
     # The brokers first, then the topics (replication 3), then the services.

@@ -9,7 +9,7 @@ let
   inherit (common)
     py
     phase
-    serviceNode
+    kafkaServiceNodes
     clientNode
     kafkaNode
     kafkaLag
@@ -49,20 +49,9 @@ in
       replicas = 1;
       minIsr = 1;
     };
-    inventory = serviceNode "inventory" {
-      mode = "kafka";
-      kafka-brokers = brokers;
-    };
-    analytics = serviceNode "analytics" {
-      kafka-brokers = brokers;
-      metrics-file = "/var/lib/commlab-analytics/metrics.json";
-    };
-    order = serviceNode "order" {
-      mode = "stream";
-      kafka-brokers = brokers;
-    };
     client = clientNode;
-  };
+  }
+  // kafkaServiceNodes brokers;
 
   testScript = ''
     # The broker first, then the topics, then the services.
