@@ -19,6 +19,7 @@ let
     phase
     serviceNode
     clientNode
+    waitForServices
     rabbitmqNode
     ;
   model = "async-rabbitmq";
@@ -82,14 +83,7 @@ in
     start_all()
     broker.wait_for_unit("rabbitmq.service")
     broker.wait_for_open_port(5672)
-    inventory.wait_for_unit("commlab-inventory.service")
-    inventory.wait_for_open_port(8081)
-    notification.wait_for_unit("commlab-notification.service")
-    notification.wait_for_open_port(8082)
-    order.wait_for_unit("commlab-order.service")
-    order.wait_for_open_port(8080)
-    client.wait_for_unit("multi-user.target")
-    client.wait_until_succeeds("curl -fsS http://order:8080/healthz")
+    ${waitForServices}
 
     client.succeed(${run "baseline" [ baselineOrders ]})
 

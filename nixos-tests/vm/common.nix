@@ -114,6 +114,19 @@ rec {
     };
   };
 
+  # testScript lines: wait until inventory, notification and order serve,
+  # and the client reaches the order service.
+  waitForServices = lib.concatStringsSep "\n" [
+    "inventory.wait_for_unit(\"commlab-inventory.service\")"
+    "inventory.wait_for_open_port(8081)"
+    "notification.wait_for_unit(\"commlab-notification.service\")"
+    "notification.wait_for_open_port(8082)"
+    "order.wait_for_unit(\"commlab-order.service\")"
+    "order.wait_for_open_port(8080)"
+    "client.wait_for_unit(\"multi-user.target\")"
+    "client.wait_until_succeeds(\"curl -fsS http://order:8080/healthz\")"
+  ];
+
   # The client: load generator, tools and the scenario scripts.
   clientNode =
     { ... }:

@@ -9,6 +9,7 @@ let
     phase
     serviceNode
     clientNode
+    waitForServices
     netemAdd
     netemDel
     ;
@@ -51,14 +52,7 @@ in
 
   testScript = ''
     start_all()
-    inventory.wait_for_unit("commlab-inventory.service")
-    inventory.wait_for_open_port(8081)
-    notification.wait_for_unit("commlab-notification.service")
-    notification.wait_for_open_port(8082)
-    order.wait_for_unit("commlab-order.service")
-    order.wait_for_open_port(8080)
-    client.wait_for_unit("multi-user.target")
-    client.wait_until_succeeds("curl -fsS http://order:8080/healthz")
+    ${waitForServices}
 
     client.succeed(${run "baseline" [ ]})
     client.succeed(${run "bad-input" [ ]})
