@@ -60,10 +60,10 @@ void time_format_ms(int64_t ms, char out[TIME_TEXT_LEN + 1])
         ms = 0;
     if (ms > TIME_MAX_MS)
         ms = TIME_MAX_MS;
-    int64_t secs = ms >= 0 ? ms / 1000 : -((-ms + 999) / 1000);
-    int milli = (int)(ms - secs * 1000);
-    int64_t days = secs >= 0 ? secs / 86400 : -((-secs + 86399) / 86400);
-    int64_t rem = secs - days * 86400;
+    int64_t secs = ms / 1000;
+    int milli = (int)(ms % 1000);
+    int64_t days = secs / 86400;
+    int64_t rem = secs % 86400;
     int y;
     unsigned mo, d;
     civil_from_days(days, &y, &mo, &d);
