@@ -2,6 +2,7 @@
 
 #include <curl/curl.h>
 #include <pthread.h>
+#include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -9,12 +10,22 @@
 /* Answers larger than this are cut off: no peer of ours sends one. */
 #define MAX_ANSWER (4u << 20)
 
+/* A thread's handle, set up once: only what differs per call is set per call. */
+struct thread_client {
+    CURL *h;
+    struct curl_slist *headers; /* for content_type below */
+    char content_type[96];
+};
+
 static pthread_key_t handle_key;
 static pthread_once_t key_once = PTHREAD_ONCE_INIT;
 
-static void handle_free(void *h)
+static void handle_free(void *p)
 {
-    curl_easy_cleanup(h);
+    struct thread_client *c = p;
+    curl_easy_cleanup(c->h);
+    curl_slist_free_all(c->headers);
+    free(c);
 }
 
 static void make_key(void)
@@ -30,25 +41,57 @@ int http_client_init(void)
 
 void http_client_cleanup(void)
 {
-    CURL *h = pthread_getspecific(handle_key);
-    if (h) {
-        curl_easy_cleanup(h);
+    struct thread_client *c = pthread_getspecific(handle_key);
+    if (c) {
+        handle_free(c);
         pthread_setspecific(handle_key, NULL);
     }
     curl_global_cleanup();
 }
 
-static CURL *thread_handle(void)
+static size_t on_data(char *data, size_t size, size_t n, void *ud);
+
+static struct thread_client *thread_client(void)
 {
-    CURL *h = pthread_getspecific(handle_key);
-    if (!h) {
-        h = curl_easy_init();
-        if (!h || pthread_setspecific(handle_key, h) != 0) {
-            curl_easy_cleanup(h);
-            return NULL;
-        }
+    struct thread_client *c = pthread_getspecific(handle_key);
+    if (c)
+        return c;
+    c = calloc(1, sizeof *c);
+    if (!c || !(c->h = curl_easy_init()) || pthread_setspecific(handle_key, c) != 0) {
+        if (c)
+            curl_easy_cleanup(c->h);
+        free(c);
+        return NULL;
     }
-    return h;
+    curl_easy_setopt(c->h, CURLOPT_NOSIGNAL, 1L);
+    curl_easy_setopt(c->h, CURLOPT_WRITEFUNCTION, on_data);
+    /* One handle per thread: the 64 KiB default upload buffer, times a thread
+     * per connection, would dominate a service's heap for sub-KiB bodies. */
+    curl_easy_setopt(c->h, CURLOPT_UPLOAD_BUFFERSIZE, 16384L);
+    curl_easy_setopt(c->h, CURLOPT_BUFFERSIZE, 4096L);
+    return c;
+}
+
+/* The header list for a content type, rebuilt only when it changes. */
+static int use_headers(struct thread_client *c, const char *content_type)
+{
+    const char *ct = content_type ? content_type : "";
+    if (c->headers && strcmp(c->content_type, ct) == 0)
+        return 0;
+    curl_slist_free_all(c->headers);
+    c->headers = NULL;
+    snprintf(c->content_type, sizeof c->content_type, "%s", ct);
+    if (content_type) {
+        char line[128];
+        snprintf(line, sizeof line, "Content-Type: %s", content_type);
+        c->headers = curl_slist_append(c->headers, line);
+    }
+    /* No "Expect: 100-continue" round trip before larger bodies. */
+    struct curl_slist *l = curl_slist_append(c->headers, "Expect:");
+    if (!l)
+        return -1;
+    c->headers = l;
+    return curl_easy_setopt(c->h, CURLOPT_HTTPHEADER, c->headers) == CURLE_OK ? 0 : -1;
 }
 
 static size_t on_data(char *data, size_t size, size_t n, void *ud)
@@ -71,39 +114,24 @@ int http_call(const char *method, const char *url, const char *content_type, con
               size_t body_len, long timeout_ms, struct http_result *out)
 {
     memset(out, 0, sizeof *out);
-    CURL *h = thread_handle();
-    if (!h)
+    struct thread_client *c = thread_client();
+    if (!c || use_headers(c, content_type) != 0)
         return -1;
-    curl_easy_reset(h);
-    struct curl_slist *headers = NULL;
-    char ct[128];
-    if (content_type) {
-        snprintf(ct, sizeof ct, "Content-Type: %s", content_type);
-        headers = curl_slist_append(headers, ct);
-    }
-    /* No "Expect: 100-continue" round trip before larger bodies. */
-    headers = curl_slist_append(headers, "Expect:");
+    CURL *h = c->h;
     curl_easy_setopt(h, CURLOPT_URL, url);
-    curl_easy_setopt(h, CURLOPT_NOSIGNAL, 1L);
     curl_easy_setopt(h, CURLOPT_TIMEOUT_MS, timeout_ms);
     curl_easy_setopt(h, CURLOPT_CONNECTTIMEOUT_MS, timeout_ms);
-    curl_easy_setopt(h, CURLOPT_HTTPHEADER, headers);
-    curl_easy_setopt(h, CURLOPT_WRITEFUNCTION, on_data);
     curl_easy_setopt(h, CURLOPT_WRITEDATA, out);
-    /* One handle per thread: the 64 KiB default upload buffer, times a thread
-     * per connection, would dominate a service's heap for sub-KiB bodies. */
-    curl_easy_setopt(h, CURLOPT_UPLOAD_BUFFERSIZE, 16384L);
-    curl_easy_setopt(h, CURLOPT_BUFFERSIZE, 4096L);
     if (body) {
         curl_easy_setopt(h, CURLOPT_POSTFIELDS, body);
         curl_easy_setopt(h, CURLOPT_POSTFIELDSIZE_LARGE, (curl_off_t)body_len);
-    }
-    if (strcmp(method, "GET") != 0 && strcmp(method, "POST") != 0)
-        curl_easy_setopt(h, CURLOPT_CUSTOMREQUEST, method);
-    else if (strcmp(method, "GET") == 0)
+    } else {
         curl_easy_setopt(h, CURLOPT_HTTPGET, 1L);
+    }
+    /* GET and POST follow from the body; anything else is named. */
+    bool named = strcmp(method, "GET") != 0 && strcmp(method, "POST") != 0;
+    curl_easy_setopt(h, CURLOPT_CUSTOMREQUEST, named ? method : NULL);
     CURLcode rc = curl_easy_perform(h);
-    curl_slist_free_all(headers);
     if (rc == CURLE_OK) {
         long status = 0;
         curl_easy_getinfo(h, CURLINFO_RESPONSE_CODE, &status);
