@@ -9,7 +9,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "../core/codec/event_json.h"
+#include "../core/codec/event_writer.h"
 #include "../core/domain/workload.h"
 #include "../core/metrics/histogram.h"
 #include "../core/util/clock.h"
@@ -63,28 +63,32 @@ static void on_delivery(rd_kafka_t *rk, const rd_kafka_message_t *m, void *opaqu
     atomic_fetch_add(&s->progress.done, 1);
 }
 
-static char *event_of(const struct workload *w, uint64_t index, char key[ID_MAX_LEN + 1])
+/* Event `index` of the workload into `text`; its order_id into `key`.
+ * Returns the text's length, -1 if out of memory. */
+static int event_of(struct event_writer *ew, const struct workload *w, uint64_t index,
+                    char key[ID_MAX_LEN + 1], char text[EVENT_TEXT_MAX])
 {
     struct order o;
     struct event ev;
     workload_order(w, index, &o);
     event_from_order(&ev, EVENT_ORDER_PLACED, &o, NULL);
     memcpy(key, o.order_id, sizeof o.order_id);
-    return event_encode(&ev);
+    return event_writer_encode(ew, &ev, text, EVENT_TEXT_MAX);
 }
 
 static int print_events(const struct workload *w, uint64_t start, uint64_t n)
 {
-    for (uint64_t i = 0; i < n; i++) {
-        char key[ID_MAX_LEN + 1];
-        char *body = event_of(w, start + i, key);
-        if (!body || printf("%s\t%s\n", key, body) < 0) {
-            free(body);
-            return 1;
-        }
-        free(body);
+    struct event_writer ew;
+    if (event_writer_init(&ew) != 0)
+        return 1;
+    int rc = 0;
+    for (uint64_t i = 0; i < n && rc == 0; i++) {
+        char key[ID_MAX_LEN + 1], text[EVENT_TEXT_MAX];
+        if (event_of(&ew, w, start + i, key, text) < 0 || printf("%s\t%s\n", key, text) < 0)
+            rc = 1;
     }
-    return fflush(stdout) == 0 ? 0 : 1;
+    event_writer_free(&ew);
+    return rc == 0 && fflush(stdout) == 0 ? 0 : 1;
 }
 
 int loadgen_kafka(int argc, char **argv)
@@ -104,8 +108,14 @@ int loadgen_kafka(int argc, char **argv)
         return print_events(&w, (uint64_t)start, (uint64_t)n);
 
     static struct state s; /* the histogram is large; keep it off the stack */
+    struct event_writer ew;
     if (histogram_init(&s.latency) != 0) {
         fprintf(stderr, "loadgen kafka: out of memory\n");
+        return 1;
+    }
+    if (event_writer_init(&ew) != 0) {
+        fprintf(stderr, "loadgen kafka: out of memory\n");
+        histogram_free(&s.latency);
         return 1;
     }
     const char *brokers = config_str(opts, "brokers");
@@ -115,6 +125,7 @@ int loadgen_kafka(int argc, char **argv)
     rd_kafka_t *rk = kafka_producer_new(brokers, NULL, on_delivery, &s, err, sizeof err);
     if (!rk) {
         fprintf(stderr, "loadgen kafka: %s\n", err);
+        event_writer_free(&ew);
         histogram_free(&s.latency);
         return 1;
     }
@@ -127,26 +138,25 @@ int loadgen_kafka(int argc, char **argv)
     int rc = 0;
     uint64_t t0 = clock_mono_us();
     for (long i = 0; i < n && rc == 0; i++) {
-        char key[ID_MAX_LEN + 1];
-        char *body = event_of(&w, (uint64_t)(start + i), key);
-        if (!body) {
+        char key[ID_MAX_LEN + 1], text[EVENT_TEXT_MAX];
+        int len = event_of(&ew, &w, (uint64_t)(start + i), key, text);
+        if (len < 0) {
             fprintf(stderr, "loadgen kafka: out of memory\n");
             rc = 1;
             break;
         }
         for (;;) {
-            /* F_FREE: librdkafka frees the body once the message is done;
-             * the key is copied. */
+            /* F_COPY: librdkafka keeps its own copy of the text; the key is
+             * always copied. */
             rd_kafka_resp_err_t e =
                 rd_kafka_producev(rk, RD_KAFKA_V_TOPIC(topic), RD_KAFKA_V_KEY(key, strlen(key)),
-                                  RD_KAFKA_V_VALUE(body, strlen(body)),
-                                  RD_KAFKA_V_MSGFLAGS(RD_KAFKA_MSG_F_FREE), RD_KAFKA_V_END);
+                                  RD_KAFKA_V_VALUE(text, (size_t)len),
+                                  RD_KAFKA_V_MSGFLAGS(RD_KAFKA_MSG_F_COPY), RD_KAFKA_V_END);
             if (e == RD_KAFKA_RESP_ERR_NO_ERROR)
                 break;
             if (e != RD_KAFKA_RESP_ERR__QUEUE_FULL) {
                 fprintf(stderr, "loadgen kafka: cannot produce event %ld: %s\n", start + i,
                         rd_kafka_err2str(e));
-                free(body);
                 rc = 1;
                 break;
             }
@@ -164,6 +174,7 @@ int loadgen_kafka(int argc, char **argv)
     progress_stop(&s.progress);
     uint64_t unconfirmed = (uint64_t)rd_kafka_outq_len(rk);
     rd_kafka_destroy(rk);
+    event_writer_free(&ew);
     double secs = (double)(t1 - t0) / 1e6;
     double rate = secs > 0 ? (double)s.delivered / secs : 0;
     const char *label = config_str(opts, "label");

@@ -1,31 +1,24 @@
 #include "event_json.h"
 
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
-#include "../util/clock.h"
+#include "event_writer.h"
 #include "json_common.h"
 
 char *event_encode(const struct event *ev)
 {
-    char t[TIME_TEXT_LEN + 1];
-    time_format_ms(ev->order.occurred_at, t);
-    cJSON *root = cJSON_CreateObject();
-    cJSON *payload = NULL;
-    bool ok = root && cJSON_AddNumberToObject(root, "schema", EVENT_SCHEMA_VERSION) &&
-              cJSON_AddStringToObject(root, "type", event_type_name(ev->type)) &&
-              cJSON_AddStringToObject(root, "event_id", ev->event_id) &&
-              cJSON_AddStringToObject(root, "order_id", ev->order.order_id) &&
-              cJSON_AddStringToObject(root, "occurred_at", t) &&
-              (payload = cJSON_AddObjectToObject(root, "payload")) &&
-              cJSON_AddStringToObject(payload, "user_id", ev->order.user_id) &&
-              json_add_items(payload, &ev->order) &&
-              (!ev->reason[0] || cJSON_AddStringToObject(payload, "reason", ev->reason));
-    if (!ok) {
-        cJSON_Delete(root);
+    struct event_writer w;
+    if (event_writer_init(&w) != 0)
         return NULL;
-    }
-    return json_finish(root);
+    char text[EVENT_TEXT_MAX];
+    int n = event_writer_encode(&w, ev, text, sizeof text);
+    event_writer_free(&w);
+    char *s = n < 0 ? NULL : malloc((size_t)n + 1);
+    if (s)
+        memcpy(s, text, (size_t)n + 1);
+    return s;
 }
 
 static int decode_root(const cJSON *root, struct event *ev, struct field_error *err)

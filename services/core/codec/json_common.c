@@ -2,6 +2,7 @@
 
 #include <math.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include "../util/clock.h"
@@ -38,7 +39,8 @@ int json_read_id(const cJSON *obj, const char *name, bool required, char out[ID_
         return required ? -1 : 0;
     }
     if (!cJSON_IsString(v) || !id_valid(v->valuestring)) {
-        field_error_set(err, name, "must be a string of 1-64 characters from A-Z a-z 0-9 _ - . @ :");
+        field_error_set(err, name,
+                        "must be a string of 1-64 characters from A-Z a-z 0-9 _ - . @ :");
         return -1;
     }
     memcpy(out, v->valuestring, strlen(v->valuestring) + 1);
@@ -138,15 +140,51 @@ cJSON *json_add_items(cJSON *obj, const struct order *o)
         cJSON *it = cJSON_CreateObject();
         if (!it || !cJSON_AddItemToArray(arr, it) ||
             !cJSON_AddStringToObject(it, "sku", catalog_sku((size_t)o->items[i].sku)) ||
-            !cJSON_AddNumberToObject(it, "qty", o->items[i].qty))
+            !json_add_int(it, "qty", o->items[i].qty))
             return NULL;
     }
     return arr;
 }
 
+void json_int_text(long long v, char out[JSON_INT_TEXT])
+{
+    char rev[JSON_INT_TEXT];
+    size_t n = 0;
+    unsigned long long u = v < 0 ? 0ULL - (unsigned long long)v : (unsigned long long)v;
+    do
+        rev[n++] = (char)('0' + u % 10);
+    while ((u /= 10) != 0);
+    size_t k = 0;
+    if (v < 0)
+        out[k++] = '-';
+    while (n > 0)
+        out[k++] = rev[--n];
+    out[k] = '\0';
+}
+
+cJSON *json_add_int(cJSON *obj, const char *name, long long v)
+{
+    char text[JSON_INT_TEXT];
+    json_int_text(v, text);
+    return cJSON_AddRawToObject(obj, name, text);
+}
+
 char *json_finish(cJSON *root)
 {
-    char *s = root ? cJSON_PrintUnformatted(root) : NULL;
+    if (!root)
+        return NULL;
+    /* Most documents fit here: one copy out instead of cJSON's growing
+     * buffer and its final shrinking reallocation. */
+    char text[1024];
+    char *s = NULL;
+    if (cJSON_PrintPreallocated(root, text, (int)sizeof text, 0)) {
+        size_t n = strlen(text) + 1;
+        s = malloc(n);
+        if (s)
+            memcpy(s, text, n);
+    } else {
+        s = cJSON_PrintUnformatted(root);
+    }
     cJSON_Delete(root);
     return s;
 }

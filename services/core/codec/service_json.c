@@ -56,7 +56,7 @@ int fault_decode(const char *body, size_t len, long *delay_ms, enum fault_mode *
 char *fault_encode(long delay_ms, enum fault_mode mode)
 {
     cJSON *root = cJSON_CreateObject();
-    if (root && (!cJSON_AddNumberToObject(root, "delay_ms", (double)delay_ms) ||
+    if (root && (!json_add_int(root, "delay_ms", delay_ms) ||
                  !cJSON_AddStringToObject(root, "mode", fault_mode_name(mode)))) {
         cJSON_Delete(root);
         return NULL;
@@ -68,7 +68,7 @@ char *stock_encode(const long *levels)
 {
     cJSON *root = cJSON_CreateObject();
     for (size_t i = 0; root && i < catalog_count(); i++) {
-        if (!cJSON_AddNumberToObject(root, catalog_sku(i), (double)levels[i])) {
+        if (!json_add_int(root, catalog_sku(i), levels[i])) {
             cJSON_Delete(root);
             return NULL;
         }

@@ -37,7 +37,7 @@ int stream_control_decode(const char *body, size_t len, long *throttle_ms, bool 
 char *stream_control_encode(long throttle_ms, bool paused)
 {
     cJSON *root = cJSON_CreateObject();
-    if (root && (!cJSON_AddNumberToObject(root, "throttle_ms", (double)throttle_ms) ||
+    if (root && (!json_add_int(root, "throttle_ms", throttle_ms) ||
                  !cJSON_AddBoolToObject(root, "paused", paused))) {
         cJSON_Delete(root);
         return NULL;

@@ -25,10 +25,15 @@ int event_type_parse(const char *name, enum event_type *out)
 
 void event_id_derive(enum event_type t, const char *order_id, char out[EVENT_ID_LEN + 1])
 {
+    /* The key is "<type>/<order_id>". */
     char key[ID_MAX_LEN + 24];
-    int n = snprintf(key, sizeof key, "%s/%s", names[t], order_id);
-    hex64(hash64(key, (size_t)n, 1), out);
-    hex64(hash64(key, (size_t)n, 2), out + 16);
+    size_t tl = strlen(names[t]), ol = strnlen(order_id, ID_MAX_LEN);
+    memcpy(key, names[t], tl);
+    key[tl] = '/';
+    memcpy(key + tl + 1, order_id, ol);
+    size_t n = tl + 1 + ol;
+    hex64(hash64(key, n, 1), out);
+    hex64(hash64(key, n, 2), out + 16);
 }
 
 void event_from_order(struct event *ev, enum event_type t, const struct order *o,

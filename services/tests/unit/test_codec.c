@@ -1,6 +1,12 @@
+#include <limits.h>
+#include <stdio.h>
 #include <stdlib.h>
 
 #include "../../core/codec/event_json.h"
+#include "../../core/codec/event_writer.h"
+#include "../../core/codec/json_common.h"
+#include "../../core/domain/catalog.h"
+#include "../../core/domain/workload.h"
 #include "../../core/codec/order_json.h"
 #include "../../core/codec/service_json.h"
 #include "check.h"
@@ -167,11 +173,72 @@ static void test_service_json(void)
     free(ans);
 }
 
+/* The reusable writer prints what a fresh one does, whatever the previous
+ * event linked (more or fewer items, a reason or none). */
+static void test_event_writer(void)
+{
+    struct order o;
+    struct field_error err;
+    const char *body = "{\"order_id\":\"o9\",\"user_id\":\"u9\",\"occurred_at\":"
+                       "\"2026-02-18T11:31:00.000Z\",\"items\":[{\"sku\":\"truffle-fries\",\"qty\":1}]}";
+    CHECK(order_decode(body, strlen(body), NEED_ORDER_ID | NEED_USER_ID | NEED_ITEMS, &o, &err) == 0);
+    struct event ev;
+    event_from_order(&ev, EVENT_INVENTORY_FAILED, &o, "out_of_stock:truffle-fries");
+    char *text = event_encode(&ev);
+    CHECK(text != NULL);
+    char want[512];
+    snprintf(want, sizeof want,
+             "{\"schema\":1,\"type\":\"InventoryFailed\",\"event_id\":\"%s\",\"order_id\":\"o9\","
+             "\"occurred_at\":\"2026-02-18T11:31:00.000Z\",\"payload\":{\"user_id\":\"u9\","
+             "\"items\":[{\"sku\":\"truffle-fries\",\"qty\":1}],"
+             "\"reason\":\"out_of_stock:truffle-fries\"}}",
+             ev.event_id);
+    CHECK_STR(text, want);
+    free(text);
+
+    struct event_writer w;
+    CHECK(event_writer_init(&w) == 0);
+    struct workload wl = {.seed = 3, .sold_out_pct = 50};
+    for (uint64_t i = 0; i < 64; i++) {
+        workload_order(&wl, i, &o);
+        if (i % 7 == 3) { /* every SKU once: the most items an order holds */
+            o.n_items = 0;
+            for (size_t k = 0; k < catalog_count(); k++)
+                CHECK(order_add_item(&o, (int)k, (int)k + 1) == 0);
+        }
+        event_from_order(&ev, i % 2 ? EVENT_INVENTORY_FAILED : EVENT_ORDER_PLACED, &o,
+                         i % 2 ? "out_of_stock:truffle-fries" : NULL);
+        char out[EVENT_TEXT_MAX];
+        int n = event_writer_encode(&w, &ev, out, sizeof out);
+        char *fresh = event_encode(&ev);
+        CHECK(fresh != NULL && n == (int)strlen(fresh));
+        CHECK_STR(out, fresh);
+        struct event back;
+        CHECK(event_decode(out, (size_t)n, &back, &err) == 0);
+        CHECK(memcmp(&ev, &back, sizeof ev) == 0);
+        free(fresh);
+    }
+    char tiny[16];
+    CHECK(event_writer_encode(&w, &ev, tiny, sizeof tiny) == -1);
+    event_writer_free(&w);
+
+    char num[JSON_INT_TEXT];
+    json_int_text(0, num);
+    CHECK_STR(num, "0");
+    json_int_text(100000000, num);
+    CHECK_STR(num, "100000000");
+    json_int_text(-42, num);
+    CHECK_STR(num, "-42");
+    json_int_text(LLONG_MIN, num);
+    CHECK_STR(num, "-9223372036854775808");
+}
+
 int main(void)
 {
     test_order_decode();
     test_events();
     test_event_accept();
     test_service_json();
+    test_event_writer();
     return check_summary("test_codec");
 }
