@@ -11,7 +11,7 @@
 
 lab_init() {
     : "${COMMLAB_BIN:=$COMMLAB_ROOT/build}"
-    for _b in commlab-order commlab-inventory commlab-notification loadgen commlab-dump; do
+    for _b in commlab-order commlab-inventory commlab-notification loadgen loadgen-rest commlab-dump; do
         if [ ! -x "$COMMLAB_BIN/$_b" ]; then
             echo "lab: $COMMLAB_BIN/$_b is missing: build first (cmake -S services -B build && cmake --build build)" >&2
             return 1

