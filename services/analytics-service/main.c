@@ -6,7 +6,6 @@
  * written to --metrics-file), /stats, POST /configure, and the common
  * /healthz /metrics /dump. */
 #include <pthread.h>
-#include <signal.h>
 #include <stdatomic.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -404,12 +403,8 @@ int main(int argc, char **argv)
     service_wait();
     rc = 0;
 out:
+    service_request_stop();
     http_server_stop(http);
-    if (!service_stopping() && a.thread_started) {
-        /* Start failed after the thread began: ask it to stop the same way. */
-        raise(SIGTERM);
-        service_wait();
-    }
     if (a.thread_started)
         pthread_join(a.thread, NULL);
     if (a.rk) {

@@ -86,6 +86,7 @@ int main(int argc, char **argv)
     service_wait();
     rc = 0;
 out:
+    service_request_stop();
     http_server_stop(http);
     if (strcmp(mode_name, "amqp") == 0)
         inventory_amqp_stop(&svc);

@@ -94,6 +94,7 @@ int main(int argc, char **argv)
     service_wait();
     rc = 0;
 out:
+    service_request_stop();
     http_server_stop(http);
     notification_amqp_stop(&svc);
     notify_store_close(&svc.store);

@@ -93,6 +93,7 @@ int main(int argc, char **argv)
     service_wait();
     rc = 0;
 out:
+    service_request_stop();
     http_server_stop(http);
     if (svc.mode == MODE_ASYNC)
         amqp_relay_stop(&svc);

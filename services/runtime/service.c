@@ -46,6 +46,11 @@ bool service_stopping(void)
     return atomic_load(&stopping);
 }
 
+void service_request_stop(void)
+{
+    atomic_store(&stopping, true);
+}
+
 int service_write_port_file(const char *path, unsigned port)
 {
     char tmp[4096];

@@ -18,6 +18,9 @@ void service_signals_init(void);
 /* Waits for SIGINT or SIGTERM; afterwards service_stopping() is true. */
 void service_wait(void);
 bool service_stopping(void);
+/* Makes service_stopping() true without a signal: the way out of a start
+ * that failed after background threads began (they stop on it). */
+void service_request_stop(void);
 
 /* Writes the bound port to `path` atomically (write, then rename). */
 int service_write_port_file(const char *path, unsigned port);
