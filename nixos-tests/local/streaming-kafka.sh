@@ -95,6 +95,22 @@ while [ $i -lt "$KILLS" ]; do
 done
 sh "$S" crash-finish
 
+# Relay outage: the mock paused with SIGSTOP (a real broker is left alone).
+if [ "${KAFKA_KIND:-mock}" = mock ]; then
+    kpid=$(cat "$LAB_DIR/kafka-mock.pidfile")
+    kill -STOP "$kpid"
+    sh "$S" relay-accept 50 300000
+    t0=$(date +%s)
+    lab_kill order TERM
+    t1=$(date +%s)
+    kill -CONT "$kpid"
+    assert_num "relay outage: order service stopped within 15 s of SIGTERM" $((t1 - t0)) "<=" 15
+    lab_restart order || fail "relay outage: order service restarted"
+    ORDER_URL=$(lab_url order)
+    export ORDER_URL
+    sh "$S" relay-check 50
+fi
+
 if [ -n "${LAB_CHECK_LOGS:-}" ]; then
     lab_stop_all
     lab_check_logs

@@ -25,9 +25,11 @@
  * predecessor and aborts its open transaction). At run time: POST /configure
  * {"throttle_ms":N,"paused":bool}. */
 #include <pthread.h>
+#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "../core/codec/event_json.h"
 #include "../core/codec/stream_json.h"
@@ -387,9 +389,13 @@ static void *run(void *arg)
             count_batch(k);
         free_batch(k);
         if (rc < 0) {
-            /* Fenced by a newer instance, or the producer is broken: stop
-             * the consumer and say so on /healthz; a supervisor restarts. */
+            /* Fenced by a newer instance, or the producer is broken: this
+             * process cannot go on. /healthz says so, and the process
+             * stops with exit status 1 for its supervisor to restart it
+             * (Restart=on-failure in the NixOS module). */
             atomic_store(&k->svc->stream_failed, true);
+            log_error("kafka: the transactional producer cannot go on; stopping (exit 1)");
+            kill(getpid(), SIGTERM);
             break;
         }
     }

@@ -84,7 +84,7 @@ int main(int argc, char **argv)
     log_info("listening on port %u, database %s, fault delay_ms=%ld mode=%s",
              http_server_port(http), config_str(opts, "db"), delay, fault_mode_name(mode));
     service_wait();
-    rc = 0;
+    rc = atomic_load(&svc.stream_failed) ? 1 : 0;
 out:
     service_request_stop();
     http_server_stop(http);
