@@ -83,13 +83,24 @@ static void test_order_decode(void)
     CHECK(order_decode("{\"user_id\":\"u1\"}\0x", 18, NEED_USER_ID, &o, &err) != 0);
 }
 
-static void test_events(void)
+/* Order o9 of one `sku` (qty 1), decoded from a client body. */
+static struct order example_order(const char *sku)
 {
+    char body[256];
+    snprintf(body, sizeof body,
+             "{\"order_id\":\"o9\",\"user_id\":\"u9\",\"occurred_at\":"
+             "\"2026-02-18T11:31:00.000Z\",\"items\":[{\"sku\":\"%s\",\"qty\":1}]}",
+             sku);
     struct order o;
     struct field_error err;
-    const char *body = "{\"order_id\":\"o9\",\"user_id\":\"u9\",\"occurred_at\":"
-                       "\"2026-02-18T11:31:00.000Z\",\"items\":[{\"sku\":\"truffle-fries\",\"qty\":1}]}";
     CHECK(order_decode(body, strlen(body), NEED_ORDER_ID | NEED_USER_ID | NEED_ITEMS, &o, &err) == 0);
+    return o;
+}
+
+static void test_events(void)
+{
+    struct order o = example_order("truffle-fries");
+    struct field_error err;
     struct event ev, back;
     event_from_order(&ev, EVENT_INVENTORY_FAILED, &o, "out_of_stock:truffle-fries");
     char *text = event_encode(&ev);
@@ -123,11 +134,7 @@ static void test_events(void)
 
 static void test_event_accept(void)
 {
-    struct order o;
-    struct field_error err;
-    const char *body = "{\"order_id\":\"o9\",\"user_id\":\"u9\",\"occurred_at\":"
-                       "\"2026-02-18T11:31:00.000Z\",\"items\":[{\"sku\":\"fries\",\"qty\":1}]}";
-    CHECK(order_decode(body, strlen(body), NEED_ORDER_ID | NEED_USER_ID | NEED_ITEMS, &o, &err) == 0);
+    struct order o = example_order("fries");
     struct event ev, got;
     event_from_order(&ev, EVENT_ORDER_PLACED, &o, NULL);
     char *text = event_encode(&ev);
@@ -177,11 +184,8 @@ static void test_service_json(void)
  * event linked (more or fewer items, a reason or none). */
 static void test_event_writer(void)
 {
-    struct order o;
+    struct order o = example_order("truffle-fries");
     struct field_error err;
-    const char *body = "{\"order_id\":\"o9\",\"user_id\":\"u9\",\"occurred_at\":"
-                       "\"2026-02-18T11:31:00.000Z\",\"items\":[{\"sku\":\"truffle-fries\",\"qty\":1}]}";
-    CHECK(order_decode(body, strlen(body), NEED_ORDER_ID | NEED_USER_ID | NEED_ITEMS, &o, &err) == 0);
     struct event ev;
     event_from_order(&ev, EVENT_INVENTORY_FAILED, &o, "out_of_stock:truffle-fries");
     char *text = event_encode(&ev);
