@@ -76,9 +76,15 @@ rd_kafka_t *kafka_consumer_new(const char *brokers, const char *group, bool read
         set(conf, "auto.offset.reset", "earliest", err, errlen) != 0 ||
         set(conf, "isolation.level", read_committed ? "read_committed" : "read_uncommitted", err,
             errlen) != 0 ||
-        /* A paused or throttled consumer still polls; the limit only has to
-         * outlast the longest batch it processes. */
-        set(conf, "max.poll.interval.ms", "300000", err, errlen) != 0 ||
+        /* Also the rebalance timeout, and librdkafka gives a JoinGroup
+         * request this long (+3 s) to be answered. librdkafka 2.0.2's mock
+         * cluster can drop a joining member whose session expires just as
+         * the election is due (both at session.timeout.ms), leaving its
+         * JoinGroup unanswered: with the default 300 s, an inventory
+         * restarted after kill -9 was seen idle for minutes. 30 s bounds
+         * that and still outlasts the longest batch (a paused or throttled
+         * consumer keeps polling). */
+        set(conf, "max.poll.interval.ms", "30000", err, errlen) != 0 ||
         /* A member killed with SIGKILL never says goodbye; the group waits
          * this long before giving its partitions to the restarted process.
          * 6 s is the brokers' default minimum. */
