@@ -263,6 +263,10 @@ phase_relay_check() { # N
     assert_eq "relay outage: all $1 published after the restart (analytics counts $want orders)" \
         "$want" "$(orders)"
     assert_eq "relay outage: outbox empty" 0 "$(metric "$ORDER_URL" outbox_backlog)"
+    # The pause outlasted the consumers' 6 s sessions: both groups rebalance
+    # (a join the mock leaves unanswered is retried after 33 s).
+    check "relay outage: both groups drained within 120 s" drain 120
+    totals "relay outage" "$want"
 }
 
 phase=${1:?usage: streaming-kafka.sh PHASE [ARGS]}
