@@ -32,6 +32,7 @@
 #include <unistd.h>
 
 #include "../core/codec/event_json.h"
+#include "../core/codec/event_writer.h"
 #include "../core/codec/stream_json.h"
 #include "../core/util/clock.h"
 #include "../core/util/config.h"
@@ -76,6 +77,7 @@ struct kc {
     bool started;
     struct item items[BATCH_MAX];
     size_t n;
+    struct event_writer ew; /* the outcomes' JSON, on the consumer thread */
     atomic_ullong delivery_failures;
 };
 
@@ -262,13 +264,12 @@ static int kafka_txn(struct kc *k)
         struct item *it = &k->items[i];
         rd_kafka_resp_err_t pe = RD_KAFKA_RESP_ERR_NO_ERROR;
         if (it->act == ACT_EMIT) {
-            char *body = event_encode(&it->ev);
-            if (!body) {
+            char body[EVENT_TEXT_MAX];
+            int len = event_writer_encode(&k->ew, &it->ev, body, sizeof body);
+            if (len < 0)
                 pe = RD_KAFKA_RESP_ERR__FAIL; /* out of memory: abort and retry */
-            } else {
-                pe = produce(k, OUT_TOPIC, it->ev.order.order_id, body, strlen(body), NULL, NULL);
-                free(body);
-            }
+            else
+                pe = produce(k, OUT_TOPIC, it->ev.order.order_id, body, (size_t)len, NULL, NULL);
         } else if (it->act == ACT_DEAD_LETTER) {
             const char *key = it->m->key ? (const char *)it->m->key : "";
             char keybuf[ID_MAX_LEN + 1];
@@ -421,6 +422,8 @@ int inventory_kafka_start(struct inventory_service *svc, const char *brokers)
     svc->consumer = k;
     svc->kafka_mode = true;
     k->svc = svc;
+    if (event_writer_init(&k->ew) != 0)
+        return -1;
     atomic_store(&svc->stream_throttle_ms, env_long("COMMLAB_THROTTLE_MS", STREAM_MAX_THROTTLE_MS));
     atomic_store(&svc->stream_paused, env_long("COMMLAB_PAUSED", 1) == 1);
     if (db_exec(&svc->db, schema) != 0 || db_prepare(&svc->db, sql, ST_COUNT, k->st) != 0)
@@ -473,6 +476,7 @@ void inventory_kafka_stop(struct inventory_service *svc)
     }
     if (k->producer)
         rd_kafka_destroy(k->producer);
+    event_writer_free(&k->ew);
     db_finalize(k->st, ST_COUNT);
     free(k);
     svc->consumer = NULL;

@@ -16,13 +16,13 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "../core/codec/event_json.h"
 #include "../core/domain/workload.h"
 #include "../core/util/clock.h"
 #include "../core/util/config.h"
 #include "../transport/amqp.h"
 #include "../transport/amqp_topology.h"
 #include "drivers.h"
+#include "events.h"
 
 static struct opt opts[] = {
     {"url", "amqp://guest:guest@127.0.0.1:5672/", "RabbitMQ URL", false, NULL},
@@ -115,6 +115,12 @@ static int do_publish(bool to_queue)
         return 1;
     }
     struct workload w = {.seed = (uint64_t)seed, .sold_out_pct = (int)pct};
+    struct event_writer ew;
+    if (event_writer_init(&ew) != 0) {
+        fprintf(stderr, "loadgen amqp: out of memory\n");
+        amqp_link_close(l);
+        return 1;
+    }
     uint64_t t0 = clock_mono_us();
     long sent = 0, in_window = 0;
     int rc = 0;
@@ -133,19 +139,15 @@ static int do_publish(bool to_queue)
                     clock_sleep_us(due - now);
             }
         }
-        struct order o;
-        struct event ev;
-        workload_order(&w, (uint64_t)(start + i), &o);
-        event_from_order(&ev, EVENT_ORDER_PLACED, &o, NULL);
-        char *body = event_encode(&ev);
-        if (!body) {
+        char key[ID_MAX_LEN + 1], body[EVENT_TEXT_MAX];
+        int len = loadgen_event(&ew, &w, (uint64_t)(start + i), key, body);
+        if (len < 0) {
             rc = -1;
             break;
         }
-        rc = to_queue ? amqp_link_publish(l, "", queue, body, strlen(body), NULL)
+        rc = to_queue ? amqp_link_publish(l, "", queue, body, (size_t)len, NULL)
                       : amqp_link_publish(l, AMQP_EXCHANGE, AMQP_KEY_ORDER_PLACED, body,
-                                          strlen(body), NULL);
-        free(body);
+                                          (size_t)len, NULL);
         if (rc == 0 && ++in_window >= batch) {
             rc = amqp_link_wait_confirms(l, 15000);
             if (rc == 0)
@@ -155,6 +157,7 @@ static int do_publish(bool to_queue)
     }
     if (rc == 0 && in_window > 0 && (rc = amqp_link_wait_confirms(l, 15000)) == 0)
         sent += in_window;
+    event_writer_free(&ew);
     double s = (double)(clock_mono_us() - t0) / 1e6;
     if (rc != 0)
         fprintf(stderr, "loadgen amqp: publish failed after %ld confirmed: %s\n", sent,

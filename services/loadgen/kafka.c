@@ -9,13 +9,13 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "../core/codec/event_writer.h"
 #include "../core/domain/workload.h"
 #include "../core/metrics/histogram.h"
 #include "../core/util/clock.h"
 #include "../core/util/config.h"
 #include "../transport/kafka.h"
 #include "drivers.h"
+#include "events.h"
 #include "progress.h"
 
 static struct opt opts[] = {
@@ -63,19 +63,6 @@ static void on_delivery(rd_kafka_t *rk, const rd_kafka_message_t *m, void *opaqu
     atomic_fetch_add(&s->progress.done, 1);
 }
 
-/* Event `index` of the workload into `text`; its order_id into `key`.
- * Returns the text's length, -1 if out of memory. */
-static int event_of(struct event_writer *ew, const struct workload *w, uint64_t index,
-                    char key[ID_MAX_LEN + 1], char text[EVENT_TEXT_MAX])
-{
-    struct order o;
-    struct event ev;
-    workload_order(w, index, &o);
-    event_from_order(&ev, EVENT_ORDER_PLACED, &o, NULL);
-    memcpy(key, o.order_id, sizeof o.order_id);
-    return event_writer_encode(ew, &ev, text, EVENT_TEXT_MAX);
-}
-
 static int print_events(const struct workload *w, uint64_t start, uint64_t n)
 {
     struct event_writer ew;
@@ -84,7 +71,7 @@ static int print_events(const struct workload *w, uint64_t start, uint64_t n)
     int rc = 0;
     for (uint64_t i = 0; i < n && rc == 0; i++) {
         char key[ID_MAX_LEN + 1], text[EVENT_TEXT_MAX];
-        if (event_of(&ew, w, start + i, key, text) < 0 || printf("%s\t%s\n", key, text) < 0)
+        if (loadgen_event(&ew, w, start + i, key, text) < 0 || printf("%s\t%s\n", key, text) < 0)
             rc = 1;
     }
     event_writer_free(&ew);
@@ -139,7 +126,7 @@ int loadgen_kafka(int argc, char **argv)
     uint64_t t0 = clock_mono_us();
     for (long i = 0; i < n && rc == 0; i++) {
         char key[ID_MAX_LEN + 1], text[EVENT_TEXT_MAX];
-        int len = event_of(&ew, &w, (uint64_t)(start + i), key, text);
+        int len = loadgen_event(&ew, &w, (uint64_t)(start + i), key, text);
         if (len < 0) {
             fprintf(stderr, "loadgen kafka: out of memory\n");
             rc = 1;
