@@ -41,7 +41,6 @@ int db_open(struct db *db, const char *path)
     }
     pthread_mutex_init(&db->mu, NULL);
     pthread_mutex_init(&db->queue_mu, NULL);
-    pthread_cond_init(&db->done, NULL);
     db->tail = &db->queue;
     return 0;
 }
@@ -55,7 +54,6 @@ void db_close(struct db *db)
     sqlite3_close(db->h);
     pthread_mutex_destroy(&db->mu);
     pthread_mutex_destroy(&db->queue_mu);
-    pthread_cond_destroy(&db->done);
     db->h = NULL;
 }
 
@@ -96,6 +94,7 @@ struct db_job {
     int result;
     int finished;
     struct db_job *next;
+    pthread_cond_t wake;
 };
 
 /* A group of one needs no savepoint: its failure rolls back the whole
@@ -151,13 +150,16 @@ static void run_group(struct db *db, struct db_job *group)
 
 int db_transact(struct db *db, db_txn_fn fn, void *arg)
 {
-    struct db_job me = {.fn = fn, .arg = arg};
+    /* Each waiter sleeps on its own condition: a committer wakes exactly the
+     * jobs it finished and the next leader, not every waiting thread (with a
+     * shared condition, each commit woke them all to find most still queued). */
+    struct db_job me = {.fn = fn, .arg = arg, .wake = PTHREAD_COND_INITIALIZER};
     pthread_mutex_lock(&db->queue_mu);
     *db->tail = &me;
     db->tail = &me.next;
     while (!me.finished) {
         if (db->committing) {
-            pthread_cond_wait(&db->done, &db->queue_mu);
+            pthread_cond_wait(&me.wake, &db->queue_mu);
             continue;
         }
         /* Nobody is committing: take everything queued (this job included). */
@@ -170,16 +172,22 @@ int db_transact(struct db *db, db_txn_fn fn, void *arg)
         pthread_mutex_lock(&db->queue_mu);
         unsigned long n = 0;
         for (struct db_job *j = group, *next; j; j = next) {
-            next = j->next; /* a finished job's memory belongs to its waiter again */
+            /* A finished job's memory belongs to its waiter again as soon as
+             * queue_mu is released; it cannot return before that. */
+            next = j->next;
             j->finished = 1;
+            if (j != &me)
+                pthread_cond_signal(&j->wake);
             n++;
         }
         db->groups++;
         db->jobs += n;
         db->committing = 0;
-        pthread_cond_broadcast(&db->done);
+        if (db->queue)
+            pthread_cond_signal(&db->queue->wake); /* the next group's leader */
     }
     pthread_mutex_unlock(&db->queue_mu);
+    pthread_cond_destroy(&me.wake);
     return me.result;
 }
 

@@ -26,7 +26,6 @@ struct db {
     sqlite3 *h;
     pthread_mutex_t mu;    /* the connection: held while statements run */
     pthread_mutex_t queue_mu; /* the queue below */
-    pthread_cond_t done;
     struct db_job *queue; /* submitted, not yet taken by a committer */
     struct db_job **tail;
     int committing; /* a thread is running a group */
