@@ -85,6 +85,18 @@ for _k in $(seq 1 "$KILLS"); do
 done
 sh "$S" kill-finish
 
+# The benchmark's yardsticks move exactly what they say, on queues of their own.
+amqp_count() { "$LOADGEN" amqp "$@" --url "$AMQP_URL" --batch 64 --json | jq -r .messages; }
+amqp_depth() { "$LOADGEN" amqp depth --url "$AMQP_URL" --queue "$1" | cut -d' ' -f1; }
+assert_eq "bench tools: publish confirms 300 events" 300 \
+    "$(amqp_count publish --queue bench.tools -n 300 --start 90000000)"
+assert_eq "bench tools: relay republishes all 300" 300 \
+    "$(amqp_count relay --queue bench.tools --to bench.tools-out)"
+assert_eq "bench tools: relay left its source empty" 0 "$(amqp_depth bench.tools)"
+assert_eq "bench tools: relay's target holds the 300" 300 "$(amqp_depth bench.tools-out)"
+assert_eq "bench tools: noop consumes the 300" 300 "$(amqp_count noop --queue bench.tools-out)"
+assert_eq "bench tools: noop left the queue empty" 0 "$(amqp_depth bench.tools-out)"
+
 if [ -n "${LAB_CHECK_LOGS:-}" ]; then
     lab_stop_all
     lab_check_logs

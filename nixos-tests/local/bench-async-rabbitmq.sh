@@ -2,6 +2,9 @@
 # Part B benchmark (not a test: it asserts nothing about speed). In one run on
 # one broker it measures
 #   noop_rate   raw consume rate of a no-op consumer (ack only) over a 100k backlog
+#   relay_rate  consume + republish with confirms + ack, no other work: the
+#               broker's ceiling for any consumer that answers each message
+#               with a confirmed event, as the inventory does
 #   drain_rate  the inventory consumer draining a 100k OrderPlaced backlog
 #               (reserve + processed id + outbox in one transaction per batch,
 #               outcomes published by its relay meanwhile)
@@ -37,6 +40,12 @@ echo "# bench-async-rabbitmq: $BACKLOG-message backlogs on RabbitMQ $RMQ_NODE"
 "$L" amqp publish --url "$AMQP_URL" --queue bench.noop -n "$BACKLOG" --json >/dev/null
 noop=$("$L" amqp noop --url "$AMQP_URL" --queue bench.noop --batch 512 --json | jq .rate)
 echo "noop consumer: $noop msg/s"
+# The ceiling for any consumer that publishes a confirmed event per message:
+# consume, republish (persistent, confirmed), ack, no work of its own.
+"$L" amqp publish --url "$AMQP_URL" --queue bench.noop -n "$BACKLOG" --json >/dev/null
+relay=$("$L" amqp relay --url "$AMQP_URL" --queue bench.noop --to bench.relay-out --batch 512 --json | jq .rate)
+"$L" amqp noop --url "$AMQP_URL" --queue bench.relay-out --batch 512 --json >/dev/null
+echo "relay ceiling: $relay msg/s"
 
 # Warm-up: the inventory's page cache and buffers reach their working size.
 "$L" amqp publish --url "$AMQP_URL" -n 20000 --start 1000000 --json >/dev/null
@@ -69,11 +78,14 @@ e2e=$(awk -v n="$E2E_ORDERS" -v ms=$((t1 - t0)) 'BEGIN { printf "%.1f", n / (ms 
 echo "end to end: $E2E_ORDERS orders accepted -> notified in $((t1 - t0)) ms = $e2e orders/s"
 
 mkdir -p "$RESULTS_DIR"
-jq -n --argjson noop "$noop" --argjson drain "$drain" --argjson e2e "$e2e" --argjson backlog "$peak" \
+jq -n --argjson noop "$noop" --argjson relay "$relay" --argjson drain "$drain" --argjson e2e "$e2e" --argjson backlog "$peak" \
     --argjson rss0 "$rss_empty" --argjson rss1 "$rss_max" --argjson cores "$(nproc)" '{
     model: "async-rabbitmq", cores: $cores, backlog: $backlog,
-    noop_consume_rate: $noop, drain_rate: $drain, end_to_end_rate: $e2e,
+    noop_consume_rate: $noop, relay_ceiling_rate: $relay,
+    drain_rate: $drain, end_to_end_rate: $e2e,
     drain_ratio: ($drain / $noop * 1000 | round / 1000),
+    relay_ceiling_ratio: ($relay / $noop * 1000 | round / 1000),
+    drain_over_ceiling: ($drain / $relay * 1000 | round / 1000),
     end_to_end_ratio: ($e2e / $noop * 1000 | round / 1000),
     inventory_rss_kib: {empty_queue: $rss0, max_during_backlog: $rss1, growth: ($rss1 - $rss0)},
     rss_flat_within_2mib: (($rss1 - $rss0) <= 2048)

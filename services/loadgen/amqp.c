@@ -5,6 +5,8 @@
  *   noop     consume --count messages from a queue and ack them, doing
  *            nothing else: the broker's raw consume rate, the yardstick for
  *            the inventory consumer's drain rate
+ *   relay    consume, republish each message with confirms, ack: the broker's
+ *            ceiling for a consumer that answers each message with an event
  *   sample   a queue's depth every --interval-ms (passive declare), one
  *            "elapsed_ms depth consumers" line each, until --duration or SIGTERM
  *   depth    a queue's depth, once
@@ -32,6 +34,8 @@ static struct opt opts[] = {
      false, NULL},
     {"requests", "1000", "publish: how many events (-n); noop: see --count", false, NULL},
     {"count", "0", "noop: messages to consume (0: until the queue is empty)", false, NULL},
+    {"to", "bench.relay-out", "relay: the queue each consumed message is republished to", false,
+     NULL},
     {"rate", NULL, "publish: events per second (with --duration); default as fast as possible",
      false, NULL},
     {"duration", "0", "publish: seconds at --rate; sample: seconds to run (0: until SIGTERM)",
@@ -40,16 +44,19 @@ static struct opt opts[] = {
     {"seed", "1", "workload seed", false, NULL},
     {"start", "0", "index of the first order", false, NULL},
     {"sold-out-pct", "0", "percent of orders that include the sold-out SKU", false, NULL},
-    {"batch", "256", "publish: events per confirm round trip; noop: prefetch", false, NULL},
+    {"batch", "256",
+     "publish: events per confirm round trip; noop: prefetch; relay: most per settle", false, NULL},
     {"label", "amqp", "name of this run in the output", false, NULL},
     {"json", NULL, "publish/noop: one JSON object instead of text", true, NULL},
     {NULL, NULL, NULL, false, NULL},
 };
 
 static const char usage[] =
-    "usage: loadgen amqp publish|noop|sample|depth|dlq|declare [options]\n"
+    "usage: loadgen amqp publish|noop|relay|sample|depth|dlq|declare [options]\n"
     "publish: the seeded OrderPlaced events, persistent, with publisher confirms.\n"
     "noop:    consume and ack only (the raw consume rate of this broker).\n"
+    "relay:   consume, republish each to --to with confirms, then ack: the ceiling\n"
+    "         for a consumer that answers every message with an event.\n"
     "sample:  \"elapsed_ms depth consumers\" lines for --queue every --interval-ms.\n"
     "depth:   messages ready in --queue.   dlq: list --queue (a .dlq) without consuming.\n"
     "declare: the commlab topology, idempotently.";
@@ -219,6 +226,64 @@ static int do_noop(void)
     return rc == 0 ? 0 : 1;
 }
 
+static int settle(struct amqp_link *in, struct amqp_link *out, uint64_t tag)
+{
+    return amqp_link_wait_confirms(out, 15000) || amqp_link_ack(in, tag, true) ? -1 : 0;
+}
+
+/* The ceiling for any consumer that answers each message with a confirmed
+ * event: consume --queue, republish every body persistent to --to, ack what
+ * was relayed once its confirms are in. No work of its own, so what limits it
+ * is the broker, which the inventory's drain shares. */
+static int do_relay(void)
+{
+    long batch;
+    if (config_long(opts, "batch", 1, 32767, &batch))
+        return 2;
+    const char *queue = config_str(opts, "queue"), *to = config_str(opts, "to");
+    struct amqp_link *in = connect_or_say(), *out = in ? connect_or_say() : NULL;
+    if (!out) {
+        amqp_link_close(in);
+        return 1;
+    }
+    int rc = declare_bench_queue(out, to) || amqp_link_confirm_mode(out) ||
+                     amqp_link_consume(in, queue, (unsigned)(2 * batch))
+                 ? -1
+                 : 0;
+    uint64_t got = 0, t0 = 0, t_last = 0, tag = 0;
+    long window = 0;
+    while (rc == 0) {
+        struct amqp_msg m;
+        /* Settle a window when it is full or nothing more is at hand; an
+         * idle second with nothing outstanding means the queue is empty. */
+        int r = amqp_link_next(in, &m, window > 0 ? 0 : got == 0 ? 10000 : 1000);
+        if (r < 0)
+            rc = -1;
+        if (r <= 0 && window == 0)
+            break;
+        if (r == 1) {
+            if (got++ == 0)
+                t0 = clock_mono_us();
+            tag = m.tag;
+            rc = amqp_link_publish(out, "", to, m.body, m.len, NULL);
+            amqp_msg_free(&m);
+            window++;
+        }
+        if (rc == 0 && (r == 0 || window >= batch)) {
+            rc = settle(in, out, tag);
+            window = 0;
+            t_last = clock_mono_us();
+        }
+    }
+    double s = got > 0 ? (double)(t_last - t0) / 1e6 : 0;
+    if (rc != 0)
+        fprintf(stderr, "loadgen amqp: %s / %s\n", amqp_link_error(in), amqp_link_error(out));
+    amqp_link_close(in);
+    amqp_link_close(out);
+    print_rate("relay", config_str(opts, "label"), got, s);
+    return rc == 0 ? 0 : 1;
+}
+
 static volatile sig_atomic_t stop_sampling;
 
 static void on_term(int sig)
@@ -342,6 +407,8 @@ int loadgen_amqp(int argc, char **argv)
         return do_publish(!is_topology_queue(config_str(opts, "queue")));
     if (strcmp(action, "noop") == 0)
         return do_noop();
+    if (strcmp(action, "relay") == 0)
+        return do_relay();
     if (strcmp(action, "sample") == 0)
         return do_sample();
     if (strcmp(action, "depth") == 0)
