@@ -20,12 +20,11 @@ int db_exec(struct db *db, const char *sql)
 int db_open(struct db *db, const char *path)
 {
     memset(db, 0, sizeof *db);
-    int rc = sqlite3_open_v2(path, &db->h,
-                             SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE | SQLITE_OPEN_NOMUTEX,
-                             NULL);
+    int rc = sqlite3_open_v2(
+        path, &db->h, SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE | SQLITE_OPEN_NOMUTEX, NULL);
     if (rc != SQLITE_OK) {
-        log_error("cannot open database %s: %s (check the directory exists and is writable)",
-                  path, db->h ? sqlite3_errmsg(db->h) : sqlite3_errstr(rc));
+        log_error("cannot open database %s: %s (check the directory exists and is writable)", path,
+                  db->h ? sqlite3_errmsg(db->h) : sqlite3_errstr(rc));
         sqlite3_close(db->h);
         db->h = NULL;
         return -1;
@@ -55,6 +54,13 @@ void db_close(struct db *db)
     pthread_mutex_destroy(&db->mu);
     pthread_mutex_destroy(&db->queue_mu);
     db->h = NULL;
+}
+
+int db_tune_for_batches(struct db *db)
+{
+    if (db_exec(db, "PRAGMA cache_size=-8192") != 0)
+        return -1;
+    return db_exec(db, "PRAGMA wal_autocheckpoint=8192");
 }
 
 int db_prepare(struct db *db, const char *const *sql, size_t n, sqlite3_stmt **out)

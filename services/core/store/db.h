@@ -24,11 +24,11 @@ struct db_job;
 
 struct db {
     sqlite3 *h;
-    pthread_mutex_t mu;    /* the connection: held while statements run */
+    pthread_mutex_t mu;       /* the connection: held while statements run */
     pthread_mutex_t queue_mu; /* the queue below */
-    struct db_job *queue; /* submitted, not yet taken by a committer */
+    struct db_job *queue;     /* submitted, not yet taken by a committer */
     struct db_job **tail;
-    int committing; /* a thread is running a group */
+    int committing;             /* a thread is running a group */
     unsigned long groups, jobs; /* counts, for metrics */
 };
 
@@ -39,6 +39,14 @@ int db_open(struct db *db, const char *path);
 void db_close(struct db *db);
 /* Runs SQL without results (schema); logs and returns -1 on error. */
 int db_exec(struct db *db, const char *sql);
+/* For a consumer that commits batches of hundreds of events keyed by random
+ * ids (event_id, order_id): each batch dirties a page in every index for
+ * nearly every event. An 8 MiB page cache holds a batch's dirty pages (a
+ * smaller one spills them to the WAL mid-transaction), and a checkpoint every
+ * 8192 pages instead of 1000 copies each hot page back to the database once
+ * per several batches rather than once per batch. The cache fills within the
+ * first few thousand events and stays that size. */
+int db_tune_for_batches(struct db *db);
 /* Prepares n statements so that a typo fails at start, not mid-run. */
 int db_prepare(struct db *db, const char *const *sql, size_t n, sqlite3_stmt **out);
 void db_finalize(sqlite3_stmt **st, size_t n);
