@@ -43,11 +43,13 @@ Why each behaves as it does:
 - **fail500** (inventory answers 500): the failure propagates at once as 502; p99 stays under
   ${failp99} ms because nobody waits. No notification is sent for a failed reservation.
 - **timeout** (inventory sleeps 5000 ms, order timeout ${timeout} ms): the client waits the full
-  timeout, then gets 504. Nothing is notified. Inventory still reserves when its delay ends: a
-  synchronous caller cannot take back a call it gave up on (see the README).
+  timeout, then gets 504. Nothing is notified. The order service stores a release with each
+  failed order and sends it to inventory at once; the delayed /reserve calls, served later,
+  find their orders barred and move nothing, so the stock ends as it began (see the README).
 - **kill** (open loop; inventory killed with SIGKILL 2 s in, restarted 3 s later): while it is
   down the order service answers 502 (connection refused) at once; after the restart the same
-  order service process succeeds again on fresh keep-alive connections.
+  order service process succeeds again on fresh keep-alive connections. The orders that
+  failed meanwhile are released once inventory answers again; none holds stock.
 - **after-kill**: 50 orders right after the restart, all 201.
 EOT
 } >"$res/sync-rest.md"

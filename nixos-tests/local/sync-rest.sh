@@ -39,6 +39,7 @@ sh "$S" fail500 "$FAIL_P99_MS"
 configure '{"delay_ms":5000,"mode":"none"}'
 sh "$S" timeout "$ORDER_TIMEOUT_MS" "$TIMEOUT_SLACK_MS"
 configure '{"delay_ms":0,"mode":"none"}'
+sh "$S" released 30 timeout
 
 order_pid=$(lab_pid order)
 sh "$S" kill-start 100 8
@@ -47,6 +48,7 @@ lab_kill inventory KILL
 sleep 3
 lab_restart inventory || fail "kill: inventory restarted"
 sh "$S" kill-finish
+sh "$S" released 30
 assert_eq "kill: order service kept running (same process)" "$order_pid" "$(lab_pid order)"
 check "kill: order service alive" kill -0 "$order_pid"
 

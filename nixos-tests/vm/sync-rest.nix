@@ -69,6 +69,7 @@ in
     client.succeed(${configure ''{"delay_ms":8000,"mode":"none"}''})
     client.succeed(${run "timeout" [ orderTimeoutMs timeoutSlackMs ]})
     client.succeed(${configure ''{"delay_ms":0,"mode":"none"}''})
+    client.succeed(${run "released" [ 30 "timeout" ]})
 
     # Inventory crashes under an open-loop load (5 orders/s for 40 s) and
     # boots again: 502/504 meanwhile, 201 again after.
@@ -80,6 +81,7 @@ in
     inventory.wait_for_unit("commlab-inventory.service")
     inventory.wait_for_open_port(8081)
     client.succeed(${run "kill-finish" [ ]})
+    client.succeed(${run "released" [ 60 ]})
 
     client.copy_from_vm("/tmp/results/${model}", "")
   '';

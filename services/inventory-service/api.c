@@ -25,8 +25,8 @@ static bool apply_fault(struct inventory_service *svc, struct http_response *res
         return false;
     }
     if (atomic_load(&svc->fault_mode) == FAULT_ERROR) {
-        http_respond(res, 500, error_encode("injected_failure", NULL,
-                                            "fault injection: mode=error"));
+        http_respond(res, 500,
+                     error_encode("injected_failure", NULL, "fault injection: mode=error"));
         return false;
     }
     return true;
@@ -50,6 +50,28 @@ static void reserve(struct inventory_service *svc, const struct http_request *re
         metrics_count(svc->metrics, "reserve_duplicates_total",
                       "Reservations answered from the record of an earlier request.", 1);
     http_respond(res, r.reserved ? 200 : 409, reserve_answer_encode(o.order_id, &r));
+}
+
+/* Compensation from the order service for an order that failed on its side
+ * (502/504): gives back what the order holds, or bars it if its /reserve has
+ * not arrived yet. Not subject to the injected fault, which models a slow
+ * or failing reservation path. */
+static void release(struct inventory_service *svc, const struct http_request *req,
+                    struct http_response *res)
+{
+    res->route = "/release";
+    struct order o;
+    if (!service_post_order(req, res, NEED_ORDER_ID, &o))
+        return;
+    enum release_outcome r;
+    if (stock_release(&svc->stock, o.order_id, &r) != 0) {
+        service_internal_error(res, "cannot update the stock database");
+        return;
+    }
+    metrics_count(svc->metrics, "releases_total", "Orders released at the order service's request.",
+                  1);
+    const char *pairs[] = {"order_id", o.order_id, "outcome", release_outcome_name(r), NULL};
+    http_respond(res, 200, json_object_of(pairs));
 }
 
 static void stock(struct inventory_service *svc, const struct http_request *req,
@@ -119,6 +141,8 @@ void inventory_api_handle(void *ctx, const struct http_request *req, struct http
         return;
     if (strcmp(req->path, "/reserve") == 0)
         reserve(svc, req, res);
+    else if (strcmp(req->path, "/release") == 0)
+        release(svc, req, res);
     else if (strcmp(req->path, "/stock") == 0)
         stock(svc, req, res);
     else if (strcmp(req->path, "/configure") == 0)

@@ -53,8 +53,9 @@ static int configure(struct order_service *svc)
         return -1;
     snprintf(svc->reserve_url, sizeof svc->reserve_url, "%s/reserve",
              config_str(opts, "inventory-url"));
-    snprintf(svc->send_url, sizeof svc->send_url, "%s/send",
-             config_str(opts, "notification-url"));
+    snprintf(svc->release_url, sizeof svc->release_url, "%s/release",
+             config_str(opts, "inventory-url"));
+    snprintf(svc->send_url, sizeof svc->send_url, "%s/send", config_str(opts, "notification-url"));
     return 0;
 }
 
@@ -78,6 +79,8 @@ int main(int argc, char **argv)
     if (!svc.metrics || order_store_open(&svc.orders, &svc.db) != 0 ||
         outbox_open(&svc.outbox, &svc.db) != 0)
         goto out;
+    if (svc.mode == MODE_SYNC && release_relay_start(&svc) != 0)
+        goto out;
     if (svc.mode == MODE_ASYNC && amqp_relay_start(&svc, config_str(opts, "amqp-url")) != 0)
         goto out;
     if (svc.mode == MODE_STREAM && kafka_relay_start(&svc, config_str(opts, "kafka-brokers")) != 0)
@@ -95,6 +98,7 @@ int main(int argc, char **argv)
 out:
     service_request_stop();
     http_server_stop(http);
+    release_relay_stop(&svc);
     if (svc.mode == MODE_ASYNC)
         amqp_relay_stop(&svc);
     if (svc.mode == MODE_STREAM)

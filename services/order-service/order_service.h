@@ -14,6 +14,8 @@ enum order_mode {
     MODE_STREAM, /* store order + OrderPlaced in the outbox, answer 202; relay to Kafka */
 };
 
+struct release_relay;
+
 struct order_service {
     enum order_mode mode;
     struct db db;
@@ -23,12 +25,22 @@ struct order_service {
     const char *db_path;
     /* sync mode */
     char reserve_url[512];
+    char release_url[512];
     char send_url[512];
     long inventory_timeout_ms;
     long notification_timeout_ms;
+    /* sync: delivers releases of failed orders to inventory (release_relay.c) */
+    struct release_relay *releases;
     /* async/stream: the relay publishing the outbox (amqp_relay.c, kafka_relay.c) */
     void *relay;
 };
+
+/* Part A: sends the releases the chain stores in the outbox to inventory's
+ * POST /release, in the background, until each is answered 200. */
+int release_relay_start(struct order_service *svc);
+/* Wakes the thread at once (a release was just stored). */
+void release_relay_kick(struct order_service *svc);
+void release_relay_stop(struct order_service *svc);
 
 /* Part B: publishes the outbox to RabbitMQ with publisher confirms, in the
  * background; stop waits for the relay thread. 0 on success. */

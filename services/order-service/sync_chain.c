@@ -13,7 +13,7 @@
 #include "order_service.h"
 
 struct step {
-    int http_status;   /* what the client gets */
+    int http_status;    /* what the client gets */
     const char *status; /* order status stored */
     char detail[DETAIL_MAX];
     const char *inventory; /* outcome label for the answer */
@@ -73,6 +73,30 @@ static int insert_job(void *arg)
     return j->inserted < 0 ? -1 : 0;
 }
 
+struct finish_job {
+    struct order_service *svc;
+    const struct order *o;
+    const struct step *s;
+    const char *release_body; /* NULL: nothing to release */
+};
+
+/* The final status, and with a failed order its release, commit together:
+ * a crash cannot leave a failed order whose stock nobody will give back. */
+static int finish_job(void *arg)
+{
+    struct finish_job *j = arg;
+    if (order_set_status_locked(&j->svc->orders, j->o->order_id, j->s->status, j->s->detail) != 0)
+        return -1;
+    if (!j->release_body)
+        return 0;
+    char event_id[ID_MAX_LEN + 16];
+    snprintf(event_id, sizeof event_id, "release/%s", j->o->order_id);
+    return outbox_add_locked(&j->svc->outbox, event_id, "inventory.release", j->o->order_id,
+                             j->release_body) < 0
+               ? -1
+               : 0;
+}
+
 void sync_place_order(struct order_service *svc, const struct order *o, struct http_response *res)
 {
     struct order_record existing;
@@ -115,14 +139,21 @@ void sync_place_order(struct order_service *svc, const struct order *o, struct h
                      n.failure == HTTP_ANSWERED ? "non-200 answer" : n.error);
         http_result_free(&n);
     }
+    /* 502 and 504 leave it open whether inventory holds (or will hold) stock
+     * for this order; a release settles it either way. */
+    bool release = s.http_status == 502 || s.http_status == 504;
+    struct finish_job fin = {svc, o, &s, release ? body : NULL};
+    int stored = db_transact(&svc->db, finish_job, &fin);
     free(body);
-
-    if (order_set_status(&svc->orders, o->order_id, s.status, s.detail) != 0) {
+    if (stored != 0) {
         service_internal_error(res, "cannot update the order");
         return;
     }
+    if (release)
+        release_relay_kick(svc);
     metrics_count(svc->metrics, "orders_placed_total", "Orders answered by outcome.", 1);
-    const char *extra[] = {"inventory", s.inventory, "notification", notification,
-                           s.error ? "error" : NULL, s.error, "message", s.message, NULL};
+    const char *extra[] = {
+        "inventory", s.inventory, "notification", notification, s.error ? "error" : NULL,
+        s.error,     "message",   s.message,      NULL};
     http_respond(res, s.http_status, order_view_encode(o, s.status, s.detail, extra));
 }

@@ -6,7 +6,18 @@
 
 #include "../util/config.h"
 
-enum { ST_SEED, ST_FIND, ST_QTY, ST_TAKE, ST_RECORD, ST_ALL };
+enum {
+    ST_SEED,
+    ST_FIND,
+    ST_QTY,
+    ST_TAKE,
+    ST_RECORD,
+    ST_ALL,
+    ST_HELD,
+    ST_GIVE,
+    ST_MARK_RELEASED,
+    ST_BAR
+};
 
 static const char schema[] =
     "CREATE TABLE IF NOT EXISTS stock("
@@ -22,6 +33,14 @@ static const char *const sql[] = {
     [ST_TAKE] = "UPDATE stock SET qty=qty-? WHERE sku=? AND qty>=?",
     [ST_RECORD] = "INSERT INTO reservations(order_id,status,items,reason) VALUES(?,?,?,?)",
     [ST_ALL] = "SELECT sku,qty FROM stock",
+    [ST_HELD] = "SELECT status,items FROM reservations WHERE order_id=?",
+    [ST_GIVE] = "UPDATE stock SET qty=qty+? WHERE sku=?",
+    [ST_MARK_RELEASED] =
+        "UPDATE reservations SET status='released',reason='released' WHERE order_id=?",
+    /* A release that comes first bars the order: its /reserve, if it arrives
+     * later, is answered like a refusal and moves nothing. */
+    [ST_BAR] = ("INSERT INTO reservations(order_id,status,items,reason)"
+                " VALUES(?,'released','','released_before_reserve')"),
 };
 
 struct seed_job {
@@ -138,6 +157,73 @@ int stock_reserve(struct stock_store *s, const struct order *o, struct reserve_r
     return db_transact(s->db, reserve_job, &j);
 }
 
+/* What one release did. Rows keep their status afterwards, so a repeat
+ * finds "released" (or "refused") and moves nothing. */
+static int release_held(struct stock_store *s, const char *order_id, const char *items)
+{
+    struct order o;
+    memset(&o, 0, sizeof o);
+    if (order_items_parse(&o, items) != 0)
+        return -1;
+    for (int i = 0; i < o.n_items; i++) {
+        sqlite3_stmt *st = db_reset(s->st[ST_GIVE]);
+        sqlite3_bind_int(st, 1, o.items[i].qty);
+        db_bind_text(st, 2, catalog_sku((size_t)o.items[i].sku));
+        if (db_step_done(s->db, st) != 0 || sqlite3_changes(s->db->h) != 1)
+            return -1;
+    }
+    sqlite3_stmt *st = db_reset(s->st[ST_MARK_RELEASED]);
+    db_bind_text(st, 1, order_id);
+    return db_step_done(s->db, st);
+}
+
+int stock_release_locked(struct stock_store *s, const char *order_id, enum release_outcome *out)
+{
+    sqlite3_stmt *st = db_reset(s->st[ST_HELD]);
+    db_bind_text(st, 1, order_id);
+    int rc = sqlite3_step(st);
+    if (rc == SQLITE_DONE) {
+        sqlite3_reset(st);
+        *out = RELEASE_BARRED;
+        st = db_reset(s->st[ST_BAR]);
+        db_bind_text(st, 1, order_id);
+        return db_step_done(s->db, st);
+    }
+    if (rc != SQLITE_ROW) {
+        sqlite3_reset(st);
+        return -1;
+    }
+    bool held = strcmp((const char *)sqlite3_column_text(st, 0), "reserved") == 0;
+    char items[ITEMS_TEXT_MAX];
+    db_column_text(st, 1, items, sizeof items);
+    sqlite3_reset(st);
+    *out = held ? RELEASE_RESTORED : RELEASE_NOTHING_HELD;
+    return held ? release_held(s, order_id, items) : 0;
+}
+
+struct release_job {
+    struct stock_store *s;
+    const char *order_id;
+    enum release_outcome *out;
+};
+
+static int release_job(void *arg)
+{
+    struct release_job *j = arg;
+    return stock_release_locked(j->s, j->order_id, j->out);
+}
+
+int stock_release(struct stock_store *s, const char *order_id, enum release_outcome *out)
+{
+    struct release_job j = {s, order_id, out};
+    return db_transact(s->db, release_job, &j);
+}
+
+const char *release_outcome_name(enum release_outcome r)
+{
+    return r == RELEASE_RESTORED ? "restored" : r == RELEASE_BARRED ? "barred" : "nothing_held";
+}
+
 int stock_levels(struct stock_store *s, long *out)
 {
     for (size_t i = 0; i < catalog_count(); i++)
@@ -177,8 +263,10 @@ int stock_parse_spec(const char *spec, long *out, char *err, size_t errlen)
             idx = catalog_index(tok);
         }
         if (idx < 0 || parse_long(eq + 1, 0, 1000000000L, &q) != 0) {
-            snprintf(err, errlen, "stock: expected sku=qty[,sku=qty...] with SKUs from the menu, "
-                                  "got '%s'", spec);
+            snprintf(err, errlen,
+                     "stock: expected sku=qty[,sku=qty...] with SKUs from the menu, "
+                     "got '%s'",
+                     spec);
             rc = -1;
             break;
         }

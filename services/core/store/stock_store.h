@@ -7,10 +7,9 @@
 #include "../domain/reservation.h"
 #include "db.h"
 
-
 struct stock_store {
     struct db *db;
-    sqlite3_stmt *st[6];
+    sqlite3_stmt *st[10];
 };
 
 /* Creates the schema; seeds each SKU once with `initial[i]` (catalog index)
@@ -23,6 +22,19 @@ void stock_store_close(struct stock_store *s);
 int stock_reserve_locked(struct stock_store *s, const struct order *o, struct reserve_result *r);
 /* The same in a transaction of its own. */
 int stock_reserve(struct stock_store *s, const struct order *o, struct reserve_result *r);
+/* Gives back what an order holds. An order that failed on the caller's side
+ * (its /reserve timed out or its answer was lost) may still have been
+ * reserved here, or may be reserved later by a request still on its way. */
+enum release_outcome {
+    RELEASE_RESTORED,     /* it was reserved: its items are back in stock */
+    RELEASE_BARRED,       /* not reserved yet: a later /reserve is refused */
+    RELEASE_NOTHING_HELD, /* refused before, or released already */
+};
+/* Must run inside db_transact; idempotent. */
+int stock_release_locked(struct stock_store *s, const char *order_id, enum release_outcome *out);
+/* The same in a transaction of its own. */
+int stock_release(struct stock_store *s, const char *order_id, enum release_outcome *out);
+const char *release_outcome_name(enum release_outcome r);
 /* Stock per catalog index. */
 int stock_levels(struct stock_store *s, long *out);
 

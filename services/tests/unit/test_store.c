@@ -101,6 +101,51 @@ static void test_stock(void)
     db_close(&db);
 }
 
+static void test_release(void)
+{
+    char path[512];
+    path_of(path, sizeof path, "release.db");
+    long initial[16];
+    char err[128];
+    CHECK(stock_parse_spec("burger=3,fries=2", initial, err, sizeof err) == 0);
+    struct db db;
+    struct stock_store s;
+    CHECK(db_open(&db, path) == 0 && stock_store_open(&s, &db, initial) == 0);
+    long lv[16];
+    struct reserve_result r;
+    enum release_outcome out;
+
+    /* Reserved, then released: the stock is back, once however often asked. */
+    struct order a = make_order("a", "burger:2,fries:1");
+    CHECK(stock_reserve(&s, &a, &r) == 0 && r.reserved);
+    CHECK(stock_release(&s, "a", &out) == 0 && out == RELEASE_RESTORED);
+    CHECK(stock_levels(&s, lv) == 0);
+    CHECK(lv[catalog_index("burger")] == 3 && lv[catalog_index("fries")] == 2);
+    CHECK(stock_release(&s, "a", &out) == 0 && out == RELEASE_NOTHING_HELD);
+    CHECK(stock_levels(&s, lv) == 0 && lv[catalog_index("burger")] == 3);
+    /* A repeat of its /reserve is answered from the record: refused, no move. */
+    CHECK(stock_reserve(&s, &a, &r) == 0 && !r.reserved && r.duplicate);
+    CHECK_STR(r.reason, "released");
+    CHECK(stock_levels(&s, lv) == 0 && lv[catalog_index("burger")] == 3);
+
+    /* Released before its /reserve arrived: the late /reserve moves nothing. */
+    struct order b = make_order("b", "burger:1");
+    CHECK(stock_release(&s, "b", &out) == 0 && out == RELEASE_BARRED);
+    CHECK(stock_reserve(&s, &b, &r) == 0 && !r.reserved && r.duplicate);
+    CHECK_STR(r.reason, "released_before_reserve");
+    CHECK(stock_levels(&s, lv) == 0 && lv[catalog_index("burger")] == 3);
+
+    /* A refused order held nothing, and stays refused. */
+    struct order c = make_order("c", "burger:9");
+    CHECK(stock_reserve(&s, &c, &r) == 0 && !r.reserved);
+    CHECK(stock_release(&s, "c", &out) == 0 && out == RELEASE_NOTHING_HELD);
+    CHECK(stock_reserve(&s, &c, &r) == 0 && !r.reserved);
+    CHECK_STR(r.reason, "out_of_stock:burger");
+    CHECK(stock_levels(&s, lv) == 0 && lv[catalog_index("burger")] == 3);
+    stock_store_close(&s);
+    db_close(&db);
+}
+
 static void test_orders_outbox_dump(void)
 {
     char path[512];
@@ -231,6 +276,7 @@ int main(void)
         return 1;
     }
     test_stock();
+    test_release();
     test_orders_outbox_dump();
     test_notify();
     test_group_commit();
