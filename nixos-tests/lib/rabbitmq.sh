@@ -35,12 +35,17 @@ _rmq_free_port() {
 _rmq_pick_ports() { # BASE
     RMQ_PORT=$(_rmq_free_port "$1")
     RMQ_DIST_PORT=$(_rmq_free_port $((RMQ_PORT + 1)))
-    export RMQ_PORT RMQ_DIST_PORT
+    RMQ_EPMD_PORT=$(_rmq_free_port $((RMQ_DIST_PORT + 1)))
+    export RMQ_PORT RMQ_DIST_PORT RMQ_EPMD_PORT
 }
 
 _rmq_env() {
     R=$LAB_DIR/rabbitmq
+    # A port mapper of our own (the node and rabbitmqctl both find it through
+    # ERL_EPMD_PORT): stopped with the node, and never shared with a system
+    # broker's.
     export HOME="$R/home" \
+        ERL_EPMD_PORT="$RMQ_EPMD_PORT" ERL_EPMD_ADDRESS=127.0.0.1 \
         RABBITMQ_NODENAME="$RMQ_NODE" \
         RABBITMQ_NODE_IP_ADDRESS=127.0.0.1 \
         RABBITMQ_NODE_PORT="$RMQ_PORT" \
@@ -82,7 +87,7 @@ rabbitmq_start() {
         [ -n "${_rmq_first:-}" ] && grep -qE 'already_used|eaddrinuse' "$R/server.log" || break
         echo "lab: RabbitMQ port taken, trying other ports" >&2
         : >"$R/server.log"
-        _rmq_pick_ports $((RMQ_DIST_PORT + 1))
+        _rmq_pick_ports $((RMQ_EPMD_PORT + 1))
     done
     _rmq_first=
     return $_rc
@@ -127,8 +132,16 @@ _rmq_kill_vm() {
     return 0
 }
 
+# Our port mapper outlives the node (it is a daemon of its own): stop it too.
+_rmq_stop_epmd() {
+    command -v epmd >/dev/null 2>&1 && ERL_EPMD_PORT=$RMQ_EPMD_PORT epmd -kill >/dev/null 2>&1
+    return 0
+}
+
 rabbitmq_stop() {
-    [ -n "${RMQ_NODE:-}" ] && [ -f "$LAB_DIR/rabbitmq/server.pid" ] || return 0
+    [ -n "${RMQ_NODE:-}" ] || return 0
+    # After rabbitmq_kill only the port mapper is left.
+    [ -f "$LAB_DIR/rabbitmq/server.pid" ] || { _rmq_stop_epmd; return 0; }
     _pid=$(cat "$LAB_DIR/rabbitmq/server.pid")
     rabbitmqctl_lab stop >/dev/null 2>&1
     _i=0
@@ -141,6 +154,7 @@ rabbitmq_stop() {
     kill -KILL "$_pid" 2>/dev/null
     wait "$_pid" 2>/dev/null
     rm -f "$LAB_DIR/rabbitmq/server.pid"
+    _rmq_stop_epmd
     return 0
 }
 
