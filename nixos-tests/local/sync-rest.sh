@@ -52,6 +52,14 @@ sh "$S" released 30
 assert_eq "kill: order service kept running (same process)" "$order_pid" "$(lab_pid order)"
 check "kill: order service alive" kill -0 "$order_pid"
 
+# 9. Releases outlive an order-service crash.
+lab_kill inventory KILL
+sh "$S" release-crash-start
+lab_kill order KILL
+lab_restart order || fail "release crash: order service restarted"
+lab_restart inventory || fail "release crash: inventory restarted"
+sh "$S" release-crash-finish 30
+
 if [ -n "${LAB_CHECK_LOGS:-}" ]; then
     lab_stop_all
     lab_check_logs

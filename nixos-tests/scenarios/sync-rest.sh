@@ -200,6 +200,10 @@ phase_released() { # WAIT_S [timeout: stock also as before scenario 4]
         sleep 0.5
     done
     assert_eq "released: no failed order holds stock (within $1 s)" 0 "$held"
+    while [ "$(metric "$ORDER_URL" release_backlog)" != 0 ] && [ "$(date +%s)" -lt "$_end" ]; do
+        sleep 0.5
+    done
+    assert_eq "released: every release delivered (backlog 0)" 0 "$(metric "$ORDER_URL" release_backlog)"
     if [ "${2:-}" = timeout ]; then
         assert_eq "released: stock as before the timed-out orders" \
             "$(jq -cS . "$OUT_DIR/timeout.stock-before.json")" \
@@ -231,13 +235,45 @@ phase_kill_finish() {
     assert_eq "kill: 50 orders after the restart all 201" 50 "$(jget after-kill '.status["201"] // 0')"
 }
 
+# 9. Releases are durable. With inventory down (the caller killed it), orders
+# fail with 502 and their releases wait in the order service's outbox; the
+# caller then kills the order service (-9) and restarts both.
+phase_release_crash_start() {
+    _n=0
+    for _i in 1 2 3 4 5; do
+        _c=$(http_code POST "$ORDER_URL/order" "$(order_json "crash-release-$_i" soda 1)")
+        [ "$_c" = 502 ] && _n=$((_n + 1))
+    done
+    assert_eq "release crash: 5 orders 502 with inventory down" 5 "$_n"
+    _end=$(($(date +%s) + 10))
+    while [ "$(metric "$ORDER_URL" release_backlog)" -lt 5 ] && [ "$(date +%s)" -lt "$_end" ]; do
+        sleep 0.2
+    done
+    assert_eq "release crash: their 5 releases wait in the outbox" 5 \
+        "$(metric "$ORDER_URL" release_backlog)"
+}
+
+phase_release_crash_finish() { # WAIT_S
+    _end=$(($(date +%s) + $1))
+    while :; do
+        _got=$(http_get "$INVENTORY_URL/dump" |
+            grep -c '^reservations	crash-release-[1-5]	released		released_before_reserve$')
+        [ "$_got" = 5 ] || [ "$(date +%s)" -ge "$_end" ] && break
+        sleep 0.5
+    done
+    assert_eq "release crash: all 5 releases reached inventory after both restarts" 5 "$_got"
+    assert_eq "release crash: the 5 orders stay failed" 5 "$(http_get "$ORDER_URL/dump" |
+        grep -c '^orders	crash-release-[1-5]	.*	failed	inventory_unavailable$')"
+}
+
 phase=${1:?usage: sync-rest.sh PHASE [ARGS]}
 shift
 # The exit status says whether the phase ran and all its checks passed (a VM
 # test's client.succeed stops on it); ASSERT_DIR may hold earlier phases' counts.
 failed_before=$(assert_failed_count)
 case $phase in
-baseline | bad-input | idempotency | out-of-stock | delay | fail500 | timeout | released | kill-start | kill-finish)
+baseline | bad-input | idempotency | out-of-stock | delay | fail500 | timeout | released | kill-start | \
+    kill-finish | release-crash-start | release-crash-finish)
     "phase_$(echo "$phase" | tr - _)" "$@" ;;
 *)
     echo "sync-rest.sh: unknown phase '$phase'" >&2
