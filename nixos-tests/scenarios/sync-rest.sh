@@ -44,7 +44,7 @@ bad() { # DESCRIPTION EXPECTED_CODE EXPECTED_FIELD METHOD PATH [BODY [CONTENT_TY
     shift 3
     _m=$1 _p=$2
     shift 2
-    _code=$(http_code "$_m" "$ORDER_URL$_p" "$@")
+    _code=$(http_code "$_m" "${bad_base:-$ORDER_URL}$_p" "$@")
     assert_eq "bad input: $_d -> $_want" "$_want" "$_code"
     if ! jq -e '.error | strings' "$HTTP_BODY_FILE" >/dev/null 2>&1; then
         fail "bad input: $_d has a JSON error body"
@@ -83,6 +83,13 @@ phase_bad_input() {
     bad "GET on /order" 405 "" GET /order
     bad "unknown path" 404 "" POST /orders-please "$ok"
     bad "unknown order id" 404 order_id GET /orders/no-such-order
+    # Inventory's /release, which the order service calls: the same rules.
+    bad_base=$INVENTORY_URL
+    bad "/release: malformed JSON" 400 "" POST /release '{"order_id":'
+    bad "/release: missing order_id" 400 order_id POST /release '{}'
+    bad "/release: order_id of the wrong type" 400 order_id POST /release '{"order_id":7}'
+    bad "/release: wrong method" 405 "" GET /release
+    bad_base=
     assert_eq "bad input: state dump unchanged" "$before" "$(state)"
     assert_eq "bad input: nothing notified" "$sent_before" "$(sent)"
 }
