@@ -85,6 +85,10 @@ for _k in $(seq 1 "$KILLS"); do
 done
 sh "$S" kill-finish
 
+# Releases belong to the REST chain: with a broker, an order's outcome is final.
+assert_eq "release: inventory in amqp mode refuses /release (409)" 409 \
+    "$(http_code POST "$INVENTORY_URL/release" '{"order_id":"any-order"}')"
+
 # The benchmark's yardsticks move exactly what they say, on queues of their own.
 amqp_count() { "$LOADGEN" amqp "$@" --url "$AMQP_URL" --batch 64 --json | jq -r .messages; }
 amqp_depth() { "$LOADGEN" amqp depth --url "$AMQP_URL" --queue "$1" | cut -d' ' -f1; }

@@ -63,6 +63,14 @@ static void release(struct inventory_service *svc, const struct http_request *re
     struct order o;
     if (!service_post_order(req, res, NEED_ORDER_ID, &o))
         return;
+    if (svc->consumer) {
+        /* With a broker, the outcome of an order is an event already sent on. */
+        http_respond(res, 409,
+                     error_encode("release_unavailable", NULL,
+                                  "releases belong to the synchronous chain; in amqp and kafka "
+                                  "mode an order's outcome is final"));
+        return;
+    }
     enum release_outcome r;
     if (stock_release(&svc->stock, o.order_id, &r) != 0) {
         service_internal_error(res, "cannot update the stock database");
