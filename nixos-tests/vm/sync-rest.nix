@@ -83,6 +83,19 @@ in
     client.succeed(${run "kill-finish" [ ]})
     client.succeed(${run "released" [ 60 ]})
 
+    # Releases outlive an order-node crash: inventory down, orders fail, the
+    # order node crashes with their releases unsent, both boot again.
+    inventory.crash()
+    client.succeed(${run "release-crash-start" [ ]})
+    order.crash()
+    order.start()
+    inventory.start()
+    order.wait_for_unit("commlab-order.service")
+    order.wait_for_open_port(8080)
+    inventory.wait_for_unit("commlab-inventory.service")
+    inventory.wait_for_open_port(8081)
+    client.succeed(${run "release-crash-finish" [ 60 ]})
+
     client.copy_from_vm("/tmp/results/${model}", "")
   '';
 }
