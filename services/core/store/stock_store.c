@@ -6,18 +6,7 @@
 
 #include "../util/config.h"
 
-enum {
-    ST_SEED,
-    ST_FIND,
-    ST_QTY,
-    ST_TAKE,
-    ST_RECORD,
-    ST_ALL,
-    ST_HELD,
-    ST_GIVE,
-    ST_MARK_RELEASED,
-    ST_BAR
-};
+enum { ST_SEED, ST_FIND, ST_QTY, ST_TAKE, ST_RECORD, ST_ALL, ST_GIVE, ST_MARK_RELEASED, ST_BAR };
 
 static const char schema[] =
     "CREATE TABLE IF NOT EXISTS stock("
@@ -28,12 +17,11 @@ static const char schema[] =
 
 static const char *const sql[] = {
     [ST_SEED] = "INSERT INTO stock(sku,qty) VALUES(?,?) ON CONFLICT(sku) DO NOTHING",
-    [ST_FIND] = "SELECT status,reason FROM reservations WHERE order_id=?",
+    [ST_FIND] = "SELECT status,reason,items FROM reservations WHERE order_id=?",
     [ST_QTY] = "SELECT qty FROM stock WHERE sku=?",
     [ST_TAKE] = "UPDATE stock SET qty=qty-? WHERE sku=? AND qty>=?",
     [ST_RECORD] = "INSERT INTO reservations(order_id,status,items,reason) VALUES(?,?,?,?)",
     [ST_ALL] = "SELECT sku,qty FROM stock",
-    [ST_HELD] = "SELECT status,items FROM reservations WHERE order_id=?",
     [ST_GIVE] = "UPDATE stock SET qty=qty+? WHERE sku=?",
     [ST_MARK_RELEASED] =
         "UPDATE reservations SET status='released',reason='released' WHERE order_id=?",
@@ -157,8 +145,8 @@ int stock_reserve(struct stock_store *s, const struct order *o, struct reserve_r
     return db_transact(s->db, reserve_job, &j);
 }
 
-/* What one release did. Rows keep their status afterwards, so a repeat
- * finds "released" (or "refused") and moves nothing. */
+/* Puts a reserved order's items back and marks it released: a repeat then
+ * finds "released" and moves nothing. */
 static int release_held(struct stock_store *s, const char *order_id, const char *items)
 {
     struct order o;
@@ -179,7 +167,7 @@ static int release_held(struct stock_store *s, const char *order_id, const char 
 
 int stock_release_locked(struct stock_store *s, const char *order_id, enum release_outcome *out)
 {
-    sqlite3_stmt *st = db_reset(s->st[ST_HELD]);
+    sqlite3_stmt *st = db_reset(s->st[ST_FIND]);
     db_bind_text(st, 1, order_id);
     int rc = sqlite3_step(st);
     if (rc == SQLITE_DONE) {
@@ -195,7 +183,7 @@ int stock_release_locked(struct stock_store *s, const char *order_id, enum relea
     }
     bool held = strcmp((const char *)sqlite3_column_text(st, 0), "reserved") == 0;
     char items[ITEMS_TEXT_MAX];
-    db_column_text(st, 1, items, sizeof items);
+    db_column_text(st, 2, items, sizeof items);
     sqlite3_reset(st);
     *out = held ? RELEASE_RESTORED : RELEASE_NOTHING_HELD;
     return held ? release_held(s, order_id, items) : 0;

@@ -9,7 +9,7 @@
 
 struct stock_store {
     struct db *db;
-    sqlite3_stmt *st[10];
+    sqlite3_stmt *st[9];
 };
 
 /* Creates the schema; seeds each SKU once with `initial[i]` (catalog index)
