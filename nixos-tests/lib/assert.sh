@@ -6,8 +6,8 @@
 export ASSERT_DIR
 
 _assert_count() { # file
-    n=$(cat "$ASSERT_DIR/$1" 2>/dev/null || echo 0)
-    echo $((n + 1)) >"$ASSERT_DIR/$1"
+    _assert_n=$(cat "$ASSERT_DIR/$1" 2>/dev/null || echo 0)
+    echo $((_assert_n + 1)) >"$ASSERT_DIR/$1"
 }
 
 pass() {
@@ -54,14 +54,14 @@ assert_failed_count() {
 }
 
 assert_summary() {
-    p=$(cat "$ASSERT_DIR/passed" 2>/dev/null || echo 0)
-    f=$(assert_failed_count)
+    _assert_p=$(cat "$ASSERT_DIR/passed" 2>/dev/null || echo 0)
+    _assert_f=$(assert_failed_count)
     if [ -s "$ASSERT_DIR/failures" ]; then
         echo
         echo "Failed checks:"
         sed 's/^/  - /' "$ASSERT_DIR/failures"
     fi
     echo
-    echo "$p passed, $f failed"
-    [ "$f" -eq 0 ]
+    echo "$_assert_p passed, $_assert_f failed"
+    [ "$_assert_f" -eq 0 ]
 }

@@ -1,9 +1,8 @@
-# The models the local lab knows: one runner nixos-tests/local/MODEL.sh each
-# (bench-MODEL.sh files are benchmarks, not models). Prints them one per line,
-# sync-rest first.
+# The three models, sync-rest first: each has a local runner
+# nixos-tests/local/MODEL.sh, a scenario script and a VM test. Other runners
+# in local/ (benchmarks, cross-model suites) are not models.
 models_list() {
-    for _f in "$1"/local/*.sh; do
-        _m=$(basename "$_f" .sh)
-        case $_m in bench-*) ;; *) echo "$_m" ;; esac
-    done | sort -r
+    for _m in sync-rest async-rabbitmq streaming-kafka; do
+        [ -f "$1/local/$_m.sh" ] && echo "$_m"
+    done
 }
