@@ -3,6 +3,7 @@
  * each latency runs from its scheduled time, so a server that falls behind
  * shows it in the percentiles instead of slowing the load (no coordinated
  * omission). */
+#include <errno.h>
 #include <pthread.h>
 #include <stdatomic.h>
 #include <stdio.h>
@@ -20,8 +21,8 @@
 
 static struct opt opts[] = {
     {"url", "http://127.0.0.1:8080", "base URL of the order service", false, NULL},
-    {"target", "order", "order (POST /order) or healthz (GET /healthz, the no-op baseline)",
-     false, NULL},
+    {"target", "order", "order (POST /order) or healthz (GET /healthz, the no-op baseline)", false,
+     NULL},
     {"requests", "1000", "closed loop: how many requests (-n)", false, NULL},
     {"concurrency", "20", "workers, each with its own keep-alive connection (-c)", false, NULL},
     {"rate", NULL, "open loop: requests per second (with --duration)", false, NULL},
@@ -32,6 +33,9 @@ static struct opt opts[] = {
     {"sold-out-pct", "0", "percent of orders that include the sold-out SKU", false, NULL},
     {"timeout-ms", "30000", "client-side timeout per request", false, NULL},
     {"label", "rest", "name of this run in the output", false, NULL},
+    {"accepted-file", NULL,
+     "write the order_id of every order answered 201 or 202 to this file, one per line", false,
+     NULL},
     {"json", NULL, "print one JSON object instead of the table", true, NULL},
     {"quiet", NULL, "no progress line", true, NULL},
     {NULL, NULL, NULL, false, NULL},
@@ -55,6 +59,7 @@ struct shared {
     uint64_t t0_us;
     atomic_ullong next;
     struct progress progress;
+    FILE *accepted; /* --accepted-file, or NULL; stdio locks each write */
 };
 
 struct worker {
@@ -75,10 +80,10 @@ static void one_request(struct worker *w, uint64_t i, uint64_t sched_us)
     else if (begin > sched_us + 1000)
         w->stats.late_starts++;
     int rc;
+    struct order o;
     if (sh->healthz) {
         rc = http_call("GET", sh->url, NULL, NULL, 0, sh->timeout_ms, &r);
     } else {
-        struct order o;
         workload_order(&sh->workload, sh->start + i, &o);
         body = order_encode(&o);
         rc = body ? http_call("POST", sh->url, "application/json", body, strlen(body),
@@ -98,6 +103,8 @@ static void one_request(struct worker *w, uint64_t i, uint64_t sched_us)
         else if (r.status >= 0 && r.status < REPORT_MAX_STATUS)
             w->stats.status[r.status]++;
         ok = r.failure == HTTP_ANSWERED && r.status >= 200 && r.status < 300;
+        if (sh->accepted && r.failure == HTTP_ANSWERED && (r.status == 201 || r.status == 202))
+            fprintf(sh->accepted, "%s\n", o.order_id);
         http_result_free(&r);
     }
     histogram_record(&w->stats.latency, end - sched_us);
@@ -174,6 +181,15 @@ int loadgen_rest(int argc, char **argv)
         free(workers);
         return 1;
     }
+    const char *accepted_path = config_str(opts, "accepted-file");
+    if (accepted_path && !sh.healthz && !(sh.accepted = fopen(accepted_path, "w"))) {
+        fprintf(stderr, "loadgen: cannot write --accepted-file %s: %s\n", accepted_path,
+                strerror(errno));
+        http_client_cleanup();
+        run_stats_free(&total);
+        free(workers);
+        return 1;
+    }
     progress_start(&sh.progress, sh.n, !config_flag(opts, "quiet") && !config_flag(opts, "json"));
     uint64_t t0 = clock_mono_us();
     sh.t0_us = t0 + 1000;
@@ -198,6 +214,10 @@ int loadgen_rest(int argc, char **argv)
     http_client_cleanup();
     free(workers);
     int rc = started == c ? 0 : 1;
+    if (sh.accepted && fclose(sh.accepted) != 0) {
+        fprintf(stderr, "loadgen: cannot write --accepted-file %s\n", accepted_path);
+        rc = 1;
+    }
 
     char target_text[32];
     snprintf(target_text, sizeof target_text, "%s", sh.healthz ? "GET /healthz" : "POST /order");
