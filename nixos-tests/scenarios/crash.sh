@@ -1,0 +1,191 @@
+#!/bin/sh
+# The crash-invariant scenario, any model, one phase per call:
+#   schedule SEED SECONDS KILLS VICTIM...  print the seeded kill schedule
+#   start RATE SECONDS START              record the stock, start the open-loop load
+#   finish MODEL KILLS [RECOVERY_S]       wait for the load, then for recovery, and
+#                                         check the invariants (lib/check-invariants.sh)
+#   self-test                             the checker finds each kind of violation
+# MODEL is sync, async or stream. Whoever calls the phases does the kills and
+# restarts between start and finish, at the times of the schedule: the local
+# lab (local/crash.sh) or a VM test. Environment: ORDER_URL, INVENTORY_URL,
+# NOTIFICATION_URL (sync, async), ANALYTICS_URL and KAFKA_BROKERS (stream),
+# AMQP_URL (async), OUT_DIR, SEED (default 1), LOADGEN (default: loadgen).
+set -u
+here=$(cd "$(dirname "$0")" && pwd)
+. "$here/../lib/assert.sh"
+. "$here/../lib/http.sh"
+: "${SEED:=1}" "${LOADGEN:=loadgen}" "${OUT_DIR:?OUT_DIR must name a directory for results}"
+mkdir -p "$OUT_DIR"
+CHECK="$here/../lib/check-invariants.sh"
+# Orders that ask for the sold-out SKU: the rejected path runs too.
+SOLD_OUT_PCT=5
+
+# One line per kill, "AT_S VICTIM DOWN_S", by time. The first kills take the
+# victims in a seeded order, so each is killed at least once with KILLS >=
+# the victim count. Park-Miller's generator in awk doubles (every product is
+# below 2^53) gives the same schedule with any awk.
+phase_schedule() { # SEED SECONDS KILLS VICTIM...
+    _seed=$1 _secs=$2 _kills=$3
+    shift 3
+    awk -v seed="$_seed" -v secs="$_secs" -v kills="$_kills" -v victims="$*" '
+    function rnd() { x = (x * 16807) % 2147483647; return x / 2147483647 }
+    BEGIN {
+        x = seed % 2147483646 + 1
+        for (i = 0; i < 8; i++) rnd() # nearby seeds start close together
+        nv = split(victims, v, " ")
+        for (i = nv; i > 1; i--) { j = int(rnd() * i) + 1; t = v[i]; v[i] = v[j]; v[j] = t }
+        for (k = 1; k <= kills; k++) {
+            who = k <= nv ? v[k] : v[int(rnd() * nv) + 1]
+            # Between 1 s after the start and 2 s before the end of the load.
+            printf "%.2f %s %.2f\n", 1 + rnd() * (secs - 3), who, rnd()
+        }
+    }' | sort -n
+}
+
+phase_start() { # RATE SECONDS START
+    http_get "$INVENTORY_URL/dump" | grep '^stock	' >"$OUT_DIR/crash.initial.txt" ||
+        { fail "crash: inventory's initial stock read"; return 1; }
+    "$LOADGEN" rest --url "$ORDER_URL" --seed "$SEED" --sold-out-pct "$SOLD_OUT_PCT" \
+        --rate "$1" --duration "$2" --start "$3" -c 16 --timeout-ms 10000 --label crash \
+        --accepted-file "$OUT_DIR/crash.accepted.txt" --json --quiet >"$OUT_DIR/crash.load.json" &
+    echo $! >"$OUT_DIR/crash.loadgen.pid"
+}
+
+# Dead letters as "SOURCE<TAB>REASON" lines for the checker.
+dead_letters() { # MODEL
+    case $1 in
+    async)
+        for _q in inventory.order-placed notification.inventory-reserved order.inventory-outcome; do
+            "$LOADGEN" amqp dlq --url "$AMQP_URL" --queue "$_q.dlq" |
+                awk -F '\t' -v q="$_q.dlq" '{ print q "\t" ($1 != "-" ? $1 : $2) }' || return 1
+        done ;;
+    stream)
+        kcat -C -b "$KAFKA_BROKERS" -t order-events.dlq -o beginning -e -q -f '%h\n' 2>/dev/null |
+            awk '{ r = ""; if (match($0, /dead_letter_reason=[^,]*/)) r = substr($0, RSTART + 19, RLENGTH - 19)
+                   print "order-events.dlq\t" r }' ;;
+    esac
+}
+
+# Writes the dumps, the dead letters and the analytics totals of now to
+# $OUT_DIR/crash.*, then runs the checker on them.
+check_now() { # MODEL KILLS
+    case $1 in
+    stream)
+        state_dump "$ORDER_URL" "$INVENTORY_URL" >"$OUT_DIR/crash.state.tmp" &&
+            http_get "$ANALYTICS_URL/metrics.json" >"$OUT_DIR/crash.analytics.json" ;;
+    *) state_dump "$ORDER_URL" "$INVENTORY_URL" "$NOTIFICATION_URL" >"$OUT_DIR/crash.state.tmp" ;;
+    esac || return 2
+    dead_letters "$1" >"$OUT_DIR/crash.dlq.txt" || return 2
+    sh "$CHECK" --model "$1" --initial "$OUT_DIR/crash.initial.txt" --state "$OUT_DIR/crash.state.tmp" \
+        --accepted "$OUT_DIR/crash.accepted.txt" --dlq "$OUT_DIR/crash.dlq.txt" \
+        --analytics "$OUT_DIR/crash.analytics.json" --kills "$2" --json "$OUT_DIR/crash.check.json" \
+        >"$OUT_DIR/crash.violations.txt"
+}
+
+# Recovery is awaited, not timed: the invariants must hold twice in a row,
+# 1 s apart, within RECOVERY_S; else the last check's violations are the
+# verdict.
+phase_finish() { # MODEL KILLS [RECOVERY_S]
+    _model=$1 _kills=$2 _bound=${3:-30}
+    _pid=$(cat "$OUT_DIR/crash.loadgen.pid")
+    while kill -0 "$_pid" 2>/dev/null; do sleep 0.2; done
+    [ "$_model" = stream ] || : >"$OUT_DIR/crash.analytics.json"
+    _t0=$(date +%s) _ok=0
+    while :; do
+        check_now "$_model" "$_kills"
+        _rc=$?
+        if [ $_rc -eq 0 ]; then _ok=$((_ok + 1)); else _ok=0; fi
+        [ $_ok -lt 2 ] && [ $(($(date +%s) - _t0)) -lt "$_bound" ] || break
+        sleep 1
+    done
+    _waited=$(($(date +%s) - _t0))
+    mv "$OUT_DIR/crash.state.tmp" "$OUT_DIR/crash.final.txt"
+    if [ $_rc -eq 2 ] || [ ! -s "$OUT_DIR/crash.check.json" ]; then
+        fail "crash ($_model): the state dumps and dead letters could be read after recovery"
+        return 1
+    fi
+    jq --argjson w "$_waited" --argjson b "$_bound" --slurpfile load "$OUT_DIR/crash.load.json" \
+        '. + {recovery_waited_s: $w, recovery_bound_s: $b,
+              answers: $load[0].status, offered_rate: $load[0].offered_rate}' \
+        "$OUT_DIR/crash.check.json" >"$OUT_DIR/crash.json"
+    _n=$(grep -c '^violation: ' "$OUT_DIR/crash.violations.txt")
+    # Every violation is in crash.violations.txt; the first 30 are shown.
+    head -n 30 "$OUT_DIR/crash.violations.txt" | sed 's/^/# /'
+    [ "$_n" -le 30 ] || echo "# ... and $((_n - 30)) more in $OUT_DIR/crash.violations.txt"
+    tail -n 1 "$OUT_DIR/crash.violations.txt" | sed 's/^/# /'
+    assert_num "crash ($_model): some orders were accepted" "$(jq .accepted "$OUT_DIR/crash.json")" ">" 0
+    assert_eq "crash ($_model): no invariant violated after $_kills kills ($(jq -c .violations_by_kind "$OUT_DIR/crash.json"))" \
+        0 "$(jq .violations "$OUT_DIR/crash.json")"
+}
+
+# The checker against hand-made states: a clean one passes, and each kind of
+# breach is found and named.
+phase_self_test() {
+    _d=$(mktemp -d)
+    printf 'stock\tburger\t10\nstock\tsoda\t10\n' >"$_d/initial"
+    # o1 confirmed, o2 rejected, o3 failed and released.
+    printf '%s\n' 'orders	o1	u1	t	burger:2	confirmed	notified' \
+        'orders	o2	u2	t	soda:1	rejected	out_of_stock' 'orders	o3	u3	t	soda:3	failed	timeout' \
+        'stock	burger	8' 'stock	soda	10' 'reservations	o1	reserved	burger:2	' \
+        'reservations	o2	refused	soda:1	out_of_stock' 'reservations	o3	released	soda:3	released' \
+        'notifications	o1	u1	hi' >"$_d/clean"
+    printf 'o1\no2\n' >"$_d/accepted"
+    : >"$_d/dlq"
+    self() { # MODEL STATE [ACCEPTED [DLQ]]
+        sh "$CHECK" --model "$1" --initial "$_d/initial" --state "$2" \
+            --accepted "${3:-$_d/accepted}" --dlq "${4:-$_d/dlq}" >"$_d/out"
+    }
+    check "checker: a consistent sync state passes" self sync "$_d/clean"
+    breach() { # KIND SED-SCRIPT [ACCEPTED-LINE [DLQ-LINE]]
+        sed "$2" "$_d/clean" >"$_d/bad"
+        printf 'o1\no2\n%s' "${3:-}" >"$_d/acc2"
+        printf '%s' "${4:-}" >"$_d/dlq2"
+        if self sync "$_d/bad" "$_d/acc2" "$_d/dlq2"; then
+            fail "checker: finds '$1' (it passed)"
+        else
+            check "checker: finds '$1'" grep -q "^violation: $1: " "$_d/out"
+        fi
+    }
+    breach lost 's/^orders	o2	.*//' ''
+    breach lost 's/x/x/' 'o9
+'
+    breach pending 's/	failed	timeout/	pending	/'
+    breach status 's/	rejected	/	shipped	/'
+    breach reservation 's/^reservations	o1	reserved/reservations	o1	refused/;s/burger	8/burger	10/'
+    breach notification '/^notifications	o1/d'
+    breach notification 's/^notifications	o1	/notifications	o2	/'
+    breach held 's/	o3	released	soda:3	released/	o3	reserved	soda:3	/;s/soda	10/soda	7/'
+    breach orphan '$a\
+reservations	o7	reserved	burger:1	'
+    breach stock 's/burger	8/burger	9/'
+    breach dlq 's/x/x/' '' 'inventory.order-placed.dlq	-
+'
+    # Stream: the outcome is the reservation; analytics must agree.
+    printf '%s\n' 'orders	o1	u1	t	burger:2	accepted	' 'orders	o2	u2	t	soda:1	accepted	' \
+        'stock	burger	8' 'stock	soda	10' 'reservations	o1	reserved	burger:2	' \
+        'reservations	o2	refused	soda:1	out_of_stock' >"$_d/stream"
+    echo '{"totals":{"orders":2,"reserved":1,"failed":1}}' >"$_d/an"
+    check "checker: a consistent stream state passes" sh "$CHECK" --model stream \
+        --initial "$_d/initial" --state "$_d/stream" --accepted "$_d/accepted" --analytics "$_d/an"
+    echo '{"totals":{"orders":3,"reserved":1,"failed":2}}' >"$_d/an"
+    sh "$CHECK" --model stream --initial "$_d/initial" --state "$_d/stream" --accepted "$_d/accepted" \
+        --analytics "$_d/an" >"$_d/out"
+    check "checker: finds 'analytics' (stream totals that disagree)" grep -q '^violation: analytics: ' "$_d/out"
+    sed '/^reservations	o2/d' "$_d/stream" >"$_d/bad"
+    sh "$CHECK" --model stream --initial "$_d/initial" --state "$_d/bad" --accepted "$_d/accepted" \
+        --analytics "$_d/an" >"$_d/out"
+    check "checker: finds 'pending' (stream order without an outcome)" grep -q '^violation: pending: ' "$_d/out"
+    rm -rf "$_d"
+}
+
+failed_before=$(assert_failed_count)
+phase=${1:-}
+[ $# -gt 0 ] && shift
+case $phase in
+schedule | start | finish | self-test) "phase_$(echo "$phase" | tr - _)" "$@" ;;
+*)
+    echo "crash.sh: unknown phase '$phase' (schedule, start, finish, self-test)" >&2
+    exit 2 ;;
+esac
+rc=$?
+[ "$rc" -eq 0 ] && [ "$(assert_failed_count)" -eq "$failed_before" ]
