@@ -3,13 +3,15 @@
 # commlab-dump: tab-separated orders, stock, reservations, notifications).
 #
 #   sh check-invariants.sh --model sync|async|stream --initial DUMP --state DUMP
-#       --accepted FILE [--dlq FILE] [--analytics METRICS_JSON] [--kills N] [--json OUT]
+#       --accepted FILE [--dlq FILE] [--analytics METRICS_JSON
+#       [--analytics-initial METRICS_JSON]] [--kills N] [--json OUT]
 #
-# --initial holds the stock before the load, --state every service's dump
-# after recovery, --accepted the order_ids the client saw answered 201/202
+# --initial holds the services' dumps before the load (orders it lists are
+# not checked: a lab that ran other scenarios first works too), --state the
+# dumps after recovery, --accepted the order_ids the client saw answered 201/202
 # (loadgen rest --accepted-file), --dlq one line per dead letter,
 # "SOURCE<TAB>REASON" ("-" or empty: none), --analytics the analytics
-# service's metrics.json (stream). Prints one "violation: KIND: ..." line per
+# service's metrics.json (stream; --analytics-initial: before the load). Prints one "violation: KIND: ..." line per
 # breach, then the figures; --json writes them as one object. Exits 1 on any
 # violation, 2 on bad usage.
 #
@@ -23,13 +25,13 @@
 #   notification  confirmed <=> exactly one notification (sync, async)
 #   held          an order that is not confirmed holds no stock
 #   orphan        no reservation or notification without its order
-#   stock         per SKU, stock + held = initial stock
+#   stock         per SKU, stock + held = initial stock + held
 #   dlq           every dead letter has a reason
 #   analytics     (stream) analytics counts each order once: its totals equal
 #                 the orders and the reserved and refused reservations
 set -u
-usage() { sed -n '4,5p' "$0" | sed 's/^# \{0,1\}//' >&2; exit 2; }
-model='' initial='' state='' accepted='' dlq=/dev/null analytics='' kills=0 json=''
+usage() { sed -n '5,7p' "$0" | sed 's/^# \{0,1\}//' >&2; exit 2; }
+model='' initial='' state='' accepted='' dlq=/dev/null analytics='' analytics0='' kills=0 json=''
 while [ $# -gt 0 ]; do
     [ $# -ge 2 ] || usage
     case $1 in
@@ -39,6 +41,7 @@ while [ $# -gt 0 ]; do
     --accepted) accepted=$2 ;;
     --dlq) dlq=$2 ;;
     --analytics) analytics=$2 ;;
+    --analytics-initial) analytics0=$2 ;;
     --kills) kills=$2 ;;
     --json) json=$2 ;;
     *) usage ;;
@@ -55,6 +58,12 @@ if [ "$model" = stream ]; then
     read -r an_orders an_reserved an_failed <<EOF
 $(jq -r '.totals | "\(.orders) \(.reserved) \(.failed)"' "$analytics")
 EOF
+    if [ -n "$analytics0" ]; then
+        read -r o r f <<EOF
+$(jq -r '.totals | "\(.orders) \(.reserved) \(.failed)"' "$analytics0")
+EOF
+        an_orders=$((an_orders - o)) an_reserved=$((an_reserved - r)) an_failed=$((an_failed - f))
+    fi
 fi
 
 out=$(mktemp)
@@ -63,11 +72,17 @@ trap 'rm -f "$out"' EXIT
 LC_ALL=C awk -F '\t' -v model="$model" -v kills="$kills" \
     -v an_orders="$an_orders" -v an_reserved="$an_reserved" -v an_failed="$an_failed" '
 function v(kind, text) { n[kind]++; total++; printf "violation: %s: %s\n", kind, text }
-function hold(items,    k, parts, kv) {
+function split_add(items, to,    k, parts, kv) {
     k = split(items, parts, ",")
-    for (; k > 0; k--) { split(parts[k], kv, ":"); held[kv[1]] += kv[2] }
+    for (; k > 0; k--) { split(parts[k], kv, ":"); to[kv[1]] += kv[2] }
 }
-file == 1 && $1 == "stock" { initial[$2] = $3; skus[$2] = 1 }
+# What was there before the load is not from this run: its orders are not
+# checked, and the stock its reservations hold counts as initial.
+file == 1 && $1 == "stock" { initial[$2] += $3; skus[$2] = 1 }
+file == 1 && $1 == "reservations" && $3 == "reserved" { split_add($4, initial) }
+file == 1 && $1 != "stock" && $2 != "" { before[$2] = 1 }
+file == 2 && $1 == "reservations" && $3 == "reserved" { split_add($4, held) }
+file == 2 && $2 in before { next }
 file == 2 && $1 == "orders" {
     if ($2 in status) v("orders", "order " $2 " appears twice in the orders dump")
     status[$2] = $6; detail[$2] = $7; orders++
@@ -76,7 +91,6 @@ file == 2 && $1 == "stock" { stock[$2] = $3; skus[$2] = 1 }
 file == 2 && $1 == "reservations" {
     if ($2 in res) v("reservation", "order " $2 " has two reservations")
     res[$2] = $3
-    if ($3 == "reserved") hold($4)
 }
 file == 2 && $1 == "notifications" {
     if ($2 in note) v("notification", "order " $2 " was notified twice")
