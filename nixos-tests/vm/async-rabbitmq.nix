@@ -32,6 +32,11 @@ let
   }
   // (if referenceCounts == null then { } else { EXPECTED_COUNTS = "${referenceCounts}"; });
   run = phase { script = model; } env;
+  # The crash-invariant phases (scenarios/crash.sh), results beside the model's.
+  crash = phase {
+    script = "crash";
+    out = model;
+  } env;
 
   # The local lab's order ranges (local/async-rabbitmq.sh), so that the state
   # hashes can equal its: every phase must send the same orders, i.e. the same
@@ -98,6 +103,17 @@ in
     ];
     kill_inventory = "systemctl kill --signal=SIGKILL commlab-inventory.service";
     kill_finish = run "kill-finish" [ ];
+    invariants_start = crash "start" [
+      "async"
+      20
+      20
+      2000000
+    ];
+    invariants_finish = crash "finish" [
+      "async"
+      3
+      90
+    ];
     results = out;
     # The phases that write <phase>.workload.sha256.
     hashed_phases = [

@@ -41,6 +41,14 @@ for _ in range(4):
 inventory.wait_for_open_port(8081)
 client.succeed(nix.kill_finish)
 
+# Crash invariants: each service SIGKILLed under load (systemd restarts it),
+# then the invariants from the state dumps alone.
+client.succeed(nix.invariants_start)
+for node, unit in [(order, "order"), (inventory, "inventory"), (notification, "notification")]:
+    client.sleep(5)
+    node.succeed(f"systemctl kill --signal=SIGKILL commlab-{unit}.service")
+client.succeed(nix.invariants_finish)
+
 # Everything the phases wrote, and the state hashes once more on their
 # own ($out/workload-sha256/<phase>.workload.sha256).
 client.copy_from_vm(nix.results, "")

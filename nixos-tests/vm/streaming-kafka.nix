@@ -24,6 +24,11 @@ let
     KAFKA_TRANSACTIONS = "real";
   };
   run = phase { script = model; } env;
+  # The crash-invariant phases (scenarios/crash.sh), results beside the model's.
+  crash = phase {
+    script = "crash";
+    out = model;
+  } env;
 
   # The same numbers as the local lab (local/streaming-kafka.sh).
   n = 10000;
@@ -107,6 +112,17 @@ in
     lag_below_67 = lagBelow 67;
     lag_below_33 = lagBelow 33;
     crash_finish = run "crash-finish" [ ];
+    invariants_start = crash "start" [
+      "stream"
+      20
+      20
+      2000000
+    ];
+    invariants_finish = crash "finish" [
+      "stream"
+      3
+      90
+    ];
     results = out;
   };
 }

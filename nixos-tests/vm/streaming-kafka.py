@@ -59,4 +59,12 @@ inventory.wait_for_unit("commlab-inventory.service")
 inventory.wait_for_open_port(8081)
 client.succeed(nix.crash_finish)
 
+# Crash invariants: each service SIGKILLed under load (systemd restarts it),
+# then the invariants from the state dumps alone.
+client.succeed(nix.invariants_start)
+for node, unit in [(order, "order"), (inventory, "inventory"), (analytics, "analytics")]:
+    client.sleep(5)
+    node.succeed(f"systemctl kill --signal=SIGKILL commlab-{unit}.service")
+client.succeed(nix.invariants_finish)
+
 client.copy_from_vm(nix.results, "")

@@ -19,6 +19,11 @@ let
     NOTIFICATION_URL = "http://notification:8082";
   };
   run = phase { script = model; } env;
+  # The crash-invariant phases (scenarios/crash.sh), results beside the model's.
+  crash = phase {
+    script = "crash";
+    out = model;
+  } env;
   configure =
     body:
     "curl -fsS -X POST -H 'Content-Type: application/json' --data '${body}' http://inventory:8081/configure";
@@ -87,6 +92,17 @@ in
     released = run "released" [ 60 ];
     release_crash_start = run "release-crash-start" [ ];
     release_crash_finish = run "release-crash-finish" [ 60 ];
+    invariants_start = crash "start" [
+      "sync"
+      20
+      20
+      2000000
+    ];
+    invariants_finish = crash "finish" [
+      "sync"
+      3
+      90
+    ];
     results = "/tmp/results/${model}";
   };
 }
