@@ -64,13 +64,17 @@ dead_letters() { # MODEL
     case $1 in
     async)
         for _q in inventory.order-placed notification.inventory-reserved order.inventory-outcome; do
-            "$LOADGEN" amqp dlq --url "$AMQP_URL" --queue "$_q.dlq" |
-                awk -F '\t' -v q="$_q.dlq" '{ print q "\t" ($1 != "-" ? $1 : $2) }' || return 1
+            "$LOADGEN" amqp dlq --url "$AMQP_URL" --queue "$_q.dlq" >"$OUT_DIR/crash.dlq.raw" ||
+                return 1
+            # Our reason, else the broker's (delivery_limit).
+            awk -F '\t' -v q="$_q.dlq" '{ print q "\t" ($1 != "-" ? $1 : $2) }' "$OUT_DIR/crash.dlq.raw"
         done ;;
     stream)
-        kcat -C -b "$KAFKA_BROKERS" -t order-events.dlq -o beginning -e -q -f '%h\n' 2>/dev/null |
-            awk '{ r = ""; if (match($0, /dead_letter_reason=[^,]*/)) r = substr($0, RSTART + 19, RLENGTH - 19)
-                   print "order-events.dlq\t" r }' ;;
+        kcat -C -b "$KAFKA_BROKERS" -t order-events.dlq -o beginning -e -q -f '%h\n' \
+            >"$OUT_DIR/crash.dlq.raw" 2>"$OUT_DIR/crash.dlq.err" ||
+            { cat "$OUT_DIR/crash.dlq.err" >&2; return 1; }
+        awk '{ r = ""; if (match($0, /dead_letter_reason=[^,]*/)) r = substr($0, RSTART + 19, RLENGTH - 19)
+              print "order-events.dlq\t" r }' "$OUT_DIR/crash.dlq.raw" ;;
     esac
 }
 
