@@ -6,7 +6,8 @@
 # (CRASH_SEED; printed), waits for recovery and checks the invariants from the
 # state dumps (scenarios/crash.sh). Writes results/crash-MODEL.json when
 # RESULTS_DIR is set. Knobs: CRASH_RATE (orders/s), CRASH_SECONDS, CRASH_KILLS,
-# CRASH_RECOVERY_S (how long recovery may take).
+# CRASH_RECOVERY_S (how long recovery may take), CRASH_VICTIMS (which services;
+# default all of the model's).
 set -u
 here=$(cd "$(dirname "$0")" && pwd)
 COMMLAB_ROOT=${COMMLAB_ROOT:-$(cd "$here/../.." && pwd)}
@@ -26,6 +27,7 @@ streaming-kafka) kind=stream victims="order inventory analytics" ;;
     echo "usage: crash.sh sync-rest|async-rabbitmq|streaming-kafka" >&2
     exit 2 ;;
 esac
+victims=${CRASH_VICTIMS:-$victims}
 
 lab_init || exit 1
 case $kind in
