@@ -19,6 +19,7 @@
 # confirmed|rejected; stream (the order service keeps no outcome) its
 # reservation, reserved or refused. Asserted:
 #   lost          every accepted order has a row in orders
+#   orders        and only one
 #   pending       no order is without a final state
 #   status        no order has a status the model does not know
 #   reservation   confirmed => its reservation is held; at most one per order
