@@ -66,6 +66,11 @@ part_kafka() {
     assert_eq "kafka: broker 1 taken down" yes "$_down"
     assert_eq "kafka: every partition's leadership moved to broker 2" yes "$_moved"
     assert_eq "kafka: broker 1 back up" yes "$_up"
+    # The reference: the same 10,000 events with no fault (the first phase of
+    # local/streaming-kafka.sh writes the same bytes).
+    _ref=$COMMLAB_ROOT/results/faults-kafka.metrics.json
+    [ -f "$_ref" ] && check "kafka: analytics output equals the uninterrupted run's (results/)" \
+        cmp "$_ref" "$OUT_DIR/kafka/produce.metrics.json"
     [ -n "${RESULTS_DIR:-}" ] && cp "$OUT_DIR/kafka/produce.metrics.json" "$RESULTS_DIR/faults-kafka.metrics.json"
     lab_kill analytics TERM
     lab_kill inventory TERM
