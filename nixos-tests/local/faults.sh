@@ -5,8 +5,10 @@
 #           leadership moves to broker 2, then it comes back (no root needed)
 #   rest    (hosts mode) the order host cut off from inventory under open-loop load
 #   amqp    (hosts mode) the inventory host cut off from RabbitMQ for $AMQP_CUT_S s
+#   cluster (hosts mode) RabbitMQ on three nodes: one crashes and comes back;
+#           one is partitioned from the other two and healed
 # Hosts mode needs root: without it those parts are skipped, with a line
-# that says so. Usage: faults.sh [kafka] [rest] [amqp]   (default: all)
+# that says so. Usage: faults.sh [kafka] [rest] [amqp] [cluster]   (default: all)
 set -u
 here=$(cd "$(dirname "$0")" && pwd)
 COMMLAB_ROOT=${COMMLAB_ROOT:-$(cd "$here/../.." && pwd)}
@@ -17,8 +19,8 @@ COMMLAB_ROOT=${COMMLAB_ROOT:-$(cd "$here/../.." && pwd)}
 . "$here/../lib/rabbitmq.sh"
 . "$here/../lib/hosts.sh"
 . "$here/../lib/faults.sh"
-case "${1:-}" in -h | --help) sed -n '2,10p' "$0" | sed 's/^# \{0,1\}//'; exit 0 ;; esac
-parts=${*:-kafka rest amqp}
+case "${1:-}" in -h | --help) sed -n '2,12p' "$0" | sed 's/^# \{0,1\}//'; exit 0 ;; esac
+parts=${*:-kafka rest amqp cluster}
 : "${AMQP_CUT_S:=60}"
 N=10000
 
@@ -136,20 +138,82 @@ part_amqp() {
     sh "$S" partition-finish
 }
 
+
+# The reference stack's URLs: the same nodes, vhost "ref".
+_ref_urls() { echo "$1" | sed 's|:5672|:5672/ref|g'; }
+
+part_cluster() {
+    . "$here/../lib/rabbitmq-cluster.sh"
+    echo "# faults/cluster: RabbitMQ on rabbitmq1..3 (quorum queues on all three)"
+    rmqc_start || { fail "cluster: three RabbitMQ nodes joined"; return; }
+    assert_eq "cluster: node 1 sees three running nodes" 3 "$(rmqc_running_nodes 1)"
+    rmqc_ctl 1 add_vhost ref >/dev/null &&
+        rmqc_ctl 1 set_permissions -p ref guest '.*' '.*' '.*' >/dev/null ||
+        { fail "cluster: vhost ref for the reference stack"; return; }
+    REF_AMQP_URL=$(_ref_urls "$AMQP_URL")
+    for _s in order inventory notification; do lab_place "$_s" "$_s"; done
+    for _sfx in "" -ref; do
+        _url=$AMQP_URL
+        [ -n "$_sfx" ] && _url=$REF_AMQP_URL
+        lab_start "inventory$_sfx" commlab-inventory --quiet --mode amqp --amqp-url "$_url" &&
+            lab_start "notification$_sfx" commlab-notification --quiet --mode amqp --amqp-url "$_url" &&
+            lab_start "order$_sfx" commlab-order --quiet --mode async --amqp-url "$_url" ||
+            { fail "cluster: stack$_sfx started"; return; }
+    done
+    ORDER_URL=$(lab_url order) INVENTORY_URL=$(lab_url inventory) NOTIFICATION_URL=$(lab_url notification)
+    REF_ORDER_URL=$(lab_url order-ref) REF_INVENTORY_URL=$(lab_url inventory-ref)
+    REF_NOTIFICATION_URL=$(lab_url notification-ref)
+    export AMQP_URL REF_AMQP_URL ORDER_URL INVENTORY_URL NOTIFICATION_URL \
+        REF_ORDER_URL REF_INVENTORY_URL REF_NOTIFICATION_URL
+    # The queue the scenarios watch, replicated on every node.
+    _members=$(rmqc_ctl 1 list_queues name members --formatter json 2>/dev/null |
+        jq -r '.[] | select(.name == "inventory.order-placed") | .members | length')
+    assert_eq "cluster: inventory.order-placed has a replica on each of the three nodes" 3 "$_members"
+    S=$here/../scenarios/async-rabbitmq.sh
+
+    # 1. A node crashes mid-run (SIGKILL of its VM) and comes back.
+    sh "$S" cluster-kill-start 50 25 60000
+    sleep 5
+    rmqc_node_kill 2
+    echo "  rabbitmq2 killed"
+    sleep 10
+    rmqc_node_start 2 || fail "cluster: rabbitmq2 restarted"
+    sh "$S" cluster-kill-finish
+    assert_eq "cluster: three running nodes after the restart" 3 "$(rmqc_running_nodes 1)"
+
+    # 2. A node partitioned from the other two mid-run, then healed.
+    sh "$S" cluster-partition-start 50 35 70000
+    sleep 5
+    check "cluster: rabbitmq3 partitioned from every other host" fault_partition rabbitmq3
+    sleep 20
+    fault_heal rabbitmq3
+    sh "$S" cluster-partition-finish
+    _n=0
+    while [ "$(rmqc_running_nodes 1)" != 3 ] && [ $_n -lt 60 ]; do sleep 1; _n=$((_n + 1)); done
+    assert_eq "cluster: three running nodes after the heal" 3 "$(rmqc_running_nodes 1)"
+    # What the clients saw: how often a link broke or a node refused them.
+    for _s in order inventory notification; do
+        echo "  $_s: $(grep -ciE 'link lost|unavailable' "$LAB_DIR/$_s.log") lost links or failed connects to RabbitMQ nodes" |
+            tee -a "$OUT_DIR/cluster.clients.txt"
+    done
+    for _s in order inventory notification; do lab_kill "$_s" TERM; lab_kill "$_s-ref" TERM; done
+    rmqc_stop
+}
+
 for _part in $parts; do
     case $_part in
     kafka) part_kafka ;;
-    rest | amqp)
+    rest | amqp | cluster)
         if [ -z "${HOSTS_ID:-}" ]; then
             if hosts_supported; then
-                hosts_init order inventory notification rabbitmq || { fail "hosts: namespaces made"; continue; }
+                hosts_init order inventory notification rabbitmq rabbitmq1 rabbitmq2 rabbitmq3 || { fail "hosts: namespaces made"; continue; }
             else
                 echo "# faults/$_part: skipped (hosts mode unavailable, see above)"
                 continue
             fi
         fi
         "part_$_part" ;;
-    *) echo "faults.sh: unknown part '$_part' (kafka, rest, amqp)" >&2; exit 2 ;;
+    *) echo "faults.sh: unknown part '$_part' (kafka, rest, amqp, cluster)" >&2; exit 2 ;;
     esac
 done
 
