@@ -106,21 +106,6 @@
         };
       });
 
-      formatter = forAllSystems (
-        pkgs:
-        pkgs.writeShellApplication {
-          name = "commlab-nixfmt";
-          runtimeInputs = [
-            pkgs.nixfmt-rfc-style
-            pkgs.findutils
-          ];
-          text = ''
-            if [ "$#" -eq 0 ]; then
-              set -- .
-            fi
-            find "$@" -name '*.nix' -type f -exec nixfmt {} +
-          '';
-        }
-      );
+      formatter = forAllSystems (pkgs: pkgs.callPackage ./pkgs/nixfmt.nix { });
     };
 }

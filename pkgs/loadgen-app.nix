@@ -4,6 +4,7 @@
 # tables and writes results to ./commlab-results (or $RESULTS_DIR). With
 # arguments, it is the load generator against endpoints that already run:
 # `nix run .#loadgen -- rest --url http://host:8080 -n 1000 -c 50`.
+# The script is loadgen-app.sh, so that it can be checked as a file.
 {
   lib,
   writeShellApplication,
@@ -19,6 +20,7 @@
   sqlite,
   iproute2,
   coreutils,
+  diffutils,
   gawk,
   gnugrep,
   gnused,
@@ -29,6 +31,14 @@
 let
   # amqp-publish and friends (Debian's amqp-tools): rabbitmq-c with its tools.
   amqp-tools = callPackage ./amqp-tools.nix { };
+
+  # nixpkgs' rabbitmq-server keeps its Erlang off PATH (its rabbitmq-env
+  # prepends it for the broker's own scripts only), yet the node starts an
+  # epmd of that Erlang which outlives it: the lab stops it with `epmd -kill`,
+  # so the same Erlang goes on the app's PATH.
+  erlang = lib.findFirst (
+    p: lib.getName p == "erlang"
+  ) (throw "loadgen-app: no erlang among rabbitmq-server's buildInputs") rabbitmq-server.buildInputs;
 in
 writeShellApplication {
   name = "commlab-loadgen";
@@ -37,6 +47,7 @@ writeShellApplication {
     commlab
     commlab-scenarios
     rabbitmq-server
+    erlang
     amqp-tools
     apacheKafka
     kcat
@@ -46,6 +57,8 @@ writeShellApplication {
     sqlite
     iproute2
     coreutils
+    # cmp and diff: the streaming scenarios compare replays byte for byte.
+    diffutils
     gawk
     gnugrep
     gnused
@@ -53,36 +66,16 @@ writeShellApplication {
     procps
   ];
 
-  text = ''
-    if [ "$#" -gt 0 ]; then
-      exec ${lib.getExe' commlab "loadgen"} "$@"
-    fi
+  runtimeEnv = {
+    COMMLAB_LOADGEN = lib.getExe' commlab "loadgen";
+    RABBITMQ_SBIN = "${rabbitmq-server}/sbin";
+    COMMLAB_BIN = "${commlab}/bin";
+    KAFKA_HOME = "${apacheKafka}";
+    COMMLAB_KAFKA_KRAFT = "${commlab-scenarios}/bin/commlab-kafka-kraft";
+    COMMLAB_LAB = "${commlab-scenarios}/share/commlab/nixos-tests/lab";
+  };
 
-    # nixpkgs installs the broker's scripts in sbin/.
-    PATH="${rabbitmq-server}/sbin:$PATH"
-
-    work=$(mktemp -d "''${TMPDIR:-/tmp}/commlab.XXXXXX")
-    cleanup() {
-      rm -rf "$work"
-    }
-    trap cleanup EXIT
-    trap 'exit 130' INT
-    trap 'exit 143' TERM
-
-    RESULTS_DIR=''${RESULTS_DIR:-$PWD/commlab-results}
-    mkdir -p "$RESULTS_DIR"
-    echo "commlab: lab in $work, results in $RESULTS_DIR"
-
-    # The lab's own temporary directories go under $work too.
-    export TMPDIR="$work" RESULTS_DIR PATH
-    export COMMLAB_BIN=${commlab}/bin
-    export COMMLAB_KAFKA=real
-    export KAFKA_HOME=${apacheKafka}
-    export COMMLAB_KAFKA_KRAFT=${commlab-scenarios}/bin/commlab-kafka-kraft
-
-    # Not exec: the traps above must still run when the lab ends.
-    sh ${commlab-scenarios}/share/commlab/nixos-tests/lab
-  '';
+  text = builtins.readFile ./loadgen-app.sh;
 
   meta = {
     description = "Boot the commlab lab locally and drive all three models, or run loadgen against given endpoints";

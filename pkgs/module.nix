@@ -2,12 +2,14 @@
 #
 # Each service is one systemd unit, commlab-<service>.service, running as a
 # dynamic user with its SQLite database under /var/lib/commlab-<service>.
-# `settings` become the service's COMMLAB_<NAME> environment variables (the
-# same names as its --name=value options; see `<binary> --help`).
+# `settings` become the service's command-line options (`--name=value`, a
+# true boolean as `--name`; see `<binary> --help`); the known ones per
+# service are in module-settings.nix.
 {
   config,
   lib,
   pkgs,
+  utils,
   ...
 }:
 
@@ -20,88 +22,23 @@ let
     types.bool
   ];
 
-  # One option per known setting; null leaves the program's own default.
+  # One option per known setting; without a default of its own, null leaves
+  # the program's default.
   setting =
-    type: description:
+    s:
     lib.mkOption {
-      type = types.nullOr type;
-      default = null;
-      inherit description;
+      type = if s ? default then s.type else types.nullOr s.type;
+      default = s.default or null;
+      inherit (s) description;
     };
 
-  services = {
-    order = {
-      binary = "commlab-order";
-      port = 8080;
-      description = "order service (POST /order: sync REST chain, async via RabbitMQ or stream via Kafka)";
-      settings = {
-        mode = setting (types.enum [
-          "sync"
-          "async"
-          "stream"
-        ]) "sync (REST chain), async (RabbitMQ) or stream (Kafka).";
-        inventory-url = setting types.str "sync: inventory service base URL, e.g. http://inventory:8081.";
-        notification-url = setting types.str "sync: notification service base URL.";
-        inventory-timeout-ms = setting types.ints.positive "sync: answer 504 when inventory takes longer than this.";
-        notification-timeout-ms = setting types.ints.positive "sync: give up on notification after this long.";
-        amqp-url = setting types.str "async: RabbitMQ URL, amqp://user:pass@host:port/vhost.";
-        kafka-brokers = setting types.str "stream: Kafka bootstrap servers, host:port,...";
-      };
-    };
-    inventory = {
-      binary = "commlab-inventory";
-      port = 8081;
-      description = "inventory service (reservations over REST, RabbitMQ or Kafka)";
-      settings = {
-        mode = setting (types.enum [
-          "rest"
-          "amqp"
-          "kafka"
-        ]) "rest (POST /reserve), amqp (consume from RabbitMQ) or kafka.";
-        stock = setting types.str "Initial stock, sku=qty,...";
-        fault-delay-ms = setting types.ints.unsigned "Fault injection: delay every reservation by this many ms (also POST /configure at run time).";
-        fault-mode = setting (types.enum [
-          "none"
-          "error"
-          "hang"
-        ]) "Fault injection: none, error (answer 500) or hang (never answer).";
-        amqp-url = setting types.str "amqp: RabbitMQ URL, amqp://user:pass@host:port/vhost.";
-        kafka-brokers = setting types.str "kafka: Kafka bootstrap servers, host:port,...";
-      };
-    };
-    notification = {
-      binary = "commlab-notification";
-      port = 8082;
-      description = "notification service (POST /send, or InventoryReserved from RabbitMQ)";
-      settings = {
-        mode = setting (types.enum [
-          "rest"
-          "amqp"
-        ]) "rest (POST /send) or amqp (also consume InventoryReserved from RabbitMQ).";
-        amqp-url = setting types.str "amqp: RabbitMQ URL, amqp://user:pass@host:port/vhost.";
-      };
-    };
-    analytics = {
-      binary = "commlab-analytics";
-      port = 8083;
-      description = "analytics service (Kafka consumer: per-minute counts by event time)";
-      settings = {
-        kafka-brokers = setting types.str "Kafka bootstrap servers, host:port,...";
-        metrics-file = setting types.str "Write the canonical metrics.json here whenever the stream is idle.";
-        throttle-ms = setting types.ints.unsigned "Pause this long per event (makes consumer lag visible).";
-        paused = setting types.bool "Start with consumption paused (resume with POST /configure {\"paused\":false}).";
-      };
-    };
-  };
+  inherit (import ./module-settings.nix { inherit types; }) services common;
 
-  envName = name: "COMMLAB_" + lib.toUpper (builtins.replaceStrings [ "-" ] [ "_" ] name);
-
-  envValue =
-    v:
-    if builtins.isBool v then
-      (if v then "1" else "0")
-    else
-      toString v;
+  # A setting as the binary's option. A false boolean is the program's
+  # default (its flags take no value), so it is left out.
+  optionArgs =
+    name: v:
+    if builtins.isBool v then lib.optional v "--${name}" else [ "--${name}=${toString v}" ];
 
   portOf = listen: lib.toInt (lib.last (lib.splitString ":" listen));
 
@@ -133,23 +70,18 @@ let
       settings = lib.mkOption {
         type = types.submodule {
           freeformType = types.attrsOf settingValue;
-          options = svc.settings // {
-            quiet = lib.mkOption {
-              type = types.bool;
-              default = false;
-              description = "Log warnings and errors only.";
-            };
-          };
+          options = lib.mapAttrs (_: setting) (svc.settings // common);
         };
         default = { };
         example = {
           quiet = true;
         };
         description = ''
-          Options of `${svc.binary}`, passed as `COMMLAB_<NAME>`
-          environment variables (upper case, `-` becomes `_`). Unset options
-          keep the program's defaults; booleans become 1 or 0. Any option the
-          program accepts may be given, not only those listed.
+          Options of `${svc.binary}`, passed on its command line as
+          `--name=value` (a true boolean as `--name`, a false one left out).
+          Unset options keep the program's defaults. Any option the program
+          accepts may be given, not only those listed; one it does not know
+          stops the unit with "unknown option".
         '';
       };
 
@@ -168,8 +100,8 @@ let
     name: svc:
     let
       cfg = config.services.commlab.${name};
-      env = lib.mapAttrs' (k: v: lib.nameValuePair (envName k) (envValue v)) (
-        lib.filterAttrs (_: v: v != null) cfg.settings
+      args = lib.concatLists (
+        lib.mapAttrsToList optionArgs (lib.filterAttrs (_: v: v != null) cfg.settings)
       );
     in
     lib.mkIf cfg.enable {
@@ -180,12 +112,17 @@ let
         after = [ "network-online.target" ];
         # Brokers on other machines may come up later: keep restarting.
         unitConfig.StartLimitIntervalSec = 0;
-        environment = {
-          COMMLAB_LISTEN = cfg.listen;
-          COMMLAB_DB = "/var/lib/commlab-${name}/${name}.db";
-        } // env;
+        # Settings on the command line beat COMMLAB_* variables (the
+        # environmentFile's, or `systemctl set-environment` for one start).
         serviceConfig = {
-          ExecStart = lib.getExe' cfg.package svc.binary;
+          ExecStart = utils.escapeSystemdExecArgs (
+            [
+              (lib.getExe' cfg.package svc.binary)
+              "--listen=${cfg.listen}"
+              "--db=/var/lib/commlab-${name}/${name}.db"
+            ]
+            ++ args
+          );
           EnvironmentFile = lib.mkIf (cfg.environmentFile != null) cfg.environmentFile;
           DynamicUser = true;
           StateDirectory = "commlab-${name}";

@@ -146,9 +146,27 @@ _rmq_kill_vm() {
     return 0
 }
 
+# The epmd of the broker's Erlang: on PATH (Debian, and `nix run .#loadgen`,
+# which puts rabbitmq-server's Erlang there), else in the PATH that the
+# broker's own rabbitmq-env sets up for its scripts (nixpkgs' rabbitmq-server
+# prepends its Erlang there and nowhere else).
+_rmq_epmd() {
+    command -v epmd 2>/dev/null && return 0
+    _env=$(dirname "$(_rmq_bin rabbitmq-server)")/rabbitmq-env
+    [ -f "$_env" ] || return 1
+    for _d in $(sed -n 's/^PATH=\([^$]*\).*/\1/p' "$_env" | tr ':' '\n' | grep '^/'); do
+        [ -x "$_d/epmd" ] && { echo "$_d/epmd"; return 0; }
+    done
+    return 1
+}
+
 # Our port mapper outlives the node (it is a daemon of its own): stop it too.
 _rmq_stop_epmd() {
-    command -v epmd >/dev/null 2>&1 && ERL_EPMD_PORT=$RMQ_EPMD_PORT $(_rmq_netns) epmd -kill >/dev/null 2>&1
+    _epmd=$(_rmq_epmd) || {
+        echo "lab: no epmd found (neither on PATH nor in rabbitmq-env's PATH): the port mapper on port $RMQ_EPMD_PORT may still run" >&2
+        return 0
+    }
+    ERL_EPMD_PORT=$RMQ_EPMD_PORT $(_rmq_netns) "$_epmd" -kill >/dev/null 2>&1
     return 0
 }
 

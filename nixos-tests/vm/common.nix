@@ -16,8 +16,26 @@ rec {
   # The workload seed: the same as the local lab's default.
   seed = 1;
 
-  # A Nix string as a Python string literal (JSON's escapes are Python's).
-  py = builtins.toJSON;
+  # The testScript of a VM test: its Python glue (FILES, nixos-tests/vm/*.py)
+  # after a class `nix` whose attributes are VALUES, what the glue takes
+  # from the Nix side (command lines, paths, numbers, lists of strings; their
+  # JSON is a Python literal). The linters (nixos-tests/lib/nixlint.sh) check
+  # the same text, so a glue line naming a value that is not here fails there.
+  glue =
+    files: values:
+    let
+      literal =
+        v:
+        assert builtins.isString v || builtins.isInt v || builtins.isList v;
+        builtins.toJSON v;
+      line =
+        k: v:
+        assert builtins.match "[a-z][a-z0-9_]*" k != null;
+        "    ${k} = ${literal v}\n";
+    in
+    "class nix:\n"
+    + builtins.concatStringsSep "" (builtins.attrValues (builtins.mapAttrs line values))
+    + builtins.concatStringsSep "" (map (f: "\n\n" + builtins.readFile f) files);
 
   # Command line running phase NAME of scenarios/SCRIPT.sh on the client,
   # with the endpoints in ENV; results go to /tmp/results/OUT (copied to $out).
@@ -113,19 +131,6 @@ rec {
       kafka-brokers = brokers;
     };
   };
-
-  # testScript lines: wait until inventory, notification and order serve,
-  # and the client reaches the order service.
-  waitForServices = lib.concatStringsSep "\n" [
-    "inventory.wait_for_unit(\"commlab-inventory.service\")"
-    "inventory.wait_for_open_port(8081)"
-    "notification.wait_for_unit(\"commlab-notification.service\")"
-    "notification.wait_for_open_port(8082)"
-    "order.wait_for_unit(\"commlab-order.service\")"
-    "order.wait_for_open_port(8080)"
-    "client.wait_for_unit(\"multi-user.target\")"
-    "client.wait_until_succeeds(\"curl -fsS http://order:8080/healthz\")"
-  ];
 
   # The client: load generator, tools and the scenario scripts.
   clientNode =

@@ -7,7 +7,7 @@
 
 let
   inherit (common)
-    py
+    glue
     phaseInBackground
     backgroundDone
     backgroundPassed
@@ -53,42 +53,25 @@ in
   }
   // kafkaServiceNodes brokers;
 
-  testScript = ''
-    # The brokers first, then the topics (replication 3), then the services.
-    for machine in [kafka1, kafka2, kafka3, client]:
-        machine.start()
-    for machine in [kafka1, kafka2, kafka3]:
-        machine.wait_for_unit("apache-kafka.service")
-        machine.wait_for_open_port(9092)
-        machine.wait_for_open_port(9093)
-    client.wait_for_unit("multi-user.target")
-    client.wait_until_succeeds(
-        "commlab-kafka topics --brokers ${brokers} --partitions 6 --replication 3", timeout=300
-    )
-    kafka1.succeed(
-        "kafka-topics.sh --bootstrap-server kafka1:9092 --describe --topic order-events"
-        + " | grep 'ReplicationFactor: 3'"
-    )
-    for machine in [inventory, analytics, order]:
-        machine.start()
-    inventory.wait_for_unit("commlab-inventory.service")
-    inventory.wait_for_open_port(8081)
-    analytics.wait_for_unit("commlab-analytics.service")
-    analytics.wait_for_open_port(8083)
-    order.wait_for_unit("commlab-order.service")
-    order.wait_for_open_port(8080)
+  # Estimate with KVM: ~4 min to boot the seven nodes, ~6 min for the topics
+  # and the 10,000 events with a broker crashed for 30 s (the wait for them
+  # is bounded at 15 min). The driver gives up at about three times the
+  # expected run; Hydra-style builders at meta.timeout.
+  globalTimeout = 40 * 60;
+  meta.timeout = 45 * 60;
 
-    # 10,000 events while kafka2 crashes and, 30 s later, boots again.
-    client.succeed(${py (phaseInBackground scenario env "produce" [ n 0 n ])})
-    client.sleep(2)
-    kafka2.crash()
-    client.sleep(30)
-    kafka2.start()
-    kafka2.wait_for_unit("apache-kafka.service")
-    kafka2.wait_for_open_port(9092)
-    client.wait_until_succeeds(${py (backgroundDone scenario.out "produce")}, timeout=900)
-    client.succeed(${py (backgroundPassed scenario.out "produce")})
-
-    client.copy_from_vm("/tmp/results/${scenario.out}", "")
-  '';
+  testScript = glue [ ./kafka-cluster.py ] {
+    topics = "commlab-kafka topics --brokers ${brokers} --partitions 6 --replication 3";
+    replication_is_3 =
+      "kafka-topics.sh --bootstrap-server kafka1:9092 --describe --topic order-events"
+      + " | grep 'ReplicationFactor: 3'";
+    produce_start = phaseInBackground scenario env "produce" [
+      n
+      0
+      n
+    ];
+    produce_done = backgroundDone scenario.out "produce";
+    produce_passed = backgroundPassed scenario.out "produce";
+    results = "/tmp/results/${scenario.out}";
+  };
 }

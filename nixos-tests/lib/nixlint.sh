@@ -1,0 +1,146 @@
+# Checks of the Nix side that run without Nix builds (no store, no nixpkgs):
+# what the expressions generate is computed by `nix-instantiate --eval`
+# against the stand-ins of nix-standin.nix, then checked as nixpkgs would
+# check it at build time. Needs assert.sh; COMMLAB_ROOT is the source tree.
+#
+#   nixlint_parse          every .nix file parses
+#   nixlint_shell_apps     every writeShellApplication's script: ShellCheck as
+#                          its check phase runs it, bash -n, no trap-only function
+#   nixlint_vm_glue        every VM testScript: pyflakes and mypy as the
+#                          test driver runs them (node names, driver stub)
+#   nixlint_module_help BIN
+#                          every setting of pkgs/module.nix is an option in
+#                          the --help of its binary in BIN
+
+_nixlint_standin=${COMMLAB_ROOT:-.}/nixos-tests/lib/nix-standin.nix
+
+# _nixlint_eval BODY [FILE]: the JSON of the Nix expression BODY, in which
+# `s` is nix-standin.nix's set and `file` the path FILE.
+_nixlint_eval() {
+    _err=$(mktemp)
+    nix-instantiate --store dummy:// --eval --strict --json \
+        --argstr standin "$_nixlint_standin" --argstr file "${2:-/}" \
+        -E "{ standin, file }: let s = import standin; in $1" 2>"$_err"
+    _rc=$?
+    # A harmless warning on hosts without a nixbld group.
+    grep -v "build-users-group' does not exist" "$_err" >&2
+    rm -f "$_err"
+    return $_rc
+}
+
+nixlint_parse() {
+    _files=$(cd "$COMMLAB_ROOT" && git ls-files '*.nix' 2>/dev/null || find . -name '*.nix')
+    for _f in $_files; do
+        check "nix parse: $_f" nix-instantiate --parse "$COMMLAB_ROOT/$_f"
+    done
+}
+
+# Functions of SCRIPT that no line calls, a trap aside: ShellCheck 0.11
+# reports each as never invoked (SC2329), which fails writeShellApplication's
+# check phase; older ShellCheck (Debian's 0.9) lacks that check.
+_nixlint_trap_only() { # SCRIPT
+    sed -n -e 's/^[[:space:]]*\([A-Za-z_][A-Za-z0-9_]*\)[[:space:]]*()[[:space:]]*{\{0,1\}[[:space:]]*$/\1/p' \
+        -e 's/^[[:space:]]*function[[:space:]]\{1,\}\([A-Za-z_][A-Za-z0-9_]*\).*/\1/p' "$1" |
+        while read -r _fn; do
+            grep -v -e '^[[:space:]]*#' -e '^[[:space:]]*trap[[:space:]]' \
+                -e "^[[:space:]]*${_fn}[[:space:]]*()" -e "^[[:space:]]*function[[:space:]]\{1,\}${_fn}" "$1" |
+                grep -qw -- "$_fn" || echo "$_fn"
+        done
+}
+
+nixlint_shell_apps() {
+    # Only pkgs/ is looked at: a writeShellApplication anywhere else would
+    # go unchecked.
+    _outside=$(cd "$COMMLAB_ROOT" && git ls-files '*.nix' 2>/dev/null |
+        grep -v -e '^pkgs/' -e '^nixos-tests/lib/nix-standin.nix$' |
+        xargs grep -l 'writeShellApplication' 2>/dev/null)
+    if [ -n "$_outside" ]; then
+        fail "writeShellApplication only in pkgs/ (move it to a callPackage file there): $_outside"
+    fi
+    _dir=$(mktemp -d)
+    for _nix in "$COMMLAB_ROOT"/pkgs/*.nix; do
+        grep -q 'writeShellApplication' "$_nix" || continue
+        _name=pkgs/$(basename "$_nix")
+        _app="(s.shellApplication (/. + file))"
+        if ! _nixlint_eval "$_app.text" "$_nix" >"$_dir/text.json" ||
+            ! _nixlint_eval "$_app.shellcheckFlags" "$_nix" >"$_dir/flags.json"; then
+            fail "$_name: its writeShellApplication evaluates with the stand-ins (nix-standin.nix)"
+            continue
+        fi
+        jq -r . "$_dir/text.json" >"$_dir/script"
+        jq -r '.[]' "$_dir/flags.json" >"$_dir/flags"
+        # The flags of its check phase: none but those it was given; the
+        # shell (bash) and severity (all findings) are ShellCheck's defaults.
+        # shellcheck disable=SC2046
+        if shellcheck $(cat "$_dir/flags") "$_dir/script" >"$_dir/sc.log" 2>&1; then
+            pass "$_name: ShellCheck as writeShellApplication runs it ($(shellcheck --version | sed -n 's/^version: //p'))"
+        else
+            fail "$_name: ShellCheck as writeShellApplication runs it"
+            head -n 40 "$_dir/sc.log"
+        fi
+        check "$_name: bash -n -O extglob (writeShellApplication's dry run)" bash -n -O extglob "$_dir/script"
+        _fns=$(_nixlint_trap_only "$_dir/script")
+        assert_eq "$_name: every function is called outside a trap (SC2329 in ShellCheck 0.11)" "" "$_fns"
+    done
+    rm -rf "$_dir"
+}
+
+# The driver's own globals, as its generate-driver-symbols lists them for
+# pyflakes.
+_NIXLINT_DRIVER_SYMBOLS="start_all,test_script,machines,vlans,driver,log,os,create_machine,subtest,run_tests,join_all,retry,serial_stdout_off,serial_stdout_on,polling_condition,Machine"
+
+nixlint_vm_glue() {
+    _dir=$(mktemp -d)
+    if ! _nixlint_eval s.vmTests >"$_dir/tests.json"; then
+        fail "VM tests evaluate with the stand-ins (nix-standin.nix)"
+        rm -rf "$_dir"
+        return 0
+    fi
+    for _t in $(jq -r 'keys[]' "$_dir/tests.json"); do
+        jq -r --arg t "$_t" '.[$t].script' "$_dir/tests.json" >"$_dir/$_t.py"
+        _nodes=$(jq -r --arg t "$_t" '.[$t].nodes | join(",")' "$_dir/tests.json")
+        if PYFLAKES_BUILTINS="$_nodes,$_NIXLINT_DRIVER_SYMBOLS" pyflakes3 "$_dir/$_t.py" >"$_dir/pyflakes.log" 2>&1; then
+            pass "$_t: testScript passes pyflakes (builtins: its nodes $_nodes)"
+        else
+            fail "$_t: testScript passes pyflakes"
+            sed "s|$_dir/||" "$_dir/pyflakes.log" | head -n 40
+        fi
+        # As the driver type-checks it: the driver's types, one
+        # "NODE: Machine" line per node, then the script.
+        {
+            cat "$COMMLAB_ROOT/nixos-tests/vm/driver-stub.py"
+            jq -r --arg t "$_t" '.[$t].nodes[] | "\(.): Machine"' "$_dir/tests.json"
+            cat "$_dir/$_t.py"
+        } >"$_dir/$_t.typed.py"
+        if (cd "$_dir" && mypy --no-implicit-optional --pretty --no-color-output \
+            --cache-dir=/dev/null "$_t.typed.py" >mypy.log 2>&1); then
+            pass "$_t: testScript passes mypy against the driver stub"
+        else
+            fail "$_t: testScript passes mypy against the driver stub"
+            head -n 40 "$_dir/mypy.log"
+        fi
+    done
+    rm -rf "$_dir"
+}
+
+nixlint_module_help() { # BIN
+    _dir=$(mktemp -d)
+    if ! _nixlint_eval s.moduleSettings >"$_dir/settings.json"; then
+        fail "pkgs/module-settings.nix evaluates"
+        rm -rf "$_dir"
+        return 0
+    fi
+    for _svc in $(jq -r 'keys[]' "$_dir/settings.json"); do
+        _bin=$(jq -r --arg s "$_svc" '.[$s].binary' "$_dir/settings.json")
+        if ! "$1/$_bin" --help >"$_dir/$_bin.help" 2>&1; then
+            fail "module: $_bin --help runs"
+            continue
+        fi
+        _missing=
+        for _o in $(jq -r --arg s "$_svc" '.[$s].settings[]' "$_dir/settings.json"); do
+            grep -Eq -- "^[[:space:]]*--$_o(=|[[:space:]]|\$)" "$_dir/$_bin.help" || _missing="$_missing --$_o"
+        done
+        assert_eq "module: every setting of services.commlab.$_svc is an option in $_bin --help" "" "$_missing"
+    done
+    rm -rf "$_dir"
+}

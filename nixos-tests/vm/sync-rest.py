@@ -1,0 +1,48 @@
+# Glue of vm-sync-rest (sync-rest.nix): starts, crashes and delays nodes and
+# runs the scenario phases (nix.*) on the client; the phases assert.
+start_all()
+wait_for_services()
+
+client.succeed(nix.baseline)
+client.succeed(nix.bad_input)
+client.succeed(nix.idempotency)
+client.succeed(nix.out_of_stock)
+
+# 2 s of netem delay on everything the inventory node sends.
+inventory.succeed(nix.netem_add)
+client.succeed(nix.delay)
+inventory.succeed(nix.netem_del)
+
+client.succeed(nix.configure_error)
+client.succeed(nix.fail500)
+client.succeed(nix.configure_slow)
+client.succeed(nix.timeout)
+client.succeed(nix.configure_none)
+client.succeed(nix.released_after_timeout)
+
+# Inventory crashes under an open-loop load (5 orders/s for 40 s) and
+# boots again: 502/504 meanwhile, 201 again after.
+client.succeed(nix.kill_start)
+client.sleep(3)
+inventory.crash()
+client.sleep(5)
+inventory.start()
+inventory.wait_for_unit("commlab-inventory.service")
+inventory.wait_for_open_port(8081)
+client.succeed(nix.kill_finish)
+client.succeed(nix.released)
+
+# Releases outlive an order-node crash: inventory down, orders fail, the
+# order node crashes with their releases unsent, both boot again.
+inventory.crash()
+client.succeed(nix.release_crash_start)
+order.crash()
+order.start()
+inventory.start()
+order.wait_for_unit("commlab-order.service")
+order.wait_for_open_port(8080)
+inventory.wait_for_unit("commlab-inventory.service")
+inventory.wait_for_open_port(8081)
+client.succeed(nix.release_crash_finish)
+
+client.copy_from_vm(nix.results, "")

@@ -1,0 +1,151 @@
+# The services of the NixOS module (module.nix) and the settings each one
+# knows: every name is an option of the service's binary (`--NAME=VALUE`, or
+# `--NAME` for a boolean; see `<binary> --help`). nixos-tests/lib/nixlint.sh
+# checks that each appears in that --help.
+{ types }:
+
+{
+  # Every service has these too.
+  common = {
+    quiet = {
+      type = types.bool;
+      default = false;
+      description = "Log warnings and errors only.";
+    };
+  };
+
+  services.order = {
+    binary = "commlab-order";
+    port = 8080;
+    description = "order service (POST /order: sync REST chain, async via RabbitMQ or stream via Kafka)";
+    settings = {
+      mode = {
+        type = types.enum [
+          "sync"
+          "async"
+          "stream"
+        ];
+        description = "sync (REST chain), async (RabbitMQ) or stream (Kafka).";
+      };
+      inventory-url = {
+        type = types.str;
+        description = "sync: inventory service base URL, e.g. http://inventory:8081.";
+      };
+      notification-url = {
+        type = types.str;
+        description = "sync: notification service base URL.";
+      };
+      inventory-timeout-ms = {
+        type = types.ints.positive;
+        description = "sync: answer 504 when inventory takes longer than this.";
+      };
+      notification-timeout-ms = {
+        type = types.ints.positive;
+        description = "sync: give up on notification after this long.";
+      };
+      amqp-url = {
+        type = types.str;
+        description = "async: RabbitMQ URL, amqp://user:pass@host:port/vhost.";
+      };
+      kafka-brokers = {
+        type = types.str;
+        description = "stream: Kafka bootstrap servers, host:port,...";
+      };
+    };
+  };
+
+  services.inventory = {
+    binary = "commlab-inventory";
+    port = 8081;
+    description = "inventory service (reservations over REST, RabbitMQ or Kafka)";
+    settings = {
+      mode = {
+        type = types.enum [
+          "rest"
+          "amqp"
+          "kafka"
+        ];
+        description = "rest (POST /reserve), amqp (consume from RabbitMQ) or kafka.";
+      };
+      stock = {
+        type = types.str;
+        description = "Initial stock, sku=qty,...";
+      };
+      fault-delay-ms = {
+        type = types.ints.unsigned;
+        description = "Fault injection: delay every reservation by this many ms (also POST /configure at run time).";
+      };
+      fault-mode = {
+        type = types.enum [
+          "none"
+          "error"
+          "hang"
+        ];
+        description = "Fault injection: none, error (answer 500) or hang (never answer).";
+      };
+      amqp-url = {
+        type = types.str;
+        description = "amqp: RabbitMQ URL, amqp://user:pass@host:port/vhost.";
+      };
+      kafka-brokers = {
+        type = types.str;
+        description = "kafka: Kafka bootstrap servers, host:port,...";
+      };
+      throttle-ms = {
+        type = types.ints.unsigned;
+        description = "kafka: pause this long per event (makes consumer lag visible; also POST /configure).";
+      };
+      paused = {
+        type = types.bool;
+        description = "kafka: start with consumption paused (resume with POST /configure {\"paused\":false}).";
+      };
+      transactional-id = {
+        type = types.str;
+        description = "kafka: the producer's transactional.id (default commlab-inventory); a restarted instance with the same id fences its dead predecessor.";
+      };
+    };
+  };
+
+  services.notification = {
+    binary = "commlab-notification";
+    port = 8082;
+    description = "notification service (POST /send, or InventoryReserved from RabbitMQ)";
+    settings = {
+      mode = {
+        type = types.enum [
+          "rest"
+          "amqp"
+        ];
+        description = "rest (POST /send) or amqp (also consume InventoryReserved from RabbitMQ).";
+      };
+      amqp-url = {
+        type = types.str;
+        description = "amqp: RabbitMQ URL, amqp://user:pass@host:port/vhost.";
+      };
+    };
+  };
+
+  services.analytics = {
+    binary = "commlab-analytics";
+    port = 8083;
+    description = "analytics service (Kafka consumer: per-minute counts by event time)";
+    settings = {
+      kafka-brokers = {
+        type = types.str;
+        description = "Kafka bootstrap servers, host:port,...";
+      };
+      metrics-file = {
+        type = types.str;
+        description = "Write the canonical metrics.json here whenever the stream is idle.";
+      };
+      throttle-ms = {
+        type = types.ints.unsigned;
+        description = "Pause this long per event (makes consumer lag visible).";
+      };
+      paused = {
+        type = types.bool;
+        description = "Start with consumption paused (resume with POST /configure {\"paused\":false}).";
+      };
+    };
+  };
+}
