@@ -19,35 +19,22 @@ fault_kill() { lab_kill "$1" "${2:-KILL}"; }
 fault_pause() { kill -STOP "$(lab_pid "$1")"; }
 fault_resume() { kill -CONT "$(lab_pid "$1")"; }
 
-_fault_table() { # HOST: makes HOST's rule table (idempotent)
-    hosts_exec "$1" nft -f - <<NFT
-table inet commlab_fault {
-    chain input { type filter hook input priority 0; policy accept; }
-    chain output { type filter hook output priority 0; policy accept; }
-}
-NFT
-}
-
-_fault_drop() { # HOST PEER_ADDRESS
-    _fault_table "$1" &&
-        hosts_exec "$1" nft add rule inet commlab_fault input ip saddr "$2" drop &&
-        hosts_exec "$1" nft add rule inet commlab_fault output ip daddr "$2" drop
+# The rules themselves are scenarios/net-fault.sh, which the VM tests run on
+# their nodes.
+_net_fault() { # HOST ARGS...
+    _h=$1
+    shift
+    hosts_exec "$_h" sh "$COMMLAB_ROOT/nixos-tests/scenarios/net-fault.sh" "$@"
 }
 
-fault_partition() { # HOST
-    _fault_table "$1" &&
-        hosts_exec "$1" nft add rule inet commlab_fault input iifname != lo drop &&
-        hosts_exec "$1" nft add rule inet commlab_fault output oifname != lo drop
-}
+fault_partition() { _net_fault "$1" isolate; }
 
 fault_cut() { # HOST_A HOST_B
-    _fault_drop "$1" "$(hosts_addr "$2")" && _fault_drop "$2" "$(hosts_addr "$1")"
+    _net_fault "$1" cut "$(hosts_addr "$2")" && _net_fault "$2" cut "$(hosts_addr "$1")"
 }
 
 fault_heal() { # [HOST]
-    for _h in ${1:-$HOSTS_NAMES}; do
-        hosts_exec "$_h" nft delete table inet commlab_fault 2>/dev/null
-    done
+    for _h in ${1:-$HOSTS_NAMES}; do _net_fault "$_h" heal; done
     return 0
 }
 

@@ -11,6 +11,7 @@ let
     clientNode
     netemAdd
     netemDel
+    netFault
     ;
   model = "sync-rest";
   env = {
@@ -87,6 +88,13 @@ in
     released = run "released" [ 60 ];
     release_crash_start = run "release-crash-start" [ ];
     release_crash_finish = run "release-crash-finish" [ 60 ];
+    partition_start = run "partition-start" [
+      10
+      30
+    ];
+    cut_inventory = netFault "cut inventory";
+    heal = netFault "heal";
+    partition_finish = run "partition-finish" [ 60 ];
     results = "/tmp/results/${model}";
   };
 }
