@@ -30,6 +30,46 @@ LOADGEN="$COMMLAB_BIN/loadgen"
 export OUT_DIR LOADGEN
 mkdir -p "$OUT_DIR"
 
+# Time series for results/: sample_start FILE CMD... appends "seconds value"
+# every SAMPLE_S (0.5) until sample_stop; mark FILE WHAT notes an event.
+now_s() { awk -v t="$(date +%s%N)" 'BEGIN { printf "%.2f", t / 1e9 }'; }
+sample_start() { # FILE CMD...
+    _file=$1
+    shift
+    : >"$_file"
+    _t0=$(now_s)
+    echo "$_t0" >"$_file.t0"
+    (
+        while :; do
+            _v=$("$@" 2>/dev/null)
+            echo "$(awk -v a="$(now_s)" -v b="$_t0" 'BEGIN { printf "%.2f", a - b }') ${_v:-0}" >>"$_file"
+            sleep "${SAMPLE_S:-0.5}"
+        done
+    ) &
+    SAMPLER=$!
+}
+sample_stop() { kill "$SAMPLER" 2>/dev/null; wait "$SAMPLER" 2>/dev/null; }
+mark() { # FILE WHAT
+    echo "$(awk -v a="$(now_s)" -v b="$(cat "$1.t0")" 'BEGIN { printf "%.2f", a - b }') $2" >>"$1.marks"
+}
+depth_of() { "$LOADGEN" amqp depth --url "$AMQP_URL" --queue "$1" | cut -d' ' -f1; }
+# Events not yet processed, from the services themselves (a lag query needs
+# the group coordinator, which may be the broker that is down).
+behind() {
+    _inv=$(($(metric "$INVENTORY_URL" kafka_reserved_total) + $(metric "$INVENTORY_URL" kafka_refused_total)))
+    _an=$(http_get "$ANALYTICS_URL/metrics.json" | jq .totals.orders)
+    echo "$((N - _inv)) $((N - ${_an:-0}))"
+}
+
+# Each part starts its services with fresh state: the next part may use the
+# same names.
+part_clean() { # NAME...
+    for _s in "$@"; do
+        lab_kill "$_s" TERM
+        rm -f "$LAB_DIR/$_s".db* "$LAB_DIR/$_s.host" "$LAB_DIR/$_s.port" "$LAB_DIR/$_s.lastport"
+    done
+}
+
 part_kafka() {
     kafka_start || { fail "kafka: the mock cluster started"; return; }
     lab_start inventory commlab-inventory --quiet --mode kafka --kafka-brokers "$KAFKA_BROKERS" &&
@@ -39,7 +79,8 @@ part_kafka() {
     INVENTORY_URL=$(lab_url inventory) ANALYTICS_URL=$(lab_url analytics) ORDER_URL=
     export INVENTORY_URL ANALYTICS_URL ORDER_URL
     echo "# faults/kafka: $N events; broker 1 down mid-stream, leaders to broker 2, back after 5 s"
-    OUT_DIR=$OUT_DIR/kafka sh "$here/../scenarios/streaming-kafka.sh" produce "$N" 0 "$N" &
+    SAMPLE_S=0.25 sample_start "$OUT_DIR/kafka-lag.tsv" behind
+    sh "$here/../scenarios/streaming-kafka.sh" produce "$N" 0 "$N" &
     phase=$!
     # Mid-stream: the events are produced in well under a second, consumed in
     # seconds; the outage starts once all are produced and inventory has begun.
@@ -53,6 +94,7 @@ part_kafka() {
     done
     _down=no _moved=yes _up=no
     kafka_mock_ctl down 1 && _down=yes
+    mark "$OUT_DIR/kafka-lag.tsv" down
     _p=0
     while [ $_p -lt "${KAFKA_PARTITIONS:-6}" ]; do
         kafka_mock_ctl leader order-events $_p 2 && kafka_mock_ctl leader inventory-events $_p 2 ||
@@ -61,7 +103,9 @@ part_kafka() {
     done
     sleep 5
     kafka_mock_ctl up 1 && _up=yes
+    mark "$OUT_DIR/kafka-lag.tsv" up
     wait "$phase" || fail "kafka: every event delivered, reserved once and counted once across the outage"
+    sample_stop
     echo "  outage began at inventory lag ${lag:-?}"
     assert_num "kafka: the outage began mid-stream (inventory lag)" "${lag:-0}" ">" 0
     assert_num "kafka: the outage began mid-stream (inventory lag below $N)" "${lag:-$N}" "<" "$N"
@@ -72,10 +116,9 @@ part_kafka() {
     # local/streaming-kafka.sh writes the same bytes).
     _ref=$COMMLAB_ROOT/results/faults-kafka.metrics.json
     [ -f "$_ref" ] && check "kafka: analytics output equals the uninterrupted run's (results/)" \
-        cmp "$_ref" "$OUT_DIR/kafka/produce.metrics.json"
-    [ -n "${RESULTS_DIR:-}" ] && cp "$OUT_DIR/kafka/produce.metrics.json" "$RESULTS_DIR/faults-kafka.metrics.json"
-    lab_kill analytics TERM
-    lab_kill inventory TERM
+        cmp "$_ref" "$OUT_DIR/produce.metrics.json"
+    [ -n "${RESULTS_DIR:-}" ] && cp "$OUT_DIR/produce.metrics.json" "$RESULTS_DIR/faults-kafka.metrics.json"
+    part_clean analytics inventory
     kafka_stop
 }
 
@@ -94,7 +137,7 @@ part_rest() {
     sleep 4
     fault_heal
     sh "$here/../scenarios/sync-rest.sh" partition-finish 30
-    for _s in order inventory notification; do lab_kill "$_s" TERM; rm -f "$LAB_DIR/$_s.host"; done
+    part_clean order inventory notification
 }
 
 part_amqp() {
@@ -122,20 +165,20 @@ part_amqp() {
         REF_ORDER_URL REF_INVENTORY_URL REF_NOTIFICATION_URL
     echo "# faults/amqp: inventory ($(hosts_addr inventory)) cut off from RabbitMQ ($(hosts_addr rabbitmq)) for $AMQP_CUT_S s"
     S=$here/../scenarios/async-rabbitmq.sh
+    sample_start "$OUT_DIR/amqp-depth.tsv" depth_of inventory.order-placed
     sh "$S" partition-start 50 $((AMQP_CUT_S + 10)) 50000
     sleep 3
     check "amqp: inventory cut off from RabbitMQ" fault_cut inventory rabbitmq
-    _peak=0 _t=0
-    while [ $_t -lt "$AMQP_CUT_S" ]; do
-        sleep 5
-        _t=$((_t + 5))
-        _d=$("$LOADGEN" amqp depth --url "$AMQP_URL" --queue inventory.order-placed 2>/dev/null | cut -d' ' -f1)
-        echo "$_t ${_d:-0}" >>"$OUT_DIR/amqp-partition.depth.tsv"
-        [ "${_d:-0}" -gt "$_peak" ] && _peak=${_d:-0}
-    done
+    mark "$OUT_DIR/amqp-depth.tsv" cut
+    sleep "$AMQP_CUT_S"
     fault_heal
-    assert_num "amqp: the backlog rose while inventory was cut off" "$_peak" ">" 100
+    mark "$OUT_DIR/amqp-depth.tsv" heal
     sh "$S" partition-finish
+    sample_stop
+    _peak=$(awk '$2 > m { m = $2 } END { print m + 0 }' "$OUT_DIR/amqp-depth.tsv")
+    assert_num "amqp: the backlog rose while inventory was cut off (peak depth)" "$_peak" ">" 100
+    part_clean order inventory notification order-ref inventory-ref notification-ref
+    rabbitmq_stop
 }
 
 
@@ -182,12 +225,16 @@ part_cluster() {
     assert_eq "cluster: three running nodes after the restart" 3 "$(rmqc_running_nodes 1)"
 
     # 2. A node partitioned from the other two mid-run, then healed.
+    sample_start "$OUT_DIR/cluster-depth.tsv" depth_of inventory.order-placed
     sh "$S" cluster-partition-start 50 35 70000
     sleep 5
     check "cluster: rabbitmq3 partitioned from every other host" fault_partition rabbitmq3
+    mark "$OUT_DIR/cluster-depth.tsv" partition
     sleep 20
     fault_heal rabbitmq3
+    mark "$OUT_DIR/cluster-depth.tsv" heal
     sh "$S" cluster-partition-finish
+    sample_stop
     _n=0
     while [ "$(rmqc_running_nodes 1)" != 3 ] && [ $_n -lt 60 ]; do sleep 1; _n=$((_n + 1)); done
     assert_eq "cluster: three running nodes after the heal" 3 "$(rmqc_running_nodes 1)"
@@ -196,11 +243,14 @@ part_cluster() {
         echo "  $_s: $(grep -ciE 'link lost|unavailable' "$LAB_DIR/$_s.log") lost links or failed connects to RabbitMQ nodes" |
             tee -a "$OUT_DIR/cluster.clients.txt"
     done
-    for _s in order inventory notification; do lab_kill "$_s" TERM; lab_kill "$_s-ref" TERM; done
+    part_clean order inventory notification order-ref inventory-ref notification-ref
     rmqc_stop
 }
 
+FAULTS_OUT=$OUT_DIR
 for _part in $parts; do
+    OUT_DIR=$FAULTS_OUT/$_part
+    mkdir -p "$OUT_DIR"
     case $_part in
     kafka) part_kafka ;;
     rest | amqp | cluster)
@@ -220,4 +270,7 @@ done
 if [ -n "${LAB_CHECK_LOGS:-}" ]; then
     lab_stop_all
     lab_check_logs
+fi
+if [ -n "${RESULTS_DIR:-}" ]; then
+    sh "$here/../lib/report-faults.sh" "$FAULTS_OUT" "$RESULTS_DIR"
 fi
