@@ -6,6 +6,7 @@
 #                    services, so consumers leave their groups cleanly while
 #                    the brokers still answer)
 #   kafka_lag GROUP:TOPIC[,TOPIC]...   total lag over the given groups
+#   kafka_mock_ctl CMD  a broker fault on the mock (down/up, leader moves, rtt)
 #
 # Which Kafka (COMMLAB_KAFKA):
 #   real   a single-node Apache Kafka in KRaft mode, started in $LAB_DIR/kafka
@@ -95,7 +96,8 @@ _kafka_start_mock() {
     _kb=$COMMLAB_BIN/commlab-kafka
     rm -f "$LAB_DIR/kafka.bootstrap"
     "$_kb" mock --brokers 3 --partitions "${KAFKA_PARTITIONS:-6}" \
-        --bootstrap-file "$LAB_DIR/kafka.bootstrap" >"$LAB_DIR/kafka-mock.log" 2>&1 &
+        --bootstrap-file "$LAB_DIR/kafka.bootstrap" --control "$LAB_DIR/kafka.ctl" \
+        >"$LAB_DIR/kafka-mock.log" 2>&1 &
     # Not NAME.pid: lab_stop_all stops the services first, then this hook.
     echo $! >"$LAB_DIR/kafka-mock.pidfile"
     LAB_STOP_HOOKS="${LAB_STOP_HOOKS:-}${LAB_STOP_HOOKS:+; }kafka_stop"
@@ -122,6 +124,24 @@ kafka_stop() {
     kill -TERM "$_p" 2>/dev/null
     wait "$_p" 2>/dev/null
     rm -f "$LAB_DIR/kafka-mock.pidfile"
+}
+
+# kafka_mock_ctl COMMAND: a fault on the mock cluster (see `commlab-kafka mock
+# --help`: down/up BROKER, leader TOPIC PARTITION BROKER, rtt BROKER MS); waits
+# for the mock's answer and fails on an error answer.
+kafka_mock_ctl() {
+    _ans=$LAB_DIR/kafka.ctl.answers
+    _seen=$(cat "$_ans" 2>/dev/null | wc -l)
+    kill -0 "$(cat "$LAB_DIR/kafka-mock.pidfile" 2>/dev/null)" 2>/dev/null ||
+        { echo "lab: no mock cluster to send '$*' to" >&2; return 1; }
+    echo "$*" >"$LAB_DIR/kafka.ctl"
+    _i=0
+    while [ "$(cat "$_ans" 2>/dev/null | wc -l)" -le "$_seen" ]; do
+        _i=$((_i + 1))
+        [ $_i -lt 100 ] || { echo "lab: the mock did not answer '$*'" >&2; return 1; }
+        sleep 0.05
+    done
+    tail -n 1 "$_ans" | grep -q '^ok ' || { tail -n 1 "$_ans" >&2; return 1; }
 }
 
 kafka_lag() {

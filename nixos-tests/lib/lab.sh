@@ -22,23 +22,46 @@ lab_init() {
     trap 'lab_stop_all; rm -rf "$LAB_DIR"' EXIT
     trap 'exit 130' INT
     trap 'exit 143' TERM
+    # Hosts mode (COMMLAB_HOSTS=1, root): the services on hosts of their own,
+    # RabbitMQ too; the Kafka mock listens on loopback only, so its clients
+    # stay on the client host.
+    if [ "${COMMLAB_HOSTS:-0}" = 1 ] && [ -z "${HOSTS_ID:-}" ]; then
+        . "$COMMLAB_ROOT/nixos-tests/lib/hosts.sh"
+        if hosts_supported; then
+            hosts_init order inventory notification analytics rabbitmq || return 1
+            RMQ_HOST=${RMQ_HOST:-rabbitmq}
+            export RMQ_HOST
+        fi
+    fi
 }
 
 lab_pid() {
     cat "$LAB_DIR/$1.pid" 2>/dev/null
 }
 
-lab_url() {
-    echo "http://127.0.0.1:$(cat "$LAB_DIR/$1.port")"
+# A service placed on a host (hosts.sh: lab_place) listens on that host's
+# address; the others on loopback.
+_lab_addr() {
+    if [ -f "$LAB_DIR/$1.host" ]; then
+        hosts_addr "$(cat "$LAB_DIR/$1.host")"
+    else
+        echo 127.0.0.1
+    fi
 }
 
-_lab_launch() { # NAME LISTEN
+lab_url() {
+    echo "http://$(_lab_addr "$1"):$(cat "$LAB_DIR/$1.port")"
+}
+
+_lab_launch() { # NAME PORT
     _name=$1
+    _netns=
+    [ -f "$LAB_DIR/$_name.host" ] && _netns="ip netns exec $(hosts_netns "$(cat "$LAB_DIR/$_name.host")")"
     read -r _bin <"$LAB_DIR/$_name.bin"
     read -r _args <"$LAB_DIR/$_name.args" || _args=
     rm -f "$LAB_DIR/$_name.port"
-    # shellcheck disable=SC2086 # ARGS are deliberately split into words
-    "$COMMLAB_BIN/$_bin" --listen "$2" --db "$LAB_DIR/$_name.db" \
+    # shellcheck disable=SC2086 # ARGS (and the namespace prefix) are words
+    $_netns "$COMMLAB_BIN/$_bin" --listen "$(_lab_addr "$_name"):$2" --db "$LAB_DIR/$_name.db" \
         --port-file "$LAB_DIR/$_name.port" $_args >>"$LAB_DIR/$_name.log" 2>&1 &
     echo $! >"$LAB_DIR/$_name.pid"
     _i=0
@@ -60,11 +83,14 @@ lab_start() { # NAME BINARY [ARGS...]
     shift 2
     echo "$_bin" >"$LAB_DIR/$_name.bin"
     echo "$*" >"$LAB_DIR/$_name.args"
-    _lab_launch "$_name" 127.0.0.1:0
+    if [ -n "${HOSTS_ID:-}" ] && [ ! -f "$LAB_DIR/$_name.host" ] && [ "${KAFKA_KIND:-}" != mock ]; then
+        case $_name in order | inventory | notification | analytics) lab_place "$_name" "$_name" ;; esac
+    fi
+    _lab_launch "$_name" 0
 }
 
 lab_restart() {
-    _lab_launch "$1" "127.0.0.1:$(cat "$LAB_DIR/$1.port" 2>/dev/null || cat "$LAB_DIR/$1.lastport")"
+    _lab_launch "$1" "$(cat "$LAB_DIR/$1.port" 2>/dev/null || cat "$LAB_DIR/$1.lastport")"
 }
 
 lab_kill() { # NAME [SIGNAL]

@@ -103,6 +103,8 @@ let
       buildInputs = [ (pkg "erlang") ];
     };
     testers.runNixOSTest = test: test;
+    # Named in VM testScripts (not only inside node configurations).
+    nftables = pkg "nftables";
   };
   pkgsFor = args: mapAttrs (n: _: packages.${n} or (pkg n)) args;
 in

@@ -6,6 +6,8 @@
 #   rabbitmq_stop      stop it cleanly (rabbitmqctl stop), keeping its data
 #   rabbitmq_kill      SIGKILL the node (a crash; data stays on disk)
 #   AMQP_URL           amqp://guest:guest@127.0.0.1:PORT once started (vhost /)
+#   RMQ_HOST           (hosts mode) the lab host the node runs on, set before
+#                      the first start; AMQP_URL then names its address
 #
 # Restarting after rabbitmq_stop/rabbitmq_kill reuses the same node name and
 # mnesia directory: durable queues and persistent messages must survive.
@@ -41,13 +43,15 @@ _rmq_pick_ports() { # BASE
 
 _rmq_env() {
     R=$LAB_DIR/rabbitmq
+    RMQ_ADDR=127.0.0.1
+    [ -n "${RMQ_HOST:-}" ] && RMQ_ADDR=$(hosts_addr "$RMQ_HOST")
     # A port mapper of our own (the node and rabbitmqctl both find it through
     # ERL_EPMD_PORT): stopped with the node, and never shared with a system
     # broker's.
     export HOME="$R/home" \
         ERL_EPMD_PORT="$RMQ_EPMD_PORT" ERL_EPMD_ADDRESS=127.0.0.1 \
         RABBITMQ_NODENAME="$RMQ_NODE" \
-        RABBITMQ_NODE_IP_ADDRESS=127.0.0.1 \
+        RABBITMQ_NODE_IP_ADDRESS="$RMQ_ADDR" \
         RABBITMQ_NODE_PORT="$RMQ_PORT" \
         RABBITMQ_DIST_PORT="$RMQ_DIST_PORT" \
         RABBITMQ_MNESIA_BASE="$R/mnesia" \
@@ -71,7 +75,11 @@ rabbitmq_start() {
         # No plugins (no management UI), loopback guest login, and a disk
         # alarm threshold that a small CI disk does not trip by itself.
         echo '[].' >"$R/enabled_plugins"
-        printf 'loopback_users.guest = true\ndisk_free_limit.absolute = 50MB\n' >"$R/rabbitmq.conf"
+        # On a host of its own the clients come from other hosts: guest may
+        # log in from the lab's private addresses too.
+        _loopback=true
+        [ -n "${RMQ_HOST:-}" ] && _loopback=false
+        printf 'loopback_users.guest = %s\ndisk_free_limit.absolute = 50MB\n' "$_loopback" >"$R/rabbitmq.conf"
         echo '[].' >"$R/advanced.config"
         : >"$R/rabbitmq-env.conf"
         LAB_STOP_HOOKS="${LAB_STOP_HOOKS:-} rabbitmq_stop;"
@@ -96,10 +104,10 @@ rabbitmq_start() {
 _rmq_launch() {
     (
         _rmq_env
-        cd "$R" && exec "$(_rmq_bin rabbitmq-server)"
+        cd "$R" && exec $(_rmq_netns) "$(_rmq_bin rabbitmq-server)"
     ) >>"$R/server.log" 2>&1 &
     echo $! >"$R/server.pid"
-    AMQP_URL="amqp://guest:guest@127.0.0.1:$RMQ_PORT"
+    AMQP_URL="amqp://guest:guest@$(_rmq_env && echo "$RMQ_ADDR"):$RMQ_PORT"
     export AMQP_URL
     # await_startup gives up at once while the node has not registered with
     # epmd yet, so poll it (the node boots in 2-10 s).
@@ -119,8 +127,14 @@ _rmq_launch() {
     }
 }
 
+# The words that run a command on the node's host (nothing on loopback).
+_rmq_netns() {
+    [ -n "${RMQ_HOST:-}" ] && echo "ip netns exec $(hosts_netns "$RMQ_HOST")"
+    return 0
+}
+
 rabbitmqctl_lab() {
-    (_rmq_env && "$(_rmq_bin rabbitmqctl)" -n "$RMQ_NODE" -q "$@")
+    (_rmq_env && $(_rmq_netns) "$(_rmq_bin rabbitmqctl)" -n "$RMQ_NODE" -q "$@")
 }
 
 # SIGKILLs our Erlang VM: the pid its pid file names, only while that process
@@ -152,7 +166,7 @@ _rmq_stop_epmd() {
         echo "lab: no epmd found (neither on PATH nor in rabbitmq-env's PATH): the port mapper on port $RMQ_EPMD_PORT may still run" >&2
         return 0
     }
-    ERL_EPMD_PORT=$RMQ_EPMD_PORT "$_epmd" -kill >/dev/null 2>&1
+    ERL_EPMD_PORT=$RMQ_EPMD_PORT $(_rmq_netns) "$_epmd" -kill >/dev/null 2>&1
     return 0
 }
 

@@ -303,6 +303,12 @@ baseline | backlog-start | backlog-finish | idempotency | poison)
     "phase_$(echo "$phase" | tr - _)" "$@" ;;
 broker-start) phase_load_start broker "$@" ;;
 broker-finish) phase_load_finish broker "while RabbitMQ restarted" ;;
+partition-start) phase_load_start partition "$@" ;;
+partition-finish) phase_load_finish partition "while inventory was cut off from RabbitMQ" ;;
+cluster-kill-start) phase_load_start cluster-kill "$@" ;;
+cluster-kill-finish) phase_load_finish cluster-kill "while a cluster node crashed and came back" ;;
+cluster-partition-start) phase_load_start cluster-partition "$@" ;;
+cluster-partition-finish) phase_load_finish cluster-partition "while a cluster node was partitioned from the others" ;;
 kill-start) phase_load_start kill "$@" ;;
 kill-finish) phase_load_finish kill "while inventory was killed (-9) again and again" ;;
 *)

@@ -275,6 +275,32 @@ phase_release_crash_finish() { # WAIT_S
         grep -cE '^orders	crash-release-[1-5]	.*	failed	inventory_(unavailable|timeout)$')"
 }
 
+# 10. The order host cut off from inventory (a network partition, hosts mode
+# or VMs) during open-loop load; the caller cuts and heals. Orders fail with
+# 504 (or 502, or 503 once a breaker opens) while cut, 201 again after, and
+# every failed order's stock comes back through its release.
+phase_partition_start() { # RATE SECONDS
+    "$LOADGEN" rest --url "$ORDER_URL" --seed "$SEED" --label partition --json --quiet \
+        --rate "$1" --duration "$2" --start 6000 --timeout-ms 10000 >"$OUT_DIR/partition.json" &
+    echo $! >"$OUT_DIR/partition.pid"
+}
+
+phase_partition_finish() { # WAIT_S
+    pid=$(cat "$OUT_DIR/partition.pid")
+    while kill -0 "$pid" 2>/dev/null; do sleep 0.2; done
+    ok=$(jget partition '.status["201"] // 0')
+    cut=$(jget partition '(.status["502"] // 0) + (.status["503"] // 0) + (.status["504"] // 0)')
+    total=$(jget partition .requests)
+    assert_num "partition: orders succeeded before the cut and after the heal" "$ok" ">" 0
+    assert_num "partition: orders failed (502/503/504) while cut off from inventory" "$cut" ">" 0
+    assert_eq "partition: every answer was 201, 502, 503 or 504" "$total" "$((ok + cut))"
+    phase_released "$1"
+    assert_eq "partition: no order left pending" 0 \
+        "$(http_get "$ORDER_URL/dump" | awk -F'\t' '$1 == "orders" && $6 == "pending"' | wc -l | tr -d ' ')"
+    loadgen_json after-partition -n 50 -c 5 --start 9000
+    assert_eq "partition: 50 orders after the heal all 201" 50 "$(jget after-partition '.status["201"] // 0')"
+}
+
 phase=${1:?usage: sync-rest.sh PHASE [ARGS]}
 shift
 # The exit status says whether the phase ran and all its checks passed (a VM
@@ -282,7 +308,7 @@ shift
 failed_before=$(assert_failed_count)
 case $phase in
 baseline | bad-input | idempotency | out-of-stock | delay | fail500 | timeout | released | kill-start | \
-    kill-finish | release-crash-start | release-crash-finish)
+    kill-finish | release-crash-start | release-crash-finish | partition-start | partition-finish)
     "phase_$(echo "$phase" | tr - _)" "$@" ;;
 *)
     echo "sync-rest.sh: unknown phase '$phase'" >&2

@@ -49,6 +49,15 @@ for node, unit in [(order, "order"), (inventory, "inventory"), (notification, "n
     node.succeed(f"systemctl kill --signal=SIGKILL commlab-{unit}.service")
 client.succeed(nix.invariants_finish)
 
+# The inventory node cut off from the broker for 60 s (nftables on the
+# inventory node): the queue grows, then drains; every order final once.
+client.succeed(nix.partition_start)
+client.sleep(3)
+inventory.succeed(nix.cut_broker)
+client.sleep(nix.partition_seconds)
+inventory.succeed(nix.heal)
+client.succeed(nix.partition_finish)
+
 # Everything the phases wrote, and the state hashes once more on their
 # own ($out/workload-sha256/<phase>.workload.sha256).
 client.copy_from_vm(nix.results, "")

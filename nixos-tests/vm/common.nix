@@ -90,6 +90,13 @@ rec {
     brokers: groups:
     "commlab-kafka lag --brokers ${brokers} --json ${groups} | jq '[.groups[].lag] | add'";
 
+  # A network fault on the node that runs it (scenarios/net-fault.sh, the
+  # same rules as the local lab's hosts mode): "cut PEER...", "isolate",
+  # "heal".
+  netFault =
+    args:
+    "NFT=${pkgs.nftables}/bin/nft sh ${scenarios}/share/commlab/nixos-tests/scenarios/net-fault.sh ${args}";
+
   # netem on the inter-VM interface (eth1; eth0 is the driver's).
   netemAdd = ms: "tc qdisc add dev eth1 root netem delay ${toString ms}ms";
   netemDel = "tc qdisc del dev eth1 root";
@@ -167,6 +174,36 @@ rec {
       networking.firewall.allowedTCPPorts = [
         5672
         15672
+      ];
+      virtualisation.memorySize = 1536;
+      virtualisation.diskSize = 2048;
+    };
+
+  # One node of the three-node RabbitMQ cluster of vm-rabbitmq-cluster (nodes
+  # rabbitmq1..3): one cookie, the others found by classic peer discovery,
+  # a minority side paused on a partition, a lost peer noticed in seconds.
+  rabbitmqClusterNode =
+    { ... }:
+    {
+      services.rabbitmq = {
+        enable = true;
+        listenAddress = "0.0.0.0";
+        cookie = "commlab-vm-cluster";
+        configItems = {
+          "loopback_users.guest" = "false";
+          "cluster_formation.peer_discovery_backend" = "classic_config";
+          "cluster_formation.classic_config.nodes.1" = "rabbit@rabbitmq1";
+          "cluster_formation.classic_config.nodes.2" = "rabbit@rabbitmq2";
+          "cluster_formation.classic_config.nodes.3" = "rabbit@rabbitmq3";
+          "cluster_partition_handling" = "pause_minority";
+        };
+        config = "[{kernel, [{net_ticktime, 10}]}].";
+      };
+      environment.systemPackages = [ pkgs.jq ];
+      networking.firewall.allowedTCPPorts = [
+        4369
+        5672
+        25672
       ];
       virtualisation.memorySize = 1536;
       virtualisation.diskSize = 2048;

@@ -34,4 +34,5 @@ in
   vm-async-rabbitmq = test ./async-rabbitmq.nix { inherit referenceCounts; };
   vm-streaming-kafka = test ./streaming-kafka.nix { inherit referenceMetrics; };
   vm-kafka-cluster = test ./kafka-cluster.nix { };
+  vm-rabbitmq-cluster = test ./rabbitmq-cluster.nix { };
 }

@@ -11,6 +11,7 @@ let
     clientNode
     netemAdd
     netemDel
+    netFault
     ;
   model = "sync-rest";
   env = {
@@ -103,6 +104,14 @@ in
       3
       90
     ];
+
+    partition_start = run "partition-start" [
+      10
+      30
+    ];
+    cut_inventory = netFault "cut inventory";
+    heal = netFault "heal";
+    partition_finish = run "partition-finish" [ 60 ];
     results = "/tmp/results/${model}";
   };
 }

@@ -16,6 +16,8 @@
 /* After rdkafka.h (which kafka.h includes), as the header demands. */
 #include <librdkafka/rdkafka_mock.h>
 
+#include "mock_control.h"
+
 #define MAX_TOPICS 16
 #define TIMEOUT_MS 10000
 
@@ -43,6 +45,7 @@ static struct opt mock_opts[] = {
     {"partitions", "6", "partitions of each topic created", false, NULL},
     {"topics", "order-events,inventory-events,order-events.dlq", "topics to create", false, NULL},
     {"bootstrap-file", NULL, "write the bootstrap list here once the cluster is up", false, NULL},
+    {"control", NULL, "serve fault commands from this FIFO (answers in FIFO.answers)", false, NULL},
     {NULL, NULL, NULL, false, NULL},
 };
 
@@ -51,12 +54,15 @@ static struct opt mock_opts[] = {
  * what a broker is. It keeps everything in memory until SIGTERM. */
 static int cmd_mock(int argc, char **argv)
 {
-    enum config_result cr =
-        config_parse(mock_opts, argc, argv,
-                     "usage: commlab-kafka mock [options]\n"
-                     "Runs a librdkafka mock Kafka cluster until SIGTERM/SIGINT; prints its\n"
-                     "bootstrap list on stdout.",
-                     NULL, NULL);
+    enum config_result cr = config_parse(
+        mock_opts, argc, argv,
+        "usage: commlab-kafka mock [options]\n"
+        "Runs a librdkafka mock Kafka cluster until SIGTERM/SIGINT; prints its\n"
+        "bootstrap list on stdout. With --control FIFO it takes one fault command a line:\n"
+        "  down BROKER | up BROKER (-1: all)   a broker refuses connections, or again accepts\n"
+        "  leader TOPIC PARTITION BROKER       move a partition's leader\n"
+        "  rtt BROKER MS                       delay every answer of a broker",
+        NULL, NULL);
     if (cr != CONFIG_OK)
         return cr == CONFIG_EXIT_OK ? 0 : 2;
     long nb, np;
@@ -109,8 +115,15 @@ static int cmd_mock(int argc, char **argv)
     if (rc == 0) {
         printf("%s\n", boot);
         fflush(stdout);
-        int sig = 0;
-        sigwait(&sigs, &sig);
+        const char *control = config_str(mock_opts, "control");
+        if (control) {
+            char answers[4096];
+            snprintf(answers, sizeof answers, "%s.answers", control);
+            rc = mock_control_serve(mc, control, answers, &sigs) == 0 ? 0 : 1;
+        } else {
+            int sig = 0;
+            sigwait(&sigs, &sig);
+        }
     }
     rd_kafka_mock_cluster_destroy(mc);
     rd_kafka_destroy(rk);

@@ -1,6 +1,7 @@
 #include "amqp.h"
 
 #include <errno.h>
+#include <stdatomic.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -81,7 +82,7 @@ static int check_reply(struct amqp_link *l, amqp_rpc_reply_t r, const char *what
     return -1;
 }
 
-struct amqp_link *amqp_link_open(const char *url, char *err, size_t errlen)
+static struct amqp_link *open_one(const char *url, char *err, size_t errlen)
 {
     struct amqp_link *l = calloc(1, sizeof *l);
     char *copy = strdup(url ? url : "");
@@ -564,4 +565,38 @@ int amqp_link_idle(struct amqp_link *l, int timeout_ms)
         return -1;
     }
     return other_frame(l, &f);
+}
+
+/* A cluster is named by its nodes' URLs, comma-separated. Each open starts
+ * one node further than the last, so a client whose node went away (or a
+ * client restarted) tries the others first instead of waiting on it. */
+struct amqp_link *amqp_link_open(const char *urls, char *err, size_t errlen)
+{
+    static _Atomic unsigned rotation;
+    if (!urls || !strchr(urls, ','))
+        return open_one(urls, err, errlen);
+    char *copy = strdup(urls);
+    if (!copy) {
+        snprintf(err, errlen, "out of memory");
+        return NULL;
+    }
+    char *node[AMQP_MAX_NODES];
+    size_t n = 0;
+    char *save = NULL;
+    for (char *u = strtok_r(copy, ",", &save); u && n < AMQP_MAX_NODES;
+         u = strtok_r(NULL, ",", &save))
+        node[n++] = u;
+    struct amqp_link *l = NULL;
+    unsigned start = n ? atomic_fetch_add(&rotation, 1) % (unsigned)n : 0;
+    for (size_t k = 0; k < n && !l; k++)
+        l = open_one(node[(start + k) % n], err, errlen);
+    if (!l && n > 1) {
+        size_t len = strlen(err);
+        snprintf(err + len, errlen > len ? errlen - len : 0, " (and %zu other node%s)", n - 1,
+                 n > 2 ? "s" : "");
+    }
+    if (n == 0)
+        snprintf(err, errlen, "no AMQP URL in '%s'", urls);
+    free(copy);
+    return l;
 }

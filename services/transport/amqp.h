@@ -30,8 +30,12 @@ struct amqp_msg {
     long delivery_count; /* x-delivery-count of quorum queues, 0 if absent */
 };
 
+/* Nodes of one cluster tried by amqp_link_open at the most. */
+#define AMQP_MAX_NODES 8
 /* Connects, logs in and opens channel 1. The URL is amqp://user:pass@host:port/vhost
- * (an empty vhost means "/"). NULL with `err` filled on failure. */
+ * (an empty vhost means "/"), or several such, comma-separated: the nodes of a
+ * cluster, tried in turn, from a different one each call. NULL with `err`
+ * filled on failure. */
 struct amqp_link *amqp_link_open(const char *url, char *err, size_t errlen);
 void amqp_link_close(struct amqp_link *l);
 /* The last error on this link, for logs. */

@@ -1,0 +1,50 @@
+#!/bin/sh
+# Network faults on this host, with nftables: on a VM test node as it is, on a
+# local-lab host through `ip netns exec` (lib/faults.sh). Packets are dropped,
+# not refused, so a cut-off peer looks dead, as in a real partition.
+#   net-fault.sh cut PEER...   drop everything to and from each PEER (name or address)
+#   net-fault.sh isolate       drop everything but loopback
+#   net-fault.sh heal          remove every rule made here
+# NFT names the nft binary (default: nft on PATH).
+set -u
+nft=${NFT:-nft}
+table=commlab_fault
+
+make_table() {
+    "$nft" -f - <<NFT
+table inet $table {
+    chain input { type filter hook input priority 0; policy accept; }
+    chain output { type filter hook output priority 0; policy accept; }
+}
+NFT
+}
+
+address() { # NAME_OR_ADDRESS
+    case $1 in
+    *[!0-9.]*) getent ahostsv4 "$1" | awk 'NR == 1 { print $1 }' ;;
+    *) echo "$1" ;;
+    esac
+}
+
+case ${1:-} in
+cut)
+    shift
+    [ $# -gt 0 ] || { echo "net-fault.sh: cut needs a peer" >&2; exit 2; }
+    make_table || exit 1
+    for peer in "$@"; do
+        a=$(address "$peer")
+        [ -n "$a" ] || { echo "net-fault.sh: cannot resolve '$peer'" >&2; exit 1; }
+        "$nft" add rule inet "$table" input ip saddr "$a" drop &&
+            "$nft" add rule inet "$table" output ip daddr "$a" drop || exit 1
+    done ;;
+isolate)
+    make_table &&
+        "$nft" add rule inet "$table" input iifname != lo drop &&
+        "$nft" add rule inet "$table" output oifname != lo drop ;;
+heal)
+    "$nft" delete table inet "$table" 2>/dev/null
+    exit 0 ;;
+*)
+    sed -n '2,8p' "$0" | sed 's/^# \{0,1\}//' >&2
+    exit 2 ;;
+esac
