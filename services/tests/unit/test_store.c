@@ -266,6 +266,116 @@ static void test_group_commit(void)
     db_close(&db);
 }
 
+/* A job whose error makes SQLite roll back the whole transaction (here
+ * SQLITE_FULL: the database may not grow) must take the rest of its group
+ * with it: whatever each job is told, its row is there exactly when it was
+ * told it committed. */
+struct sql_job {
+    struct db *db;
+    const char *sql; /* NULL: the leader, waiting for the gate */
+    int result;
+    pthread_t th;
+};
+
+static pthread_mutex_t gate_mu = PTHREAD_MUTEX_INITIALIZER;
+static pthread_cond_t gate_cv = PTHREAD_COND_INITIALIZER;
+static int gate_open;
+
+static int run_sql(void *arg)
+{
+    struct sql_job *j = arg;
+    if (!j->sql) { /* hold the committer's seat until the next group is queued */
+        pthread_mutex_lock(&gate_mu);
+        while (!gate_open)
+            pthread_cond_wait(&gate_cv, &gate_mu);
+        pthread_mutex_unlock(&gate_mu);
+        return 0;
+    }
+    return sqlite3_exec(j->db->h, j->sql, NULL, NULL, NULL) == SQLITE_OK ? 0 : -1;
+}
+
+static void *submit(void *arg)
+{
+    struct sql_job *j = arg;
+    j->result = db_transact(j->db, run_sql, j);
+    return NULL;
+}
+
+static void wait_queued(struct db *db, size_t n)
+{
+    for (;;) {
+        pthread_mutex_lock(&db->queue_mu);
+        size_t q = db->queued;
+        pthread_mutex_unlock(&db->queue_mu);
+        if (q >= n)
+            return;
+        usleep(1000);
+    }
+}
+
+static long rows_with(struct db *db, const char *tag)
+{
+    char sql[128];
+    snprintf(sql, sizeof sql, "SELECT count(*) FROM t WHERE tag='%s'", tag);
+    sqlite3_stmt *st;
+    long n = -1;
+    if (sqlite3_prepare_v2(db->h, sql, -1, &st, NULL) == SQLITE_OK &&
+        sqlite3_step(st) == SQLITE_ROW)
+        n = sqlite3_column_int64(st, 0);
+    sqlite3_finalize(st);
+    return n;
+}
+
+static void test_group_rollback(void)
+{
+    char path[512];
+    path_of(path, sizeof path, "full.db");
+    struct db db;
+    CHECK(db_open(&db, path) == 0);
+    /* With a rollback journal, SQLITE_FULL rolls the whole transaction back. */
+    CHECK(db_exec(&db, "PRAGMA journal_mode=DELETE") == 0);
+    CHECK(db_exec(&db, "CREATE TABLE t(tag TEXT, pad BLOB)") == 0);
+    CHECK(db_exec(&db, "PRAGMA max_page_count=8") == 0);
+    struct sql_job leader = {&db, NULL, -2, 0};
+    struct sql_job jobs[] = {
+        {&db, "INSERT INTO t VALUES('before', x'00')", -2, 0},
+        {&db, "INSERT INTO t VALUES('full', zeroblob(1000000))", -2, 0},
+        {&db, "INSERT INTO t VALUES('after', x'00')", -2, 0},
+        {&db, "INSERT INTO t VALUES('last', x'00')", -2, 0},
+    };
+    enum { NJOBS = sizeof jobs / sizeof jobs[0] };
+    CHECK(pthread_create(&leader.th, NULL, submit, &leader) == 0);
+    for (;;) { /* the leader is inside its transaction */
+        pthread_mutex_lock(&db.queue_mu);
+        int busy = db.committing;
+        pthread_mutex_unlock(&db.queue_mu);
+        if (busy)
+            break;
+        usleep(1000);
+    }
+    for (size_t i = 0; i < NJOBS; i++) { /* queued in this order: one group */
+        CHECK(pthread_create(&jobs[i].th, NULL, submit, &jobs[i]) == 0);
+        wait_queued(&db, i + 1);
+    }
+    pthread_mutex_lock(&gate_mu);
+    gate_open = 1;
+    pthread_cond_broadcast(&gate_cv);
+    pthread_mutex_unlock(&gate_mu);
+    pthread_join(leader.th, NULL);
+    CHECK(leader.result == 0);
+    const char *tags[] = {"before", "full", "after", "last"};
+    for (size_t i = 0; i < NJOBS; i++) {
+        pthread_join(jobs[i].th, NULL);
+        long n = rows_with(&db, tags[i]);
+        if ((jobs[i].result == 0) != (n == 1))
+            fprintf(stderr, "job '%s': result %d, %ld rows\n", tags[i], jobs[i].result, n);
+        CHECK((jobs[i].result == 0) == (n == 1));
+        CHECK(n == 0);
+    }
+    CHECK(sqlite3_get_autocommit(db.h)); /* no transaction left open */
+    db_close(&db);
+}
+
 int main(void)
 {
     /* $TMPDIR first: build sandboxes (Nix) have no /tmp. */
@@ -280,6 +390,7 @@ int main(void)
     test_orders_outbox_dump();
     test_notify();
     test_group_commit();
+    test_group_rollback();
     char cmd[512];
     snprintf(cmd, sizeof cmd, "rm -rf '%s'", dir);
     if (system(cmd) != 0)
