@@ -41,6 +41,11 @@ struct orders_job {
     struct order_record *rec;
 };
 
+static int add_other(void *arg)
+{
+    return outbox_add_locked(arg, "ev-o1", "elsewhere", "o1", "{}") == 1 ? 0 : -1;
+}
+
 static int insert_two(void *arg)
 {
     struct orders_job *j = arg;
@@ -163,14 +168,25 @@ static void test_orders_outbox_dump(void)
     CHECK_STR(rec.detail, "notified");
     CHECK(order_get(&os, "nope", &rec) == 0);
 
-    CHECK(outbox_backlog(&ob) == 2);
+    CHECK(outbox_backlog(&ob, NULL) == 2);
     struct outbox_row rows[4];
     size_t n;
-    CHECK(outbox_pending(&ob, rows, 4, &n) == 0 && n == 2);
+    CHECK(outbox_pending(&ob, NULL, rows, 4, &n) == 0 && n == 2);
     CHECK_STR(rows[0].key, "z9"); /* publication order is insertion order */
-    CHECK(outbox_mark_sent(&ob, rows[0].seq) == 0);
+    CHECK(outbox_mark_sent(&ob, NULL, rows[0].seq) == 0);
     outbox_rows_free(rows, n);
-    CHECK(outbox_backlog(&ob) == 1);
+    CHECK(outbox_backlog(&ob, NULL) == 1);
+    CHECK(outbox_backlog(&ob, "order-events") == 1);
+
+    /* A destination is read and marked on its own: another one's rows stay. */
+    CHECK(db_transact(&db, add_other, &ob) == 0);
+    CHECK(outbox_backlog(&ob, "elsewhere") == 1 && outbox_backlog(&ob, NULL) == 2);
+    CHECK(outbox_pending(&ob, "elsewhere", rows, 4, &n) == 0 && n == 1);
+    CHECK_STR(rows[0].key, "o1");
+    CHECK(outbox_mark_sent(&ob, "elsewhere", rows[0].seq) == 0);
+    outbox_rows_free(rows, n);
+    CHECK(outbox_backlog(&ob, "elsewhere") == 0);
+    CHECK(outbox_backlog(&ob, "order-events") == 1);
 
     struct buf out = {0};
     CHECK(dump_database(path, &out) == 0);
