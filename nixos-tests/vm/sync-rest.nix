@@ -1,6 +1,7 @@
 # Part A in VMs: inventory, notification and order on nodes of their own, a
 # client running scenarios/sync-rest.sh. Delay is netem on the inventory
-# node's interface; the kill is a crash of the inventory VM.
+# node's interface; the kills are crashes of the inventory, order and
+# notification VMs.
 { common }:
 
 let
@@ -95,6 +96,30 @@ in
     inventory.wait_for_unit("commlab-inventory.service")
     inventory.wait_for_open_port(8081)
     client.succeed(${run "release-crash-finish" [ 60 ]})
+
+    # Orders in flight when the order node crashes end final after it boots:
+    # inventory answers 1 s late (the crash command takes its own time, so
+    # the window is wider than the local lab's 300 ms), 50 orders/s.
+    client.succeed(${configure ''{"delay_ms":1000,"mode":"none"}''})
+    client.succeed(${run "pending-crash-start" [ 50 8 ]})
+    client.sleep(3)
+    client.succeed(${run "pending-crash-inflight" [ ]})
+    order.crash()
+    order.start()
+    order.wait_for_unit("commlab-order.service")
+    order.wait_for_open_port(8080)
+    client.succeed(${run "pending-crash-finish" [ 90 ]})
+    client.succeed(${configure ''{"delay_ms":0,"mode":"none"}''})
+
+    # Notifications outlive a notification-node crash under load.
+    client.succeed(${run "notify-kill-start" [ 50 8 ]})
+    client.sleep(2)
+    notification.crash()
+    client.sleep(2)
+    notification.start()
+    notification.wait_for_unit("commlab-notification.service")
+    notification.wait_for_open_port(8082)
+    client.succeed(${run "notify-kill-finish" [ 60 ]})
 
     client.copy_from_vm("/tmp/results/${model}", "")
   '';

@@ -18,9 +18,11 @@ static int settle_job(void *arg)
     return r->ops->settle_locked ? r->ops->settle_locked(r->ctx, r->rows, j->n) : 0;
 }
 
+#define BACKLOG_HELP "Outbox rows not yet delivered by this relay."
+
 static void gauge_backlog(struct outbox_relay *r)
 {
-    metrics_gauge(r->m, r->cfg.metric.backlog, "Outbox rows not yet delivered by this relay.",
+    metrics_gauge(r->m, r->cfg.metric.backlog, BACKLOG_HELP,
                   (double)outbox_backlog(r->ob, r->cfg.destination));
 }
 
@@ -33,6 +35,8 @@ static long round_trip(struct outbox_relay *r, struct backoff *b, bool *up)
         return backoff_next(b);
     }
     if (n == 0) {
+        metrics_gauge(r->m, r->cfg.metric.backlog, BACKLOG_HELP, 0);
+        backoff_reset(b);
         if (!r->ops->idle)
             return r->cfg.idle_ms;
         if (r->ops->idle(r->ctx, r->cfg.idle_ms) != 0) {
@@ -73,9 +77,9 @@ static void run(struct worker *w, void *arg)
     bool up = !r->ops->connect;
     long wait_ms = 0;
     while (worker_sleep(w, wait_ms)) {
-        gauge_backlog(r);
         if (!up) {
             if (r->ops->connect(r->ctx) != 0) {
+                gauge_backlog(r);
                 wait_ms = backoff_next(&b);
                 continue;
             }
