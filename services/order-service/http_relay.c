@@ -20,6 +20,17 @@
 #define HTTP_RELAY_BATCH 32
 #define HTTP_RELAY_IDLE_MS 1000
 
+/* Releases and notifications: a batch of rows, retried from 0.25 s doubling
+ * to 5 s while the receiver is away. */
+#define HTTP_RELAY(name_, destination_, metric_prefix)                                             \
+    ((struct outbox_relay_config){.name = name_,                                                   \
+                                  .destination = destination_,                                     \
+                                  .batch = HTTP_RELAY_BATCH,                                       \
+                                  .idle_ms = HTTP_RELAY_IDLE_MS,                                   \
+                                  .backoff_min_ms = 250,                                           \
+                                  .backoff_max_ms = 5000,                                          \
+                                  .metric = OUTBOX_RELAY_METRICS(metric_prefix)})
+
 struct http_relay {
     struct outbox_relay relay;
     struct order_service *svc;
@@ -84,28 +95,11 @@ static struct http_relay *start(struct order_service *svc, const struct outbox_r
 
 int http_relays_start(struct order_service *svc)
 {
-    static const struct outbox_relay_config release = {
-        .name = "releases",
-        .destination = RELEASE_DESTINATION,
-        .batch = HTTP_RELAY_BATCH,
-        .idle_ms = HTTP_RELAY_IDLE_MS,
-        .backoff_min_ms = 250,
-        .backoff_max_ms = 5000,
-        .metric = OUTBOX_RELAY_METRICS("release"),
-    };
-    static const struct outbox_relay_config notify = {
-        .name = "notifications",
-        .destination = NOTIFY_DESTINATION,
-        .batch = HTTP_RELAY_BATCH,
-        .idle_ms = HTTP_RELAY_IDLE_MS,
-        .backoff_min_ms = 250,
-        .backoff_max_ms = 5000,
-        .metric = OUTBOX_RELAY_METRICS("notification"),
-    };
-    svc->releases =
-        start(svc, &release, &release_ops, svc->release_url, svc->inventory_timeout_ms, "release");
-    svc->notifications = start(svc, &notify, &notify_ops, svc->send_url,
-                               svc->notification_timeout_ms, "notification");
+    svc->releases = start(svc, &HTTP_RELAY("releases", RELEASE_DESTINATION, "release"),
+                          &release_ops, svc->release_url, svc->inventory_timeout_ms, "release");
+    svc->notifications =
+        start(svc, &HTTP_RELAY("notifications", NOTIFY_DESTINATION, "notification"), &notify_ops,
+              svc->send_url, svc->notification_timeout_ms, "notification");
     return svc->releases && svc->notifications ? 0 : -1;
 }
 

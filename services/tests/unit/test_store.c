@@ -6,6 +6,7 @@
 #include "../../core/store/notify_store.h"
 #include "../../core/store/order_store.h"
 #include "../../core/store/outbox.h"
+#include "../../core/store/outbox_relay.h"
 #include "../../core/store/seen_store.h"
 #include "../../core/store/stock_store.h"
 #include "check.h"
@@ -392,6 +393,96 @@ static void test_group_rollback(void)
     db_close(&db);
 }
 
+/* The outbox relay: rows of its destination only, in order; the delivered
+ * prefix marked sent together with the transport's bookkeeping; the rest
+ * retried until delivered. */
+struct fake_transport {
+    pthread_mutex_t mu;
+    int fail_at; /* refuse the row with this index of each round (-1: none) */
+    int rounds, settled;
+    char seen[64][16]; /* keys in delivery order */
+    int nseen;
+};
+
+static long fake_deliver(void *ctx, struct worker *w, const struct outbox_row *rows, size_t n)
+{
+    (void)w;
+    struct fake_transport *t = ctx;
+    pthread_mutex_lock(&t->mu);
+    t->rounds++;
+    size_t i = 0;
+    for (; i < n && (int)i != t->fail_at; i++)
+        if (t->nseen < 64)
+            snprintf(t->seen[t->nseen++], sizeof t->seen[0], "%s", rows[i].key);
+    t->fail_at = -1; /* the far side is back */
+    pthread_mutex_unlock(&t->mu);
+    return (long)i;
+}
+
+static int fake_settle(void *ctx, const struct outbox_row *rows, size_t n)
+{
+    (void)rows;
+    struct fake_transport *t = ctx;
+    pthread_mutex_lock(&t->mu);
+    t->settled += (int)n;
+    pthread_mutex_unlock(&t->mu);
+    return 0;
+}
+
+static int add_rows(void *arg)
+{
+    struct outbox *ob = arg;
+    char id[16], key[16];
+    for (int i = 0; i < 6; i++) {
+        snprintf(id, sizeof id, "e%d", i);
+        snprintf(key, sizeof key, "k%d", i);
+        if (outbox_add_locked(ob, id, i % 3 == 2 ? "other" : "mine", key, "{}") != 1)
+            return -1;
+    }
+    return 0;
+}
+
+static void test_outbox_relay(void)
+{
+    char path[512];
+    path_of(path, sizeof path, "relay.db");
+    struct db db;
+    struct outbox ob;
+    CHECK(db_open(&db, path) == 0 && outbox_open(&ob, &db) == 0);
+    struct metrics *m = metrics_new("test");
+    CHECK(db_transact(&db, add_rows, &ob) == 0);
+    struct fake_transport t = {.mu = PTHREAD_MUTEX_INITIALIZER, .fail_at = 2};
+    static const struct outbox_relay_ops ops = {.deliver = fake_deliver,
+                                                .settle_locked = fake_settle};
+    const struct outbox_relay_config cfg = {.name = "test relay",
+                                            .destination = "mine",
+                                            .batch = 8,
+                                            .idle_ms = 10,
+                                            .backoff_min_ms = 5,
+                                            .backoff_max_ms = 20,
+                                            .metric = OUTBOX_RELAY_METRICS("test")};
+    struct outbox_relay r = {0};
+    CHECK(outbox_relay_start(&r, &cfg, &ops, &t, &ob, m) == 0);
+    for (int i = 0; i < 500 && outbox_backlog(&ob, "mine") != 0; i++)
+        usleep(2000);
+    outbox_relay_stop(&r);
+    CHECK(outbox_backlog(&ob, "mine") == 0);
+    CHECK(outbox_backlog(&ob, "other") == 2); /* not its destination */
+    CHECK(t.rounds >= 2);                     /* the refused row came again */
+    CHECK(t.nseen == 4 && t.settled == 4);    /* each row delivered and settled once */
+    const char *order[] = {"k0", "k1", "k3", "k4"};
+    for (int i = 0; i < 4 && i < t.nseen; i++)
+        CHECK_STR(t.seen[i], order[i]);
+    size_t len;
+    char *text = metrics_render(m, &len);
+    CHECK(text && strstr(text, "commlab_test_delivery_failures_total"));
+    CHECK(text && strstr(text, "commlab_test_backlog"));
+    free(text);
+    metrics_free(m);
+    outbox_close(&ob);
+    db_close(&db);
+}
+
 int main(void)
 {
     /* $TMPDIR first: build sandboxes (Nix) have no /tmp. */
@@ -407,6 +498,7 @@ int main(void)
     test_notify();
     test_group_commit();
     test_group_rollback();
+    test_outbox_relay();
     char cmd[512];
     snprintf(cmd, sizeof cmd, "rm -rf '%s'", dir);
     if (system(cmd) != 0)
