@@ -108,8 +108,9 @@ in
     order.start()
     order.wait_for_unit("commlab-order.service")
     order.wait_for_open_port(8080)
-    client.succeed(${run "pending-crash-finish" [ 90 ]})
+    # Recovery re-runs the chain one order at a time: without the delay.
     client.succeed(${configure ''{"delay_ms":0,"mode":"none"}''})
+    client.succeed(${run "pending-crash-finish" [ 90 ]})
 
     # Notifications outlive a notification-node crash under load.
     client.succeed(${run "notify-kill-start" [ 50 8 ]})
