@@ -68,6 +68,10 @@ sh "$S" pending-crash-inflight
 lab_kill order KILL
 sleep 1
 lab_restart order || fail "pending crash: order service restarted"
+# Killed again mid-recovery (it re-runs one order per 300 ms): nothing is lost.
+sleep 1
+lab_kill order KILL
+lab_restart order || fail "pending crash: order service restarted mid-recovery"
 sh "$S" pending-crash-finish 40
 configure '{"delay_ms":0,"mode":"none"}'
 

@@ -332,6 +332,8 @@ phase_pending_crash_finish() { # WAIT_S
         sleep 0.5
     done
     assert_eq "pending crash: no order left pending (within $1 s)" 0 "$_p"
+    assert_num "pending crash: the restarted service drove orders on" \
+        "$(metric "$ORDER_URL" orders_recovered_total)" ">" 0
     _inflight=0 _final=0
     for _i in 1 2 3 4 5; do
         # 000: no answer, the order service died while the order was in flight.
