@@ -60,6 +60,29 @@ lab_restart order || fail "release crash: order service restarted"
 lab_restart inventory || fail "release crash: inventory restarted"
 sh "$S" release-crash-finish 30
 
+# 10. Orders in flight when the order service is killed -9 end final.
+configure '{"delay_ms":300,"mode":"none"}'
+sh "$S" pending-crash-start 100 6
+sleep 2
+sh "$S" pending-crash-inflight
+lab_kill order KILL
+sleep 1
+lab_restart order || fail "pending crash: order service restarted"
+# Killed again mid-recovery (it re-runs one order per 300 ms): nothing is lost.
+sleep 1
+lab_kill order KILL
+lab_restart order || fail "pending crash: order service restarted mid-recovery"
+sh "$S" pending-crash-finish 40
+configure '{"delay_ms":0,"mode":"none"}'
+
+# 11. Notification killed -9 under load: every confirmed order notified once.
+sh "$S" notify-kill-start 100 6
+sleep 2
+lab_kill notification KILL
+sleep 2
+lab_restart notification || fail "notify kill: notification restarted"
+sh "$S" notify-kill-finish 30
+
 if [ -n "${LAB_CHECK_LOGS:-}" ]; then
     lab_stop_all
     lab_check_logs

@@ -275,7 +275,7 @@ phase_release_crash_finish() { # WAIT_S
         grep -cE '^orders	crash-release-[1-5]	.*	failed	inventory_(unavailable|timeout)$')"
 }
 
-# 10. The order host cut off from inventory (a network partition, hosts mode
+# 12. The order host cut off from inventory (a network partition, hosts mode
 # or VMs) during open-loop load; the caller cuts and heals. Orders fail with
 # 504 (or 502, or 503 once a breaker opens) while cut, 201 again after, and
 # every failed order's stock comes back through its release.
@@ -301,6 +301,123 @@ phase_partition_finish() { # WAIT_S
     assert_eq "partition: 50 orders after the heal all 201" 50 "$(jget after-partition '.status["201"] // 0')"
 }
 
+# Per SKU, stock + what reservations hold: constant whatever crashes.
+stock_plus_held() {
+    http_get "$INVENTORY_URL/dump" | awk -F'\t' '$1 == "stock" { s[$2] += $3 }
+        $1 == "reservations" && $3 == "reserved" {
+            n = split($4, it, ","); for (i = 1; i <= n; i++) { split(it[i], kv, ":"); s[kv[1]] += kv[2] } }
+        END { for (k in s) print k "=" s[k] }' | sort | tr '\n' ' '
+}
+
+# Orders in status $1 in the order service's dump; "x" when it cannot be read.
+orders_in() {
+    http_get "$ORDER_URL/dump" | awk -F'\t' -v s="$1" '$1 == "orders" && $6 == s { n++ } END { print n + 0 }' ||
+        echo x
+}
+
+# Orders not confirmed whose reservation inventory holds; "x" when a dump cannot be read.
+held_by_unconfirmed() {
+    { http_get "$ORDER_URL/dump" && http_get "$INVENTORY_URL/dump"; } >"$OUT_DIR/held.dump" ||
+        { echo x; return; }
+    awk -F'\t' '$1 == "orders" && $6 != "confirmed" { f[$2] = 1 }
+        $1 == "reservations" && $3 == "reserved" { r[$2] = 1 }
+        END { n = 0; for (k in f) if (k in r) n++; print n }' "$OUT_DIR/held.dump"
+}
+
+# 10. Orders in flight when the order service is killed -9 end final. The
+# caller injects an inventory delay (so that orders are in flight), runs
+# pending-crash-start, then pending-crash-inflight (five orders with known
+# ids, left in flight), kills the order service at once and restarts it.
+phase_pending_crash_start() { # RATE SECONDS
+    stock_plus_held >"$OUT_DIR/pending-crash.stock-before"
+    "$LOADGEN" rest --url "$ORDER_URL" --seed "$SEED" --label pending-crash --json --quiet \
+        --rate "$1" --duration "$2" --start 6000 --timeout-ms 10000 >"$OUT_DIR/pending-crash.json" &
+    echo $! >"$OUT_DIR/pending-crash.pid"
+}
+
+phase_pending_crash_inflight() {
+    : >"$OUT_DIR/pending-crash.curls"
+    for _i in 1 2 3 4 5; do
+        curl -s -o /dev/null -w '%{http_code}' --max-time 20 -X POST -H 'Content-Type: application/json' \
+            --data "$(order_json "crash-pending-$_i" burger 1)" "$ORDER_URL/order" \
+            >"$OUT_DIR/pending-crash.$_i.code" 2>/dev/null &
+        echo $! >>"$OUT_DIR/pending-crash.curls"
+    done
+    sleep 0.2
+}
+
+phase_pending_crash_finish() { # WAIT_S
+    _pid=$(cat "$OUT_DIR/pending-crash.pid")
+    while kill -0 "$_pid" 2>/dev/null; do sleep 0.2; done
+    # A request to a crashed host ends only at its --max-time.
+    for _pid in $(cat "$OUT_DIR/pending-crash.curls"); do
+        while kill -0 "$_pid" 2>/dev/null; do sleep 0.2; done
+    done
+    _end=$(($(date +%s) + $1))
+    while _p=$(orders_in pending) && [ "$_p" != 0 ] && [ "$(date +%s)" -lt "$_end" ]; do
+        sleep 0.5
+    done
+    assert_eq "pending crash: no order left pending (within $1 s)" 0 "$_p"
+    assert_num "pending crash: the restarted service drove orders on" \
+        "$(metric "$ORDER_URL" orders_recovered_total)" ">" 0
+    _inflight=0 _final=0
+    for _i in 1 2 3 4 5; do
+        # 000: no answer, the order service died while the order was in flight.
+        [ "$(cat "$OUT_DIR/pending-crash.$_i.code")" = 000 ] || continue
+        _inflight=$((_inflight + 1))
+        _c=$(http_code POST "$ORDER_URL/order" "$(order_json "crash-pending-$_i" burger 1)")
+        _s=$(jq -r .status "$HTTP_BODY_FILE")
+        # 200: the stored order; 201: it was not stored yet when the service died.
+        case $_c.$_s in 20[01].confirmed | 200.failed | 200.rejected) _final=$((_final + 1)) ;;
+        *) echo "# crash-pending-$_i: retry answered $_c, status $_s" ;;
+        esac
+    done
+    assert_num "pending crash: known orders were in flight at the kill" "$_inflight" ">" 0
+    assert_eq "pending crash: a retry of each in-flight order gets its final state" "$_inflight" "$_final"
+    while _h=$(held_by_unconfirmed) && [ "$_h" != 0 ] && [ "$(date +%s)" -lt "$_end" ]; do
+        sleep 0.5
+    done
+    assert_eq "pending crash: no order but a confirmed one holds stock" 0 "$_h"
+    assert_eq "pending crash: per SKU, stock + held unchanged" \
+        "$(cat "$OUT_DIR/pending-crash.stock-before")" "$(stock_plus_held)"
+    assert_num "pending crash: the client saw orders confirmed" \
+        "$(jget pending-crash '.status["201"] // 0')" ">" 0
+}
+
+# 11. Notifications are delivered at least once, exactly once in effect: the
+# caller kills notification -9 during notify-kill-start's load and restarts
+# it; every confirmed order ends notified once, and its status says so.
+phase_notify_kill_start() { # RATE SECONDS
+    "$LOADGEN" rest --url "$ORDER_URL" --seed "$SEED" --label notify-kill --json --quiet \
+        --rate "$1" --duration "$2" --start 7000 --timeout-ms 10000 >"$OUT_DIR/notify-kill.json" &
+    echo $! >"$OUT_DIR/notify-kill.pid"
+}
+
+phase_notify_kill_finish() { # WAIT_S
+    _pid=$(cat "$OUT_DIR/notify-kill.pid")
+    while kill -0 "$_pid" 2>/dev/null; do sleep 0.2; done
+    assert_eq "notify kill: every order answered 201" "$(jget notify-kill .requests)" \
+        "$(jget notify-kill '.status["201"] // 0')"
+    _end=$(($(date +%s) + $1))
+    while [ "$(metric "$ORDER_URL" notification_backlog)" != 0 ] && [ "$(date +%s)" -lt "$_end" ]; do
+        sleep 0.5
+    done
+    assert_eq "notify kill: every notification delivered (backlog 0, within $1 s)" 0 \
+        "$(metric "$ORDER_URL" notification_backlog)"
+    assert_num "notify kill: notifications were delivered late, by the relay" \
+        "$(metric "$ORDER_URL" notification_delivered_total)" ">" 0
+    { http_get "$ORDER_URL/dump" && http_get "$NOTIFICATION_URL/dump"; } >"$OUT_DIR/notify-kill.dump"
+    # confirmed orders, their notifications (each order_id once), orders notified.
+    awk -F'\t' '$1 == "orders" && $6 == "confirmed" { c[$2] = 1; nc++; if ($7 == "notified") d++ }
+        $1 == "notifications" { m[$2]++ }
+        END { for (k in c) { n += (k in m); x += (k in m) && m[k] != 1 } print nc + 0, n + 0, d + 0, x + 0 }' \
+        "$OUT_DIR/notify-kill.dump" >"$OUT_DIR/notify-kill.counts"
+    read -r _c _n _d _x <"$OUT_DIR/notify-kill.counts"
+    assert_eq "notify kill: every confirmed order notified (count at notification)" "$_c" "$_n"
+    assert_eq "notify kill: no order notified twice" 0 "$_x"
+    assert_eq "notify kill: every confirmed order's status says notified" "$_c" "$_d"
+}
+
 phase=${1:?usage: sync-rest.sh PHASE [ARGS]}
 shift
 # The exit status says whether the phase ran and all its checks passed (a VM
@@ -308,7 +425,8 @@ shift
 failed_before=$(assert_failed_count)
 case $phase in
 baseline | bad-input | idempotency | out-of-stock | delay | fail500 | timeout | released | kill-start | \
-    kill-finish | release-crash-start | release-crash-finish | partition-start | partition-finish)
+    kill-finish | release-crash-start | release-crash-finish | pending-crash-start | pending-crash-inflight | \
+    pending-crash-finish | notify-kill-start | notify-kill-finish | partition-start | partition-finish)
     "phase_$(echo "$phase" | tr - _)" "$@" ;;
 *)
     echo "sync-rest.sh: unknown phase '$phase'" >&2

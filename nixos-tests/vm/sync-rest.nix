@@ -1,6 +1,7 @@
 # Part A in VMs: inventory, notification and order on nodes of their own, a
 # client running scenarios/sync-rest.sh. Delay is netem on the inventory
-# node's interface; the kill is a crash of the inventory VM.
+# node's interface; the kills are crashes of the inventory, order and
+# notification VMs.
 { common }:
 
 let
@@ -93,6 +94,18 @@ in
     released = run "released" [ 60 ];
     release_crash_start = run "release-crash-start" [ ];
     release_crash_finish = run "release-crash-finish" [ 60 ];
+    configure_late = configure ''{"delay_ms":1000,"mode":"none"}'';
+    pending_crash_start = run "pending-crash-start" [
+      50
+      8
+    ];
+    pending_crash_inflight = run "pending-crash-inflight" [ ];
+    pending_crash_finish = run "pending-crash-finish" [ 90 ];
+    notify_kill_start = run "notify-kill-start" [
+      50
+      8
+    ];
+    notify_kill_finish = run "notify-kill-finish" [ 60 ];
     invariants_start = crash "start" [
       "sync"
       20

@@ -45,6 +45,31 @@ inventory.wait_for_unit("commlab-inventory.service")
 inventory.wait_for_open_port(8081)
 client.succeed(nix.release_crash_finish)
 
+# Orders in flight when the order node crashes end final after it boots:
+# inventory answers 1 s late (the crash command takes its own time, so the
+# window is wider than the local lab's 300 ms), 50 orders/s.
+client.succeed(nix.configure_late)
+client.succeed(nix.pending_crash_start)
+client.sleep(3)
+client.succeed(nix.pending_crash_inflight)
+order.crash()
+order.start()
+order.wait_for_unit("commlab-order.service")
+order.wait_for_open_port(8080)
+# Recovery re-runs the chain one order at a time: without the delay.
+client.succeed(nix.configure_none)
+client.succeed(nix.pending_crash_finish)
+
+# Notifications outlive a notification-node crash under load.
+client.succeed(nix.notify_kill_start)
+client.sleep(2)
+notification.crash()
+client.sleep(2)
+notification.start()
+notification.wait_for_unit("commlab-notification.service")
+notification.wait_for_open_port(8082)
+client.succeed(nix.notify_kill_finish)
+
 # Crash invariants: each service SIGKILLed under load (systemd restarts it),
 # then the invariants from the state dumps alone.
 client.succeed(nix.invariants_start)

@@ -79,7 +79,7 @@ int main(int argc, char **argv)
     if (!svc.metrics || order_store_open(&svc.orders, &svc.db) != 0 ||
         outbox_open(&svc.outbox, &svc.db) != 0)
         goto out;
-    if (svc.mode == MODE_SYNC && release_relay_start(&svc) != 0)
+    if (svc.mode == MODE_SYNC && (http_relays_start(&svc) != 0 || sync_recovery_start(&svc) != 0))
         goto out;
     if (svc.mode == MODE_ASYNC && amqp_relay_start(&svc, config_str(opts, "amqp-url")) != 0)
         goto out;
@@ -98,7 +98,8 @@ int main(int argc, char **argv)
 out:
     service_request_stop();
     http_server_stop(http);
-    release_relay_stop(&svc);
+    sync_recovery_stop(&svc);
+    http_relays_stop(&svc);
     if (svc.mode == MODE_ASYNC)
         amqp_relay_stop(&svc);
     if (svc.mode == MODE_STREAM)

@@ -14,7 +14,9 @@ enum order_mode {
     MODE_STREAM, /* store order + OrderPlaced in the outbox, answer 202; relay to Kafka */
 };
 
-struct release_relay;
+struct http_relay;
+struct kafka_relay;
+struct sync_recovery;
 
 struct order_service {
     enum order_mode mode;
@@ -29,18 +31,46 @@ struct order_service {
     char send_url[512];
     long inventory_timeout_ms;
     long notification_timeout_ms;
-    /* sync: delivers releases of failed orders to inventory (release_relay.c) */
-    struct release_relay *releases;
-    /* async/stream: the relay publishing the outbox (amqp_relay.c, kafka_relay.c) */
+    /* sync: the relays delivering releases of failed orders to inventory and
+     * notifications of confirmed ones (http_relay.c); the worker driving
+     * orders left pending to a final state (sync_recovery.c) */
+    struct http_relay *releases, *notifications;
+    struct sync_recovery *recovery;
+    /* async: the outbox relay and the outcome consumer (amqp_relay.c) */
     void *relay;
+    /* stream: the outbox relay (kafka_relay.c) */
+    struct kafka_relay *kafka;
 };
 
-/* Part A: sends the releases the chain stores in the outbox to inventory's
- * POST /release, in the background, until each is answered 200. */
-int release_relay_start(struct order_service *svc);
-/* Wakes the thread at once (a release was just stored). */
-void release_relay_kick(struct order_service *svc);
-void release_relay_stop(struct order_service *svc);
+/* Part A: the outbox destinations of the chain. */
+#define RELEASE_DESTINATION "inventory.release"
+#define NOTIFY_DESTINATION "notification.send"
+
+/* Part A: deliver what the chain stores in the outbox, in the background,
+ * each until answered 200: releases to inventory's POST /release,
+ * notifications to notification's POST /send. */
+int http_relays_start(struct order_service *svc);
+void http_relays_stop(struct order_service *svc);
+/* Wakes a relay at once (a row was just stored). */
+void http_relay_kick(struct http_relay *r);
+/* POSTs body to url within timeout_ms: true when answered 200. */
+bool http_deliver(const char *url, const char *body, size_t len, long timeout_ms, const char *what,
+                  const char *order_id);
+
+/* Part A: drives orders left pending (in flight when the service stopped, or
+ * whose final update failed) to a final state in the background. */
+int sync_recovery_start(struct order_service *svc);
+void sync_recovery_stop(struct order_service *svc);
+/* The chain in flight for an order in this process: recovery leaves it alone. */
+struct inflight {
+    const char *order_id;
+    struct inflight *prev, *next;
+};
+void inflight_enter(struct order_service *svc, struct inflight *f, const char *order_id);
+void inflight_leave(struct order_service *svc, struct inflight *f);
+/* Re-runs the chain for a stored pending order (idempotent at inventory and
+ * notification): its final state, or nothing if another finished it first. */
+int sync_drive(struct order_service *svc, const struct order *o);
 
 /* Part B: publishes the outbox to RabbitMQ with publisher confirms, in the
  * background; stop waits for the relay thread. 0 on success. */

@@ -1,6 +1,7 @@
 /* The outbox relay over RabbitMQ: a thread that publishes unsent outbox rows
  * to the events exchange (routing key = the row's destination) as persistent
- * messages, waits for the broker's confirms, and only then marks them sent.
+ * messages and waits for the broker's confirms: the transport part of the
+ * outbox relay (core/store/outbox_relay.h), which marks them sent.
  * A crash anywhere republishes at most the unconfirmed tail, with the same
  * event ids, which consumers deduplicate. */
 #ifndef COMMLAB_AMQP_OUTBOX_H

@@ -103,6 +103,13 @@ struct db_job {
     pthread_cond_t wake;
 };
 
+/* True when SQLite itself rolled the open transaction back: SQLITE_FULL,
+ * IOERR and NOMEM may do that, whatever savepoint the job ran in. */
+static int rolled_back(struct db *db)
+{
+    return sqlite3_get_autocommit(db->h);
+}
+
 /* A group of one needs no savepoint: its failure rolls back the whole
  * transaction. That matters for big jobs (a consumer's batch): SQLite copies
  * every existing page a savepoint modifies into a statement journal. */
@@ -113,7 +120,10 @@ static void run_alone(struct db *db, struct db_job *j)
         j->result = -1;
     } else {
         j->result = j->fn(j->arg);
-        if (j->result != 0)
+        if (rolled_back(db)) {
+            if (j->result == 0)
+                j->result = -1;
+        } else if (j->result != 0)
             db_exec(db, "ROLLBACK");
         else if (db_exec(db, "COMMIT") != 0) {
             db_exec(db, "ROLLBACK");
@@ -123,7 +133,11 @@ static void run_alone(struct db *db, struct db_job *j)
     pthread_mutex_unlock(&db->mu);
 }
 
-/* Runs one group: every job in its own savepoint, one COMMIT for all. */
+/* Runs one group: every job in its own savepoint, one COMMIT for all. If a
+ * job's error rolls the whole transaction back, the jobs before it are undone
+ * with it, and the next job's SAVEPOINT would open a new transaction that its
+ * RELEASE commits on its own: so the group ends there, every job in it
+ * failed, the rest not run. */
 static void run_group(struct db *db, struct db_job *group)
 {
     if (!group->next) {
@@ -131,22 +145,27 @@ static void run_group(struct db *db, struct db_job *group)
         return;
     }
     pthread_mutex_lock(&db->mu);
-    int begun = db_exec(db, "BEGIN IMMEDIATE") == 0;
+    int open = db_exec(db, "BEGIN IMMEDIATE") == 0;
     for (struct db_job *j = group; j; j = j->next) {
-        if (!begun) {
-            j->result = -1;
-            continue;
-        }
-        if (db_exec(db, "SAVEPOINT job") != 0) {
+        if (!open || db_exec(db, "SAVEPOINT job") != 0) {
             j->result = -1;
             continue;
         }
         j->result = j->fn(j->arg);
-        if (j->result != 0)
-            db_exec(db, "ROLLBACK TO job");
-        db_exec(db, "RELEASE job");
+        if (!rolled_back(db)) {
+            if (j->result != 0)
+                db_exec(db, "ROLLBACK TO job");
+            db_exec(db, "RELEASE job");
+            continue;
+        }
+        log_error("sqlite rolled back a group of transactions: reporting each one failed");
+        for (struct db_job *k = group; k; k = k->next)
+            if (k->result == 0) /* committed nothing, or never ran */
+                k->result = -1;
+        open = 0;
+        break;
     }
-    if (begun && db_exec(db, "COMMIT") != 0) {
+    if (open && db_exec(db, "COMMIT") != 0) {
         db_exec(db, "ROLLBACK");
         for (struct db_job *j = group; j; j = j->next)
             j->result = -1;
@@ -163,6 +182,7 @@ int db_transact(struct db *db, db_txn_fn fn, void *arg)
     pthread_mutex_lock(&db->queue_mu);
     *db->tail = &me;
     db->tail = &me.next;
+    db->queued++;
     while (!me.finished) {
         if (db->committing) {
             pthread_cond_wait(&me.wake, &db->queue_mu);
@@ -172,6 +192,7 @@ int db_transact(struct db *db, db_txn_fn fn, void *arg)
         struct db_job *group = db->queue;
         db->queue = NULL;
         db->tail = &db->queue;
+        db->queued = 0;
         db->committing = 1;
         pthread_mutex_unlock(&db->queue_mu);
         run_group(db, group);

@@ -28,6 +28,7 @@ struct db {
     pthread_mutex_t queue_mu; /* the queue below */
     struct db_job *queue;     /* submitted, not yet taken by a committer */
     struct db_job **tail;
+    size_t queued;              /* jobs in the queue */
     int committing;             /* a thread is running a group */
     unsigned long groups, jobs; /* counts, for metrics */
 };

@@ -2,19 +2,23 @@
 
 #include <string.h>
 
-enum { ST_INSERT, ST_STATUS, ST_GET };
+enum { ST_INSERT, ST_STATUS, ST_GET, ST_MOVE, ST_PENDING };
 
 static const char schema[] =
     "CREATE TABLE IF NOT EXISTS orders("
     " order_id TEXT PRIMARY KEY, user_id TEXT NOT NULL, occurred_at INTEGER NOT NULL,"
     " items TEXT NOT NULL, status TEXT NOT NULL, detail TEXT NOT NULL DEFAULT ''"
-    ") WITHOUT ROWID;";
+    ") WITHOUT ROWID;"
+    "CREATE INDEX IF NOT EXISTS orders_pending ON orders(order_id) WHERE status='pending';";
 
 static const char *const sql[] = {
     [ST_INSERT] = ("INSERT INTO orders(order_id,user_id,occurred_at,items,status) "
                    "VALUES(?,?,?,?,?) ON CONFLICT(order_id) DO NOTHING"),
     [ST_STATUS] = "UPDATE orders SET status=?, detail=? WHERE order_id=?",
     [ST_GET] = "SELECT user_id,occurred_at,items,status,detail FROM orders WHERE order_id=?",
+    [ST_MOVE] = "UPDATE orders SET status=?, detail=? WHERE order_id=? AND status=?",
+    [ST_PENDING] = ("SELECT order_id FROM orders WHERE status='pending' AND order_id>?"
+                    " ORDER BY order_id LIMIT ?"),
 };
 
 int order_store_open(struct order_store *s, struct db *db)
@@ -109,4 +113,33 @@ int order_get(struct order_store *s, const char *order_id, struct order_record *
     int rc = get_locked(s, order_id, out);
     db_unlock(s->db);
     return rc;
+}
+
+int order_move_locked(struct order_store *s, const char *order_id, const char *from, const char *to,
+                      const char *detail)
+{
+    sqlite3_stmt *st = db_reset(s->st[ST_MOVE]);
+    if (db_bind_text(st, 1, to) || db_bind_text(st, 2, detail ? detail : "") ||
+        db_bind_text(st, 3, order_id) || db_bind_text(st, 4, from))
+        return -1;
+    if (db_step_done(s->db, st) != 0)
+        return -1;
+    return sqlite3_changes(s->db->h) == 1 ? 1 : 0;
+}
+
+int order_list_pending(struct order_store *s, const char *after, char (*ids)[ID_MAX_LEN + 1],
+                       size_t max, size_t *n)
+{
+    *n = 0;
+    db_lock(s->db);
+    sqlite3_stmt *st = db_reset(s->st[ST_PENDING]);
+    int rc = db_bind_text(st, 1, after ? after : "") == 0 &&
+                     sqlite3_bind_int64(st, 2, (sqlite3_int64)max) == SQLITE_OK
+                 ? SQLITE_ROW
+                 : SQLITE_ERROR;
+    while (rc == SQLITE_ROW && (rc = sqlite3_step(st)) == SQLITE_ROW)
+        db_column_text(st, 0, ids[(*n)++], ID_MAX_LEN + 1);
+    sqlite3_reset(st);
+    db_unlock(s->db);
+    return rc == SQLITE_DONE ? 0 : -1;
 }

@@ -16,7 +16,7 @@ struct order_record {
 
 struct order_store {
     struct db *db;
-    sqlite3_stmt *st[3];
+    sqlite3_stmt *st[5];
 };
 
 int order_store_open(struct order_store *s, struct db *db);
@@ -30,6 +30,14 @@ int order_set_status(struct order_store *s, const char *order_id, const char *st
                      const char *detail);
 int order_set_status_locked(struct order_store *s, const char *order_id, const char *status,
                             const char *detail);
+/* Inside db_transact: moves the order to `to` only if it is in `from`; 1 moved,
+ * 0 not in `from` (someone else moved it first), -1 error. */
+int order_move_locked(struct order_store *s, const char *order_id, const char *from, const char *to,
+                      const char *detail);
+/* Up to `max` ids of pending orders after `after` ("" or NULL: from the first),
+ * in id order. */
+int order_list_pending(struct order_store *s, const char *after, char (*ids)[ID_MAX_LEN + 1],
+                       size_t max, size_t *n);
 /* 1 found, 0 unknown, -1 error. */
 int order_get(struct order_store *s, const char *order_id, struct order_record *out);
 

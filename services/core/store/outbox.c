@@ -15,9 +15,11 @@ static const char schema[] =
 static const char *const sql[] = {
     [ST_ADD] = ("INSERT INTO outbox(event_id,destination,key,body) VALUES(?,?,?,?) "
                 "ON CONFLICT(event_id) DO NOTHING"),
-    [ST_PENDING] = "SELECT seq,destination,key,body FROM outbox WHERE sent=0 ORDER BY seq LIMIT ?",
-    [ST_MARK] = "UPDATE outbox SET sent=1 WHERE sent=0 AND seq<=?",
-    [ST_COUNT] = "SELECT count(*) FROM outbox WHERE sent=0",
+    [ST_PENDING] = ("SELECT seq,destination,key,body FROM outbox WHERE sent=0"
+                    " AND (?2 IS NULL OR destination=?2) ORDER BY seq LIMIT ?1"),
+    [ST_MARK] = ("UPDATE outbox SET sent=1 WHERE sent=0 AND seq<=?1"
+                 " AND (?2 IS NULL OR destination=?2)"),
+    [ST_COUNT] = "SELECT count(*) FROM outbox WHERE sent=0 AND (?1 IS NULL OR destination=?1)",
 };
 
 int outbox_open(struct outbox *ob, struct db *db)
@@ -60,12 +62,17 @@ static char *dup_col(sqlite3_stmt *st, int col, size_t *len)
     return p;
 }
 
-int outbox_pending(struct outbox *ob, struct outbox_row *rows, size_t max, size_t *n)
+int outbox_pending(struct outbox *ob, const char *destination, struct outbox_row *rows, size_t max,
+                   size_t *n)
 {
     *n = 0;
     db_lock(ob->db);
     sqlite3_stmt *st = db_reset(ob->st[ST_PENDING]);
     sqlite3_bind_int64(st, 1, (sqlite3_int64)max);
+    if (destination && db_bind_text(st, 2, destination) != 0) {
+        db_unlock(ob->db);
+        return -1;
+    }
     int rc;
     while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
         struct outbox_row *r = &rows[*n];
@@ -98,30 +105,40 @@ void outbox_rows_free(struct outbox_row *rows, size_t n)
     }
 }
 
+int outbox_mark_sent_locked(struct outbox *ob, const char *destination, int64_t upto_seq)
+{
+    sqlite3_stmt *st = db_reset(ob->st[ST_MARK]);
+    sqlite3_bind_int64(st, 1, upto_seq);
+    if (destination && db_bind_text(st, 2, destination) != 0)
+        return -1;
+    return db_step_done(ob->db, st);
+}
+
 struct mark_job {
     struct outbox *ob;
+    const char *destination;
     int64_t upto_seq;
 };
 
 static int mark_job(void *arg)
 {
     struct mark_job *j = arg;
-    sqlite3_stmt *st = db_reset(j->ob->st[ST_MARK]);
-    sqlite3_bind_int64(st, 1, j->upto_seq);
-    return db_step_done(j->ob->db, st);
+    return outbox_mark_sent_locked(j->ob, j->destination, j->upto_seq);
 }
 
-int outbox_mark_sent(struct outbox *ob, int64_t upto_seq)
+int outbox_mark_sent(struct outbox *ob, const char *destination, int64_t upto_seq)
 {
-    struct mark_job j = {ob, upto_seq};
+    struct mark_job j = {ob, destination, upto_seq};
     return db_transact(ob->db, mark_job, &j);
 }
 
-long outbox_backlog(struct outbox *ob)
+long outbox_backlog(struct outbox *ob, const char *destination)
 {
     db_lock(ob->db);
     sqlite3_stmt *st = db_reset(ob->st[ST_COUNT]);
-    long n = sqlite3_step(st) == SQLITE_ROW ? (long)sqlite3_column_int64(st, 0) : -1;
+    long n = -1;
+    if (!destination || db_bind_text(st, 1, destination) == 0)
+        n = sqlite3_step(st) == SQLITE_ROW ? (long)sqlite3_column_int64(st, 0) : -1;
     sqlite3_reset(st);
     db_unlock(ob->db);
     return n;

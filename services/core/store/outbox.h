@@ -1,6 +1,8 @@
 /* The transactional outbox: an event is stored in the same transaction as the
- * state change it announces, and a relay publishes it later and marks it sent
- * only once the broker has confirmed it. Unsent rows survive any crash. */
+ * state change it announces, and a relay (outbox_relay.h) delivers it later
+ * and marks it sent only once the far side has taken it. Unsent rows survive
+ * any crash. Rows are read and marked per destination, so that relays of
+ * different destinations sharing one outbox do not hold each other up. */
 #ifndef COMMLAB_OUTBOX_H
 #define COMMLAB_OUTBOX_H
 
@@ -11,7 +13,7 @@
 
 struct outbox_row {
     int64_t seq;
-    char *destination; /* routing key or topic */
+    char *destination; /* routing key, topic or the receiving service's request */
     char *key;         /* message key (order_id) */
     char *body;
     size_t body_len;
@@ -28,12 +30,15 @@ void outbox_close(struct outbox *ob);
  * event twice keeps the first row (0), a new row returns 1, -1 on error. */
 int outbox_add_locked(struct outbox *ob, const char *event_id, const char *destination,
                       const char *key, const char *body);
+/* In each call below, `destination` NULL means every destination. */
 /* Up to `max` unsent rows in order, each field malloc'd; free with outbox_rows_free. */
-int outbox_pending(struct outbox *ob, struct outbox_row *rows, size_t max, size_t *n);
+int outbox_pending(struct outbox *ob, const char *destination, struct outbox_row *rows, size_t max,
+                   size_t *n);
 void outbox_rows_free(struct outbox_row *rows, size_t n);
-/* Marks rows up to and including `seq` as sent. */
-int outbox_mark_sent(struct outbox *ob, int64_t upto_seq);
-/* How many rows wait to be published. */
-long outbox_backlog(struct outbox *ob);
+/* Marks rows up to and including `seq` as sent; _locked inside db_transact. */
+int outbox_mark_sent(struct outbox *ob, const char *destination, int64_t upto_seq);
+int outbox_mark_sent_locked(struct outbox *ob, const char *destination, int64_t upto_seq);
+/* How many rows wait to be delivered. */
+long outbox_backlog(struct outbox *ob, const char *destination);
 
 #endif

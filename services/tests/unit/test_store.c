@@ -6,6 +6,7 @@
 #include "../../core/store/notify_store.h"
 #include "../../core/store/order_store.h"
 #include "../../core/store/outbox.h"
+#include "../../core/store/outbox_relay.h"
 #include "../../core/store/seen_store.h"
 #include "../../core/store/stock_store.h"
 #include "check.h"
@@ -40,6 +41,11 @@ struct orders_job {
     struct outbox *ob;
     struct order_record *rec;
 };
+
+static int add_other(void *arg)
+{
+    return outbox_add_locked(arg, "ev-o1", "elsewhere", "o1", "{}") == 1 ? 0 : -1;
+}
 
 static int insert_two(void *arg)
 {
@@ -163,14 +169,25 @@ static void test_orders_outbox_dump(void)
     CHECK_STR(rec.detail, "notified");
     CHECK(order_get(&os, "nope", &rec) == 0);
 
-    CHECK(outbox_backlog(&ob) == 2);
+    CHECK(outbox_backlog(&ob, NULL) == 2);
     struct outbox_row rows[4];
     size_t n;
-    CHECK(outbox_pending(&ob, rows, 4, &n) == 0 && n == 2);
+    CHECK(outbox_pending(&ob, NULL, rows, 4, &n) == 0 && n == 2);
     CHECK_STR(rows[0].key, "z9"); /* publication order is insertion order */
-    CHECK(outbox_mark_sent(&ob, rows[0].seq) == 0);
+    CHECK(outbox_mark_sent(&ob, NULL, rows[0].seq) == 0);
     outbox_rows_free(rows, n);
-    CHECK(outbox_backlog(&ob) == 1);
+    CHECK(outbox_backlog(&ob, NULL) == 1);
+    CHECK(outbox_backlog(&ob, "order-events") == 1);
+
+    /* A destination is read and marked on its own: another one's rows stay. */
+    CHECK(db_transact(&db, add_other, &ob) == 0);
+    CHECK(outbox_backlog(&ob, "elsewhere") == 1 && outbox_backlog(&ob, NULL) == 2);
+    CHECK(outbox_pending(&ob, "elsewhere", rows, 4, &n) == 0 && n == 1);
+    CHECK_STR(rows[0].key, "o1");
+    CHECK(outbox_mark_sent(&ob, "elsewhere", rows[0].seq) == 0);
+    outbox_rows_free(rows, n);
+    CHECK(outbox_backlog(&ob, "elsewhere") == 0);
+    CHECK(outbox_backlog(&ob, "order-events") == 1);
 
     struct buf out = {0};
     CHECK(dump_database(path, &out) == 0);
@@ -266,6 +283,206 @@ static void test_group_commit(void)
     db_close(&db);
 }
 
+/* A job whose error makes SQLite roll back the whole transaction (here
+ * SQLITE_FULL: the database may not grow) must take the rest of its group
+ * with it: whatever each job is told, its row is there exactly when it was
+ * told it committed. */
+struct sql_job {
+    struct db *db;
+    const char *sql; /* NULL: the leader, waiting for the gate */
+    int result;
+    pthread_t th;
+};
+
+static pthread_mutex_t gate_mu = PTHREAD_MUTEX_INITIALIZER;
+static pthread_cond_t gate_cv = PTHREAD_COND_INITIALIZER;
+static int gate_open;
+
+static int run_sql(void *arg)
+{
+    struct sql_job *j = arg;
+    if (!j->sql) { /* hold the committer's seat until the next group is queued */
+        pthread_mutex_lock(&gate_mu);
+        while (!gate_open)
+            pthread_cond_wait(&gate_cv, &gate_mu);
+        pthread_mutex_unlock(&gate_mu);
+        return 0;
+    }
+    return sqlite3_exec(j->db->h, j->sql, NULL, NULL, NULL) == SQLITE_OK ? 0 : -1;
+}
+
+static void *submit(void *arg)
+{
+    struct sql_job *j = arg;
+    j->result = db_transact(j->db, run_sql, j);
+    return NULL;
+}
+
+static void wait_queued(struct db *db, size_t n)
+{
+    for (;;) {
+        pthread_mutex_lock(&db->queue_mu);
+        size_t q = db->queued;
+        pthread_mutex_unlock(&db->queue_mu);
+        if (q >= n)
+            return;
+        usleep(1000);
+    }
+}
+
+static long rows_with(struct db *db, const char *tag)
+{
+    char sql[128];
+    snprintf(sql, sizeof sql, "SELECT count(*) FROM t WHERE tag='%s'", tag);
+    sqlite3_stmt *st;
+    long n = -1;
+    if (sqlite3_prepare_v2(db->h, sql, -1, &st, NULL) == SQLITE_OK &&
+        sqlite3_step(st) == SQLITE_ROW)
+        n = sqlite3_column_int64(st, 0);
+    sqlite3_finalize(st);
+    return n;
+}
+
+static void test_group_rollback(void)
+{
+    char path[512];
+    path_of(path, sizeof path, "full.db");
+    struct db db;
+    CHECK(db_open(&db, path) == 0);
+    /* With a rollback journal, SQLITE_FULL rolls the whole transaction back. */
+    CHECK(db_exec(&db, "PRAGMA journal_mode=DELETE") == 0);
+    CHECK(db_exec(&db, "CREATE TABLE t(tag TEXT, pad BLOB)") == 0);
+    CHECK(db_exec(&db, "PRAGMA max_page_count=8") == 0);
+    struct sql_job leader = {&db, NULL, -2, 0};
+    struct sql_job jobs[] = {
+        {&db, "INSERT INTO t VALUES('before', x'00')", -2, 0},
+        {&db, "INSERT INTO t VALUES('full', zeroblob(1000000))", -2, 0},
+        {&db, "INSERT INTO t VALUES('after', x'00')", -2, 0},
+        {&db, "INSERT INTO t VALUES('last', x'00')", -2, 0},
+    };
+    enum { NJOBS = sizeof jobs / sizeof jobs[0] };
+    CHECK(pthread_create(&leader.th, NULL, submit, &leader) == 0);
+    for (;;) { /* the leader is inside its transaction */
+        pthread_mutex_lock(&db.queue_mu);
+        int busy = db.committing;
+        pthread_mutex_unlock(&db.queue_mu);
+        if (busy)
+            break;
+        usleep(1000);
+    }
+    for (size_t i = 0; i < NJOBS; i++) { /* queued in this order: one group */
+        CHECK(pthread_create(&jobs[i].th, NULL, submit, &jobs[i]) == 0);
+        wait_queued(&db, i + 1);
+    }
+    pthread_mutex_lock(&gate_mu);
+    gate_open = 1;
+    pthread_cond_broadcast(&gate_cv);
+    pthread_mutex_unlock(&gate_mu);
+    pthread_join(leader.th, NULL);
+    CHECK(leader.result == 0);
+    const char *tags[] = {"before", "full", "after", "last"};
+    for (size_t i = 0; i < NJOBS; i++) {
+        pthread_join(jobs[i].th, NULL);
+        long n = rows_with(&db, tags[i]);
+        if ((jobs[i].result == 0) != (n == 1))
+            fprintf(stderr, "job '%s': result %d, %ld rows\n", tags[i], jobs[i].result, n);
+        CHECK((jobs[i].result == 0) == (n == 1));
+        CHECK(n == 0);
+    }
+    CHECK(sqlite3_get_autocommit(db.h)); /* no transaction left open */
+    db_close(&db);
+}
+
+/* The outbox relay: rows of its destination only, in order; the delivered
+ * prefix marked sent together with the transport's bookkeeping; the rest
+ * retried until delivered. */
+struct fake_transport {
+    pthread_mutex_t mu;
+    int fail_at; /* refuse the row with this index of each round (-1: none) */
+    int rounds, settled;
+    char seen[64][16]; /* keys in delivery order */
+    int nseen;
+};
+
+static long fake_deliver(void *ctx, struct worker *w, const struct outbox_row *rows, size_t n)
+{
+    (void)w;
+    struct fake_transport *t = ctx;
+    pthread_mutex_lock(&t->mu);
+    t->rounds++;
+    size_t i = 0;
+    for (; i < n && (int)i != t->fail_at; i++)
+        if (t->nseen < 64)
+            snprintf(t->seen[t->nseen++], sizeof t->seen[0], "%s", rows[i].key);
+    t->fail_at = -1; /* the far side is back */
+    pthread_mutex_unlock(&t->mu);
+    return (long)i;
+}
+
+static int fake_settle(void *ctx, const struct outbox_row *rows, size_t n)
+{
+    (void)rows;
+    struct fake_transport *t = ctx;
+    pthread_mutex_lock(&t->mu);
+    t->settled += (int)n;
+    pthread_mutex_unlock(&t->mu);
+    return 0;
+}
+
+static int add_rows(void *arg)
+{
+    struct outbox *ob = arg;
+    char id[16], key[16];
+    for (int i = 0; i < 6; i++) {
+        snprintf(id, sizeof id, "e%d", i);
+        snprintf(key, sizeof key, "k%d", i);
+        if (outbox_add_locked(ob, id, i % 3 == 2 ? "other" : "mine", key, "{}") != 1)
+            return -1;
+    }
+    return 0;
+}
+
+static void test_outbox_relay(void)
+{
+    char path[512];
+    path_of(path, sizeof path, "relay.db");
+    struct db db;
+    struct outbox ob;
+    CHECK(db_open(&db, path) == 0 && outbox_open(&ob, &db) == 0);
+    struct metrics *m = metrics_new("test");
+    CHECK(db_transact(&db, add_rows, &ob) == 0);
+    struct fake_transport t = {.mu = PTHREAD_MUTEX_INITIALIZER, .fail_at = 2};
+    static const struct outbox_relay_ops ops = {.deliver = fake_deliver,
+                                                .settle_locked = fake_settle};
+    const struct outbox_relay_config cfg = {.name = "test relay",
+                                            .destination = "mine",
+                                            .batch = 8,
+                                            .idle_ms = 10,
+                                            .backoff_min_ms = 5,
+                                            .backoff_max_ms = 20,
+                                            .metric = OUTBOX_RELAY_METRICS("test")};
+    struct outbox_relay r = {0};
+    CHECK(outbox_relay_start(&r, &cfg, &ops, &t, &ob, m) == 0);
+    for (int i = 0; i < 500 && outbox_backlog(&ob, "mine") != 0; i++)
+        usleep(2000);
+    outbox_relay_stop(&r);
+    CHECK(outbox_backlog(&ob, "mine") == 0);
+    CHECK(outbox_backlog(&ob, "other") == 2); /* not its destination */
+    CHECK(t.rounds >= 2);                     /* the refused row came again */
+    CHECK(t.nseen == 4 && t.settled == 4);    /* each row delivered and settled once */
+    const char *order[] = {"k0", "k1", "k3", "k4"};
+    for (int i = 0; i < 4 && i < t.nseen; i++)
+        CHECK_STR(t.seen[i], order[i]);
+    size_t len;
+    char *text = metrics_render(m, &len);
+    CHECK(text && strstr(text, "commlab_test_delivery_failures_total"));
+    CHECK(text && strstr(text, "commlab_test_backlog"));
+    free(text);
+    metrics_free(m);
+    outbox_close(&ob);
+    db_close(&db);
+}
+
 int main(void)
 {
     /* $TMPDIR first: build sandboxes (Nix) have no /tmp. */
@@ -280,6 +497,8 @@ int main(void)
     test_orders_outbox_dump();
     test_notify();
     test_group_commit();
+    test_group_rollback();
+    test_outbox_relay();
     char cmd[512];
     snprintf(cmd, sizeof cmd, "rm -rf '%s'", dir);
     if (system(cmd) != 0)

@@ -1,0 +1,69 @@
+/* One outbox relay for every transport: a worker that reads a destination's
+ * unsent rows in order, hands them to the transport's delivery callback,
+ * marks the delivered prefix sent (with the transport's own bookkeeping in
+ * the same transaction), keeps the backlog gauge and the counters, and backs
+ * off while deliveries fail. A transport says only how to connect and how to
+ * deliver. A crash anywhere delivers at most the undelivered tail again, with
+ * the same keys and event ids, which the receivers deduplicate. */
+#ifndef COMMLAB_OUTBOX_RELAY_H
+#define COMMLAB_OUTBOX_RELAY_H
+
+#include <stdbool.h>
+
+#include "../metrics/metrics.h"
+#include "../util/worker.h"
+#include "outbox.h"
+
+struct outbox_relay_ops {
+    /* Optional: opens the transport; 0 ready, non-zero retried after backoff. */
+    int (*connect)(void *ctx);
+    /* Optional: closes it (broken, or the relay stops). */
+    void (*disconnect)(void *ctx);
+    /* Delivers rows[0..n) in order. Returns how many leading rows the far side
+     * has taken responsibility for, or -1 when the transport is broken (it is
+     * reconnected). May return early once worker_stopping(w). */
+    long (*deliver)(void *ctx, struct worker *w, const struct outbox_row *rows, size_t n);
+    /* Optional, with nothing pending: watches the transport up to `ms` (0, or
+     * -1 when broken). Without it the relay sleeps `idle_ms` or until kicked. */
+    int (*idle)(void *ctx, long ms);
+    /* Optional: runs inside the transaction that marks rows[0..n) sent. */
+    int (*settle_locked)(void *ctx, const struct outbox_row *rows, size_t n);
+};
+
+/* commlab_<prefix>_backlog, _delivered_total, _delivery_failures_total. */
+#define OUTBOX_RELAY_METRICS(prefix)                                                               \
+    {                                                                                              \
+        prefix "_backlog", prefix "_delivered_total", prefix "_delivery_failures_total"            \
+    }
+
+struct outbox_relay_config {
+    const char *name;        /* for the log */
+    const char *destination; /* the rows it delivers; NULL: all */
+    size_t batch;            /* rows per delivery round */
+    long idle_ms;            /* how often an idle relay looks again */
+    long backoff_min_ms, backoff_max_ms;
+    struct {
+        const char *backlog, *delivered, *failures;
+    } metric; /* static names: OUTBOX_RELAY_METRICS */
+};
+
+struct outbox_relay {
+    struct worker w;
+    struct outbox_relay_config cfg;
+    const struct outbox_relay_ops *ops;
+    void *ctx;
+    struct outbox *ob;
+    struct metrics *m;
+    struct outbox_row *rows;
+};
+
+/* Starts the worker; it starts at once even if the far side is down. */
+int outbox_relay_start(struct outbox_relay *r, const struct outbox_relay_config *cfg,
+                       const struct outbox_relay_ops *ops, void *ctx, struct outbox *ob,
+                       struct metrics *m);
+/* New rows were stored: look now rather than after idle_ms. */
+void outbox_relay_kick(struct outbox_relay *r);
+/* Stops and joins it; rows not delivered stay in the outbox. */
+void outbox_relay_stop(struct outbox_relay *r);
+
+#endif
