@@ -37,8 +37,10 @@ if [ "${1:-}" != one ]; then
         cores: $cores, models: .
     }' "$work"/sync-rest.json "$work"/async-rabbitmq.json "$work"/streaming-kafka.json \
         >"$RESULTS_DIR/bench-models.json"
-    sh "$here/../lib/report-models.sh" "$RESULTS_DIR/bench-models.json" "$RESULTS_DIR" \
-        "$COMMLAB_ROOT/README.md"
+    # The README's table only from the repository's own results/.
+    readme=
+    [ "$RESULTS_DIR" = "$COMMLAB_ROOT/results" ] && readme=$COMMLAB_ROOT/README.md
+    sh "$here/../lib/report-models.sh" "$RESULTS_DIR/bench-models.json" "$RESULTS_DIR" $readme
     cat "$RESULTS_DIR/bench-models.md"
     exit 0
 fi
@@ -143,3 +145,7 @@ jq -n --arg model "$model" --slurpfile c "$LAB_DIR/closed.json" --slurpfile o "$
     { model: $model, closed: run($c[0]), open: (run($o[0]) + { offered_rate: $o[0].offered_rate,
       late_starts: $o[0].late_starts }), cpu_us_per_order: $cpu }' >"$out"
 jq -c . "$out"
+assert_eq "bench models: $model, every order answered 2xx" $((MODELS_ORDERS + $(jq .open.requests "$out"))) \
+    "$(jq '.closed.ok + .open.ok' "$out")"
+assert_eq "bench models: $model, every followed order reached its outcome" 0 \
+    "$(jq '[.closed, .open | .accepted_to_final_ms.unfinished // 0] | add' "$out")"
