@@ -22,6 +22,7 @@ COMMLAB_ROOT=${COMMLAB_ROOT:-$(cd "$here/../.." && pwd)}
 . "$here/../lib/http.sh"
 . "$here/../lib/lab.sh"
 . "$here/../lib/rabbitmq.sh"
+. "$here/../lib/bench.sh"
 : "${BACKLOG:=100000}" "${E2E_ORDERS:=20000}" "${RESULTS_DIR:=$COMMLAB_ROOT/results}"
 
 lab_init || exit 1
@@ -62,6 +63,7 @@ rss_empty=$(rss_kib)
 kill -STOP "$(lab_pid inventory)"
 "$L" amqp publish --url "$AMQP_URL" -n "$BACKLOG" --start 2000000 --json >/dev/null
 peak=$(depth)
+sched0=$(bench_sched inventory)
 t0=$(now_ms)
 kill -CONT "$(lab_pid inventory)"
 rss_max=$rss_empty
@@ -71,8 +73,10 @@ while [ "$(depth)" != 0 ]; do
     sleep 0.1
 done
 t1=$(now_ms)
+# Inventory's threads during the drain: on a CPU, and runnable but waiting.
+sched_drain=$(echo "$sched0 $(bench_sched inventory)" | awk '{ printf "{\"cpu_ms\":%d,\"runqueue_wait_ms\":%d}", $3 - $1, $4 - $2 }')
 drain=$(awk -v n="$peak" -v ms=$((t1 - t0)) 'BEGIN { printf "%.1f", n / (ms / 1000) }')
-echo "drain: $peak messages in $((t1 - t0)) ms = $drain msg/s; RSS $rss_empty KiB empty, $rss_max KiB max"
+echo "drain: $peak messages in $((t1 - t0)) ms = $drain msg/s; RSS $rss_empty KiB empty, $rss_max KiB max; inventory $sched_drain"
 wait_empty
 
 s0=$(metric "$N" notifications_sent_total)
@@ -85,7 +89,8 @@ echo "end to end: $E2E_ORDERS orders accepted -> notified in $((t1 - t0)) ms = $
 
 mkdir -p "$RESULTS_DIR"
 jq -n --argjson noop "$noop" --argjson relay "$relay" --argjson drain "$drain" --argjson e2e "$e2e" --argjson backlog "$peak" \
-    --argjson rss0 "$rss_empty" --argjson rss1 "$rss_max" --argjson cores "$(nproc)" '
+    --argjson rss0 "$rss_empty" --argjson rss1 "$rss_max" --argjson cores "$(nproc)" \
+    --argjson sched "$sched_drain" --argjson load "$(cut -d' ' -f1 /proc/loadavg)" '
     def r3: . * 1000 | round / 1000;
     {
     model: "async-rabbitmq", cores: $cores, backlog: $backlog,
@@ -94,7 +99,9 @@ jq -n --argjson noop "$noop" --argjson relay "$relay" --argjson drain "$drain" -
                      over_noop: ($relay / $noop | r3) },
     drain: { rate: $drain, over_ceiling: ($drain / $relay | r3), bound: 0.6, met: ($drain / $relay >= 0.6),
              missed_by: (if $drain / $relay >= 0.6 then 0 else (0.6 - $drain / $relay | r3) end),
-             over_noop: ($drain / $noop | r3) },
+             over_noop: ($drain / $noop | r3),
+             inventory_sched: ($sched + { what: "threads of inventory, /proc/PID/task/*/schedstat: on a CPU, and runnable but waiting for one" }) },
+    load_average_1min: $load,
     end_to_end: { rate: $e2e, what: "orders accepted (POST /order, 202) -> notified, closed loop",
                   over_ceiling: ($e2e / $relay | r3), bound: "reported" },
     inventory_rss_kib: {empty_queue: $rss0, max_during_backlog: $rss1, growth: ($rss1 - $rss0),
