@@ -195,11 +195,32 @@ static int kafka_open(struct follower *f, const char *brokers, const char *topic
 {
     char err[KAFKA_ERR_LEN], group[64];
     snprintf(group, sizeof group, "loadgen-follow-%ld", (long)getpid());
-    f->consumer = kafka_consumer_new(brokers, group, true, err, sizeof err);
+    /* A client of its own rather than the services' consumer settings: an
+     * observer must not add latency of its own. librdkafka's mock broker
+     * holds an empty fetch for all of fetch.wait.max.ms (default 500 ms)
+     * even when data arrives meanwhile, so an outcome could be seen up to
+     * 500 ms late; 5 ms costs only idle fetches. */
+    rd_kafka_conf_t *conf = rd_kafka_conf_new();
+    const char *const settings[][2] = {
+        {"bootstrap.servers", brokers},  {"group.id", group},
+        {"enable.auto.commit", "false"}, {"isolation.level", "read_committed"},
+        {"fetch.wait.max.ms", "5"},      {"log_level", "3"},
+    };
+    for (size_t i = 0; i < sizeof settings / sizeof settings[0]; i++) {
+        if (rd_kafka_conf_set(conf, settings[i][0], settings[i][1], err, sizeof err) !=
+            RD_KAFKA_CONF_OK) {
+            fprintf(stderr, "loadgen: --follow kafka: %s\n", err);
+            rd_kafka_conf_destroy(conf);
+            return -1;
+        }
+    }
+    f->consumer = rd_kafka_new(RD_KAFKA_CONSUMER, conf, err, sizeof err);
     if (!f->consumer) {
         fprintf(stderr, "loadgen: --follow kafka: %s\n", err);
+        rd_kafka_conf_destroy(conf); /* rd_kafka_new owns it only on success */
         return -1;
     }
+    rd_kafka_poll_set_consumer(f->consumer);
     int parts = kafka_partition_count(f->consumer, topic, 10000);
     if (parts <= 0) {
         fprintf(stderr, "loadgen: --follow kafka: no topic %s on %s\n", topic, brokers);
