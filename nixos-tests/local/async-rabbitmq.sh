@@ -95,11 +95,13 @@ amqp_depth() { "$LOADGEN" amqp depth --url "$AMQP_URL" --queue "$1" | cut -d' ' 
 assert_eq "bench tools: publish confirms 300 events" 300 \
     "$(amqp_count publish --queue bench.tools -n 300 --start 90000000)"
 assert_eq "bench tools: relay republishes all 300" 300 \
-    "$(amqp_count relay --queue bench.tools --to bench.tools-out)"
+    "$(amqp_count relay --queue bench.tools --to bench.tools-out --fanout 2)"
 assert_eq "bench tools: relay left its source empty" 0 "$(amqp_depth bench.tools)"
-assert_eq "bench tools: relay's target holds the 300" 300 "$(amqp_depth bench.tools-out)"
+assert_eq "bench tools: relay's first target holds the 300" 300 "$(amqp_depth bench.tools-out)"
+assert_eq "bench tools: relay's second target (fan-out 2) holds the 300" 300 "$(amqp_depth bench.tools-out.2)"
 assert_eq "bench tools: noop consumes the 300" 300 "$(amqp_count noop --queue bench.tools-out)"
 assert_eq "bench tools: noop left the queue empty" 0 "$(amqp_depth bench.tools-out)"
+assert_eq "bench tools: noop consumes the fan-out copy" 300 "$(amqp_count noop --queue bench.tools-out.2)"
 
 if [ -n "${LAB_CHECK_LOGS:-}" ]; then
     lab_stop_all

@@ -49,9 +49,11 @@ jq -n --slurpfile noop "$out/noop.json" --slurpfile noop2 "$out/noop2.json" \
                           latency_ms: ($seq[0].latency_ms | map_values(. * 1000 | round / 1000)) },
       ratio_chain_over_noop: ($chain[0].throughput_rps / $noop_rps * 1000 | round / 1000),
       ratio_target: 0.2,
+      met: ($chain[0].throughput_rps / $noop_rps >= 0.2),
       peak_rss_mib: { order: ($rss_order | tonumber), inventory: ($rss_inv | tonumber),
                       notification: ($rss_notif | tonumber) },
-      peak_rss_limit_mib: 16
+      peak_rss_limit_mib: 16,
+      peak_rss_met: ([$rss_order, $rss_inv, $rss_notif] | map(tonumber) | max <= 16)
     }' >"$RESULTS_DIR/bench-sync-rest.json"
 jq -r '"chain \(.chain_order.throughput_rps)/s over no-op \(.noop_healthz.throughput_rps)/s = ratio \(.ratio_chain_over_noop) (target \(.ratio_target)); chain p50 \(.chain_order.latency_ms.p50) ms (one client: p50 \(.sequential_order.latency_ms.p50), mean \(.sequential_order.latency_ms.mean) ms); peak RSS MiB order \(.peak_rss_mib.order), inventory \(.peak_rss_mib.inventory), notification \(.peak_rss_mib.notification) (limit 16)"' \
     "$RESULTS_DIR/bench-sync-rest.json"

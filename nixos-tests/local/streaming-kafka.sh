@@ -111,6 +111,19 @@ if [ "${KAFKA_KIND:-mock}" = mock ]; then
     sh "$S" relay-check 50
 fi
 
+# The benchmark's relay ceiling moves exactly what it says, onto topics of its
+# own (nothing in the lab reads them), with and without transactions.
+kafka_relay() { # TO ARGS...: messages relayed (timed), then the target's size
+    _to=$1
+    shift
+    "$COMMLAB_BIN/loadgen" kafka relay --brokers "$KAFKA_BROKERS" --to "$_to" --json "$@" | jq -r .messages
+    kcat -C -b "$KAFKA_BROKERS" -t "$_to" -o beginning -e -q -f '.\n' | wc -l
+}
+assert_eq "bench tools: kafka relay moves 300 in transactions, target holds 300" "300 300" \
+    "$(kafka_relay bench.tools-txn --count 300 | tr '\n' ' ' | sed 's/ $//')"
+assert_eq "bench tools: kafka relay --plain after 100 untimed moves 200, target holds 300" "200 300" \
+    "$(kafka_relay bench.tools-plain --warmup 100 --count 200 --plain | tr '\n' ' ' | sed 's/ $//')"
+
 if [ -n "${LAB_CHECK_LOGS:-}" ]; then
     lab_stop_all
     lab_check_logs

@@ -5,8 +5,9 @@
  *   noop     consume --count messages from a queue and ack them, doing
  *            nothing else: the broker's raw consume rate, the yardstick for
  *            the inventory consumer's drain rate
- *   relay    consume, republish each message with confirms, ack: the broker's
- *            ceiling for a consumer that answers each message with an event
+ *   relay    consume, republish each message with confirms through an exchange
+ *            to --fanout queues, ack: the broker's ceiling for a consumer that
+ *            answers each message with an event (inventory: fan-out 2)
  *   sample   a queue's depth every --interval-ms (passive declare), one
  *            "elapsed_ms depth consumers" line each, until --duration or SIGTERM
  *   depth    a queue's depth, once
@@ -36,6 +37,10 @@ static struct opt opts[] = {
     {"count", "0", "noop: messages to consume (0: until the queue is empty)", false, NULL},
     {"to", "bench.relay-out", "relay: the queue each consumed message is republished to", false,
      NULL},
+    {"fanout", "1",
+     "relay: queues each message is routed to (TO, TO.2, ...): 2 is inventory's outcome, which "
+     "goes to the notification and the order queue",
+     false, NULL},
     {"rate", NULL, "publish: events per second (with --duration); default as fast as possible",
      false, NULL},
     {"duration", "0", "publish: seconds at --rate; sample: seconds to run (0: until SIGTERM)",
@@ -55,8 +60,9 @@ static const char usage[] =
     "usage: loadgen amqp publish|noop|relay|sample|depth|dlq|declare [options]\n"
     "publish: the seeded OrderPlaced events, persistent, with publisher confirms.\n"
     "noop:    consume and ack only (the raw consume rate of this broker).\n"
-    "relay:   consume, republish each to --to with confirms, then ack: the ceiling\n"
-    "         for a consumer that answers every message with an event.\n"
+    "relay:   consume, republish each with confirms through an exchange to --fanout\n"
+    "         queues (--to, --to.2, ...), then ack: the ceiling for a consumer that\n"
+    "         answers every message with an event (inventory's outcome: --fanout 2).\n"
     "sample:  \"elapsed_ms depth consumers\" lines for --queue every --interval-ms.\n"
     "depth:   messages ready in --queue.   dlq: list --queue (a .dlq) without consuming.\n"
     "declare: the commlab topology, idempotently.";
@@ -75,6 +81,29 @@ static int declare_bench_queue(struct amqp_link *l, const char *queue)
     /* A queue outside the topology (a benchmark's): the same kind and limits
      * as the work queues, bound to nothing, so only we fill it. */
     return amqp_link_work_queue(l, queue, AMQP_EXCHANGE, NULL, 0, AMQP_DLX, AMQP_DELIVERY_LIMIT);
+}
+
+/* The relay's exchange: a benchmark's own, so nothing else is routed there. */
+#define BENCH_EXCHANGE "commlab.bench"
+
+/* The relay's targets TO, TO.2 ... TO.N, each bound to BENCH_EXCHANGE with
+ * the key TO, so one publish is stored in N quorum queues as inventory's
+ * outcome is. */
+static int declare_fanout(struct amqp_link *l, const char *to, long fanout)
+{
+    const char *keys[] = {to};
+    if (amqp_link_exchange(l, BENCH_EXCHANGE, "direct") != 0)
+        return -1;
+    for (long k = 1; k <= fanout; k++) {
+        char q[256];
+        if (k == 1)
+            snprintf(q, sizeof q, "%s", to);
+        else
+            snprintf(q, sizeof q, "%s.%ld", to, k);
+        if (amqp_link_work_queue(l, q, BENCH_EXCHANGE, keys, 1, AMQP_DLX, AMQP_DELIVERY_LIMIT) != 0)
+            return -1;
+    }
+    return 0;
 }
 
 static bool is_topology_queue(const char *q)
@@ -232,13 +261,13 @@ static int settle(struct amqp_link *in, struct amqp_link *out, uint64_t tag)
 }
 
 /* The ceiling for any consumer that answers each message with a confirmed
- * event: consume --queue, republish every body persistent to --to, ack what
- * was relayed once its confirms are in. No work of its own, so what limits it
- * is the broker, which the inventory's drain shares. */
+ * event: consume --queue, republish every body persistent through the bench
+ * exchange to --fanout queues, ack what was relayed once its confirms are in. No work of its own,
+ * so what limits it is the broker, which the inventory's drain shares. */
 static int do_relay(void)
 {
-    long batch;
-    if (config_long(opts, "batch", 1, 32767, &batch))
+    long batch, fanout;
+    if (config_long(opts, "batch", 1, 32767, &batch) || config_long(opts, "fanout", 1, 16, &fanout))
         return 2;
     const char *queue = config_str(opts, "queue"), *to = config_str(opts, "to");
     struct amqp_link *in = connect_or_say(), *out = in ? connect_or_say() : NULL;
@@ -246,7 +275,7 @@ static int do_relay(void)
         amqp_link_close(in);
         return 1;
     }
-    int rc = declare_bench_queue(out, to) || amqp_link_confirm_mode(out) ||
+    int rc = declare_fanout(out, to, fanout) || amqp_link_confirm_mode(out) ||
                      amqp_link_consume(in, queue, (unsigned)(2 * batch))
                  ? -1
                  : 0;
@@ -265,7 +294,7 @@ static int do_relay(void)
             if (got++ == 0)
                 t0 = clock_mono_us();
             tag = m.tag;
-            rc = amqp_link_publish(out, "", to, m.body, m.len, NULL);
+            rc = amqp_link_publish(out, BENCH_EXCHANGE, to, m.body, m.len, NULL);
             amqp_msg_free(&m);
             window++;
         }

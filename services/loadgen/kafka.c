@@ -34,7 +34,7 @@ static struct opt opts[] = {
 };
 
 static const char usage[] =
-    "usage: loadgen kafka [options]\n"
+    "usage: loadgen kafka [options]   |   loadgen kafka relay [options] (its own --help)\n"
     "Produces N seeded OrderPlaced events (idempotent producer, acks=all, keyed by order_id)\n"
     "and reports the delivered rate and the delivery latency percentiles. Event i of a seed\n"
     "is the same everywhere (same event_id), so producing a range twice makes duplicates.";
@@ -80,6 +80,8 @@ static int print_events(const struct workload *w, uint64_t start, uint64_t n)
 
 int loadgen_kafka(int argc, char **argv)
 {
+    if (argc >= 2 && strcmp(argv[1], "relay") == 0)
+        return loadgen_kafka_relay(argc - 1, argv + 1);
     loadgen_short_options(argc, argv);
     enum config_result cr = config_parse(opts, argc, argv, usage, NULL, NULL);
     if (cr != CONFIG_OK)

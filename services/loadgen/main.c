@@ -16,9 +16,9 @@ struct command {
 };
 
 static const struct command commands[] = {
-    {"rest", "HTTP load on POST /order (any mode) or GET /healthz"},
-    {"amqp", "RabbitMQ: publish OrderPlaced, sample queue depth"},
-    {"kafka", "Kafka: produce OrderPlaced events"},
+    {"rest", "HTTP load on POST /order (any mode) or GET /healthz; --follow: accepted-to-final"},
+    {"amqp", "RabbitMQ: publish OrderPlaced, sample queue depth, noop and relay ceilings"},
+    {"kafka", "Kafka: produce OrderPlaced events; relay: the consume-produce ceiling"},
 };
 
 static void usage(FILE *f)
@@ -32,7 +32,9 @@ static void usage(FILE *f)
                "  loadgen rest --rate 500 --duration 10     open loop: 500 orders/s for 10 s\n"
                "  loadgen rest --target healthz -n 20000    the server's no-op endpoint\n"
                "  loadgen rest -n 200 --json                one JSON object instead of a table\n"
-               "  loadgen kafka -n 10000 --brokers HOST:PORT\n");
+               "  loadgen kafka -n 10000 --brokers HOST:PORT\n"
+               "  loadgen kafka relay --count 10000 --brokers HOST:PORT\n"
+               "  loadgen amqp relay --queue Q --fanout 2 --batch 512\n");
 }
 
 /* Runs loadgen-NAME from this program's directory, else from PATH. Returns

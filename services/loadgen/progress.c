@@ -16,8 +16,8 @@ static void *run(void *arg)
         if (p->total)
             fprintf(stderr, "/%llu", (unsigned long long)p->total);
         fprintf(stderr, " done   %.0f/s   errors %llu   %.1f s   ",
-                secs > 0 ? (double)done / secs : 0.0,
-                (unsigned long long)atomic_load(&p->errors), secs);
+                secs > 0 ? (double)done / secs : 0.0, (unsigned long long)atomic_load(&p->errors),
+                secs);
     }
     fprintf(stderr, "\r%60s\r", "");
     return NULL;

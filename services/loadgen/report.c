@@ -74,6 +74,26 @@ void report_table(const struct run_info *info, const struct run_stats *s)
     if (info->open_loop)
         printf("   (started late: %llu)", (unsigned long long)s->late_starts);
     printf("\n");
+    if (info->final) {
+        const struct histogram *f = info->final;
+        printf("  accepted->final ms (%s, %llu followed, %llu unfinished)   p50 %.3f   p95 %.3f"
+               "   p99 %.3f   max %.3f\n",
+               info->follow, (unsigned long long)info->followed,
+               (unsigned long long)info->unfinished, ms(histogram_quantile(f, 0.50)),
+               ms(histogram_quantile(f, 0.95)), ms(histogram_quantile(f, 0.99)), ms(f->max));
+    }
+}
+
+/* p50/p95/p99/max/mean of `h` in ms under `name`. */
+static cJSON *add_latency(cJSON *root, const char *name, const struct histogram *h)
+{
+    cJSON *lat = cJSON_AddObjectToObject(root, name);
+    cJSON_AddNumberToObject(lat, "p50", ms(histogram_quantile(h, 0.50)));
+    cJSON_AddNumberToObject(lat, "p95", ms(histogram_quantile(h, 0.95)));
+    cJSON_AddNumberToObject(lat, "p99", ms(histogram_quantile(h, 0.99)));
+    cJSON_AddNumberToObject(lat, "max", ms(h->max));
+    cJSON_AddNumberToObject(lat, "mean", histogram_mean(h) / 1000.0);
+    return lat;
 }
 
 int report_json(const struct run_info *info, const struct run_stats *s)
@@ -82,8 +102,7 @@ int report_json(const struct run_info *info, const struct run_stats *s)
     uint64_t total = run_stats_total(s);
     cJSON *root = cJSON_CreateObject();
     cJSON *status = cJSON_AddObjectToObject(root, "status");
-    cJSON *lat = cJSON_AddObjectToObject(root, "latency_ms");
-    if (!root || !status || !lat) {
+    if (!root || !status) {
         cJSON_Delete(root);
         return -1;
     }
@@ -112,14 +131,17 @@ int report_json(const struct run_info *info, const struct run_stats *s)
     cJSON_AddNumberToObject(status, "timeout", (double)s->timeouts);
     cJSON_AddNumberToObject(status, "unreachable", (double)s->unreachable);
     cJSON_AddNumberToObject(root, "late_starts", (double)s->late_starts);
-    cJSON_AddNumberToObject(lat, "p50", ms(histogram_quantile(h, 0.50)));
-    cJSON_AddNumberToObject(lat, "p95", ms(histogram_quantile(h, 0.95)));
-    cJSON_AddNumberToObject(lat, "p99", ms(histogram_quantile(h, 0.99)));
-    cJSON_AddNumberToObject(lat, "max", ms(h->max));
-    cJSON_AddNumberToObject(lat, "mean", histogram_mean(h) / 1000.0);
+    add_latency(root, "latency_ms", h);
+    if (info->final) {
+        cJSON *f = add_latency(root, "accepted_to_final_ms", info->final);
+        cJSON_AddStringToObject(f, "via", info->follow);
+        cJSON_AddNumberToObject(f, "followed", (double)info->followed);
+        cJSON_AddNumberToObject(f, "unfinished", (double)info->unfinished);
+        cJSON_AddNumberToObject(f, "duration_s", info->final_duration_s);
+    }
     /* The latency distribution as [percentile, ms] pairs, for plots. */
-    static const double qs[] = {0,    1,  5,  10, 20, 30, 40,   50,   60,    70,   80,
-                                90,   95, 97, 98, 99, 99.5, 99.9, 99.99, 100};
+    static const double qs[] = {0,  1,  5,  10, 20, 30, 40,   50,   60,    70,
+                                80, 90, 95, 97, 98, 99, 99.5, 99.9, 99.99, 100};
     cJSON *dist = cJSON_AddArrayToObject(root, "latency_percentiles_ms");
     for (size_t i = 0; dist && i < sizeof qs / sizeof qs[0]; i++) {
         cJSON *pair = cJSON_CreateArray();

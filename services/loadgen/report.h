@@ -26,10 +26,15 @@ struct run_info {
     bool open_loop;
     uint64_t requests;
     unsigned concurrency;
-    double rate;       /* open loop: requested arrivals per second */
+    double rate; /* open loop: requested arrivals per second */
     uint64_t seed;
     uint64_t start_index;
     double duration_s; /* wall time of the whole run */
+    /* --follow: accepted-to-final latency (NULL when not followed). */
+    const char *follow;
+    const struct histogram *final; /* microseconds */
+    uint64_t followed, unfinished;
+    double final_duration_s; /* start to the last outcome seen */
 };
 
 int run_stats_init(struct run_stats *s);

@@ -16,6 +16,7 @@
 #include "../core/util/config.h"
 #include "../transport/http_client.h"
 #include "drivers.h"
+#include "follow.h"
 #include "progress.h"
 #include "report.h"
 
@@ -32,6 +33,15 @@ static struct opt opts[] = {
      NULL},
     {"sold-out-pct", "0", "percent of orders that include the sold-out SKU", false, NULL},
     {"timeout-ms", "30000", "client-side timeout per request", false, NULL},
+    {"follow", "none",
+     "accepted-to-final latency of 202 answers: none, http (GET /orders/{id} until the status "
+     "is final) or kafka (the outcome event on --follow-topic)",
+     false, NULL},
+    {"follow-every", "10", "--follow http: follow every Nth order (each is polled every ~1 ms)",
+     false, NULL},
+    {"follow-brokers", "127.0.0.1:9092", "--follow kafka: bootstrap servers", false, NULL},
+    {"follow-topic", "inventory-events", "--follow kafka: the topic of the outcome events", false,
+     NULL},
     {"label", "rest", "name of this run in the output", false, NULL},
     {"accepted-file", NULL,
      "write the order_id of every order answered 201 or 202 to this file, one per line", false,
@@ -60,6 +70,8 @@ struct shared {
     atomic_ullong next;
     struct progress progress;
     FILE *accepted; /* --accepted-file, or NULL; stdio locks each write */
+    struct follower *follower; /* NULL: --follow none */
+    uint64_t follow_every;
 };
 
 struct worker {
@@ -105,6 +117,9 @@ static void one_request(struct worker *w, uint64_t i, uint64_t sched_us)
         ok = r.failure == HTTP_ANSWERED && r.status >= 200 && r.status < 300;
         if (sh->accepted && r.failure == HTTP_ANSWERED && (r.status == 201 || r.status == 202))
             fprintf(sh->accepted, "%s\n", o.order_id);
+        if (sh->follower && !sh->healthz && r.failure == HTTP_ANSWERED && r.status == 202 &&
+            i % sh->follow_every == 0)
+            follower_add(sh->follower, o.order_id, end);
         http_result_free(&r);
     }
     histogram_record(&w->stats.latency, end - sched_us);
@@ -147,7 +162,15 @@ int loadgen_rest(int argc, char **argv)
         fprintf(stderr, "--target: expected order or healthz, got '%s'\n", target);
         return 2;
     }
-    if (config_long(opts, "requests", 1, 100000000, &n) ||
+    long every;
+    const char *follow = config_str(opts, "follow");
+    if (strcmp(follow, "none") != 0 && strcmp(follow, "http") != 0 &&
+        strcmp(follow, "kafka") != 0) {
+        fprintf(stderr, "--follow: expected none, http or kafka, got '%s'\n", follow);
+        return 2;
+    }
+    if (config_long(opts, "follow-every", 1, 1000000, &every) ||
+        config_long(opts, "requests", 1, 100000000, &n) ||
         config_long(opts, "concurrency", 1, 1000, &c) ||
         config_long(opts, "seed", 0, 0x7fffffffL, &seed) ||
         config_long(opts, "start", 0, 1000000000000L, &start) ||
@@ -174,6 +197,19 @@ int loadgen_rest(int argc, char **argv)
         return 1;
     }
 
+    /* Every order is followed on Kafka (reading the topic costs the service
+     * nothing); polling is sampled. */
+    sh.follow_every = strcmp(follow, "kafka") == 0 ? 1 : (uint64_t)every;
+    if (strcmp(follow, "none") != 0) {
+        bool kafka = strcmp(follow, "kafka") == 0;
+        sh.follower = follower_start(
+            follow, kafka ? config_str(opts, "follow-brokers") : config_str(opts, "url"),
+            config_str(opts, "follow-topic"), sh.n);
+        if (!sh.follower) {
+            http_client_cleanup();
+            return 1;
+        }
+    }
     struct worker *workers = calloc((size_t)c, sizeof *workers);
     struct run_stats total;
     if (!workers || run_stats_init(&total) != 0) {
@@ -211,6 +247,14 @@ int loadgen_rest(int argc, char **argv)
     }
     uint64_t t1 = clock_mono_us();
     progress_stop(&sh.progress);
+    struct follow_result fr = {0};
+    struct histogram final;
+    bool have_final = false;
+    if (sh.follower && histogram_init(&final) == 0) {
+        fr = follower_finish(sh.follower, 60000, &final);
+        have_final = true;
+    }
+    uint64_t t2 = clock_mono_us();
     http_client_cleanup();
     free(workers);
     int rc = started == c ? 0 : 1;
@@ -233,6 +277,11 @@ int loadgen_rest(int argc, char **argv)
         .seed = (uint64_t)seed,
         .start_index = (uint64_t)start,
         .duration_s = (double)(t1 - t0) / 1e6,
+        .follow = have_final ? follow : NULL,
+        .final = have_final ? &final : NULL,
+        .followed = fr.followed,
+        .unfinished = fr.unfinished,
+        .final_duration_s = (double)(t2 - t0) / 1e6,
     };
     if (config_flag(opts, "json")) {
         if (report_json(&info, &total) != 0)
@@ -243,5 +292,11 @@ int loadgen_rest(int argc, char **argv)
     if (run_stats_total(&total) == total.unreachable && total.unreachable > 0)
         fprintf(stderr, "loadgen: nothing answered at %s: is the service running?\n", url);
     run_stats_free(&total);
+    if (have_final) {
+        if (fr.unfinished)
+            fprintf(stderr, "loadgen: %llu of %llu followed orders never reached a final state\n",
+                    (unsigned long long)fr.unfinished, (unsigned long long)fr.followed);
+        histogram_free(&final);
+    }
     return rc;
 }
