@@ -69,7 +69,7 @@ struct shared {
     uint64_t t0_us;
     atomic_ullong next;
     struct progress progress;
-    FILE *accepted; /* --accepted-file, or NULL; stdio locks each write */
+    FILE *accepted;            /* --accepted-file, or NULL; stdio locks each write */
     struct follower *follower; /* NULL: --follow none */
     uint64_t follow_every;
 };
