@@ -28,6 +28,12 @@ struct amqp_msg {
     char death_reason[32];
     char death_queue[128];
     long delivery_count; /* x-delivery-count of quorum queues, 0 if absent */
+    /* Set when the message cannot be taken as it is: its properties break
+     * the contract (see amqp_props_check) or the library could not decode
+     * them (then `undecodable`, and body is empty). The consumer
+     * dead-letters such a message without handing it to the service. */
+    char refused[AMQP_REASON_MAX];
+    bool undecodable;
 };
 
 /* Connects, logs in and opens channel 1. The URL is amqp://user:pass@host:port/vhost
