@@ -575,6 +575,27 @@ static bool content_type_ok(amqp_bytes_t ct)
     return bytes_is(rest, "charset=utf-8");
 }
 
+/* The headers a broker writes (and ours) must have their own shape: a
+ * forged x-death or x-delivery-count would mislead whoever reads them. */
+static bool known_headers_ok(struct shape *s, const amqp_table_t *t)
+{
+    const amqp_field_value_t *v = find_field(t, "x-death");
+    if (v && v->kind != AMQP_FIELD_KIND_ARRAY)
+        return refuse(s, "headers: x-death must be an array of tables");
+    for (int i = 0; v && i < v->value.array.num_entries; i++)
+        if (v->value.array.entries[i].kind != AMQP_FIELD_KIND_TABLE)
+            return refuse(s, "headers: x-death must be an array of tables");
+    v = find_field(t, "x-delivery-count");
+    if (v && (v->kind == AMQP_FIELD_KIND_UTF8 || v->kind == AMQP_FIELD_KIND_BYTES ||
+              v->kind == AMQP_FIELD_KIND_TABLE || v->kind == AMQP_FIELD_KIND_ARRAY ||
+              v->kind == AMQP_FIELD_KIND_BOOLEAN))
+        return refuse(s, "headers: x-delivery-count must be an integer");
+    v = find_field(t, "x-commlab-reason");
+    if (v && v->kind != AMQP_FIELD_KIND_UTF8)
+        return refuse(s, "headers: x-commlab-reason must be a string");
+    return true;
+}
+
 static bool props_ok(const amqp_basic_properties_t *p, char why[AMQP_REASON_MAX])
 {
     struct shape s = {0, 0, why};
@@ -590,7 +611,7 @@ static bool props_ok(const amqp_basic_properties_t *p, char why[AMQP_REASON_MAX]
                       (int)(p->content_encoding.len > 64 ? 64 : p->content_encoding.len),
                       (const char *)p->content_encoding.bytes);
     if (p->_flags & AMQP_BASIC_HEADERS_FLAG)
-        return table_ok(&s, &p->headers, 1);
+        return table_ok(&s, &p->headers, 1) && known_headers_ok(&s, &p->headers);
     return true;
 }
 
@@ -621,10 +642,8 @@ static int read_content(struct amqp_link *l, struct amqp_msg *m)
     }
     uint64_t size = f.payload.properties.body_size;
     const amqp_basic_properties_t *p = f.payload.properties.decoded;
-    if (!props_ok(p, m->refused))
-        m->refused[sizeof m->refused - 1] = '\0';
-    else
-        read_headers(m, p);
+    props_ok(p, m->refused);
+    read_headers(m, p); /* it reads only fields of the kinds it expects */
     /* Oversized bodies are still read whole (the frame max bounds each frame,
      * the consumer's decoder refuses them); a body that cannot fit in memory
      * here cannot be read at all. */
