@@ -7,7 +7,7 @@
 #include <stdlib.h>
 
 #include "../core/codec/event_json.h"
-#include "../core/store/seen_store.h"
+#include "../runtime/amqp_claim.h"
 #include "../core/util/log.h"
 #include "../transport/amqp_consume.h"
 #include "../transport/amqp_topology.h"
@@ -31,13 +31,9 @@ struct batch_job {
 static int apply_one(struct notification_service *svc, struct amqp_notification *a,
                      struct amqp_item *it)
 {
-    enum seen_result seen = seen_claim_locked(&a->seen, &it->ev, it->reason, sizeof it->reason);
-    if (seen == SEEN_ERROR)
-        return -1;
-    if (seen != SEEN_NEW) {
-        it->result = seen == SEEN_CONFLICT ? AMQP_ITEM_CONFLICT : AMQP_ITEM_DUPLICATE;
-        return 0;
-    }
+    int fresh = amqp_claim_locked(&a->seen, it);
+    if (fresh <= 0)
+        return fresh; /* a duplicate's effects exist already; a conflict has none */
     bool duplicate;
     char message[NOTIFY_MESSAGE_MAX];
     if (notify_record_locked(&svc->store, &it->ev.order, &duplicate, message) != 0)

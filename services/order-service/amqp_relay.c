@@ -6,7 +6,7 @@
 #include <string.h>
 
 #include "../core/codec/event_json.h"
-#include "../core/store/seen_store.h"
+#include "../runtime/amqp_claim.h"
 #include "../core/util/log.h"
 #include "../transport/amqp_consume.h"
 #include "../transport/amqp_outbox.h"
@@ -36,13 +36,9 @@ struct outcome_job {
 static int apply_one(struct amqp_side *s, struct amqp_item *it)
 {
     struct order_service *svc = s->svc;
-    enum seen_result seen = seen_claim_locked(&s->seen, &it->ev, it->reason, sizeof it->reason);
-    if (seen == SEEN_ERROR)
-        return -1;
-    if (seen != SEEN_NEW) {
-        it->result = seen == SEEN_CONFLICT ? AMQP_ITEM_CONFLICT : AMQP_ITEM_DUPLICATE;
-        return 0;
-    }
+    int fresh = amqp_claim_locked(&s->seen, it);
+    if (fresh <= 0)
+        return fresh; /* a duplicate's effects exist already; a conflict has none */
     const struct event *ev = &it->ev;
     bool ok = ev->type == EVENT_INVENTORY_RESERVED;
     enum order_status to = ok ? ORDER_CONFIRMED : ORDER_REJECTED, was = to;
