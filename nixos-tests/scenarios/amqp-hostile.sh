@@ -55,6 +55,9 @@ reason_of() { # CASE
     case $1 in
     empty-header-name | empty-nested-name | empty-name-in-array) echo 'headers: a field with an empty name' ;;
     deep-headers | deep-arrays) echo 'headers: nested deeper than' ;;
+    # Refused by name where rabbitmq-c decodes it (0.11), rejected by delivery
+    # tag where it cannot (0.14+ stops at 100 levels).
+    deeper-than-library) echo 'headers: nested deeper than|undecodable AMQP message' ;;
     odd-kinds) echo "headers: a field of kind" ;;
     many-headers) echo 'headers: more than 256 fields' ;;
     huge-header) echo 'headers: larger than 16384 bytes' ;;
@@ -99,7 +102,7 @@ phase_hostile() {
     dlq_list $QI "$OUT_DIR/hostile.dlq.txt"
     assert_eq "hostile: exactly the $n_cases hostile messages in $QI.dlq" $((d0 + n_cases)) "$(depth $QI.dlq)"
     for c in $cases; do
-        check "hostile: $c dead-lettered saying '$(reason_of "$c")'" grep -qF "$(reason_of "$c")" \
+        check "hostile: $c dead-lettered saying '$(reason_of "$c")'" grep -qE "$(reason_of "$c")" \
             "$OUT_DIR/hostile.dlq.txt"
     done
     http_get "$ORDER_URL/dump" | awk -F'\t' '$1 == "orders"' >"$OUT_DIR/hostile.orders.txt"

@@ -25,6 +25,9 @@
 #define BODY_MAX (1 << 20)
 #define MANY 300
 #define DEEP 40
+/* Deeper than rabbitmq-c 0.14+ decodes (100): there the consumer cannot
+ * read the message at all and must reject it by delivery tag. */
+#define DEEPER 120
 
 static const char *const cases[] = {
     "empty-header-name",   /* {"": "x"}: rabbitmq-c refuses to clone it */
@@ -32,6 +35,7 @@ static const char *const cases[] = {
     "empty-name-in-array", /* {"a": [{"": 1}]} */
     "deep-headers",        /* tables DEEP levels deep */
     "deep-arrays",         /* arrays DEEP levels deep */
+    "deeper-than-library", /* tables DEEPER levels deep */
     "odd-kinds",           /* float, double, decimal, void */
     "many-headers",        /* MANY fields */
     "huge-header",         /* one 60 KB string value */
@@ -77,7 +81,7 @@ static int reply_ok(amqp_rpc_reply_t r)
 }
 
 /* Static storage for the nested structures each case builds. */
-static amqp_table_entry_t ents[MANY + 2], nested[DEEP + 1];
+static amqp_table_entry_t ents[MANY + 2], nested[DEEPER + 1];
 static amqp_field_value_t vals[DEEP + 1];
 static char names[MANY][16], longname[201], bigval[60001];
 
@@ -102,9 +106,10 @@ static int build(const char *c, amqp_basic_properties_t *p)
         ents[n].key = amqp_cstring_bytes("a");
         ents[n].value.kind = AMQP_FIELD_KIND_ARRAY;
         ents[n++].value.value.array = (amqp_array_t){1, vals};
-    } else if (strcmp(c, "deep-headers") == 0) {
-        nested[DEEP] = int_entry("leaf", 1);
-        for (int d = DEEP - 1; d >= 0; d--) {
+    } else if (strcmp(c, "deep-headers") == 0 || strcmp(c, "deeper-than-library") == 0) {
+        int deep = strcmp(c, "deep-headers") == 0 ? DEEP : DEEPER;
+        nested[deep] = int_entry("leaf", 1);
+        for (int d = deep - 1; d >= 0; d--) {
             nested[d].key = amqp_cstring_bytes("t");
             nested[d].value.kind = AMQP_FIELD_KIND_TABLE;
             nested[d].value.value.table = (amqp_table_t){1, &nested[d + 1]};
