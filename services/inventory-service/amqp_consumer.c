@@ -18,9 +18,9 @@
 
 #include "../core/codec/event_json.h"
 #include "../core/store/outbox.h"
-#include "../runtime/amqp_claim.h"
 #include "../core/util/clock.h"
 #include "../core/util/log.h"
+#include "../runtime/amqp_apply.h"
 #include "../transport/amqp_consume.h"
 #include "../transport/amqp_outbox.h"
 #include "../transport/amqp_topology.h"
@@ -38,19 +38,11 @@ struct amqp_inventory {
     bool outbox_open, seen_open;
 };
 
-struct batch_job {
-    struct inventory_service *svc;
-    struct amqp_inventory *a;
-    struct amqp_item *items;
-    size_t n;
-};
-
-/* One OrderPlaced inside the batch transaction. */
-static int apply_one(struct inventory_service *svc, struct amqp_inventory *a, struct amqp_item *it)
+/* One new OrderPlaced inside the batch transaction (amqp_apply_each). */
+static int apply_one(void *ctx, struct amqp_item *it)
 {
-    int fresh = amqp_claim_locked(&a->seen, it);
-    if (fresh <= 0)
-        return fresh; /* a duplicate's effects exist already; a conflict has none */
+    struct inventory_service *svc = ctx;
+    struct amqp_inventory *a = svc->consumer;
     struct reserve_result r;
     if (stock_reserve_locked(&svc->stock, &it->ev.order, &r) != 0)
         return -1;
@@ -70,20 +62,6 @@ static int apply_one(struct inventory_service *svc, struct amqp_inventory *a, st
     if (rc < 0)
         return -1;
     it->result = r.duplicate ? AMQP_ITEM_DUPLICATE : AMQP_ITEM_APPLIED;
-    return 0;
-}
-
-/* The whole batch in one transaction (one fsync), and no savepoint per
- * message: SQLite copies every page a savepoint touches into its statement
- * journal, which made per-message savepoints cost more than the work. If
- * anything fails, the batch is undone and the consumer runs it again one
- * message per transaction, so one bad message cannot hold up the others. */
-static int batch_job(void *arg)
-{
-    struct batch_job *j = arg;
-    for (size_t k = 0; k < j->n; k++)
-        if (apply_one(j->svc, j->a, &j->items[k]) != 0)
-            return -1;
     return 0;
 }
 
@@ -109,8 +87,8 @@ static enum amqp_apply_rc apply(void *ctx, struct amqp_consumer *c, struct amqp_
     struct inventory_service *svc = ctx;
     if (fault_fails(svc, c))
         return AMQP_APPLY_UNAVAILABLE;
-    struct batch_job job = {svc, svc->consumer, items, n};
-    return db_transact(&svc->db, batch_job, &job) == 0 ? AMQP_APPLY_OK : AMQP_APPLY_FAILED;
+    struct amqp_inventory *a = svc->consumer;
+    return amqp_apply_each(&svc->db, &a->seen, apply_one, svc, items, n);
 }
 
 int inventory_amqp_start(struct inventory_service *svc, const char *amqp_url)

@@ -7,8 +7,8 @@
 #include <stdlib.h>
 
 #include "../core/codec/event_json.h"
-#include "../runtime/amqp_claim.h"
 #include "../core/util/log.h"
+#include "../runtime/amqp_apply.h"
 #include "../transport/amqp_consume.h"
 #include "../transport/amqp_topology.h"
 #include "notification_service.h"
@@ -21,19 +21,10 @@ struct amqp_notification {
     struct amqp_consumer *consumer;
 };
 
-struct batch_job {
-    struct notification_service *svc;
-    struct amqp_notification *a;
-    struct amqp_item *items;
-    size_t n;
-};
-
-static int apply_one(struct notification_service *svc, struct amqp_notification *a,
-                     struct amqp_item *it)
+/* One new InventoryReserved inside the batch transaction (amqp_apply_each). */
+static int apply_one(void *ctx, struct amqp_item *it)
 {
-    int fresh = amqp_claim_locked(&a->seen, it);
-    if (fresh <= 0)
-        return fresh; /* a duplicate's effects exist already; a conflict has none */
+    struct notification_service *svc = ctx;
     bool duplicate;
     char message[NOTIFY_MESSAGE_MAX];
     if (notify_record_locked(&svc->store, &it->ev.order, &duplicate, message) != 0)
@@ -42,23 +33,13 @@ static int apply_one(struct notification_service *svc, struct amqp_notification 
     return 0;
 }
 
-/* The whole batch in one transaction (one fsync); see the inventory's. */
-static int batch_job(void *arg)
-{
-    struct batch_job *j = arg;
-    for (size_t k = 0; k < j->n; k++)
-        if (apply_one(j->svc, j->a, &j->items[k]) != 0)
-            return -1;
-    return 0;
-}
-
 static enum amqp_apply_rc apply(void *ctx, struct amqp_consumer *c, struct amqp_item *items,
                                 size_t n)
 {
     (void)c;
     struct notification_service *svc = ctx;
-    struct batch_job job = {svc, svc->consumer, items, n};
-    return db_transact(&svc->db, batch_job, &job) == 0 ? AMQP_APPLY_OK : AMQP_APPLY_FAILED;
+    struct amqp_notification *a = svc->consumer;
+    return amqp_apply_each(&svc->db, &a->seen, apply_one, svc, items, n);
 }
 
 int notification_amqp_start(struct notification_service *svc, const char *amqp_url)

@@ -6,8 +6,8 @@
 #include <string.h>
 
 #include "../core/codec/event_json.h"
-#include "../runtime/amqp_claim.h"
 #include "../core/util/log.h"
+#include "../runtime/amqp_apply.h"
 #include "../transport/amqp_consume.h"
 #include "../transport/amqp_outbox.h"
 #include "../transport/amqp_topology.h"
@@ -23,22 +23,13 @@ struct amqp_side {
     bool seen_open;
 };
 
-struct outcome_job {
-    struct amqp_side *s;
-    struct amqp_item *items;
-    size_t n;
-};
-
 /* An outcome moves its order from accepted to confirmed or rejected; the
  * same outcome again is a duplicate; one that contradicts where the order
  * is (InventoryFailed for a confirmed order, an outcome for an order this
  * service never accepted) is a conflict: nothing changes. */
-static int apply_one(struct amqp_side *s, struct amqp_item *it)
+static int apply_one(void *ctx, struct amqp_item *it)
 {
-    struct order_service *svc = s->svc;
-    int fresh = amqp_claim_locked(&s->seen, it);
-    if (fresh <= 0)
-        return fresh; /* a duplicate's effects exist already; a conflict has none */
+    struct order_service *svc = ctx;
     const struct event *ev = &it->ev;
     bool ok = ev->type == EVENT_INVENTORY_RESERVED;
     enum order_status to = ok ? ORDER_CONFIRMED : ORDER_REJECTED, was = to;
@@ -62,22 +53,12 @@ static int apply_one(struct amqp_side *s, struct amqp_item *it)
     return 0;
 }
 
-static int outcome_job(void *arg)
-{
-    struct outcome_job *j = arg;
-    for (size_t k = 0; k < j->n; k++)
-        if (apply_one(j->s, &j->items[k]) != 0)
-            return -1;
-    return 0;
-}
-
 static enum amqp_apply_rc apply_outcomes(void *ctx, struct amqp_consumer *c,
                                          struct amqp_item *items, size_t n)
 {
     (void)c;
     struct amqp_side *s = ctx;
-    struct outcome_job job = {s, items, n};
-    return db_transact(&s->svc->db, outcome_job, &job) == 0 ? AMQP_APPLY_OK : AMQP_APPLY_FAILED;
+    return amqp_apply_each(&s->svc->db, &s->seen, apply_one, s->svc, items, n);
 }
 
 static void side_free(struct amqp_side *s)
