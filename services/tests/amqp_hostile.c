@@ -51,20 +51,26 @@ static const char *const cases[] = {
     "forged-death",        /* x-death a string, x-delivery-count a string */
 };
 
-static amqp_table_entry_t str_entry(const char *key, const char *value)
+/* An entry of `kind` named `key`; the caller sets its value when it has one. */
+static amqp_table_entry_t entry(const char *key, uint8_t kind)
 {
     amqp_table_entry_t e;
+    memset(&e, 0, sizeof e);
     e.key = amqp_cstring_bytes(key);
-    e.value.kind = AMQP_FIELD_KIND_UTF8;
+    e.value.kind = kind;
+    return e;
+}
+
+static amqp_table_entry_t str_entry(const char *key, const char *value)
+{
+    amqp_table_entry_t e = entry(key, AMQP_FIELD_KIND_UTF8);
     e.value.value.bytes = amqp_cstring_bytes(value);
     return e;
 }
 
 static amqp_table_entry_t int_entry(const char *key, int v)
 {
-    amqp_table_entry_t e;
-    e.key = amqp_cstring_bytes(key);
-    e.value.kind = AMQP_FIELD_KIND_I32;
+    amqp_table_entry_t e = entry(key, AMQP_FIELD_KIND_I32);
     e.value.value.i32 = v;
     return e;
 }

@@ -694,22 +694,31 @@ static int undecodable(struct amqp_link *l, struct amqp_msg *m)
     return m->body ? 1 : -1;
 }
 
+/* 1 a frame in `f`, 0 none within timeout_ms, -1 the link broke. */
+static int wait_frame(struct amqp_link *l, amqp_frame_t *f, int timeout_ms, const char *what)
+{
+    struct timeval tv = {.tv_sec = timeout_ms / 1000, .tv_usec = (timeout_ms % 1000) * 1000};
+    int st = amqp_simple_wait_frame_noblock(l->conn, f, &tv);
+    if (st == AMQP_STATUS_TIMEOUT)
+        return 0;
+    if (st != AMQP_STATUS_OK) {
+        set_error(l, "%s: %s", what, amqp_error_string2(st));
+        l->open = false;
+        return -1;
+    }
+    return 1;
+}
+
 int amqp_link_next(struct amqp_link *l, struct amqp_msg *m, int timeout_ms)
 {
     memset(m, 0, sizeof *m);
     if (!l->open || l->input_broken)
         return -1;
-    struct timeval tv = {.tv_sec = timeout_ms / 1000, .tv_usec = (timeout_ms % 1000) * 1000};
     amqp_maybe_release_buffers(l->conn);
     amqp_frame_t f;
-    int st = amqp_simple_wait_frame_noblock(l->conn, &f, &tv);
-    if (st == AMQP_STATUS_TIMEOUT)
-        return 0;
-    if (st != AMQP_STATUS_OK) {
-        set_error(l, "consume: %s", amqp_error_string2(st));
-        l->open = false;
-        return -1;
-    }
+    int got = wait_frame(l, &f, timeout_ms, "consume");
+    if (got <= 0)
+        return got;
     if (f.frame_type != AMQP_FRAME_METHOD || f.payload.method.id != AMQP_BASIC_DELIVER_METHOD)
         return other_frame(l, &f) != 0 ? -1 : 0; /* a close, or a heartbeat */
     const amqp_basic_deliver_t *d = f.payload.method.decoded;
@@ -777,15 +786,7 @@ int amqp_link_idle(struct amqp_link *l, int timeout_ms)
 {
     if (!l->open)
         return -1;
-    struct timeval tv = {.tv_sec = timeout_ms / 1000, .tv_usec = (timeout_ms % 1000) * 1000};
     amqp_frame_t f;
-    int st = amqp_simple_wait_frame_noblock(l->conn, &f, &tv);
-    if (st == AMQP_STATUS_TIMEOUT)
-        return 0;
-    if (st != AMQP_STATUS_OK) {
-        set_error(l, "%s", amqp_error_string2(st));
-        l->open = false;
-        return -1;
-    }
-    return other_frame(l, &f);
+    int got = wait_frame(l, &f, timeout_ms, "idle");
+    return got <= 0 ? got : other_frame(l, &f);
 }
