@@ -85,6 +85,30 @@ for _k in $(seq 1 "$KILLS"); do
 done
 sh "$S" kill-finish
 
+# Hostile properties, conflicts and wrong types (own scenario file), then
+# inventory's stop on SIGTERM while its fault mode hangs a batch.
+HOSTILE="$COMMLAB_BIN/tests/amqp-hostile" sh "$here/../scenarios/amqp-hostile.sh" hostile
+sh "$here/../scenarios/amqp-hostile.sh" conflicts
+alive() { _s=$(ps -o stat= -p "$1" 2>/dev/null); [ -n "$_s" ] && [ "${_s#Z}" = "$_s" ]; }
+http_code POST "$INVENTORY_URL/configure" '{"delay_ms":0,"mode":"hang"}' >/dev/null
+assert_eq "hang stop: an order placed while inventory hangs" 202 \
+    "$(http_code POST "$ORDER_URL/order" '{"order_id":"hang-stop-1","user_id":"u1","items":[{"sku":"soda","qty":1}]}')"
+sleep 2
+_pid=$(lab_pid inventory)
+kill -TERM "$_pid"
+_w=0
+while alive "$_pid" && [ $_w -lt 50 ]; do sleep 0.1; _w=$((_w + 1)); done
+check "hang stop: inventory exited within 5 s of SIGTERM while hanging" test "$_w" -lt 50
+lab_kill inventory KILL
+lab_restart inventory || fail "hang stop: inventory restarted"
+_w=0
+while [ "$(http_get "$ORDER_URL/orders/hang-stop-1" | jq -r .status)" != confirmed ] && [ $_w -lt 100 ]; do
+    sleep 0.2
+    _w=$((_w + 1))
+done
+assert_eq "hang stop: the order was processed after the restart" confirmed \
+    "$(http_get "$ORDER_URL/orders/hang-stop-1" | jq -r .status)"
+
 # Releases belong to the REST chain: with a broker, an order's outcome is final.
 assert_eq "release: inventory in amqp mode refuses /release (409)" 409 \
     "$(http_code POST "$INVENTORY_URL/release" '{"order_id":"any-order"}')"

@@ -6,6 +6,8 @@
  *   - before the commit: nothing was applied; the broker redelivers;
  *   - between commit and ack: redelivered, the event_id is already processed
  *     (and the reservation is idempotent by order_id anyway): acked, no effect;
+ * The same event_id with another order_id is a conflict: dead-lettered. The
+ * consumer loop, vetting and verdicts are transport/amqp_consume's.
  *   - between commit and publish: the outcome waits in the outbox and is
  *     published after restart;
  *   - between publish and mark-sent: published again with the same derived
@@ -16,9 +18,9 @@
 
 #include "../core/codec/event_json.h"
 #include "../core/store/outbox.h"
-#include "../core/store/seen_store.h"
 #include "../core/util/clock.h"
 #include "../core/util/log.h"
+#include "../runtime/amqp_apply.h"
 #include "../transport/amqp_consume.h"
 #include "../transport/amqp_outbox.h"
 #include "../transport/amqp_topology.h"
@@ -36,35 +38,20 @@ struct amqp_inventory {
     bool outbox_open, seen_open;
 };
 
-struct msg_work {
-    size_t msg; /* index in the batch */
-    struct event ev;
-    int applied; /* 1 reserved/refused now, 0 seen before, -1 failed */
-};
-
-struct batch_job {
-    struct inventory_service *svc;
-    struct amqp_inventory *a;
-    struct msg_work *w;
-    size_t n;
-};
-
-/* One message inside the batch transaction, in a savepoint of its own so that
- * a failure undoes only this message (it is then retried alone). */
-static int apply_one(struct inventory_service *svc, struct amqp_inventory *a, struct msg_work *w)
+/* One new OrderPlaced inside the batch transaction (amqp_apply_each). */
+static int apply_one(void *ctx, struct amqp_item *it)
 {
-    int seen = seen_mark_locked(&a->seen, w->ev.event_id);
-    if (seen <= 0)
-        return seen; /* 0: processed before; its effects and outcome exist already */
+    struct inventory_service *svc = ctx;
+    struct amqp_inventory *a = svc->consumer;
     struct reserve_result r;
-    if (stock_reserve_locked(&svc->stock, &w->ev.order, &r) != 0)
+    if (stock_reserve_locked(&svc->stock, &it->ev.order, &r) != 0)
         return -1;
     /* The outcome is derived from the first answer for this order_id, and
      * its event_id from (type, order_id): a second OrderPlaced for the same
      * order (another event_id) adds no second outcome to the outbox. */
     struct event out;
     event_from_order(&out, r.reserved ? EVENT_INVENTORY_RESERVED : EVENT_INVENTORY_FAILED,
-                     &w->ev.order, r.reserved ? NULL : r.reason);
+                     &it->ev.order, r.reserved ? NULL : r.reason);
     char *body = event_encode(&out);
     if (!body)
         return -1;
@@ -74,94 +61,34 @@ static int apply_one(struct inventory_service *svc, struct amqp_inventory *a, st
     free(body);
     if (rc < 0)
         return -1;
-    return r.duplicate ? 0 : 1;
-}
-
-/* The whole batch in one transaction (one fsync), and no savepoint per
- * message: SQLite copies every page a savepoint touches into its statement
- * journal, which made per-message savepoints cost more than the work. If
- * anything fails, the batch is undone and run again one message per
- * transaction (see handle), so one bad message cannot hold up the others. */
-static int batch_job(void *arg)
-{
-    struct batch_job *j = arg;
-    for (size_t k = 0; k < j->n; k++) {
-        struct msg_work *w = &j->w[k];
-        w->applied = apply_one(j->svc, j->a, w);
-        if (w->applied < 0)
-            return -1;
-    }
+    it->result = r.duplicate ? AMQP_ITEM_DUPLICATE : AMQP_ITEM_APPLIED;
     return 0;
 }
 
 /* The fault knobs of /configure apply here too: a delay slows every batch,
  * "error" makes processing fail transiently (retried, then dead-lettered by
- * the delivery limit), "hang" holds the batch until the mode changes. */
-static bool fault_fails(struct inventory_service *svc)
+ * the delivery limit), "hang" holds the batch until the mode changes. Both
+ * waits end when the consumer stops: the batch is then left unacked and
+ * the broker redelivers it. */
+static bool fault_fails(struct inventory_service *svc, struct amqp_consumer *c)
 {
     long delay = atomic_load(&svc->fault_delay_ms);
-    if (delay > 0)
-        clock_sleep_us((uint64_t)delay * 1000);
+    if (delay > 0 && !amqp_consumer_sleep(c, delay))
+        return true;
     while (atomic_load(&svc->fault_mode) == FAULT_HANG)
-        clock_sleep_us(100 * 1000);
+        if (!amqp_consumer_sleep(c, 100))
+            return true;
     return atomic_load(&svc->fault_mode) == FAULT_ERROR;
 }
 
-static void handle(void *ctx, const struct amqp_msg *msgs, size_t n, struct amqp_verdict *out)
+static enum amqp_apply_rc apply(void *ctx, struct amqp_consumer *c, struct amqp_item *items,
+                                size_t n)
 {
     struct inventory_service *svc = ctx;
+    if (fault_fails(svc, c))
+        return AMQP_APPLY_UNAVAILABLE;
     struct amqp_inventory *a = svc->consumer;
-    struct msg_work *w = malloc(n * sizeof *w);
-    if (!w) {
-        for (size_t i = 0; i < n; i++)
-            out[i].kind = AMQP_VERDICT_RETRY;
-        return;
-    }
-    size_t k = 0;
-    uint64_t dead = 0;
-    for (size_t i = 0; i < n; i++) {
-        if (event_accept(msgs[i].body, msgs[i].len, 1u << EVENT_ORDER_PLACED, &w[k].ev,
-                         out[i].reason, sizeof out[i].reason)) {
-            w[k++].msg = i;
-        } else {
-            out[i].kind = AMQP_VERDICT_DEAD;
-            dead++;
-        }
-    }
-    if (dead)
-        metrics_count(svc->metrics, "amqp_dead_lettered_total",
-                      "Messages refused as malformed, sent to the .dlq.", dead);
-    if (k > 0) {
-        bool failing = fault_fails(svc);
-        struct batch_job job = {svc, a, w, k};
-        int rc = failing ? -1 : db_transact(&svc->db, batch_job, &job);
-        for (size_t m = 0; rc != 0 && !failing && m < k; m++) {
-            /* The batch failed: each message alone, to find the one at fault. */
-            struct batch_job one = {svc, a, &w[m], 1};
-            if (db_transact(&svc->db, batch_job, &one) != 0)
-                w[m].applied = -1;
-        }
-        uint64_t applied = 0, dup = 0, retry = 0;
-        for (size_t m = 0; m < k; m++) {
-            bool ok = !failing && w[m].applied >= 0;
-            out[w[m].msg].kind = ok ? AMQP_VERDICT_ACK : AMQP_VERDICT_RETRY;
-            if (!ok)
-                retry++;
-            else if (w[m].applied == 1)
-                applied++;
-            else
-                dup++;
-        }
-        metrics_count(svc->metrics, "amqp_batches_total",
-                      "Transactions of OrderPlaced events (batches).", 1);
-        metrics_count(svc->metrics, "amqp_orders_applied_total",
-                      "OrderPlaced events applied (reserved or refused).", applied);
-        metrics_count(svc->metrics, "amqp_duplicates_total",
-                      "OrderPlaced redeliveries or repeats that changed nothing.", dup);
-        metrics_count(svc->metrics, "amqp_retries_total",
-                      "OrderPlaced requeued after a transient failure.", retry);
-    }
-    free(w);
+    return amqp_apply_each(&svc->db, &a->seen, apply_one, svc, items, n);
 }
 
 int inventory_amqp_start(struct inventory_service *svc, const char *amqp_url)
@@ -170,8 +97,7 @@ int inventory_amqp_start(struct inventory_service *svc, const char *amqp_url)
     if (!a)
         return -1;
     svc->consumer = a;
-    /* Drain speed: about 1.5 times the events per second of db_open's
-     * defaults on a 100k backlog (bench-async-rabbitmq). */
+    /* Batches of up to 512 events per transaction: see db_tune_for_batches. */
     if (db_tune_for_batches(&svc->db) != 0)
         return -1;
     if (outbox_open(&a->outbox, &svc->db) != 0)
@@ -186,8 +112,13 @@ int inventory_amqp_start(struct inventory_service *svc, const char *amqp_url)
     struct amqp_consumer_opts o = {.url = amqp_url,
                                    .queue = AMQP_Q_INVENTORY,
                                    .prefetch = INVENTORY_PREFETCH,
-                                   .handle = handle,
-                                   .ctx = svc};
+                                   .accepted = 1u << EVENT_ORDER_PLACED,
+                                   .apply = apply,
+                                   .ctx = svc,
+                                   .metrics = svc->metrics,
+                                   .applied_metric = "amqp_orders_applied_total",
+                                   .applied_help =
+                                       "OrderPlaced events applied (reserved or refused)."};
     a->consumer = amqp_consumer_start(&o);
     if (!a->consumer)
         return -1;

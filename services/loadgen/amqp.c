@@ -379,27 +379,54 @@ static int do_depth(void)
 /* Lists a dead-letter queue: "reason<TAB>broker-reason<TAB>bytes<TAB>body
  * start" per message. The messages are taken unacked and given back when the
  * link closes, so the queue is unchanged. */
+static void print_dead_letter(const struct amqp_msg *m)
+{
+    char head[61];
+    size_t k = 0;
+    for (size_t i = 0; i < m->len && k < sizeof head - 1; i++)
+        head[k++] = (m->body[i] >= 32 && m->body[i] < 127 && m->body[i] != '\t') ? m->body[i] : '.';
+    head[k] = '\0';
+    const char *reason = m->commlab_reason[0] ? m->commlab_reason : "-";
+    if (m->undecodable)
+        reason = m->refused;
+    printf("%s\t%s\t%zu\t%s\n", reason, m->death_reason[0] ? m->death_reason : "-", m->len, head);
+}
+
+/* Lists without consuming: every message is taken unacked and goes back when
+ * the link closes. A message the library cannot decode ends a link's input;
+ * it is listed, and a new link skips what was listed already. */
 static int do_dlq(void)
 {
-    struct amqp_link *l = connect_or_say();
-    if (!l)
-        return 1;
-    int r;
-    struct amqp_msg m;
-    while ((r = amqp_link_get(l, config_str(opts, "queue"), &m)) == 1) {
-        char head[61];
-        size_t k = 0;
-        for (size_t i = 0; i < m.len && k < sizeof head - 1; i++)
-            head[k++] = (m.body[i] >= 32 && m.body[i] < 127 && m.body[i] != '\t') ? m.body[i] : '.';
-        head[k] = '\0';
-        printf("%s\t%s\t%zu\t%s\n", m.commlab_reason[0] ? m.commlab_reason : "-",
-               m.death_reason[0] ? m.death_reason : "-", m.len, head);
-        amqp_msg_free(&m);
+    const char *q = config_str(opts, "queue");
+    long listed = 0;
+    for (;;) {
+        struct amqp_link *l = connect_or_say();
+        if (!l)
+            return 1;
+        int r;
+        long seen = 0;
+        bool again = false;
+        struct amqp_msg m;
+        while ((r = amqp_link_get(l, q, &m)) == 1) {
+            bool fresh = seen++ >= listed;
+            if (fresh) {
+                print_dead_letter(&m);
+                listed++;
+            }
+            /* Only a new one moves the listing on: a skipped one found
+             * undecodable again (the order changed) ends it. */
+            again = m.undecodable && fresh;
+            bool stop = m.undecodable;
+            amqp_msg_free(&m);
+            if (stop)
+                break;
+        }
+        if (r < 0)
+            fprintf(stderr, "loadgen amqp: %s\n", amqp_link_error(l));
+        amqp_link_close(l);
+        if (!again)
+            return r < 0 ? 1 : 0;
     }
-    if (r < 0)
-        fprintf(stderr, "loadgen amqp: %s\n", amqp_link_error(l));
-    amqp_link_close(l);
-    return r < 0 ? 1 : 0;
 }
 
 static int do_declare(void)

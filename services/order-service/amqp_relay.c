@@ -7,6 +7,7 @@
 
 #include "../core/codec/event_json.h"
 #include "../core/util/log.h"
+#include "../runtime/amqp_apply.h"
 #include "../transport/amqp_consume.h"
 #include "../transport/amqp_outbox.h"
 #include "../transport/amqp_topology.h"
@@ -15,66 +16,58 @@
 #define OUTCOME_PREFETCH 1024
 
 struct amqp_side {
+    struct order_service *svc;
     struct amqp_outbox_relay *relay;
     struct amqp_consumer *outcomes;
+    struct seen_store seen;
+    bool seen_open;
 };
 
-struct outcome_job {
-    struct order_service *svc;
-    const struct event *events; /* decoded outcomes */
-    const size_t *index;        /* which message each event came from */
-    size_t n;
-    struct amqp_verdict *out;
-};
-
-/* Setting a status is idempotent (the outcome of an order never changes), so
- * a redelivered outcome needs no event-id bookkeeping. */
-static int outcome_job(void *arg)
+/* An outcome moves its order from accepted to confirmed or rejected; the
+ * same outcome again is a duplicate; one that contradicts where the order
+ * is (InventoryFailed for a confirmed order, an outcome for an order this
+ * service never accepted) is a conflict: nothing changes. */
+static int apply_one(void *ctx, struct amqp_item *it)
 {
-    struct outcome_job *j = arg;
-    for (size_t k = 0; k < j->n; k++) {
-        const struct event *ev = &j->events[k];
-        bool ok = ev->type == EVENT_INVENTORY_RESERVED;
-        if (order_set_status_locked(&j->svc->orders, ev->order.order_id,
-                                    ok ? "confirmed" : "rejected", ok ? "" : ev->reason) != 0)
-            return -1;
+    struct order_service *svc = ctx;
+    const struct event *ev = &it->ev;
+    bool ok = ev->type == EVENT_INVENTORY_RESERVED;
+    enum order_status to = ok ? ORDER_CONFIRMED : ORDER_REJECTED, was = to;
+    enum order_move mv =
+        order_move_locked(&svc->orders, ev->order.order_id, to, ok ? "" : ev->reason, &was);
+    if (mv == ORDER_MOVE_ERROR)
+        return -1;
+    if (mv == ORDER_MOVE_DONE) {
+        it->result = was == to ? AMQP_ITEM_DUPLICATE : AMQP_ITEM_APPLIED;
+        return 0;
     }
+    /* Its event_id stays recorded: judged once, a redelivery of the same
+     * event (its dead-letter copy made, the ack lost) is then a duplicate. */
+    it->result = AMQP_ITEM_CONFLICT;
+    if (mv == ORDER_MOVE_UNKNOWN)
+        snprintf(it->reason, sizeof it->reason, "conflict: %s for unknown order %s",
+                 event_type_name(ev->type), ev->order.order_id);
+    else
+        snprintf(it->reason, sizeof it->reason, "conflict: %s for an order already %s",
+                 event_type_name(ev->type), order_status_name(was));
     return 0;
 }
 
-static void handle_outcomes(void *ctx, const struct amqp_msg *msgs, size_t n,
-                            struct amqp_verdict *out)
+static enum amqp_apply_rc apply_outcomes(void *ctx, struct amqp_consumer *c,
+                                         struct amqp_item *items, size_t n)
 {
-    struct order_service *svc = ctx;
-    struct event *events = malloc(n * sizeof *events);
-    size_t *index = malloc(n * sizeof *index);
-    if (!events || !index) {
-        for (size_t i = 0; i < n; i++)
-            out[i].kind = AMQP_VERDICT_RETRY;
-        free(events);
-        free(index);
-        return;
-    }
-    size_t k = 0;
-    const unsigned outcomes = 1u << EVENT_INVENTORY_RESERVED | 1u << EVENT_INVENTORY_FAILED;
-    for (size_t i = 0; i < n; i++) {
-        if (event_accept(msgs[i].body, msgs[i].len, outcomes, &events[k], out[i].reason,
-                         sizeof out[i].reason))
-            index[k++] = i;
-        else
-            out[i].kind = AMQP_VERDICT_DEAD;
-    }
-    if (k > 0) {
-        struct outcome_job job = {svc, events, index, k, out};
-        int rc = db_transact(&svc->db, outcome_job, &job);
-        for (size_t m = 0; m < k; m++)
-            out[index[m]].kind = rc == 0 ? AMQP_VERDICT_ACK : AMQP_VERDICT_RETRY;
-        if (rc == 0)
-            metrics_count(svc->metrics, "outcomes_applied_total",
-                          "Inventory outcomes applied to orders.", k);
-    }
-    free(events);
-    free(index);
+    (void)c;
+    struct amqp_side *s = ctx;
+    return amqp_apply_each(&s->svc->db, &s->seen, apply_one, s->svc, items, n);
+}
+
+static void side_free(struct amqp_side *s)
+{
+    amqp_consumer_stop(s->outcomes);
+    amqp_outbox_relay_stop(s->relay);
+    if (s->seen_open)
+        seen_store_close(&s->seen);
+    free(s);
 }
 
 int amqp_relay_start(struct order_service *svc, const char *amqp_url)
@@ -82,17 +75,24 @@ int amqp_relay_start(struct order_service *svc, const char *amqp_url)
     struct amqp_side *s = calloc(1, sizeof *s);
     if (!s)
         return -1;
-    s->relay = amqp_outbox_relay_start(amqp_url, &svc->outbox, svc->metrics);
-    struct amqp_consumer_opts o = {.url = amqp_url,
-                                   .queue = AMQP_Q_ORDER_OUTCOME,
-                                   .prefetch = OUTCOME_PREFETCH,
-                                   .handle = handle_outcomes,
-                                   .ctx = svc};
+    s->svc = svc;
+    s->seen_open = seen_store_open(&s->seen, &svc->db) == 0;
+    s->relay = s->seen_open ? amqp_outbox_relay_start(amqp_url, &svc->outbox, svc->metrics) : NULL;
+    struct amqp_consumer_opts o = {
+        .url = amqp_url,
+        .queue = AMQP_Q_ORDER_OUTCOME,
+        .prefetch = OUTCOME_PREFETCH,
+        .accepted = 1u << EVENT_INVENTORY_RESERVED | 1u << EVENT_INVENTORY_FAILED,
+        .apply = apply_outcomes,
+        .ctx = s,
+        .metrics = svc->metrics,
+        .applied_metric = "outcomes_applied_total",
+        .applied_help = "Inventory outcomes applied to orders.",
+    };
     s->outcomes = s->relay ? amqp_consumer_start(&o) : NULL;
     if (!s->outcomes) {
         log_error("cannot start the RabbitMQ threads");
-        amqp_outbox_relay_stop(s->relay);
-        free(s);
+        side_free(s);
         return -1;
     }
     svc->relay = s;
@@ -105,8 +105,6 @@ void amqp_relay_stop(struct order_service *svc)
     struct amqp_side *s = svc->relay;
     if (!s)
         return;
-    amqp_consumer_stop(s->outcomes);
-    amqp_outbox_relay_stop(s->relay);
-    free(s);
+    side_free(s);
     svc->relay = NULL;
 }

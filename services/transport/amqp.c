@@ -6,6 +6,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 #include <sys/time.h>
 
 #include "../core/util/log.h"
@@ -33,6 +34,10 @@ struct amqp_link {
     bool confirms;         /* confirm.select done */
     uint64_t next_tag;     /* delivery tag the next publish will get */
     uint64_t window_start; /* first tag not yet waited for */
+    /* Reading stopped at a frame the library could not decode: the link can
+     * still settle what it received (ack, nack, publish), then must go. */
+    bool input_broken;
+    char consumer_tag[256];
     char error[200];
 };
 
@@ -143,7 +148,7 @@ void amqp_link_close(struct amqp_link *l)
 {
     if (!l)
         return;
-    if (l->open) {
+    if (l->open && !l->input_broken) {
         /* A clean close: the broker requeues whatever we did not ack. */
         amqp_channel_close(l->conn, CHANNEL, AMQP_REPLY_SUCCESS);
         amqp_connection_close(l->conn, AMQP_REPLY_SUCCESS);
@@ -370,6 +375,13 @@ int amqp_link_wait_confirms(struct amqp_link *l, int timeout_ms)
     return bad ? -1 : 0;
 }
 
+static void copy_bytes(char *out, size_t cap, amqp_bytes_t b)
+{
+    size_t n = b.len < cap - 1 ? b.len : cap - 1;
+    memcpy(out, b.bytes, n);
+    out[n] = '\0';
+}
+
 int amqp_link_consume(struct amqp_link *l, const char *queue, unsigned prefetch)
 {
     /* Prefetch bounds what the broker pushes before we ack: consumer memory
@@ -377,16 +389,12 @@ int amqp_link_consume(struct amqp_link *l, const char *queue, unsigned prefetch)
     amqp_basic_qos(l->conn, CHANNEL, 0, (uint16_t)prefetch, 0);
     if (check_reply(l, amqp_get_rpc_reply(l->conn), "basic.qos") != 0)
         return -1;
-    amqp_basic_consume(l->conn, CHANNEL, amqp_cstring_bytes(queue), amqp_empty_bytes, 0, 0, 0,
-                       amqp_empty_table);
-    return check_reply(l, amqp_get_rpc_reply(l->conn), "basic.consume");
-}
-
-static void copy_bytes(char *out, size_t cap, amqp_bytes_t b)
-{
-    size_t n = b.len < cap - 1 ? b.len : cap - 1;
-    memcpy(out, b.bytes, n);
-    out[n] = '\0';
+    amqp_basic_consume_ok_t *ok = amqp_basic_consume(l->conn, CHANNEL, amqp_cstring_bytes(queue),
+                                                     amqp_empty_bytes, 0, 0, 0, amqp_empty_table);
+    if (check_reply(l, amqp_get_rpc_reply(l->conn), "basic.consume") != 0 || !ok)
+        return -1;
+    copy_bytes(l->consumer_tag, sizeof l->consumer_tag, ok->consumer_tag);
+    return 0;
 }
 
 static const amqp_field_value_t *find_field(const amqp_table_t *t, const char *key)
@@ -445,60 +453,289 @@ static void read_headers(struct amqp_msg *m, const amqp_basic_properties_t *p)
     }
 }
 
-/* Copies what we keep out of librabbitmq's buffers, which are then released:
- * nothing of a message outlives its handling. */
-static int take_message(struct amqp_msg *m, const amqp_message_t *msg)
+/* The property contract of a work-queue message (what our publishers write,
+ * and what a broker adds: x-death, x-delivery-count): JSON, not encoded, and
+ * a header table of bounded shape. Anything else is refused with the reason,
+ * so a hostile publisher cannot make a consumer guess. */
+#define HEADERS_MAX_DEPTH 6
+#define HEADERS_MAX_FIELDS 256
+#define HEADERS_MAX_BYTES 16384
+#define HEADER_NAME_MAX 128
+
+struct shape {
+    int fields;
+    size_t bytes;
+    char *why;
+};
+
+static bool refuse(struct shape *s, const char *fmt, ...) COMMLAB_PRINTF(2, 3);
+
+static bool refuse(struct shape *s, const char *fmt, ...)
 {
-    m->body = malloc(msg->body.len + 1);
-    if (!m->body)
+    va_list ap;
+    va_start(ap, fmt);
+    vsnprintf(s->why, AMQP_REASON_MAX, fmt, ap);
+    va_end(ap);
+    return false;
+}
+
+static bool value_ok(struct shape *s, const amqp_field_value_t *v, int depth);
+
+static bool table_ok(struct shape *s, const amqp_table_t *t, int depth)
+{
+    if (depth > HEADERS_MAX_DEPTH)
+        return refuse(s, "headers: nested deeper than %d", HEADERS_MAX_DEPTH);
+    for (int i = 0; i < t->num_entries; i++) {
+        const amqp_bytes_t k = t->entries[i].key;
+        if (k.len == 0)
+            return refuse(s, "headers: a field with an empty name");
+        if (k.len > HEADER_NAME_MAX)
+            return refuse(s, "headers: a field name longer than %d bytes", HEADER_NAME_MAX);
+        for (size_t j = 0; j < k.len; j++) {
+            unsigned char c = ((const unsigned char *)k.bytes)[j];
+            if (c < 0x21 || c > 0x7e)
+                return refuse(s, "headers: a field name with byte 0x%02x (printable ASCII only)",
+                              c);
+        }
+        for (int j = 0; j < i; j++)
+            if (t->entries[j].key.len == k.len &&
+                memcmp(t->entries[j].key.bytes, k.bytes, k.len) == 0)
+                return refuse(s, "headers: field '%.*s' appears twice", (int)k.len,
+                              (const char *)k.bytes);
+        s->bytes += k.len;
+        if (!value_ok(s, &t->entries[i].value, depth))
+            return false;
+    }
+    return true;
+}
+
+static bool value_ok(struct shape *s, const amqp_field_value_t *v, int depth)
+{
+    if (++s->fields > HEADERS_MAX_FIELDS)
+        return refuse(s, "headers: more than %d fields", HEADERS_MAX_FIELDS);
+    switch (v->kind) {
+    case AMQP_FIELD_KIND_BOOLEAN:
+    case AMQP_FIELD_KIND_I8:
+    case AMQP_FIELD_KIND_U8:
+    case AMQP_FIELD_KIND_I16:
+    case AMQP_FIELD_KIND_U16:
+    case AMQP_FIELD_KIND_I32:
+    case AMQP_FIELD_KIND_U32:
+    case AMQP_FIELD_KIND_I64:
+    case AMQP_FIELD_KIND_U64:
+    case AMQP_FIELD_KIND_TIMESTAMP:
+        s->bytes += 8;
+        break;
+    case AMQP_FIELD_KIND_UTF8:
+    case AMQP_FIELD_KIND_BYTES:
+        s->bytes += v->value.bytes.len;
+        break;
+    case AMQP_FIELD_KIND_TABLE:
+        if (!table_ok(s, &v->value.table, depth + 1))
+            return false;
+        break;
+    case AMQP_FIELD_KIND_ARRAY:
+        if (depth + 1 > HEADERS_MAX_DEPTH)
+            return refuse(s, "headers: nested deeper than %d", HEADERS_MAX_DEPTH);
+        for (int i = 0; i < v->value.array.num_entries; i++)
+            if (!value_ok(s, &v->value.array.entries[i], depth + 1))
+                return false;
+        break;
+    default:
+        /* Floats, decimals and void: nothing we or a broker write. */
+        return refuse(s,
+                      "headers: a field of kind '%c' (strings, integers, booleans, "
+                      "timestamps, tables and arrays only)",
+                      (char)v->kind);
+    }
+    if (s->bytes > HEADERS_MAX_BYTES)
+        return refuse(s, "headers: larger than %d bytes", HEADERS_MAX_BYTES);
+    return true;
+}
+
+static bool bytes_is(amqp_bytes_t b, const char *want)
+{
+    size_t n = strlen(want);
+    return b.len == n && strncasecmp(b.bytes, want, n) == 0;
+}
+
+static bool content_type_ok(amqp_bytes_t ct)
+{
+    if (bytes_is(ct, "application/json"))
+        return true;
+    /* "application/json; charset=utf-8" is the same thing (JSON is UTF-8). */
+    static const char base[] = "application/json;";
+    size_t n = sizeof base - 1;
+    if (ct.len <= n || strncasecmp(ct.bytes, base, n) != 0)
+        return false;
+    amqp_bytes_t rest = {ct.len - n, (char *)ct.bytes + n};
+    while (rest.len > 0 && *(const char *)rest.bytes == ' ') {
+        rest.len--;
+        rest.bytes = (char *)rest.bytes + 1;
+    }
+    return bytes_is(rest, "charset=utf-8");
+}
+
+/* The headers a broker writes (and ours) must have their own shape: a
+ * forged x-death or x-delivery-count would mislead whoever reads them. */
+static bool known_headers_ok(struct shape *s, const amqp_table_t *t)
+{
+    const amqp_field_value_t *v = find_field(t, "x-death");
+    if (v && v->kind != AMQP_FIELD_KIND_ARRAY)
+        return refuse(s, "headers: x-death must be an array of tables");
+    for (int i = 0; v && i < v->value.array.num_entries; i++)
+        if (v->value.array.entries[i].kind != AMQP_FIELD_KIND_TABLE)
+            return refuse(s, "headers: x-death must be an array of tables");
+    v = find_field(t, "x-delivery-count");
+    if (v && (v->kind == AMQP_FIELD_KIND_UTF8 || v->kind == AMQP_FIELD_KIND_BYTES ||
+              v->kind == AMQP_FIELD_KIND_TABLE || v->kind == AMQP_FIELD_KIND_ARRAY ||
+              v->kind == AMQP_FIELD_KIND_BOOLEAN))
+        return refuse(s, "headers: x-delivery-count must be an integer");
+    v = find_field(t, "x-commlab-reason");
+    if (v && v->kind != AMQP_FIELD_KIND_UTF8)
+        return refuse(s, "headers: x-commlab-reason must be a string");
+    return true;
+}
+
+static bool props_ok(const amqp_basic_properties_t *p, char why[AMQP_REASON_MAX])
+{
+    struct shape s = {0, 0, why};
+    if (!(p->_flags & AMQP_BASIC_CONTENT_TYPE_FLAG))
+        return refuse(&s, "content_type: missing (want application/json)");
+    if (!content_type_ok(p->content_type))
+        return refuse(&s, "content_type: '%.*s' (want application/json)",
+                      (int)(p->content_type.len > 64 ? 64 : p->content_type.len),
+                      (const char *)p->content_type.bytes);
+    if ((p->_flags & AMQP_BASIC_CONTENT_ENCODING_FLAG) && p->content_encoding.len > 0 &&
+        !bytes_is(p->content_encoding, "identity"))
+        return refuse(&s, "content_encoding: '%.*s' (no encoding accepted)",
+                      (int)(p->content_encoding.len > 64 ? 64 : p->content_encoding.len),
+                      (const char *)p->content_encoding.bytes);
+    if (p->_flags & AMQP_BASIC_HEADERS_FLAG)
+        return table_ok(&s, &p->headers, 1) && known_headers_ok(&s, &p->headers);
+    return true;
+}
+
+/* Reads a message's content (header frame, then body frames) after its
+ * basic.deliver or basic.get-ok, copying out what we keep; nothing of it
+ * outlives this call in librabbitmq's buffers. Unlike amqp_read_message,
+ * it judges the decoded properties itself instead of cloning them (the clone
+ * refuses, e.g., an empty header name with "invalid parameter", and leaves
+ * the body unread on the wire), so such a message is still read whole and
+ * can be dead-lettered with its body and a reason. 0, or -1 when the link
+ * broke (then `m->undecodable` if the frame itself could not be decoded). */
+static int read_content(struct amqp_link *l, struct amqp_msg *m)
+{
+    struct timeval tv = {.tv_sec = RPC_TIMEOUT_S};
+    amqp_frame_t f;
+    int st = amqp_simple_wait_frame_noblock(l->conn, &f, &tv);
+    if (st != AMQP_STATUS_OK) {
+        set_error(l, "reading a message header: %s", amqp_error_string2(st));
+        m->undecodable = st == AMQP_STATUS_BAD_AMQP_DATA;
+        l->open = false;
         return -1;
-    memcpy(m->body, msg->body.bytes, msg->body.len);
-    m->body[msg->body.len] = '\0';
-    m->len = msg->body.len;
-    read_headers(m, &msg->properties);
+    }
+    if (f.frame_type != AMQP_FRAME_HEADER) {
+        if (other_frame(l, &f) == 0)
+            set_error(l, "a message without its header frame");
+        l->open = false;
+        return -1;
+    }
+    uint64_t size = f.payload.properties.body_size;
+    const amqp_basic_properties_t *p = f.payload.properties.decoded;
+    props_ok(p, m->refused);
+    read_headers(m, p); /* it reads only fields of the kinds it expects */
+    /* Oversized bodies are still read whole (the frame max bounds each frame,
+     * the consumer's decoder refuses them); a body that cannot fit in memory
+     * here cannot be read at all. */
+    m->body = malloc(size < SIZE_MAX ? (size_t)size + 1 : 1);
+    if (!m->body || size >= SIZE_MAX) {
+        set_error(l, "out of memory for a %llu-byte message", (unsigned long long)size);
+        l->open = false; /* unacked: the broker redelivers it */
+        return -1;
+    }
+    size_t got = 0;
+    while (got < size) {
+        st = amqp_simple_wait_frame_noblock(l->conn, &f, &tv);
+        if (st != AMQP_STATUS_OK || f.frame_type != AMQP_FRAME_BODY ||
+            f.payload.body_fragment.len > size - got) {
+            if (st != AMQP_STATUS_OK)
+                set_error(l, "reading a message body: %s", amqp_error_string2(st));
+            else if (f.frame_type != AMQP_FRAME_METHOD || other_frame(l, &f) == 0)
+                set_error(l, "a message body that does not match its header");
+            l->open = false;
+            return -1;
+        }
+        memcpy(m->body + got, f.payload.body_fragment.bytes, f.payload.body_fragment.len);
+        got += f.payload.body_fragment.len;
+    }
+    m->body[size] = '\0';
+    m->len = (size_t)size;
     return 0;
+}
+
+/* A delivery whose content could not be read: the delivery tag is known
+ * (basic.deliver came first), the link is not. What is returned lets the
+ * consumer reject it to the dead-letter exchange before it reconnects. */
+static int undecodable(struct amqp_link *l, struct amqp_msg *m)
+{
+    free(m->body);
+    m->body = calloc(1, 1);
+    m->len = 0;
+    m->undecodable = true;
+    snprintf(m->refused, sizeof m->refused, "undecodable AMQP message: %.150s", l->error);
+    l->open = true;
+    l->input_broken = true;
+    /* No more deliveries to this link: what the broker already sent after it
+     * goes back to the queue once, unread, when the link closes. */
+    if (l->consumer_tag[0]) {
+        amqp_basic_cancel_t cancel = {.consumer_tag = amqp_cstring_bytes(l->consumer_tag)};
+        amqp_send_method(l->conn, CHANNEL, AMQP_BASIC_CANCEL_METHOD, &cancel);
+    }
+    return m->body ? 1 : -1;
+}
+
+/* 1 a frame in `f`, 0 none within timeout_ms, -1 the link broke. */
+static int wait_frame(struct amqp_link *l, amqp_frame_t *f, int timeout_ms, const char *what)
+{
+    struct timeval tv = {.tv_sec = timeout_ms / 1000, .tv_usec = (timeout_ms % 1000) * 1000};
+    int st = amqp_simple_wait_frame_noblock(l->conn, f, &tv);
+    if (st == AMQP_STATUS_TIMEOUT)
+        return 0;
+    if (st != AMQP_STATUS_OK) {
+        set_error(l, "%s: %s", what, amqp_error_string2(st));
+        l->open = false;
+        return -1;
+    }
+    return 1;
 }
 
 int amqp_link_next(struct amqp_link *l, struct amqp_msg *m, int timeout_ms)
 {
     memset(m, 0, sizeof *m);
-    if (!l->open)
+    if (!l->open || l->input_broken)
         return -1;
-    struct timeval tv = {.tv_sec = timeout_ms / 1000, .tv_usec = (timeout_ms % 1000) * 1000};
-    amqp_envelope_t env;
     amqp_maybe_release_buffers(l->conn);
-    amqp_rpc_reply_t r = amqp_consume_message(l->conn, &env, &tv, 0);
-    if (r.reply_type == AMQP_RESPONSE_LIBRARY_EXCEPTION && r.library_error == AMQP_STATUS_TIMEOUT)
-        return 0;
-    if (r.reply_type == AMQP_RESPONSE_LIBRARY_EXCEPTION &&
-        r.library_error == AMQP_STATUS_UNEXPECTED_STATE) {
-        /* Not a delivery: read the frame to see what it was (a close). */
-        amqp_frame_t f;
-        struct timeval zero = {0, 0};
-        if (amqp_simple_wait_frame_noblock(l->conn, &f, &zero) == AMQP_STATUS_OK &&
-            other_frame(l, &f) != 0)
-            return -1;
-        return l->open ? 0 : -1;
-    }
-    if (check_reply(l, r, "consume") != 0)
-        return -1;
-    m->tag = env.delivery_tag;
-    m->redelivered = env.redelivered;
-    copy_bytes(m->routing_key, sizeof m->routing_key, env.routing_key);
-    size_t len = env.message.body.len;
-    int rc = take_message(m, &env.message);
-    amqp_destroy_envelope(&env);
-    if (rc != 0) {
-        set_error(l, "out of memory for a %zu-byte message", len);
-        l->open = false; /* unacked: the broker redelivers it to someone */
-        return -1;
-    }
+    amqp_frame_t f;
+    int got = wait_frame(l, &f, timeout_ms, "consume");
+    if (got <= 0)
+        return got;
+    if (f.frame_type != AMQP_FRAME_METHOD || f.payload.method.id != AMQP_BASIC_DELIVER_METHOD)
+        return other_frame(l, &f) != 0 ? -1 : 0; /* a close, or a heartbeat */
+    const amqp_basic_deliver_t *d = f.payload.method.decoded;
+    m->tag = d->delivery_tag;
+    m->redelivered = d->redelivered;
+    copy_bytes(m->routing_key, sizeof m->routing_key, d->routing_key);
+    if (read_content(l, m) != 0)
+        return m->undecodable && m->tag ? undecodable(l, m) : (amqp_msg_free(m), -1);
     return 1;
 }
 
 int amqp_link_get(struct amqp_link *l, const char *queue, struct amqp_msg *m)
 {
     memset(m, 0, sizeof *m);
+    if (!l->open || l->input_broken)
+        return -1;
     amqp_maybe_release_buffers(l->conn);
     amqp_rpc_reply_t r = amqp_basic_get(l->conn, CHANNEL, amqp_cstring_bytes(queue), 0);
     if (check_reply(l, r, "basic.get") != 0)
@@ -509,13 +746,9 @@ int amqp_link_get(struct amqp_link *l, const char *queue, struct amqp_msg *m)
     m->tag = ok->delivery_tag;
     m->redelivered = ok->redelivered;
     copy_bytes(m->routing_key, sizeof m->routing_key, ok->routing_key);
-    amqp_message_t msg;
-    r = amqp_read_message(l->conn, CHANNEL, &msg, 0);
-    if (check_reply(l, r, "basic.get body") != 0)
-        return -1;
-    int rc = take_message(m, &msg);
-    amqp_destroy_message(&msg);
-    return rc == 0 ? 1 : -1;
+    if (read_content(l, m) != 0)
+        return m->undecodable && m->tag ? undecodable(l, m) : (amqp_msg_free(m), -1);
+    return 1;
 }
 
 void amqp_msg_free(struct amqp_msg *m)
@@ -554,17 +787,9 @@ int amqp_link_idle(struct amqp_link *l, int timeout_ms)
 {
     if (!l->open)
         return -1;
-    struct timeval tv = {.tv_sec = timeout_ms / 1000, .tv_usec = (timeout_ms % 1000) * 1000};
     amqp_frame_t f;
-    int st = amqp_simple_wait_frame_noblock(l->conn, &f, &tv);
-    if (st == AMQP_STATUS_TIMEOUT)
-        return 0;
-    if (st != AMQP_STATUS_OK) {
-        set_error(l, "%s", amqp_error_string2(st));
-        l->open = false;
-        return -1;
-    }
-    return other_frame(l, &f);
+    int got = wait_frame(l, &f, timeout_ms, "idle");
+    return got <= 0 ? got : other_frame(l, &f);
 }
 
 /* A cluster is named by its nodes' URLs, comma-separated. Each open starts

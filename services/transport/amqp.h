@@ -28,6 +28,12 @@ struct amqp_msg {
     char death_reason[32];
     char death_queue[128];
     long delivery_count; /* x-delivery-count of quorum queues, 0 if absent */
+    /* Set when the message cannot be taken as it is: its properties break
+     * the contract (see amqp_props_check) or the library could not decode
+     * them (then `undecodable`, and body is empty). The consumer
+     * dead-letters such a message without handing it to the service. */
+    char refused[AMQP_REASON_MAX];
+    bool undecodable;
 };
 
 /* Nodes of one cluster tried by amqp_link_open at the most. */
@@ -67,7 +73,10 @@ int amqp_link_wait_confirms(struct amqp_link *l, int timeout_ms);
 /* Manual-ack consumer with at most `prefetch` unacked messages in flight. */
 int amqp_link_consume(struct amqp_link *l, const char *queue, unsigned prefetch);
 /* 1: a message in `m` (free with amqp_msg_free); 0: none within timeout_ms
- * (0 polls); -1: the link broke. */
+ * (0 polls); -1: the link broke. A message with `refused` set was read whole
+ * but breaks the property contract; one with `undecodable` set could not be
+ * read at all (only its tag is known): the link can still ack, nack and
+ * publish, and its next read fails, so settle and reconnect. */
 int amqp_link_next(struct amqp_link *l, struct amqp_msg *m, int timeout_ms);
 /* One message by basic.get (no consumer needed); same results as next. */
 int amqp_link_get(struct amqp_link *l, const char *queue, struct amqp_msg *m);

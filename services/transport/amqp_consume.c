@@ -1,12 +1,14 @@
 #include "amqp_consume.h"
 
-#include <pthread.h>
 #include <stdatomic.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
+#include "../core/codec/event_json.h"
 #include "../core/util/clock.h"
 #include "../core/util/log.h"
+#include "../core/util/worker.h"
 #include "amqp_topology.h"
 
 #define BACKOFF_MIN_MS 100
@@ -18,16 +20,19 @@
 #define RETRY_PAUSE_MS 200
 #define CONFIRM_TIMEOUT_MS 10000
 
+enum verdict { VERDICT_ACK, VERDICT_DEAD, VERDICT_RETRY };
+
 struct amqp_consumer {
     struct amqp_consumer_opts o;
     char *url, *queue;
-    pthread_t thread;
-    _Atomic bool stop;
-    _Atomic bool connected;
+    struct worker w;
     struct amqp_link *link; /* consumes */
     struct amqp_link *dead; /* publishes dead letters (confirm mode); lazily opened */
     struct amqp_msg *msgs;
-    struct amqp_verdict *verdicts;
+    enum verdict *verdicts;
+    char (*reasons)[AMQP_REASON_MAX];
+    struct amqp_item *items;
+    bool *failed; /* per item: its retry alone failed too */
     unsigned batch_max;
 };
 
@@ -40,9 +45,15 @@ void amqp_sleep_unless(const _Atomic bool *stop, long ms)
     }
 }
 
-bool amqp_consumer_connected(const struct amqp_consumer *c)
+bool amqp_consumer_sleep(struct amqp_consumer *c, long ms)
 {
-    return c && atomic_load(&c->connected);
+    return worker_sleep(&c->w, ms);
+}
+
+static void count(struct amqp_consumer *c, const char *name, const char *help, uint64_t n)
+{
+    if (c->o.metrics)
+        metrics_count(c->o.metrics, name, help, n);
 }
 
 static int connect_link(struct amqp_consumer *c)
@@ -61,25 +72,25 @@ static int connect_link(struct amqp_consumer *c)
         return -1;
     }
     log_info("consuming %s (prefetch %u)", c->queue, c->o.prefetch);
-    atomic_store(&c->connected, true);
     return 0;
 }
 
 static void drop_links(struct amqp_consumer *c)
 {
-    if (c->link)
+    if (c->link && !worker_stopping(&c->w))
         log_warn("%s: link lost: %s; reconnecting", c->queue, amqp_link_error(c->link));
     amqp_link_close(c->link);
     amqp_link_close(c->dead);
     c->link = c->dead = NULL;
-    atomic_store(&c->connected, false);
 }
 
-/* Puts a poison message in QUEUE.dlq with our reason as a header, confirmed;
- * -1 if that failed (the caller then rejects it, and the broker dead-letters
- * it without our reason). */
+/* Puts a message in QUEUE.dlq with our reason as a header, confirmed; -1 if
+ * that failed (the caller then rejects it, and the broker dead-letters it
+ * with x-death reason "rejected" instead of ours). */
 static int dead_letter(struct amqp_consumer *c, const struct amqp_msg *m, const char *reason)
 {
+    if (m->undecodable)
+        return -1; /* no body to copy: only the broker can move it */
     if (!c->dead) {
         char err[256];
         c->dead = amqp_link_open(c->url, err, sizeof err);
@@ -99,69 +110,164 @@ static int dead_letter(struct amqp_consumer *c, const struct amqp_msg *m, const 
     return 0;
 }
 
-/* Settles a decided batch. Acks go last and cumulatively: every message
- * before them is either done durably or already nacked. */
+/* Settles a decided batch. One cumulative ack goes last, up to the last
+ * message not nacked (acking a nacked tag is a channel error): every message
+ * before it is done durably, dead-lettered by copy, or nacked already. */
 static int settle(struct amqp_consumer *c, size_t n)
 {
     bool retry_paused = false;
+    uint64_t ack_upto = 0;
     for (size_t i = 0; i < n; i++) {
-        struct amqp_verdict *v = &c->verdicts[i];
-        if (v->kind == AMQP_VERDICT_DEAD) {
-            log_warn("%s: dead-lettering a %zu-byte message: %s", c->queue, c->msgs[i].len,
-                     v->reason);
-            if (dead_letter(c, &c->msgs[i], v->reason) != 0 &&
-                amqp_link_nack(c->link, c->msgs[i].tag, false) != 0)
+        const struct amqp_msg *m = &c->msgs[i];
+        if (c->verdicts[i] == VERDICT_DEAD) {
+            log_warn("%s: dead-lettering a %zu-byte message: %s", c->queue, m->len, c->reasons[i]);
+            if (dead_letter(c, m, c->reasons[i]) == 0)
+                ack_upto = m->tag;
+            else if (amqp_link_nack(c->link, m->tag, false) != 0)
                 return -1;
-        } else if (v->kind == AMQP_VERDICT_RETRY) {
+        } else if (c->verdicts[i] == VERDICT_RETRY) {
             if (!retry_paused) {
-                amqp_sleep_unless(&c->stop, RETRY_PAUSE_MS);
+                worker_sleep(&c->w, RETRY_PAUSE_MS);
                 retry_paused = true;
             }
-            if (amqp_link_nack(c->link, c->msgs[i].tag, true) != 0)
+            if (amqp_link_nack(c->link, m->tag, true) != 0)
                 return -1;
+        } else {
+            ack_upto = m->tag;
         }
     }
-    return amqp_link_ack(c->link, c->msgs[n - 1].tag, true);
+    return ack_upto ? amqp_link_ack(c->link, ack_upto, true) : 0;
 }
 
-static void *run(void *arg)
+static void refuse(struct amqp_consumer *c, size_t i, const char *reason)
+{
+    c->verdicts[i] = VERDICT_DEAD;
+    if (reason != c->reasons[i])
+        snprintf(c->reasons[i], sizeof c->reasons[i], "%s", reason);
+}
+
+/* Vets, applies and decides a batch; false when the consumer is stopping in
+ * the middle (nothing is settled then: the broker redelivers it all). */
+static bool decide(struct amqp_consumer *c, size_t n)
+{
+    size_t k = 0;
+    uint64_t dead = 0;
+    for (size_t i = 0; i < n; i++) {
+        const struct amqp_msg *m = &c->msgs[i];
+        c->verdicts[i] = VERDICT_ACK;
+        c->reasons[i][0] = '\0';
+        if (m->refused[0]) {
+            refuse(c, i, m->refused);
+            dead++;
+        } else if (!event_accept(m->body, m->len, c->o.accepted, &c->items[k].ev, c->reasons[i],
+                                 sizeof c->reasons[i])) {
+            refuse(c, i, c->reasons[i]);
+            dead++;
+        } else {
+            c->items[k].result = AMQP_ITEM_APPLIED;
+            c->items[k].reason[0] = '\0';
+            c->items[k++].msg = i;
+        }
+    }
+    count(c, "amqp_dead_lettered_total", "Messages refused (malformed, undecodable, wrong type).",
+          dead);
+    if (k == 0)
+        return true;
+    enum amqp_apply_rc rc = c->o.apply(c->o.ctx, c, c->items, k);
+    count(c, "amqp_batches_total", "Batches applied (one transaction each).", 1);
+    bool *failed = c->failed;
+    memset(failed, 0, k * sizeof failed[0]);
+    if (rc == AMQP_APPLY_FAILED) {
+        /* Each alone, so one message at fault cannot hold up the others. */
+        for (size_t j = 0; j < k; j++) {
+            enum amqp_apply_rc one = c->o.apply(c->o.ctx, c, &c->items[j], 1);
+            failed[j] = one != AMQP_APPLY_OK;
+            if (one == AMQP_APPLY_UNAVAILABLE)
+                rc = one;
+        }
+    }
+    if (rc == AMQP_APPLY_UNAVAILABLE && worker_stopping(&c->w))
+        return false;
+    uint64_t applied = 0, dup = 0, conflict = 0, retry = 0;
+    for (size_t j = 0; j < k; j++) {
+        size_t i = c->items[j].msg;
+        if (rc == AMQP_APPLY_UNAVAILABLE || failed[j]) {
+            c->verdicts[i] = VERDICT_RETRY;
+            retry++;
+        } else if (c->items[j].result == AMQP_ITEM_CONFLICT) {
+            refuse(c, i, c->items[j].reason);
+            conflict++;
+        } else if (c->items[j].result == AMQP_ITEM_DUPLICATE) {
+            dup++;
+        } else {
+            applied++;
+        }
+    }
+    if (c->o.applied_metric)
+        count(c, c->o.applied_metric, c->o.applied_help, applied);
+    count(c, "amqp_duplicates_total", "Redeliveries or repeats of an event that changed nothing.",
+          dup);
+    count(c, "amqp_conflicts_total",
+          "Events that contradict the state or reuse an event_id with other content "
+          "(dead-lettered, not applied).",
+          conflict);
+    count(c, "amqp_retries_total", "Messages requeued after a transient failure.", retry);
+    return true;
+}
+
+static void run(struct worker *w, void *arg)
 {
     struct amqp_consumer *c = arg;
-    long backoff = BACKOFF_MIN_MS;
-    while (!atomic_load(&c->stop)) {
+    struct backoff b;
+    backoff_init(&b, BACKOFF_MIN_MS, BACKOFF_MAX_MS);
+    while (!worker_stopping(w)) {
         if (!c->link && connect_link(c) != 0) {
-            amqp_sleep_unless(&c->stop, backoff);
-            backoff = backoff * 2 > BACKOFF_MAX_MS ? BACKOFF_MAX_MS : backoff * 2;
+            worker_sleep(w, backoff_next(&b));
             continue;
         }
-        backoff = BACKOFF_MIN_MS;
+        backoff_reset(&b);
         size_t n = 0;
         int r = amqp_link_next(c->link, &c->msgs[0], POLL_MS);
         if (r == 1) {
             n = 1;
-            /* Whatever else is already here joins the batch: one commit for all. */
-            while (n < c->batch_max && (r = amqp_link_next(c->link, &c->msgs[n], 0)) == 1)
+            /* Whatever else is already here joins the batch: one commit for
+             * all. Nothing follows an undecodable message on this link. */
+            while (n < c->batch_max && !c->msgs[n - 1].undecodable &&
+                   (r = amqp_link_next(c->link, &c->msgs[n], 0)) == 1)
                 n++;
         }
-        if (r < 0) {
+        bool broken = r < 0 || (n > 0 && c->msgs[n - 1].undecodable);
+        if (r < 0 && (n == 0 || !c->msgs[n - 1].undecodable)) {
             /* Unacked messages return to the queue when the link goes. */
             for (size_t i = 0; i < n; i++)
                 amqp_msg_free(&c->msgs[i]);
             drop_links(c);
             continue;
         }
-        if (n == 0)
-            continue;
-        memset(c->verdicts, 0, n * sizeof c->verdicts[0]);
-        c->o.handle(c->o.ctx, c->msgs, n, c->verdicts);
-        int rc = settle(c, n);
+        /* An undecodable message ends the batch: what came before it is
+         * settled, it is rejected to the dead-letter exchange by tag, and
+         * the link (whose input cannot go on) is replaced. */
+        int rc = 0;
+        if (n > 0)
+            rc = decide(c, n) ? settle(c, n) : -1;
         for (size_t i = 0; i < n; i++)
             amqp_msg_free(&c->msgs[i]);
-        if (rc != 0)
+        if (rc != 0 || broken)
             drop_links(c);
     }
     drop_links(c);
-    return NULL;
+}
+
+static void free_consumer(struct amqp_consumer *c)
+{
+    free(c->url);
+    free(c->queue);
+    free(c->msgs);
+    free(c->verdicts);
+    free(c->reasons);
+    free(c->items);
+    free(c->failed);
+    free(c);
 }
 
 struct amqp_consumer *amqp_consumer_start(const struct amqp_consumer_opts *o)
@@ -177,15 +283,12 @@ struct amqp_consumer *amqp_consumer_start(const struct amqp_consumer_opts *o)
     c->batch_max = c->o.prefetch > 1 ? c->o.prefetch / 2 : 1;
     c->msgs = calloc(c->batch_max, sizeof c->msgs[0]);
     c->verdicts = calloc(c->batch_max, sizeof c->verdicts[0]);
-    atomic_init(&c->stop, false);
-    atomic_init(&c->connected, false);
-    if (!c->url || !c->queue || !c->msgs || !c->verdicts ||
-        pthread_create(&c->thread, NULL, run, c) != 0) {
-        free(c->url);
-        free(c->queue);
-        free(c->msgs);
-        free(c->verdicts);
-        free(c);
+    c->reasons = calloc(c->batch_max, sizeof c->reasons[0]);
+    c->items = calloc(c->batch_max, sizeof c->items[0]);
+    c->failed = calloc(c->batch_max, sizeof c->failed[0]);
+    if (!c->url || !c->queue || !c->msgs || !c->verdicts || !c->reasons || !c->items ||
+        !c->failed || worker_start(&c->w, c->queue, run, c) != 0) {
+        free_consumer(c);
         return NULL;
     }
     return c;
@@ -195,11 +298,6 @@ void amqp_consumer_stop(struct amqp_consumer *c)
 {
     if (!c)
         return;
-    atomic_store(&c->stop, true);
-    pthread_join(c->thread, NULL);
-    free(c->url);
-    free(c->queue);
-    free(c->msgs);
-    free(c->verdicts);
-    free(c);
+    worker_stop(&c->w);
+    free_consumer(c);
 }

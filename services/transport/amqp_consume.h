@@ -1,30 +1,54 @@
-/* A manual-ack consumer thread: connects (and reconnects with backoff), takes
- * messages in batches of up to `prefetch`, lets the service decide each one,
- * then settles them: ack after the service's work is durable, dead-letter with
- * a reason, or requeue for a bounded retry. */
+/* The one AMQP consumer of the async model, for every service: a worker
+ * thread that connects (and reconnects with backoff), takes events in
+ * batches of up to half the prefetch, vets each (properties, envelope, the
+ * event types its queue carries), hands the valid ones to the service's apply
+ * callback in one call (one transaction), retries them one by one when that
+ * call fails, and settles every message:
+ *   ack          applied, or a duplicate (after the apply is durable);
+ *   dead-letter  to QUEUE.dlq with an x-commlab-reason header: malformed,
+ *                undecodable, an event type the queue does not carry, or a
+ *                conflict the service found (counted, never applied);
+ *   requeue      a transient failure; the queue's delivery limit
+ *                dead-letters it after a few tries.
+ * It knows the event envelope (core/codec/event_json), nothing of what an
+ * event means: that is the apply callback's. */
 #ifndef COMMLAB_AMQP_CONSUME_H
 #define COMMLAB_AMQP_CONSUME_H
 
 #include <stdbool.h>
 
+#include "../core/domain/event.h"
+#include "../core/metrics/metrics.h"
 #include "amqp.h"
 
-enum amqp_verdict_kind {
-    AMQP_VERDICT_ACK,   /* done (durably), or nothing to do: ack */
-    AMQP_VERDICT_DEAD,  /* poison: to QUEUE.dlq with `reason`, never retried */
-    AMQP_VERDICT_RETRY, /* transient failure: requeue; the queue's delivery
-                           limit dead-letters it after a few tries */
+/* What the apply callback says about each item. */
+enum amqp_item_result {
+    AMQP_ITEM_APPLIED,   /* took effect now */
+    AMQP_ITEM_DUPLICATE, /* the same event again: nothing to do, acked */
+    AMQP_ITEM_CONFLICT,  /* contradicts the state or reuses an event_id with
+                            other content: dead-lettered with `reason` */
 };
 
-struct amqp_verdict {
-    enum amqp_verdict_kind kind;
+struct amqp_item {
+    struct event ev;
+    enum amqp_item_result result;
     char reason[AMQP_REASON_MAX];
+    size_t msg; /* the consumer's own: which message of the batch */
 };
 
-/* Decides a batch: fills out[i] for msgs[i]. Must have made the work of every
- * ACK durable before it returns. */
-typedef void (*amqp_batch_fn)(void *ctx, const struct amqp_msg *msgs, size_t n,
-                              struct amqp_verdict *out);
+/* What the apply call as a whole did. */
+enum amqp_apply_rc {
+    AMQP_APPLY_OK = 0,           /* every item has its result; all durable */
+    AMQP_APPLY_FAILED = -1,      /* rolled back: retried one item per call */
+    AMQP_APPLY_UNAVAILABLE = -2, /* rolled back, and retrying now is pointless
+                                    (a fault, a stop): all requeued */
+};
+
+struct amqp_consumer;
+
+/* Applies items[0..n) atomically (one transaction), filling each result. */
+typedef enum amqp_apply_rc (*amqp_apply_fn)(void *ctx, struct amqp_consumer *c,
+                                            struct amqp_item *items, size_t n);
 
 struct amqp_consumer_opts {
     const char *url;
@@ -32,20 +56,25 @@ struct amqp_consumer_opts {
     /* Unacked messages the broker may push; a batch is at most half of it,
      * so the next batch is already arriving while one is being committed. */
     unsigned prefetch;
-    amqp_batch_fn handle;
+    unsigned accepted; /* event types the queue carries: 1u << EVENT_... */
+    amqp_apply_fn apply;
     void *ctx;
+    struct metrics *metrics;
+    /* The service's name for "applied", e.g. amqp_orders_applied_total. */
+    const char *applied_metric, *applied_help;
 };
 
-struct amqp_consumer;
-
-/* Starts the thread; it keeps trying to connect while the broker is away. */
+/* Starts the thread; it keeps trying to connect while the broker is away.
+ * NULL if it cannot start. */
 struct amqp_consumer *amqp_consumer_start(const struct amqp_consumer_opts *o);
 /* Stops and joins; unacked messages go back to the queue. */
 void amqp_consumer_stop(struct amqp_consumer *c);
-bool amqp_consumer_connected(const struct amqp_consumer *c);
+/* For apply callbacks that wait (fault injection): sleeps up to `ms`;
+ * false, at once, when the consumer is stopping. */
+bool amqp_consumer_sleep(struct amqp_consumer *c, long ms);
 
-/* Sleeps up to `ms`, waking early when *stop becomes true; shared by the
- * relay and consumer threads. */
+/* Sleeps up to `ms`, waking early when *stop becomes true (the outbox
+ * relay's; consumers use amqp_consumer_sleep). */
 void amqp_sleep_unless(const _Atomic bool *stop, long ms);
 
 #endif

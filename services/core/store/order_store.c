@@ -78,14 +78,36 @@ int order_insert_locked(struct order_store *s, const struct order *o, const char
     return 0;
 }
 
+enum order_move order_move_locked(struct order_store *s, const char *order_id, enum order_status to,
+                                  const char *detail, enum order_status *was)
+{
+    struct order_record rec;
+    int found = get_locked(s, order_id, &rec);
+    if (found < 0)
+        return ORDER_MOVE_ERROR;
+    if (found == 0)
+        return ORDER_MOVE_UNKNOWN;
+    enum order_status from;
+    if (order_status_parse(rec.status, &from) != 0)
+        return ORDER_MOVE_ERROR;
+    if (was)
+        *was = from;
+    if (!order_transition_allowed(from, to))
+        return ORDER_MOVE_REFUSED;
+    sqlite3_stmt *st = db_reset(s->st[ST_STATUS]);
+    if (db_bind_text(st, 1, order_status_name(to)) != 0 ||
+        db_bind_text(st, 2, detail ? detail : "") != 0 || db_bind_text(st, 3, order_id) != 0)
+        return ORDER_MOVE_ERROR;
+    return db_step_done(s->db, st) == 0 ? ORDER_MOVE_DONE : ORDER_MOVE_ERROR;
+}
+
 int order_set_status_locked(struct order_store *s, const char *order_id, const char *status,
                             const char *detail)
 {
-    sqlite3_stmt *st = db_reset(s->st[ST_STATUS]);
-    db_bind_text(st, 1, status);
-    db_bind_text(st, 2, detail ? detail : "");
-    db_bind_text(st, 3, order_id);
-    return db_step_done(s->db, st);
+    enum order_status to;
+    if (order_status_parse(status, &to) != 0)
+        return -1;
+    return order_move_locked(s, order_id, to, detail, NULL) == ORDER_MOVE_DONE ? 0 : -1;
 }
 
 struct status_job {

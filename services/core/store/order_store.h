@@ -3,6 +3,7 @@
 #define COMMLAB_ORDER_STORE_H
 
 #include "../domain/order.h"
+#include "../domain/order_status.h"
 #include "db.h"
 
 #define STATUS_MAX 16
@@ -26,6 +27,18 @@ void order_store_close(struct order_store *s);
  * `existing` holds it when non-NULL), -1 error. */
 int order_insert_locked(struct order_store *s, const struct order *o, const char *status,
                         struct order_record *existing);
+/* Moves an order to `to` when the model allows it from where it is
+ * (order_status.h); `was` (may be NULL) gets where it was. */
+enum order_move {
+    ORDER_MOVE_ERROR = -1,
+    ORDER_MOVE_DONE = 0,    /* moved (or stayed, with the new detail) */
+    ORDER_MOVE_REFUSED = 1, /* not allowed from its status: nothing changed */
+    ORDER_MOVE_UNKNOWN = 2, /* no such order */
+};
+enum order_move order_move_locked(struct order_store *s, const char *order_id, enum order_status to,
+                                  const char *detail, enum order_status *was);
+/* The same by status name, for callers that treat every refusal as an
+ * error: 0 moved, -1 otherwise. */
 int order_set_status(struct order_store *s, const char *order_id, const char *status,
                      const char *detail);
 int order_set_status_locked(struct order_store *s, const char *order_id, const char *status,

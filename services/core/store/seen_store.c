@@ -1,10 +1,19 @@
 #include "seen_store.h"
 
-static const char schema[] =
-    "CREATE TABLE IF NOT EXISTS processed_events(event_id TEXT PRIMARY KEY) WITHOUT ROWID;";
+#include <stdio.h>
+#include <string.h>
+
+enum { ST_INSERT, ST_GET };
+
+/* A table of its own name: the earlier one kept ids only. */
+static const char schema[] = "CREATE TABLE IF NOT EXISTS seen_events("
+                             " event_id TEXT PRIMARY KEY, type TEXT NOT NULL,"
+                             " order_id TEXT NOT NULL) WITHOUT ROWID;";
 
 static const char *const sql[] = {
-    "INSERT INTO processed_events(event_id) VALUES(?) ON CONFLICT(event_id) DO NOTHING",
+    [ST_INSERT] = "INSERT INTO seen_events(event_id,type,order_id) VALUES(?,?,?) "
+                  "ON CONFLICT(event_id) DO NOTHING",
+    [ST_GET] = "SELECT type,order_id FROM seen_events WHERE event_id=?",
 };
 
 int seen_store_open(struct seen_store *s, struct db *db)
@@ -12,19 +21,37 @@ int seen_store_open(struct seen_store *s, struct db *db)
     s->db = db;
     if (db_exec(db, schema) != 0)
         return -1;
-    return db_prepare(db, sql, 1, s->st);
+    return db_prepare(db, sql, 2, s->st);
 }
 
 void seen_store_close(struct seen_store *s)
 {
-    db_finalize(s->st, 1);
+    db_finalize(s->st, 2);
 }
 
-int seen_mark_locked(struct seen_store *s, const char *event_id)
+enum seen_result seen_claim_locked(struct seen_store *s, const struct event *ev, char *conflict,
+                                   size_t conflict_len)
 {
-    sqlite3_stmt *st = db_reset(s->st[0]);
-    db_bind_text(st, 1, event_id);
-    if (db_step_done(s->db, st) != 0)
-        return -1;
-    return sqlite3_changes(s->db->h) == 1 ? 1 : 0;
+    const char *type = event_type_name(ev->type);
+    sqlite3_stmt *st = db_reset(s->st[ST_INSERT]);
+    if (db_bind_text(st, 1, ev->event_id) != 0 || db_bind_text(st, 2, type) != 0 ||
+        db_bind_text(st, 3, ev->order.order_id) != 0 || db_step_done(s->db, st) != 0)
+        return SEEN_ERROR;
+    if (sqlite3_changes(s->db->h) == 1)
+        return SEEN_NEW;
+    st = db_reset(s->st[ST_GET]);
+    if (db_bind_text(st, 1, ev->event_id) != 0 || sqlite3_step(st) != SQLITE_ROW) {
+        sqlite3_reset(st);
+        return SEEN_ERROR;
+    }
+    char was_type[32], was_order[ID_MAX_LEN + 1];
+    db_column_text(st, 0, was_type, sizeof was_type);
+    db_column_text(st, 1, was_order, sizeof was_order);
+    sqlite3_reset(st);
+    if (strcmp(was_type, type) == 0 && strcmp(was_order, ev->order.order_id) == 0)
+        return SEEN_DUPLICATE;
+    if (conflict)
+        snprintf(conflict, conflict_len, "event_id %s was %s for order %s", ev->event_id, was_type,
+                 was_order);
+    return SEEN_CONFLICT;
 }

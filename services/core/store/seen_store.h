@@ -1,17 +1,27 @@
-/* Event ids a consumer has applied, so a redelivered event changes nothing. */
+/* Events a consumer has applied, so a redelivered event changes nothing and
+ * a reused event_id is told apart from a repeat. A duplicate is the same
+ * event_id with the same type and order_id: every event the system emits
+ * derives its id from (type, order_id), so those two are what an id stands
+ * for. The same event_id with another type or order_id is a conflict. */
 #ifndef COMMLAB_SEEN_STORE_H
 #define COMMLAB_SEEN_STORE_H
 
+#include "../domain/event.h"
 #include "db.h"
+
+enum seen_result { SEEN_ERROR = -1, SEEN_DUPLICATE = 0, SEEN_NEW = 1, SEEN_CONFLICT = 2 };
 
 struct seen_store {
     struct db *db;
-    sqlite3_stmt *st[1];
+    sqlite3_stmt *st[2];
 };
 
 int seen_store_open(struct seen_store *s, struct db *db);
 void seen_store_close(struct seen_store *s);
-/* Inside db_transact: 1 first time, 0 seen before, -1 error. */
-int seen_mark_locked(struct seen_store *s, const char *event_id);
+/* Inside db_transact: records ev's event_id with its type and order_id when
+ * new (SEEN_NEW); else compares with what was recorded. A conflict records
+ * nothing. When `conflict` is non-NULL it then says what the id stood for. */
+enum seen_result seen_claim_locked(struct seen_store *s, const struct event *ev, char *conflict,
+                                   size_t conflict_len);
 
 #endif

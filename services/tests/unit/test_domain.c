@@ -1,8 +1,10 @@
+#include <stdio.h>
 #include <stdlib.h>
 
 #include "../../core/domain/catalog.h"
 #include "../../core/domain/event.h"
 #include "../../core/domain/order.h"
+#include "../../core/domain/order_status.h"
 #include "../../core/domain/workload.h"
 #include "../../core/util/clock.h"
 #include "check.h"
@@ -19,7 +21,7 @@ static void test_time(void)
     CHECK(time_parse_ms("2024-02-29T00:00:00Z", &ms) == 0);
     time_format_ms(ms, t);
     CHECK_STR(t, "2024-02-29T00:00:00.000Z");
-    CHECK(time_parse_ms("2026-02-29T00:00:00Z", &ms) != 0);  /* not a leap year */
+    CHECK(time_parse_ms("2026-02-29T00:00:00Z", &ms) != 0); /* not a leap year */
     CHECK(time_parse_ms("2026-13-01T00:00:00Z", &ms) != 0);
     CHECK(time_parse_ms("2026-02-18 11:30:00Z", &ms) != 0);
     CHECK(time_parse_ms("2026-02-18T11:30:00.12Z", &ms) != 0);
@@ -108,8 +110,41 @@ static void test_events(void)
     CHECK(catalog_index("burger") >= 0 && catalog_index("caviar") < 0);
 }
 
+/* Every pair of the transition table, against the model's rules. */
+static void test_order_status(void)
+{
+    for (int i = 0; i < ORDER_STATUS_COUNT; i++) {
+        enum order_status s;
+        CHECK(order_status_parse(order_status_name((enum order_status)i), &s) == 0 && (int)s == i);
+    }
+    enum order_status s;
+    CHECK(order_status_parse("Confirmed", &s) == -1);
+    CHECK(order_status_parse("", &s) == -1);
+    CHECK(order_status_parse(NULL, &s) == -1);
+    CHECK_STR(order_status_name((enum order_status)99), "unknown");
+    static const char *const want[ORDER_STATUS_COUNT] = {
+        /* to:              P  A  C  R  F */
+        [ORDER_PENDING] = "10111",  [ORDER_ACCEPTED] = "01110", [ORDER_CONFIRMED] = "00100",
+        [ORDER_REJECTED] = "00010", [ORDER_FAILED] = "00001",
+    };
+    for (int f = 0; f < ORDER_STATUS_COUNT; f++)
+        for (int t = 0; t < ORDER_STATUS_COUNT; t++) {
+            bool ok = order_transition_allowed((enum order_status)f, (enum order_status)t);
+            if (ok != (want[f][t] == '1'))
+                fprintf(stderr, "transition %s -> %s: %d\n", order_status_name(f),
+                        order_status_name(t), ok);
+            CHECK(ok == (want[f][t] == '1'));
+        }
+    CHECK(!order_transition_allowed((enum order_status) - 1, ORDER_CONFIRMED));
+    CHECK(!order_transition_allowed(ORDER_ACCEPTED, (enum order_status)ORDER_STATUS_COUNT));
+    CHECK(order_status_final(ORDER_CONFIRMED) && order_status_final(ORDER_REJECTED) &&
+          order_status_final(ORDER_FAILED));
+    CHECK(!order_status_final(ORDER_PENDING) && !order_status_final(ORDER_ACCEPTED));
+}
+
 int main(void)
 {
+    test_order_status();
     test_time();
     test_ids_and_items();
     test_workload();

@@ -29,10 +29,31 @@ static struct order make_order(const char *id, const char *items)
     return o;
 }
 
+static struct event make_event(const char *event_id, enum event_type t, const char *order_id)
+{
+    struct event ev = {0};
+    ev.type = t;
+    snprintf(ev.event_id, sizeof ev.event_id, "%s", event_id);
+    snprintf(ev.order.order_id, sizeof ev.order.order_id, "%s", order_id);
+    return ev;
+}
+
+/* A duplicate is the same event_id, type and order_id; the same id with any
+ * other content is a conflict and records nothing. */
 static int seen_twice(void *arg)
 {
-    CHECK(seen_mark_locked(arg, "e1") == 1);
-    CHECK(seen_mark_locked(arg, "e1") == 0);
+    struct event e1 = make_event("e1", EVENT_ORDER_PLACED, "o1");
+    struct event other_order = make_event("e1", EVENT_ORDER_PLACED, "o2");
+    struct event other_type = make_event("e1", EVENT_INVENTORY_RESERVED, "o1");
+    struct event e2 = make_event("e2", EVENT_ORDER_PLACED, "o1");
+    char why[128] = "";
+    CHECK(seen_claim_locked(arg, &e1, why, sizeof why) == SEEN_NEW);
+    CHECK(seen_claim_locked(arg, &e1, why, sizeof why) == SEEN_DUPLICATE);
+    CHECK(seen_claim_locked(arg, &other_order, why, sizeof why) == SEEN_CONFLICT);
+    CHECK_STR(why, "event_id e1 was OrderPlaced for order o1");
+    CHECK(seen_claim_locked(arg, &other_type, NULL, 0) == SEEN_CONFLICT);
+    CHECK(seen_claim_locked(arg, &e1, NULL, 0) == SEEN_DUPLICATE);
+    CHECK(seen_claim_locked(arg, &e2, NULL, 0) == SEEN_NEW);
     return 0;
 }
 
@@ -166,6 +187,13 @@ static void test_orders_outbox_dump(void)
     CHECK_STR(rec.status, "accepted");
     CHECK(order_set_status(&os, "a1", "confirmed", "notified") == 0);
     CHECK(order_get(&os, "a1", &rec) == 1);
+    CHECK_STR(rec.detail, "notified");
+    /* The store enforces the transitions: a confirmed order stays confirmed. */
+    CHECK(order_set_status(&os, "a1", "rejected", "out_of_stock:burger") == -1);
+    CHECK(order_set_status(&os, "a1", "bogus", "") == -1);
+    CHECK(order_set_status(&os, "nope", "confirmed", "") == -1);
+    CHECK(order_get(&os, "a1", &rec) == 1);
+    CHECK_STR(rec.status, "confirmed");
     CHECK_STR(rec.detail, "notified");
     CHECK(order_get(&os, "nope", &rec) == 0);
 
