@@ -101,7 +101,7 @@ static int finish_job(void *arg)
     struct finish_job *j = arg;
     struct order_service *svc = j->svc;
     j->moved =
-        order_move_locked(&svc->orders, j->o->order_id, "pending", j->s->status, j->s->detail);
+        order_move_from_locked(&svc->orders, j->o->order_id, "pending", j->s->status, j->s->detail);
     if (j->moved != 1)
         return j->moved < 0 ? -1 : 0;
     if (j->release_body && add_row(svc, "release", RELEASE_DESTINATION, j->o, j->release_body))

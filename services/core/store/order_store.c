@@ -137,9 +137,13 @@ int order_get(struct order_store *s, const char *order_id, struct order_record *
     return rc;
 }
 
-int order_move_locked(struct order_store *s, const char *order_id, const char *from, const char *to,
-                      const char *detail)
+int order_move_from_locked(struct order_store *s, const char *order_id, const char *from,
+                           const char *to, const char *detail)
 {
+    enum order_status f, t;
+    if (order_status_parse(from, &f) != 0 || order_status_parse(to, &t) != 0 ||
+        !order_transition_allowed(f, t))
+        return -1;
     sqlite3_stmt *st = db_reset(s->st[ST_MOVE]);
     if (db_bind_text(st, 1, to) || db_bind_text(st, 2, detail ? detail : "") ||
         db_bind_text(st, 3, order_id) || db_bind_text(st, 4, from))

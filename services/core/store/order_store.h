@@ -43,10 +43,11 @@ int order_set_status(struct order_store *s, const char *order_id, const char *st
                      const char *detail);
 int order_set_status_locked(struct order_store *s, const char *order_id, const char *status,
                             const char *detail);
-/* Inside db_transact: moves the order to `to` only if it is in `from`; 1 moved,
- * 0 not in `from` (someone else moved it first), -1 error. */
-int order_move_locked(struct order_store *s, const char *order_id, const char *from, const char *to,
-                      const char *detail);
+/* Inside db_transact: moves the order to `to` only if it is still in `from` (a
+ * move the model allows); 1 moved, 0 not in `from` (someone else moved it
+ * first), -1 error or a move the model does not allow. */
+int order_move_from_locked(struct order_store *s, const char *order_id, const char *from,
+                           const char *to, const char *detail);
 /* Up to `max` ids of pending orders after `after` ("" or NULL: from the first),
  * in id order. */
 int order_list_pending(struct order_store *s, const char *after, char (*ids)[ID_MAX_LEN + 1],
