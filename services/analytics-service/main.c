@@ -6,10 +6,12 @@
  * written to --metrics-file), /stats, POST /configure, and the common
  * /healthz /metrics /dump. */
 #include <pthread.h>
+#include <signal.h>
 #include <stdatomic.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "../core/codec/event_json.h"
 #include "../core/codec/stream_json.h"
@@ -40,6 +42,10 @@ static struct opt opts[] = {
      "forget every event counted so far and rebuild from the log (use after resetting the "
      "group's offsets to earliest)",
      true, NULL},
+    {"until-end", NULL,
+     "read until every partition of both topics reaches the end offset it had at start, write "
+     "the metrics as usual, then exit 0 (times a replay as one process)",
+     true, NULL},
     {"port-file", NULL, "write the bound port to this file once listening", false, NULL},
     {"quiet", NULL, "log warnings and errors only", true, NULL},
     {NULL, NULL, NULL, false, NULL},
@@ -50,7 +56,8 @@ static const char usage[] =
     "Counts orders per minute of event time, failure rate and totals from Kafka topics\n"
     "order-events and inventory-events (group " GROUP ", read_committed), once per event_id.\n"
     "GET /metrics.json (canonical, sorted), GET /stats, POST /configure {\"throttle_ms\":N,\n"
-    "\"paused\":bool}, GET /healthz, GET /metrics.";
+    "\"paused\":bool}, GET /healthz, GET /metrics. With --until-end it exits 0 once caught up\n"
+    "with the end offsets it saw at start (e.g. --rebuild --until-end after a reset: a replay).";
 
 struct analytics {
     struct db db;
@@ -68,6 +75,8 @@ struct analytics {
      * latest batch were applied (a rebuild's rate, measured by itself). */
     atomic_ullong consumed;
     atomic_ullong first_us, last_us;
+    /* --until-end: the end offsets taken at start; NULL otherwise. */
+    rd_kafka_topic_partition_list_t *ends;
 };
 
 /* Sleeps `ms` in slices so that a stop or a /configure is seen promptly. */
@@ -179,6 +188,17 @@ static bool decode(struct analytics *a, const rd_kafka_message_t *m, struct even
     return false;
 }
 
+/* --until-end: stops the process once the end offsets taken at start are
+ * read and committed (the caller has committed everything polled). */
+static bool reached_end(struct analytics *a)
+{
+    if (!a->ends || kafka_reached(a->rk, a->ends, 5000) != 1)
+        return false;
+    log_info("until-end: every partition read to its end offset at start; stopping");
+    kill(getpid(), SIGTERM); /* service_wait returns, main tears down and exits 0 */
+    return true;
+}
+
 static void *consume(void *arg)
 {
     struct analytics *a = arg;
@@ -220,6 +240,8 @@ static void *consume(void *arg)
                 update_gauges(a);
                 dirty = false;
             }
+            if (reached_end(a))
+                break;
             continue;
         }
         if (b.n && db_transact(&a->db, apply_batch, &b) != 0) {
@@ -250,6 +272,8 @@ static void *consume(void *arg)
         if (now - last_gauges > 500000) {
             update_gauges(a);
             last_gauges = now;
+            if (reached_end(a))
+                break;
         }
     }
     commit_positions(a);
@@ -352,6 +376,13 @@ static int start_consumer(struct analytics *a, const char *brokers)
         return -1;
     }
     static const char *const topics[] = {"order-events", "inventory-events"};
+    if (config_flag(opts, "until-end")) {
+        a->ends = kafka_end_offsets(a->rk, topics, 2, 10000, err, sizeof err);
+        if (!a->ends) {
+            log_error("until-end: cannot read the end offsets: %s", err);
+            return -1;
+        }
+    }
     if (kafka_subscribe(a->rk, topics, 2) != 0)
         return -1;
     if (pthread_create(&a->thread, NULL, consume, a) != 0) {
@@ -407,6 +438,8 @@ out:
     http_server_stop(http);
     if (a.thread_started)
         pthread_join(a.thread, NULL);
+    if (a.ends)
+        rd_kafka_topic_partition_list_destroy(a.ends);
     if (a.rk) {
         rd_kafka_consumer_close(a.rk);
         rd_kafka_destroy(a.rk);

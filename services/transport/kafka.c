@@ -427,3 +427,58 @@ int kafka_create_topics(rd_kafka_t *rk, const char *const *topics, size_t ntopic
     free(nt);
     return rc;
 }
+
+rd_kafka_topic_partition_list_t *kafka_end_offsets(rd_kafka_t *rk, const char *const *topics,
+                                                   size_t ntopics, int timeout_ms, char *err,
+                                                   size_t errlen)
+{
+    rd_kafka_topic_partition_list_t *all =
+        all_partitions(rk, topics, ntopics, timeout_ms, err, errlen);
+    if (!all)
+        return NULL;
+    rd_kafka_topic_partition_list_t *l = rd_kafka_topic_partition_list_new(all->cnt);
+    for (int i = 0; i < all->cnt; i++) {
+        int64_t lo = 0, hi = 0;
+        rd_kafka_resp_err_t e = rd_kafka_query_watermark_offsets(
+            rk, all->elems[i].topic, all->elems[i].partition, &lo, &hi, timeout_ms);
+        if (e) {
+            snprintf(err, errlen, "%s [%d] watermarks: %s", all->elems[i].topic,
+                     (int)all->elems[i].partition, rd_kafka_err2str(e));
+            rd_kafka_topic_partition_list_destroy(l);
+            l = NULL;
+            break;
+        }
+        if (hi > lo)
+            rd_kafka_topic_partition_list_add(l, all->elems[i].topic, all->elems[i].partition)
+                ->offset = hi;
+    }
+    rd_kafka_topic_partition_list_destroy(all);
+    return l;
+}
+
+int kafka_reached(rd_kafka_t *rk, const rd_kafka_topic_partition_list_t *ends, int timeout_ms)
+{
+    rd_kafka_topic_partition_list_t *pos = rd_kafka_topic_partition_list_copy(ends);
+    rd_kafka_topic_partition_list_t *behind = rd_kafka_topic_partition_list_new(pos->cnt);
+    int rc = 1;
+    if (rd_kafka_position(rk, pos) != RD_KAFKA_RESP_ERR_NO_ERROR)
+        rc = -1;
+    for (int i = 0; rc == 1 && i < pos->cnt; i++)
+        if (pos->elems[i].offset < ends->elems[i].offset)
+            rd_kafka_topic_partition_list_add(behind, pos->elems[i].topic, pos->elems[i].partition);
+    /* A partition it has read nothing from may still be at the end: its
+     * group's committed offset says where it would start. */
+    if (rc == 1 && behind->cnt > 0) {
+        if (rd_kafka_committed(rk, behind, timeout_ms) != RD_KAFKA_RESP_ERR_NO_ERROR)
+            rc = -1;
+        for (int i = 0; rc == 1 && i < behind->cnt; i++) {
+            const rd_kafka_topic_partition_t *end = rd_kafka_topic_partition_list_find(
+                ends, behind->elems[i].topic, behind->elems[i].partition);
+            if (behind->elems[i].offset < end->offset)
+                rc = 0;
+        }
+    }
+    rd_kafka_topic_partition_list_destroy(behind);
+    rd_kafka_topic_partition_list_destroy(pos);
+    return rc;
+}

@@ -36,6 +36,16 @@ void kafka_pause(rd_kafka_t *rk, bool pause);
  * would read; -1001 where it has read nothing yet); NULL on error. */
 rd_kafka_topic_partition_list_t *kafka_positions(rd_kafka_t *rk);
 
+/* The end offset (high watermark) of every non-empty partition of the
+ * topics, as a list to hand to kafka_reached; NULL with `err`. */
+rd_kafka_topic_partition_list_t *kafka_end_offsets(rd_kafka_t *rk, const char *const *topics,
+                                                   size_t ntopics, int timeout_ms, char *err,
+                                                   size_t errlen);
+/* 1 when the consumer has read up to `ends` on every partition there (its
+ * position, or its group's committed offset where it has read nothing), 0 when
+ * not yet, -1 when the broker did not say. */
+int kafka_reached(rd_kafka_t *rk, const rd_kafka_topic_partition_list_t *ends, int timeout_ms);
+
 /* A plain client for metadata, watermarks and the Admin API. */
 rd_kafka_t *kafka_admin_new(const char *brokers, char *err, size_t errlen);
 /* How many partitions `topic` has; -1 when unknown (missing topic, no broker). */
