@@ -111,6 +111,9 @@ if [ "${KAFKA_KIND:-mock}" = mock ]; then
     sh "$S" relay-check 50
 fi
 
+# 7. Poison messages between valid events: nothing stalls.
+sh "$S" poison 500000
+
 if [ -n "${LAB_CHECK_LOGS:-}" ]; then
     lab_stop_all
     lab_check_logs

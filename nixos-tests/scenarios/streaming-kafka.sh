@@ -269,6 +269,66 @@ phase_relay_check() { # N
     totals "relay outage" "$want"
 }
 
+# 7. Poison: messages no consumer can use, between valid events on several
+# partitions: two oversized values (1,040,000 bytes: over what a producer may send
+# by default), bytes that are not UTF-8, NUL bytes, an empty value, a null
+# key, a 100 kB key. None may stall a partition: every valid event is
+# reserved once and counted, every bad one is in the dead-letter topic with
+# its reason (the oversized ones as their coordinates), and lag reaches 0.
+# START picks event numbers no earlier phase used.
+poison_event() { # ID: a valid OrderPlaced of its own
+    printf '{"schema":1,"type":"OrderPlaced","event_id":"%s","order_id":"%s","occurred_at":"2026-02-18T12:00:00Z","payload":{"user_id":"u1","items":[{"sku":"burger","qty":1}]}}' "$1" "$1"
+}
+phase_poison() { # START
+    before=$(orders) dlq0=$(hwm order-events.dlq)
+    aborts0=$(metric "$INVENTORY_URL" kafka_txn_aborts_total)
+    bad0=$(metric "$ANALYTICS_URL" analytics_malformed_total)
+    d=$OUT_DIR/poison
+    mkdir -p "$d"
+    # -X message.max.bytes: kcat may send what our producers refuse.
+    kp() { kcat -P -b "$KAFKA_BROKERS" -t order-events -X message.max.bytes=2000000 "$@"; }
+    head -c 1040000 /dev/zero | tr '\0' x >"$d/big-text"
+    { printf '{"schema":1,"type":"OrderPlaced","event_id":"big-2","order_id":"big-2","occurred_at":"2026-02-18T12:00:00Z","payload":{"user_id":"'
+      head -c 1040000 /dev/zero | tr '\0' u
+      printf '","items":[{"sku":"burger","qty":1}]}}'; } >"$d/big-json"
+    printf '\377\376 not utf-8 \300\200' >"$d/bad-utf8"
+    poison_event 'utf8-\377' >"$d/bad-utf8-id"
+    printf '\000' >"$d/nul"
+    { printf '\000'; poison_event nul-2; } >"$d/nul-lead"
+    printf 'null key, not json' >"$d/nokey-bad"
+    poison_event poison-nokey >"$d/nokey-good"
+    poison_event poison-bigkey >"$d/bigkey-good"
+    hugekey=$(head -c 100000 /dev/zero | tr '\0' k)
+    "$LOADGEN" kafka --brokers "$KAFKA_BROKERS" --seed "$SEED" -n 12 --start "$1" \
+        --label poison-before --json --quiet >"$d/before.json"
+    kp -p 0 -k big-1 "$d/big-text" && kp -p 1 -k big-2 "$d/big-json" &&
+        kp -p 2 -k utf8-1 "$d/bad-utf8" && kp -p 0 -k utf8-2 "$d/bad-utf8-id" &&
+        kp -p 1 -k nul-1 "$d/nul" && kp -p 2 -k nul-2 "$d/nul-lead" &&
+        printf 'empty-1\t\n' | kp -p 0 -K '\t' && kp -p 1 "$d/nokey-bad" &&
+        kp -p 2 -k "$hugekey" "$d/bad-utf8" &&
+        kp -p 0 "$d/nokey-good" && kp -p 1 -k "$hugekey" "$d/bigkey-good"
+    check "poison: 11 hostile messages produced with kcat" test $? -eq 0
+    "$LOADGEN" kafka --brokers "$KAFKA_BROKERS" --seed "$SEED" -n 13 --start $(($1 + 12)) \
+        --label poison-after --json --quiet >"$d/after.json"
+    check "poison: no partition stalls (both groups drained within 90 s)" drain 90
+    assert_eq "poison: the 27 valid events counted once each (two with odd keys)" \
+        "$((before + 27))" "$(orders)"
+    totals poison "$((before + 27))"
+    assert_eq "poison: the 9 bad messages in order-events.dlq" "$((dlq0 + 9))" "$(hwm order-events.dlq)"
+    kcat -C -b "$KAFKA_BROKERS" -t order-events.dlq -o beginning -e -q \
+        -f '%h\t%K\t%S\t%s\n' 2>/dev/null | grep -a 'source_topic=order-events' >"$d/dlq.txt"
+    check "poison: every dead letter says why" \
+        awk -F '\t' 'index($1, "dead_letter_reason=") == 0 { exit 1 } END { exit NR < 9 }' "$d/dlq.txt"
+    check "poison: a too-large dead letter carries its coordinates instead of the copy" \
+        grep -aq '"size":1040000,"first_bytes":"7878787878' "$d/dlq.txt"
+    check "poison: the 100 kB key is kept in its dead letter" \
+        awk -F '\t' '$2 == 100000 { found = 1 } END { exit !found }' "$d/dlq.txt"
+    assert_num "poison: inventory's transaction aborts are bounded" \
+        "$(($(metric "$INVENTORY_URL" kafka_txn_aborts_total) - aborts0))" "<=" 27
+    assert_num "poison: analytics skipped the bad messages" \
+        "$(($(metric "$ANALYTICS_URL" analytics_malformed_total) - bad0))" ">=" 9
+}
+
 phase=${1:?usage: streaming-kafka.sh PHASE [ARGS]}
 shift
 # The exit status says whether the phase ran and all its checks passed (a VM
@@ -276,7 +336,7 @@ shift
 failed_before=$(assert_failed_count)
 case $phase in
 produce | order-api | dup-malformed | kcat-read | lag | replay-before | replay-reset | replay-after | \
-    crash-reference | crash-reset | crash-finish | relay-accept | relay-check)
+    crash-reference | crash-reset | crash-finish | relay-accept | relay-check | poison)
     "phase_$(echo "$phase" | tr - _)" "$@" ;;
 *)
     echo "streaming-kafka.sh: unknown phase '$phase'" >&2

@@ -137,6 +137,9 @@ in
     inventory.wait_for_open_port(8081)
     client.succeed(${run "crash-finish" [ ]})
 
+    # Poison messages between valid events: nothing stalls.
+    client.succeed(${run "poison" [ 500000 ]})
+
     client.copy_from_vm("${out}", "")
   '';
 }
