@@ -113,6 +113,7 @@ fi
 
 # 7. Poison messages between valid events: nothing stalls.
 sh "$S" poison 500000
+sh "$S" conflicts
 
 if [ -n "${LAB_CHECK_LOGS:-}" ]; then
     lab_stop_all

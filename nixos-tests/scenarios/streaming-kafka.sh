@@ -329,6 +329,48 @@ phase_poison() { # START
         "$(($(metric "$ANALYTICS_URL" analytics_malformed_total) - bad0))" ">=" 9
 }
 
+# 8. Events that contradict what was counted (after poison, whose events
+# they reuse): an outcome on order-events, an InventoryFailed for an order
+# already reserved, an OrderPlaced reusing another order's event_id. None
+# is applied: inventory dead-letters what reaches it, analytics refuses or
+# counts them as conflicts; totals do not move.
+phase_conflicts() {
+    before=$(orders) dlq0=$(hwm order-events.dlq)
+    refused0=$(metric "$ANALYTICS_URL" analytics_refused_total)
+    conflicts0=$(metric "$ANALYTICS_URL" analytics_conflicts_total)
+    inv0=$(metric "$INVENTORY_URL" kafka_conflicts_total)
+    d=$OUT_DIR/conflicts
+    mkdir -p "$d"
+    kcat -C -b "$KAFKA_BROKERS" -t inventory-events -o beginning -e -q -f '%s\n' 2>/dev/null |
+        jq -c 'select(.order_id == "poison-nokey")' | head -n 1 >"$d/outcome"
+    kcat -C -b "$KAFKA_BROKERS" -t order-events -o beginning -e -q -f '%s\n' 2>/dev/null |
+        grep -a '"event_id":"poison-bigkey"' | head -n 1 >"$d/placed"
+    check "conflicts: poison-nokey's outcome is InventoryReserved" \
+        jq -e '.type == "InventoryReserved"' "$d/outcome"
+    jq -c '.type = "InventoryFailed" | .event_id = "contra-1" | .payload.reason = "out_of_stock:burger"' \
+        "$d/outcome" >"$d/contradiction"
+    jq -c '.order_id = "reuse-1"' "$d/placed" >"$d/reuse"
+    kcat -P -b "$KAFKA_BROKERS" -t order-events -k poison-nokey "$d/outcome" &&
+        kcat -P -b "$KAFKA_BROKERS" -t inventory-events -k poison-nokey "$d/contradiction" &&
+        kcat -P -b "$KAFKA_BROKERS" -t order-events -k reuse-1 "$d/reuse"
+    check "conflicts: 3 contradicting events produced with kcat" test $? -eq 0
+    check "conflicts: drained within 60 s" drain 60
+    assert_eq "conflicts: analytics counts no new order" "$before" "$(orders)"
+    totals conflicts "$before"
+    assert_eq "conflicts: the outcome on order-events refused by analytics" "$((refused0 + 1))" \
+        "$(metric "$ANALYTICS_URL" analytics_refused_total)"
+    assert_eq "conflicts: the contradiction and the reused event_id counted as conflicts" \
+        "$((conflicts0 + 2))" "$(metric "$ANALYTICS_URL" analytics_conflicts_total)"
+    assert_eq "conflicts: inventory counts the reused event_id as a conflict" "$((inv0 + 1))" \
+        "$(metric "$INVENTORY_URL" kafka_conflicts_total)"
+    assert_eq "conflicts: inventory dead-letters the outcome and the reused event_id" \
+        "$((dlq0 + 2))" "$(hwm order-events.dlq)"
+    kcat -C -b "$KAFKA_BROKERS" -t order-events.dlq -o beginning -e -q -f '%h\n' 2>/dev/null \
+        >"$d/dlq.txt"
+    check "conflicts: the reused event_id's dead letter says conflict" \
+        grep -aq 'dead_letter_reason=conflict: event_id poison-bigkey' "$d/dlq.txt"
+}
+
 phase=${1:?usage: streaming-kafka.sh PHASE [ARGS]}
 shift
 # The exit status says whether the phase ran and all its checks passed (a VM
@@ -336,7 +378,7 @@ shift
 failed_before=$(assert_failed_count)
 case $phase in
 produce | order-api | dup-malformed | kcat-read | lag | replay-before | replay-reset | replay-after | \
-    crash-reference | crash-reset | crash-finish | relay-accept | relay-check | poison)
+    crash-reference | crash-reset | crash-finish | relay-accept | relay-check | poison | conflicts)
     "phase_$(echo "$phase" | tr - _)" "$@" ;;
 *)
     echo "streaming-kafka.sh: unknown phase '$phase'" >&2

@@ -139,6 +139,7 @@ in
 
     # Poison messages between valid events: nothing stalls.
     client.succeed(${run "poison" [ 500000 ]})
+    client.succeed(${run "conflicts" [ ]})
 
     client.copy_from_vm("${out}", "")
   '';

@@ -180,6 +180,40 @@ static rd_kafka_topic_partition_list_t *all_partitions(rd_kafka_t *rk, const cha
     return l;
 }
 
+enum mark { MARK_LOW, MARK_HIGH, MARK_HIGH_NONEMPTY };
+
+/* Every partition of the topics with its low or high watermark as the
+ * offset (MARK_HIGH_NONEMPTY: only partitions holding messages); NULL with
+ * `err`. */
+static rd_kafka_topic_partition_list_t *watermarks(rd_kafka_t *rk, const char *const *topics,
+                                                   size_t ntopics, enum mark which, int timeout_ms,
+                                                   char *err, size_t errlen)
+{
+    rd_kafka_topic_partition_list_t *all =
+        all_partitions(rk, topics, ntopics, timeout_ms, err, errlen);
+    if (!all)
+        return NULL;
+    rd_kafka_topic_partition_list_t *l = rd_kafka_topic_partition_list_new(all->cnt);
+    for (int i = 0; i < all->cnt; i++) {
+        const rd_kafka_topic_partition_t *p = &all->elems[i];
+        int64_t lo = 0, hi = 0;
+        rd_kafka_resp_err_t e =
+            rd_kafka_query_watermark_offsets(rk, p->topic, p->partition, &lo, &hi, timeout_ms);
+        if (e) {
+            snprintf(err, errlen, "%s [%d] watermarks: %s", p->topic, (int)p->partition,
+                     rd_kafka_err2str(e));
+            rd_kafka_topic_partition_list_destroy(l);
+            l = NULL;
+            break;
+        }
+        if (which != MARK_HIGH_NONEMPTY || hi > lo)
+            rd_kafka_topic_partition_list_add(l, p->topic, p->partition)->offset =
+                which == MARK_LOW ? lo : hi;
+    }
+    rd_kafka_topic_partition_list_destroy(all);
+    return l;
+}
+
 /* Waits for the Admin API result of type `type` on q; NULL with `err`. */
 static rd_kafka_event_t *admin_wait(rd_kafka_queue_t *q, rd_kafka_event_type_t type, int timeout_ms,
                                     char *err, size_t errlen)
@@ -349,21 +383,9 @@ int kafka_group_reset(const char *brokers, rd_kafka_t *rk, const char *group,
                       char *err, size_t errlen)
 {
     rd_kafka_topic_partition_list_t *l =
-        all_partitions(rk, topics, ntopics, timeout_ms, err, errlen);
+        watermarks(rk, topics, ntopics, to_latest ? MARK_HIGH : MARK_LOW, timeout_ms, err, errlen);
     if (!l)
         return -1;
-    for (int i = 0; i < l->cnt; i++) {
-        int64_t lo = 0, hi = 0;
-        rd_kafka_resp_err_t e = rd_kafka_query_watermark_offsets(
-            rk, l->elems[i].topic, l->elems[i].partition, &lo, &hi, timeout_ms);
-        if (e) {
-            snprintf(err, errlen, "%s [%d] watermarks: %s", l->elems[i].topic,
-                     (int)l->elems[i].partition, rd_kafka_err2str(e));
-            rd_kafka_topic_partition_list_destroy(l);
-            return -1;
-        }
-        l->elems[i].offset = to_latest ? hi : lo;
-    }
     int rc = -1;
     rd_kafka_resp_err_t code = RD_KAFKA_RESP_ERR_NO_ERROR;
     rd_kafka_queue_t *q = rd_kafka_queue_new(rk);
@@ -439,28 +461,7 @@ rd_kafka_topic_partition_list_t *kafka_end_offsets(rd_kafka_t *rk, const char *c
                                                    size_t ntopics, int timeout_ms, char *err,
                                                    size_t errlen)
 {
-    rd_kafka_topic_partition_list_t *all =
-        all_partitions(rk, topics, ntopics, timeout_ms, err, errlen);
-    if (!all)
-        return NULL;
-    rd_kafka_topic_partition_list_t *l = rd_kafka_topic_partition_list_new(all->cnt);
-    for (int i = 0; i < all->cnt; i++) {
-        int64_t lo = 0, hi = 0;
-        rd_kafka_resp_err_t e = rd_kafka_query_watermark_offsets(
-            rk, all->elems[i].topic, all->elems[i].partition, &lo, &hi, timeout_ms);
-        if (e) {
-            snprintf(err, errlen, "%s [%d] watermarks: %s", all->elems[i].topic,
-                     (int)all->elems[i].partition, rd_kafka_err2str(e));
-            rd_kafka_topic_partition_list_destroy(l);
-            l = NULL;
-            break;
-        }
-        if (hi > lo)
-            rd_kafka_topic_partition_list_add(l, all->elems[i].topic, all->elems[i].partition)
-                ->offset = hi;
-    }
-    rd_kafka_topic_partition_list_destroy(all);
-    return l;
+    return watermarks(rk, topics, ntopics, MARK_HIGH_NONEMPTY, timeout_ms, err, errlen);
 }
 
 int kafka_reached(rd_kafka_t *rk, const rd_kafka_topic_partition_list_t *ends, int timeout_ms)
