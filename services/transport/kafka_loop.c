@@ -20,6 +20,7 @@ struct loop_state {
     size_t n;
     struct suspect *sus; /* of the last failed batches; empty: batch mode */
     size_t nsus;
+    size_t passed; /* single messages done since the last failure */
 };
 
 static struct suspect *find_suspect(struct loop_state *s, const rd_kafka_message_t *m)
@@ -129,10 +130,15 @@ void kafka_loop_run(struct worker *w, void *arg)
                 if (x)
                     drop_suspect(&s, x);
             }
+            /* Suspects on partitions taken away by a rebalance never come
+             * back: after a batch's worth of messages, batch again. */
+            if (s.nsus && ++s.passed > l->batch_max)
+                s.nsus = 0;
             backoff_reset(&bo);
             free_msgs(&s);
             continue;
         }
+        s.passed = 0;
         if (r == KAFKA_BATCH_FAILED)
             blame(&s, l->batch_max);
         free_msgs(&s);
