@@ -114,6 +114,7 @@ fi
 # 7. Poison messages between valid events: nothing stalls.
 sh "$S" poison 500000
 sh "$S" conflicts
+sh "$S" store-fault 510000 "$LAB_DIR/inventory-fresh.db" "$LAB_DIR/analytics.db"
 
 if [ -n "${LAB_CHECK_LOGS:-}" ]; then
     lab_stop_all

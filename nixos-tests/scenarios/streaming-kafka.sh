@@ -371,6 +371,37 @@ phase_conflicts() {
         grep -aq 'dead_letter_reason=conflict: event_id poison-bigkey' "$d/dlq.txt"
 }
 
+# 9. A message that fails for a reason of its own on every try, not at
+# decoding: SQLite triggers (in the consumers' own databases, given as
+# INVENTORY_DB and ANALYTICS_DB: local lab only) refuse event db-poison.
+# Between 10 valid events: each consumer retries a bounded number of times,
+# sets it aside (inventory dead-letters it, analytics passes it) and moves on.
+phase_store_fault() { # START INVENTORY_DB ANALYTICS_DB
+    before=$(orders) dlq0=$(hwm order-events.dlq)
+    skipped0=$(metric "$ANALYTICS_URL" analytics_skipped_total)
+    sqlite3 -cmd ".timeout 10000" "$2" "CREATE TRIGGER poison BEFORE INSERT ON kafka_outcomes
+        WHEN NEW.order_id = 'db-poison' BEGIN SELECT RAISE(ABORT, 'refused by the test'); END;" &&
+        sqlite3 -cmd ".timeout 10000" "$3" "CREATE TRIGGER poison BEFORE INSERT ON analytics_events
+        WHEN NEW.event_id = 'db-poison' BEGIN SELECT RAISE(ABORT, 'refused by the test'); END;"
+    check "store fault: triggers refuse event db-poison" test $? -eq 0
+    "$LOADGEN" kafka --brokers "$KAFKA_BROKERS" --seed "$SEED" -n 5 --start "$1" \
+        --label store-fault --json --quiet >/dev/null
+    poison_event db-poison | kcat -P -b "$KAFKA_BROKERS" -t order-events -k db-poison
+    "$LOADGEN" kafka --brokers "$KAFKA_BROKERS" --seed "$SEED" -n 5 --start $(($1 + 5)) \
+        --label store-fault --json --quiet >/dev/null
+    check "store fault: no partition stalls (drained within 90 s)" drain 90
+    assert_eq "store fault: the 10 valid events counted, db-poison not" "$((before + 10))" "$(orders)"
+    totals "store fault" "$((before + 10))"
+    assert_eq "store fault: inventory dead-lettered db-poison" "$((dlq0 + 1))" "$(hwm order-events.dlq)"
+    kcat -C -b "$KAFKA_BROKERS" -t order-events.dlq -o -1 -e -q -f '%h\n' 2>/dev/null >"$OUT_DIR/store-fault-dlq.txt"
+    check "store fault: its dead letter says it failed 3 times" \
+        grep -q 'dead_letter_reason=failed 3 times' "$OUT_DIR/store-fault-dlq.txt"
+    assert_eq "store fault: analytics passed it once" "$((skipped0 + 1))" \
+        "$(metric "$ANALYTICS_URL" analytics_skipped_total)"
+    sqlite3 -cmd ".timeout 10000" "$2" "DROP TRIGGER poison;" &&
+        sqlite3 -cmd ".timeout 10000" "$3" "DROP TRIGGER poison;"
+}
+
 phase=${1:?usage: streaming-kafka.sh PHASE [ARGS]}
 shift
 # The exit status says whether the phase ran and all its checks passed (a VM
@@ -378,7 +409,7 @@ shift
 failed_before=$(assert_failed_count)
 case $phase in
 produce | order-api | dup-malformed | kcat-read | lag | replay-before | replay-reset | replay-after | \
-    crash-reference | crash-reset | crash-finish | relay-accept | relay-check | poison | conflicts)
+    crash-reference | crash-reset | crash-finish | relay-accept | relay-check | poison | conflicts | store-fault)
     "phase_$(echo "$phase" | tr - _)" "$@" ;;
 *)
     echo "streaming-kafka.sh: unknown phase '$phase'" >&2
