@@ -124,6 +124,11 @@ assert_eq "bench tools: kafka relay moves 300 in transactions, target holds 300"
 assert_eq "bench tools: kafka relay --plain after 100 untimed moves 200, target holds 300" "200 300" \
     "$(kafka_relay bench.tools-plain --warmup 100 --count 200 --plain | tr '\n' ' ' | sed 's/ $//')"
 
+# 7. Poison messages between valid events: nothing stalls.
+sh "$S" poison 500000
+sh "$S" conflicts
+sh "$S" store-fault 510000 "$LAB_DIR/inventory-fresh.db" "$LAB_DIR/analytics.db"
+
 if [ -n "${LAB_CHECK_LOGS:-}" ]; then
     lab_stop_all
     lab_check_logs

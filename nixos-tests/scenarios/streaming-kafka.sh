@@ -269,6 +269,139 @@ phase_relay_check() { # N
     totals "relay outage" "$want"
 }
 
+# 7. Poison: messages no consumer can use, between valid events on several
+# partitions: two oversized values (1,040,000 bytes: over what a producer may send
+# by default), bytes that are not UTF-8, NUL bytes, an empty value, a null
+# key, a 100 kB key. None may stall a partition: every valid event is
+# reserved once and counted, every bad one is in the dead-letter topic with
+# its reason (the oversized ones as their coordinates), and lag reaches 0.
+# START picks event numbers no earlier phase used.
+poison_event() { # ID: a valid OrderPlaced of its own
+    printf '{"schema":1,"type":"OrderPlaced","event_id":"%s","order_id":"%s","occurred_at":"2026-02-18T12:00:00Z","payload":{"user_id":"u1","items":[{"sku":"burger","qty":1}]}}' "$1" "$1"
+}
+phase_poison() { # START
+    before=$(orders) dlq0=$(hwm order-events.dlq)
+    aborts0=$(metric "$INVENTORY_URL" kafka_txn_aborts_total)
+    bad0=$(metric "$ANALYTICS_URL" analytics_malformed_total)
+    d=$OUT_DIR/poison
+    mkdir -p "$d"
+    # -X message.max.bytes: kcat may send what our producers refuse.
+    kp() { kcat -P -b "$KAFKA_BROKERS" -t order-events -X message.max.bytes=2000000 "$@"; }
+    head -c 1040000 /dev/zero | tr '\0' x >"$d/big-text"
+    { printf '{"schema":1,"type":"OrderPlaced","event_id":"big-2","order_id":"big-2","occurred_at":"2026-02-18T12:00:00Z","payload":{"user_id":"'
+      head -c 1040000 /dev/zero | tr '\0' u
+      printf '","items":[{"sku":"burger","qty":1}]}}'; } >"$d/big-json"
+    printf '\377\376 not utf-8 \300\200' >"$d/bad-utf8"
+    poison_event 'utf8-\377' >"$d/bad-utf8-id"
+    printf '\000' >"$d/nul"
+    { printf '\000'; poison_event nul-2; } >"$d/nul-lead"
+    printf 'null key, not json' >"$d/nokey-bad"
+    poison_event poison-nokey >"$d/nokey-good"
+    poison_event poison-bigkey >"$d/bigkey-good"
+    hugekey=$(head -c 100000 /dev/zero | tr '\0' k)
+    "$LOADGEN" kafka --brokers "$KAFKA_BROKERS" --seed "$SEED" -n 12 --start "$1" \
+        --label poison-before --json --quiet >"$d/before.json"
+    kp -p 0 -k big-1 "$d/big-text" && kp -p 1 -k big-2 "$d/big-json" &&
+        kp -p 2 -k utf8-1 "$d/bad-utf8" && kp -p 0 -k utf8-2 "$d/bad-utf8-id" &&
+        kp -p 1 -k nul-1 "$d/nul" && kp -p 2 -k nul-2 "$d/nul-lead" &&
+        printf 'empty-1\t\n' | kp -p 0 -K '\t' && kp -p 1 "$d/nokey-bad" &&
+        kp -p 2 -k "$hugekey" "$d/bad-utf8" &&
+        kp -p 0 "$d/nokey-good" && kp -p 1 -k "$hugekey" "$d/bigkey-good"
+    check "poison: 11 hostile messages produced with kcat" test $? -eq 0
+    "$LOADGEN" kafka --brokers "$KAFKA_BROKERS" --seed "$SEED" -n 13 --start $(($1 + 12)) \
+        --label poison-after --json --quiet >"$d/after.json"
+    check "poison: no partition stalls (both groups drained within 90 s)" drain 90
+    assert_eq "poison: the 27 valid events counted once each (two with odd keys)" \
+        "$((before + 27))" "$(orders)"
+    totals poison "$((before + 27))"
+    assert_eq "poison: the 9 bad messages in order-events.dlq" "$((dlq0 + 9))" "$(hwm order-events.dlq)"
+    kcat -C -b "$KAFKA_BROKERS" -t order-events.dlq -o beginning -e -q \
+        -f '%h\t%K\t%S\t%s\n' 2>/dev/null | grep -a 'source_topic=order-events' >"$d/dlq.txt"
+    check "poison: every dead letter says why" \
+        awk -F '\t' 'index($1, "dead_letter_reason=") == 0 { exit 1 } END { exit NR < 9 }' "$d/dlq.txt"
+    check "poison: a too-large dead letter carries its coordinates instead of the copy" \
+        grep -aq '"size":1040000,"first_bytes":"7878787878' "$d/dlq.txt"
+    check "poison: the 100 kB key is kept in its dead letter" \
+        awk -F '\t' '$2 == 100000 { found = 1 } END { exit !found }' "$d/dlq.txt"
+    assert_num "poison: inventory's transaction aborts are bounded" \
+        "$(($(metric "$INVENTORY_URL" kafka_txn_aborts_total) - aborts0))" "<=" 27
+    assert_num "poison: analytics skipped the bad messages" \
+        "$(($(metric "$ANALYTICS_URL" analytics_malformed_total) - bad0))" ">=" 9
+}
+
+# 8. Events that contradict what was counted (after poison, whose events
+# they reuse): an outcome on order-events, an InventoryFailed for an order
+# already reserved, an OrderPlaced reusing another order's event_id. None
+# is applied: inventory dead-letters what reaches it, analytics refuses or
+# counts them as conflicts; totals do not move.
+phase_conflicts() {
+    before=$(orders) dlq0=$(hwm order-events.dlq)
+    refused0=$(metric "$ANALYTICS_URL" analytics_refused_total)
+    conflicts0=$(metric "$ANALYTICS_URL" analytics_conflicts_total)
+    inv0=$(metric "$INVENTORY_URL" kafka_conflicts_total)
+    d=$OUT_DIR/conflicts
+    mkdir -p "$d"
+    kcat -C -b "$KAFKA_BROKERS" -t inventory-events -o beginning -e -q -f '%s\n' 2>/dev/null |
+        jq -c 'select(.order_id == "poison-nokey")' | head -n 1 >"$d/outcome"
+    kcat -C -b "$KAFKA_BROKERS" -t order-events -o beginning -e -q -f '%s\n' 2>/dev/null |
+        grep -a '"event_id":"poison-bigkey"' | head -n 1 >"$d/placed"
+    check "conflicts: poison-nokey's outcome is InventoryReserved" \
+        jq -e '.type == "InventoryReserved"' "$d/outcome"
+    jq -c '.type = "InventoryFailed" | .event_id = "contra-1" | .payload.reason = "out_of_stock:burger"' \
+        "$d/outcome" >"$d/contradiction"
+    jq -c '.order_id = "reuse-1"' "$d/placed" >"$d/reuse"
+    kcat -P -b "$KAFKA_BROKERS" -t order-events -k poison-nokey "$d/outcome" &&
+        kcat -P -b "$KAFKA_BROKERS" -t inventory-events -k poison-nokey "$d/contradiction" &&
+        kcat -P -b "$KAFKA_BROKERS" -t order-events -k reuse-1 "$d/reuse"
+    check "conflicts: 3 contradicting events produced with kcat" test $? -eq 0
+    check "conflicts: drained within 60 s" drain 60
+    assert_eq "conflicts: analytics counts no new order" "$before" "$(orders)"
+    totals conflicts "$before"
+    assert_eq "conflicts: the outcome on order-events refused by analytics" "$((refused0 + 1))" \
+        "$(metric "$ANALYTICS_URL" analytics_refused_total)"
+    assert_eq "conflicts: the contradiction and the reused event_id counted as conflicts" \
+        "$((conflicts0 + 2))" "$(metric "$ANALYTICS_URL" analytics_conflicts_total)"
+    assert_eq "conflicts: inventory counts the reused event_id as a conflict" "$((inv0 + 1))" \
+        "$(metric "$INVENTORY_URL" kafka_conflicts_total)"
+    assert_eq "conflicts: inventory dead-letters the outcome and the reused event_id" \
+        "$((dlq0 + 2))" "$(hwm order-events.dlq)"
+    kcat -C -b "$KAFKA_BROKERS" -t order-events.dlq -o beginning -e -q -f '%h\n' 2>/dev/null \
+        >"$d/dlq.txt"
+    check "conflicts: the reused event_id's dead letter says conflict" \
+        grep -aq 'dead_letter_reason=conflict: event_id poison-bigkey' "$d/dlq.txt"
+}
+
+# 9. A message that fails for a reason of its own on every try, not at
+# decoding: SQLite triggers (in the consumers' own databases, given as
+# INVENTORY_DB and ANALYTICS_DB: local lab only) refuse event db-poison.
+# Between 10 valid events: each consumer retries a bounded number of times,
+# sets it aside (inventory dead-letters it, analytics passes it) and moves on.
+phase_store_fault() { # START INVENTORY_DB ANALYTICS_DB
+    before=$(orders) dlq0=$(hwm order-events.dlq)
+    skipped0=$(metric "$ANALYTICS_URL" analytics_skipped_total)
+    sqlite3 -cmd ".timeout 10000" "$2" "CREATE TRIGGER poison BEFORE INSERT ON kafka_outcomes
+        WHEN NEW.order_id = 'db-poison' BEGIN SELECT RAISE(ABORT, 'refused by the test'); END;" &&
+        sqlite3 -cmd ".timeout 10000" "$3" "CREATE TRIGGER poison BEFORE INSERT ON analytics_events
+        WHEN NEW.event_id = 'db-poison' BEGIN SELECT RAISE(ABORT, 'refused by the test'); END;"
+    check "store fault: triggers refuse event db-poison" test $? -eq 0
+    "$LOADGEN" kafka --brokers "$KAFKA_BROKERS" --seed "$SEED" -n 5 --start "$1" \
+        --label store-fault --json --quiet >/dev/null
+    poison_event db-poison | kcat -P -b "$KAFKA_BROKERS" -t order-events -k db-poison
+    "$LOADGEN" kafka --brokers "$KAFKA_BROKERS" --seed "$SEED" -n 5 --start $(($1 + 5)) \
+        --label store-fault --json --quiet >/dev/null
+    check "store fault: no partition stalls (drained within 90 s)" drain 90
+    assert_eq "store fault: the 10 valid events counted, db-poison not" "$((before + 10))" "$(orders)"
+    totals "store fault" "$((before + 10))"
+    assert_eq "store fault: inventory dead-lettered db-poison" "$((dlq0 + 1))" "$(hwm order-events.dlq)"
+    kcat -C -b "$KAFKA_BROKERS" -t order-events.dlq -o -1 -e -q -f '%h\n' 2>/dev/null >"$OUT_DIR/store-fault-dlq.txt"
+    check "store fault: its dead letter says it failed 3 times" \
+        grep -q 'dead_letter_reason=failed 3 times' "$OUT_DIR/store-fault-dlq.txt"
+    assert_eq "store fault: analytics passed it once" "$((skipped0 + 1))" \
+        "$(metric "$ANALYTICS_URL" analytics_skipped_total)"
+    sqlite3 -cmd ".timeout 10000" "$2" "DROP TRIGGER poison;" &&
+        sqlite3 -cmd ".timeout 10000" "$3" "DROP TRIGGER poison;"
+}
+
 phase=${1:?usage: streaming-kafka.sh PHASE [ARGS]}
 shift
 # The exit status says whether the phase ran and all its checks passed (a VM
@@ -276,7 +409,7 @@ shift
 failed_before=$(assert_failed_count)
 case $phase in
 produce | order-api | dup-malformed | kcat-read | lag | replay-before | replay-reset | replay-after | \
-    crash-reference | crash-reset | crash-finish | relay-accept | relay-check)
+    crash-reference | crash-reset | crash-finish | relay-accept | relay-check | poison | conflicts | store-fault)
     "phase_$(echo "$phase" | tr - _)" "$@" ;;
 *)
     echo "streaming-kafka.sh: unknown phase '$phase'" >&2

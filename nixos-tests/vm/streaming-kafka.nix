@@ -112,6 +112,8 @@ in
     lag_below_67 = lagBelow 67;
     lag_below_33 = lagBelow 33;
     crash_finish = run "crash-finish" [ ];
+    poison = run "poison" [ 500000 ];
+    conflicts = run "conflicts" [ ];
     invariants_start = crash "start" [
       "stream"
       20

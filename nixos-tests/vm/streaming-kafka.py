@@ -59,6 +59,10 @@ inventory.wait_for_unit("commlab-inventory.service")
 inventory.wait_for_open_port(8081)
 client.succeed(nix.crash_finish)
 
+# Poison messages between valid events: nothing stalls.
+client.succeed(nix.poison)
+client.succeed(nix.conflicts)
+
 # Crash invariants: each service SIGKILLed under load (systemd restarts it),
 # then the invariants from the state dumps alone.
 client.succeed(nix.invariants_start)

@@ -63,7 +63,7 @@ static void release(struct inventory_service *svc, const struct http_request *re
     struct order o;
     if (!service_post_order(req, res, NEED_ORDER_ID, &o))
         return;
-    if (svc->consumer) {
+    if (svc->consumer || svc->kafka) {
         /* With a broker, the outcome of an order is an event already sent on. */
         http_respond(res, 409,
                      error_encode("release_unavailable", NULL,
@@ -118,14 +118,14 @@ static void configure(struct inventory_service *svc, const struct http_request *
      * checked before anything changes, so bad input changes nothing. */
     long throttle = atomic_load(&svc->stream_throttle_ms);
     bool paused = atomic_load(&svc->stream_paused);
-    if (svc->kafka_mode &&
+    if (svc->kafka &&
         stream_control_decode(req->body, req->body_len, &throttle, &paused, &err) != 0) {
         service_bad_request(res, err.field, err.message);
         return;
     }
     atomic_store(&svc->fault_delay_ms, delay);
     atomic_store(&svc->fault_mode, (int)mode);
-    if (svc->kafka_mode) {
+    if (svc->kafka) {
         atomic_store(&svc->stream_throttle_ms, throttle);
         atomic_store(&svc->stream_paused, paused);
         log_info("kafka consumption now throttle_ms=%ld paused=%s", throttle,

@@ -16,15 +16,22 @@ struct inventory_service {
     struct metrics *metrics;
     const char *db_path;
     atomic_long fault_delay_ms;
-    atomic_int fault_mode; /* enum fault_mode */
-    void *consumer; /* amqp/kafka mode: the consumer's state */
+    atomic_int fault_mode;         /* enum fault_mode */
+    void *consumer;                /* amqp mode: the consumer's state */
+    struct inventory_kafka *kafka; /* kafka mode: the consumer's state */
     /* kafka mode (POST /configure {"throttle_ms":N,"paused":bool}): a pause
      * per event, consumption paused, and whether the consumer gave up
      * (fenced or a fatal producer error: /healthz answers 500). */
     atomic_long stream_throttle_ms;
     atomic_bool stream_paused;
     atomic_bool stream_failed;
-    bool kafka_mode; /* set by inventory_kafka_start */
+};
+
+/* Kafka mode's settings (--throttle-ms, --paused, --transactional-id). */
+struct inventory_kafka_options {
+    long throttle_ms;
+    bool paused;
+    const char *transactional_id;
 };
 
 /* Part B (amqp_consumer.c): consume OrderPlaced, reserve, publish the outcome.
@@ -32,7 +39,8 @@ struct inventory_service {
 int inventory_amqp_start(struct inventory_service *svc, const char *amqp_url);
 void inventory_amqp_stop(struct inventory_service *svc);
 /* Part C (kafka_consumer.c): consume-process-produce in Kafka transactions. */
-int inventory_kafka_start(struct inventory_service *svc, const char *brokers);
+int inventory_kafka_start(struct inventory_service *svc, const char *brokers,
+                          const struct inventory_kafka_options *o);
 void inventory_kafka_stop(struct inventory_service *svc);
 
 void inventory_api_handle(void *ctx, const struct http_request *req, struct http_response *res);

@@ -19,12 +19,15 @@
  * second outcome. Committed output therefore holds each order_id once,
  * whatever the crashes; read_committed readers never see the aborted tries.
  *
- * Startup settings (the environment, like every option): COMMLAB_THROTTLE_MS
- * (ms per event), COMMLAB_PAUSED=1, COMMLAB_TRANSACTIONAL_ID (default
- * commlab-inventory: one consumer process; a restarted one fences its dead
- * predecessor and aborts its open transaction). At run time: POST /configure
- * {"throttle_ms":N,"paused":bool}. */
-#include <pthread.h>
+ * No message stalls the partition (transport/kafka_loop.h): a dead letter
+ * too large to copy goes as its coordinates, a batch that fails is re-read
+ * one message at a time, and a message that failed KAFKA_LOOP_MAX_TRIES
+ * times is dead-lettered (as its coordinates once even that failed), never
+ * retried for ever. An event_id seen before with another order_id is a
+ * conflict: dead-lettered, counted, not applied.
+ *
+ * Startup settings: --throttle-ms, --paused, --transactional-id (see
+ * main.c). At run time: POST /configure {"throttle_ms":N,"paused":bool}. */
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -33,62 +36,65 @@
 
 #include "../core/codec/event_json.h"
 #include "../core/codec/event_writer.h"
-#include "../core/codec/stream_json.h"
-#include "../core/util/clock.h"
-#include "../core/util/config.h"
 #include "../core/util/log.h"
 #include "../runtime/service.h"
 #include "../transport/kafka.h"
+#include "../transport/kafka_loop.h"
+#include "../transport/kafka_topology.h"
 #include "inventory_service.h"
 
-#define GROUP "inventory-consumer-group"
-#define IN_TOPIC "order-events"
-#define OUT_TOPIC "inventory-events"
-#define DLQ_TOPIC "order-events.dlq"
 #define BATCH_MAX 1000
-#define BATCH_US 100000
+#define BATCH_MS 100
 #define TXN_TIMEOUT_MS 30000
 
-enum { ST_FIND, ST_ADD, ST_COUNT };
+enum { ST_FIND, ST_ADD, ST_EVENT_FIND, ST_EVENT_ADD, ST_COUNT };
 
 static const char schema[] = "CREATE TABLE IF NOT EXISTS kafka_outcomes("
                              " order_id TEXT PRIMARY KEY, src_partition INTEGER NOT NULL,"
-                             " src_offset INTEGER NOT NULL) WITHOUT ROWID;";
+                             " src_offset INTEGER NOT NULL) WITHOUT ROWID;"
+                             "CREATE TABLE IF NOT EXISTS kafka_events("
+                             " event_id TEXT PRIMARY KEY, order_id TEXT NOT NULL) WITHOUT ROWID;";
 static const char *const sql[] = {
     [ST_FIND] = "SELECT src_partition, src_offset FROM kafka_outcomes WHERE order_id=?",
     [ST_ADD] = "INSERT INTO kafka_outcomes(order_id,src_partition,src_offset) VALUES(?,?,?)",
+    [ST_EVENT_FIND] = "SELECT order_id FROM kafka_events WHERE event_id=?",
+    [ST_EVENT_ADD] = "INSERT INTO kafka_events(event_id,order_id) VALUES(?,?)",
 };
 
 /* What to do with one input message. */
-enum action { ACT_NONE, ACT_EMIT, ACT_DUPLICATE, ACT_DEAD_LETTER };
+enum action { ACT_EMIT, ACT_DUPLICATE, ACT_DEAD_LETTER, ACT_SKIP };
 
 struct item {
     rd_kafka_message_t *m;
+    int tries;
     enum action act;
+    bool conflict;
     struct event ev;  /* the outcome to emit */
     char reason[200]; /* dead letter: why */
 };
 
-struct kc {
+struct inventory_kafka {
     struct inventory_service *svc;
     rd_kafka_t *consumer, *producer;
     sqlite3_stmt *st[ST_COUNT];
-    pthread_t thread;
-    bool started;
+    struct worker worker;
+    struct kafka_loop loop;
     struct item items[BATCH_MAX];
     size_t n;
     struct event_writer ew; /* the outcomes' JSON, on the consumer thread */
-    atomic_ullong delivery_failures;
+    /* Delivery reports of the open transaction whose error is the message's own. */
+    atomic_int message_errors;
 };
 
 static void on_delivery(rd_kafka_t *rk, const rd_kafka_message_t *m, void *opaque)
 {
     (void)rk;
-    struct kc *k = opaque;
+    struct inventory_kafka *k = opaque;
     if (m->err) {
         /* The transaction commit fails too and the batch is retried; this
-         * only makes the cause visible. */
-        atomic_fetch_add(&k->delivery_failures, 1);
+         * says whether a message of it is why. */
+        if (kafka_error_is_message(m->err))
+            atomic_fetch_add(&k->message_errors, 1);
         log_warn("delivery to %s failed: %s", rd_kafka_topic_name(m->rkt),
                  rd_kafka_err2str(m->err));
     }
@@ -97,10 +103,11 @@ static void on_delivery(rd_kafka_t *rk, const rd_kafka_message_t *m, void *opaqu
 /* 1 when this (partition, offset) is the one that owns the outcome of
  * order_id (recording it if nobody owned it yet), 0 when another message
  * did, -1 on error. */
-static int owns_outcome(struct kc *k, const char *order_id, int32_t part, int64_t off)
+static int owns_outcome(struct inventory_kafka *k, const char *order_id, int32_t part, int64_t off)
 {
     sqlite3_stmt *st = db_reset(k->st[ST_FIND]);
-    db_bind_text(st, 1, order_id);
+    if (db_bind_text(st, 1, order_id) != 0)
+        return -1;
     int rc = sqlite3_step(st);
     int owner = -1;
     if (rc == SQLITE_ROW)
@@ -111,19 +118,54 @@ static int owns_outcome(struct kc *k, const char *order_id, int32_t part, int64_
     if (rc != SQLITE_DONE)
         return -1;
     st = db_reset(k->st[ST_ADD]);
-    db_bind_text(st, 1, order_id);
+    if (db_bind_text(st, 1, order_id) != 0)
+        return -1;
     sqlite3_bind_int(st, 2, part);
     sqlite3_bind_int64(st, 3, off);
     return db_step_done(&k->svc->db, st) == 0 ? 1 : -1;
 }
 
+/* 1 when the event's id is new or was this order's (a duplicate is the same
+ * event_id, type and order_id; inventory takes one type), 0 when it was
+ * another order's (a conflict: `other` says whose), -1 on error. */
+static int event_fits(struct inventory_kafka *k, const struct event *ev, char other[ID_MAX_LEN + 1])
+{
+    sqlite3_stmt *st = db_reset(k->st[ST_EVENT_FIND]);
+    if (db_bind_text(st, 1, ev->event_id) != 0)
+        return -1;
+    int rc = sqlite3_step(st);
+    if (rc == SQLITE_ROW)
+        snprintf(other, ID_MAX_LEN + 1, "%s", (const char *)sqlite3_column_text(st, 0));
+    sqlite3_reset(st);
+    if (rc == SQLITE_ROW)
+        return strcmp(other, ev->order.order_id) == 0;
+    if (rc != SQLITE_DONE)
+        return -1;
+    st = db_reset(k->st[ST_EVENT_ADD]);
+    if (db_bind_text(st, 1, ev->event_id) != 0 || db_bind_text(st, 2, ev->order.order_id) != 0)
+        return -1;
+    return db_step_done(&k->svc->db, st) == 0 ? 1 : -1;
+}
+
 static int apply_batch(void *arg)
 {
-    struct kc *k = arg;
+    struct inventory_kafka *k = arg;
     for (size_t i = 0; i < k->n; i++) {
         struct item *it = &k->items[i];
         if (it->act != ACT_EMIT)
             continue;
+        char other[ID_MAX_LEN + 1];
+        int fits = event_fits(k, &it->ev, other);
+        if (fits < 0)
+            return -1;
+        if (!fits) {
+            snprintf(it->reason, sizeof it->reason,
+                     "conflict: event_id %s was order %s's, not %s's", it->ev.event_id, other,
+                     it->ev.order.order_id);
+            it->act = ACT_DEAD_LETTER;
+            it->conflict = true;
+            continue;
+        }
         struct reserve_result r;
         if (stock_reserve_locked(&k->svc->stock, &it->ev.order, &r) != 0)
             return -1;
@@ -142,73 +184,72 @@ static int apply_batch(void *arg)
 }
 
 /* Sorts the message into an action; decoding happens outside SQLite's lock. */
-static void classify(struct kc *k, struct item *it)
+static void classify(struct item *it)
 {
     struct field_error err;
     const rd_kafka_message_t *m = it->m;
-    it->act = ACT_NONE;
-    if (m->err) {
-        if (m->err != RD_KAFKA_RESP_ERR__PARTITION_EOF)
-            log_warn("consumer: %s", rd_kafka_message_errstr(m));
-        return;
-    }
-    if (event_decode(m->payload ? m->payload : "", m->len, &it->ev, &err) != 0) {
+    it->conflict = false;
+    if (it->tries > KAFKA_LOOP_MAX_TRIES) {
+        /* Even its coordinates could not be dead-lettered. */
+        it->act = ACT_SKIP;
+    } else if (it->tries == KAFKA_LOOP_MAX_TRIES) {
+        snprintf(it->reason, sizeof it->reason, "failed %d times in a transaction",
+                 KAFKA_LOOP_MAX_TRIES);
+        it->act = ACT_DEAD_LETTER;
+    } else if (m->len && memchr(m->payload, '\0', m->len)) {
+        /* JSON text never holds a raw NUL; a decoder reading up to one would
+         * see another event than the bytes carry. */
+        snprintf(it->reason, sizeof it->reason, "malformed: the value holds a NUL byte");
+        it->act = ACT_DEAD_LETTER;
+    } else if (event_decode(m->payload ? m->payload : "", m->len, &it->ev, &err) != 0) {
         snprintf(it->reason, sizeof it->reason, "malformed: %s%s%s", err.field,
                  err.field[0] ? ": " : "", err.message);
         it->act = ACT_DEAD_LETTER;
     } else if (it->ev.type != EVENT_ORDER_PLACED) {
-        snprintf(it->reason, sizeof it->reason, "unexpected event type %s on " IN_TOPIC,
+        snprintf(it->reason, sizeof it->reason, "unexpected event type %s on " KAFKA_TOPIC_ORDERS,
                  event_type_name(it->ev.type));
         it->act = ACT_DEAD_LETTER;
     } else {
         it->act = ACT_EMIT;
     }
-    (void)k;
 }
 
-static void throttle(struct kc *k)
+static rd_kafka_resp_err_t produce_outcome(struct inventory_kafka *k, const struct event *ev)
 {
-    long ms = atomic_load(&k->svc->stream_throttle_ms);
-    for (uint64_t end = clock_mono_us() + (uint64_t)ms * 1000u;
-         ms > 0 && clock_mono_us() < end && !service_stopping();) {
-        uint64_t left = end - clock_mono_us();
-        clock_sleep_us(left < 20000 ? left : 20000);
-    }
-}
-
-static rd_kafka_resp_err_t produce(struct kc *k, const char *topic, const char *key,
-                                   const void *value, size_t len, const char *reason,
-                                   const rd_kafka_message_t *src)
-{
-    char where[48];
-    if (src)
-        snprintf(where, sizeof where, "%d/%lld", (int)src->partition, (long long)src->offset);
+    char body[EVENT_TEXT_MAX];
+    int len = event_writer_encode(&k->ew, ev, body, sizeof body);
+    if (len < 0)
+        return RD_KAFKA_RESP_ERR__FAIL; /* out of memory: abort and retry */
     for (;;) {
         rd_kafka_resp_err_t e =
-            reason ? rd_kafka_producev(k->producer, RD_KAFKA_V_TOPIC(topic),
-                                       RD_KAFKA_V_KEY(key, strlen(key)),
-                                       RD_KAFKA_V_VALUE((void *)value, len),
-                                       RD_KAFKA_V_MSGFLAGS(RD_KAFKA_MSG_F_COPY),
-                                       RD_KAFKA_V_HEADER("dead_letter_reason", reason, -1),
-                                       RD_KAFKA_V_HEADER("source", where, -1), RD_KAFKA_V_END)
-                   : rd_kafka_producev(k->producer, RD_KAFKA_V_TOPIC(topic),
-                                       RD_KAFKA_V_KEY(key, strlen(key)),
-                                       RD_KAFKA_V_VALUE((void *)value, len),
-                                       RD_KAFKA_V_MSGFLAGS(RD_KAFKA_MSG_F_COPY), RD_KAFKA_V_END);
+            rd_kafka_producev(k->producer, RD_KAFKA_V_TOPIC(KAFKA_TOPIC_OUTCOMES),
+                              RD_KAFKA_V_KEY(ev->order.order_id, strlen(ev->order.order_id)),
+                              RD_KAFKA_V_VALUE(body, (size_t)len),
+                              RD_KAFKA_V_MSGFLAGS(RD_KAFKA_MSG_F_COPY), RD_KAFKA_V_END);
         if (e != RD_KAFKA_RESP_ERR__QUEUE_FULL)
             return e;
         rd_kafka_poll(k->producer, 10);
     }
 }
 
+/* A dead letter: the copy while the message has not failed before, its
+ * coordinates once it has (or when the copy is refused at once). */
+static rd_kafka_resp_err_t produce_dead_letter(struct inventory_kafka *k, const struct item *it)
+{
+    bool copy = it->tries < KAFKA_LOOP_MAX_TRIES;
+    rd_kafka_resp_err_t e =
+        kafka_dead_letter(k->producer, KAFKA_TOPIC_ORDERS_DLQ, it->m, it->reason, copy);
+    if (e && copy && kafka_error_is_message(e))
+        e = kafka_dead_letter(k->producer, KAFKA_TOPIC_ORDERS_DLQ, it->m, it->reason, false);
+    return e;
+}
+
 /* The next offset to read on each partition the batch touched. */
-static rd_kafka_topic_partition_list_t *batch_offsets(struct kc *k)
+static rd_kafka_topic_partition_list_t *batch_offsets(struct inventory_kafka *k)
 {
     rd_kafka_topic_partition_list_t *l = rd_kafka_topic_partition_list_new(8);
     for (size_t i = 0; i < k->n; i++) {
         const rd_kafka_message_t *m = k->items[i].m;
-        if (m->err)
-            continue;
         const char *t = rd_kafka_topic_name(m->rkt);
         rd_kafka_topic_partition_t *p = rd_kafka_topic_partition_list_find(l, t, m->partition);
         if (!p)
@@ -225,7 +266,7 @@ static rd_kafka_topic_partition_list_t *batch_offsets(struct kc *k)
  * TxnOffsetCommit without storing it, so without this the group would show
  * no progress and a restart would read from the start. A failure only
  * means a restart re-reads a batch, which the reservation records absorb. */
-static void plain_commit(struct kc *k)
+static void plain_commit(struct inventory_kafka *k)
 {
     rd_kafka_topic_partition_list_t *offs = batch_offsets(k);
     rd_kafka_resp_err_t e = rd_kafka_commit(k->consumer, offs, 0);
@@ -234,50 +275,28 @@ static void plain_commit(struct kc *k)
     rd_kafka_topic_partition_list_destroy(offs);
 }
 
-/* After an abort: read again from the last committed offsets. */
-static void rewind_to_committed(struct kc *k)
+/* Runs the Kafka side of a batch: DONE, FAILED (aborted, a message's own
+ * error), RETRY (aborted, the broker's), FATAL (this producer is fenced or
+ * broken: the process must stop). */
+static enum kafka_batch_result kafka_txn(struct inventory_kafka *k)
 {
-    rd_kafka_topic_partition_list_t *l = NULL;
-    if (rd_kafka_assignment(k->consumer, &l) != 0)
-        return;
-    if (rd_kafka_committed(k->consumer, l, 10000) == 0) {
-        for (int i = 0; i < l->cnt; i++)
-            if (l->elems[i].offset < 0)
-                l->elems[i].offset = RD_KAFKA_OFFSET_BEGINNING;
-        rd_kafka_error_t *e = rd_kafka_seek_partitions(k->consumer, l, 10000);
-        if (e) {
-            log_warn("cannot rewind after an abort: %s", rd_kafka_error_string(e));
-            rd_kafka_error_destroy(e);
-        }
-    }
-    rd_kafka_topic_partition_list_destroy(l);
-}
-
-/* Runs the Kafka side of a batch; 0 committed, 1 aborted (retry the batch),
- * -1 fatal (this producer is fenced or broken: the process must stop). */
-static int kafka_txn(struct kc *k)
-{
+    atomic_store(&k->message_errors, 0);
+    bool message_error = false;
     rd_kafka_error_t *e = rd_kafka_begin_transaction(k->producer);
     if (e)
         goto failed;
     for (size_t i = 0; i < k->n; i++) {
         struct item *it = &k->items[i];
         rd_kafka_resp_err_t pe = RD_KAFKA_RESP_ERR_NO_ERROR;
-        if (it->act == ACT_EMIT) {
-            char body[EVENT_TEXT_MAX];
-            int len = event_writer_encode(&k->ew, &it->ev, body, sizeof body);
-            if (len < 0)
-                pe = RD_KAFKA_RESP_ERR__FAIL; /* out of memory: abort and retry */
-            else
-                pe = produce(k, OUT_TOPIC, it->ev.order.order_id, body, (size_t)len, NULL, NULL);
-        } else if (it->act == ACT_DEAD_LETTER) {
-            const char *key = it->m->key ? (const char *)it->m->key : "";
-            char keybuf[ID_MAX_LEN + 1];
-            snprintf(keybuf, sizeof keybuf, "%.*s", (int)it->m->key_len, key);
-            pe = produce(k, DLQ_TOPIC, keybuf, it->m->payload, it->m->len, it->reason, it->m);
-        }
+        if (it->act == ACT_EMIT)
+            pe = produce_outcome(k, &it->ev);
+        else if (it->act == ACT_DEAD_LETTER)
+            pe = produce_dead_letter(k, it);
         if (pe) {
-            log_warn("cannot produce in the transaction: %s", rd_kafka_err2str(pe));
+            message_error = kafka_error_is_message(pe);
+            log_warn("cannot produce in the transaction (%s [%d] offset %lld): %s",
+                     rd_kafka_topic_name(it->m->rkt), (int)it->m->partition,
+                     (long long)it->m->offset, rd_kafka_err2str(pe));
             goto abort;
         }
     }
@@ -292,7 +311,7 @@ static int kafka_txn(struct kc *k)
         e = rd_kafka_commit_transaction(k->producer, TXN_TIMEOUT_MS);
         if (!e) {
             plain_commit(k);
-            return 0;
+            return KAFKA_BATCH_DONE;
         }
         if (!rd_kafka_error_is_retriable(e) || tries >= 3)
             goto failed;
@@ -302,7 +321,7 @@ failed:
     if (rd_kafka_error_is_fatal(e)) {
         log_error("kafka transaction: fatal: %s", rd_kafka_error_string(e));
         rd_kafka_error_destroy(e);
-        return -1;
+        return KAFKA_BATCH_FATAL;
     }
     log_warn("kafka transaction aborted (batch will be read again): %s", rd_kafka_error_string(e));
     rd_kafka_error_destroy(e);
@@ -313,17 +332,17 @@ abort:
         bool fatal = rd_kafka_error_is_fatal(e);
         rd_kafka_error_destroy(e);
         if (fatal)
-            return -1;
+            return KAFKA_BATCH_FATAL;
     }
     metrics_count(k->svc->metrics, "kafka_txn_aborts_total",
                   "Kafka transactions aborted (their batch is processed again).", 1);
-    rewind_to_committed(k);
-    return 1;
+    return message_error || atomic_load(&k->message_errors) > 0 ? KAFKA_BATCH_FAILED
+                                                                : KAFKA_BATCH_RETRY;
 }
 
-static void count_batch(struct kc *k)
+static void count_batch(struct inventory_kafka *k)
 {
-    uint64_t res = 0, fail = 0, dup = 0, dlq = 0;
+    uint64_t res = 0, fail = 0, dup = 0, dlq = 0, conflicts = 0, skipped = 0;
     for (size_t i = 0; i < k->n; i++) {
         const struct item *it = &k->items[i];
         if (it->act == ACT_EMIT && it->ev.type == EVENT_INVENTORY_RESERVED)
@@ -334,6 +353,9 @@ static void count_batch(struct kc *k)
             dup++;
         else if (it->act == ACT_DEAD_LETTER)
             dlq++;
+        else if (it->act == ACT_SKIP)
+            skipped++;
+        conflicts += it->conflict;
     }
     struct metrics *mx = k->svc->metrics;
     metrics_count(mx, "kafka_txn_commits_total", "Kafka transactions committed.", 1);
@@ -342,96 +364,67 @@ static void count_batch(struct kc *k)
     metrics_count(mx, "kafka_duplicates_total",
                   "OrderPlaced messages whose order_id had its outcome already (no output).", dup);
     metrics_count(mx, "kafka_dead_letters_total",
-                  "Malformed messages moved to " DLQ_TOPIC " in a transaction.", dlq);
+                  "Messages moved to " KAFKA_TOPIC_ORDERS_DLQ " in a transaction.", dlq);
+    metrics_count(mx, "kafka_conflicts_total",
+                  "OrderPlaced reusing another order's event_id (dead-lettered, not applied).",
+                  conflicts);
+    metrics_count(mx, "kafka_skipped_total",
+                  "Messages whose dead letter could not be produced either (logged, passed).",
+                  skipped);
 }
 
-static void free_batch(struct kc *k)
+static enum kafka_batch_result on_batch(void *ctx, struct kafka_msg *msgs, size_t n)
 {
-    for (size_t i = 0; i < k->n; i++)
-        rd_kafka_message_destroy(k->items[i].m);
-    k->n = 0;
-}
-
-static void *run(void *arg)
-{
-    struct kc *k = arg;
-    bool was_paused = false;
-    while (!service_stopping()) {
-        bool paused = atomic_load(&k->svc->stream_paused);
-        if (paused || was_paused)
-            kafka_pause(k->consumer, paused);
-        was_paused = paused;
-        uint64_t start = clock_mono_us();
-        while (k->n < BATCH_MAX && !service_stopping()) {
-            rd_kafka_message_t *m = rd_kafka_consumer_poll(k->consumer, k->n ? 0 : 100);
-            if (!m)
-                break;
-            struct item *it = &k->items[k->n++];
-            it->m = m;
-            classify(k, it);
-            if (it->act != ACT_NONE)
-                throttle(k);
-            if (clock_mono_us() - start > BATCH_US || atomic_load(&k->svc->stream_throttle_ms) > 0)
-                break;
-        }
-        if (k->n == 0)
-            continue;
-        if (db_transact(&k->svc->db, apply_batch, k) != 0) {
-            log_error("cannot store a batch of %zu reservations; reading it again", k->n);
-            metrics_count(k->svc->metrics, "kafka_store_failures_total",
-                          "Batches SQLite could not store.", 1);
-            free_batch(k);
-            rewind_to_committed(k);
-            clock_sleep_us(500000);
-            continue;
-        }
-        int rc = kafka_txn(k);
-        if (rc == 0)
-            count_batch(k);
-        free_batch(k);
-        if (rc < 0) {
-            /* Fenced by a newer instance, or the producer is broken: this
-             * process cannot go on. /healthz says so, and the process
-             * stops with exit status 1 for its supervisor to restart it
-             * (Restart=on-failure in the NixOS module). */
-            atomic_store(&k->svc->stream_failed, true);
-            log_error("kafka: the transactional producer cannot go on; stopping (exit 1)");
-            kill(getpid(), SIGTERM);
-            break;
-        }
+    struct inventory_kafka *k = ctx;
+    k->n = n;
+    for (size_t i = 0; i < n; i++) {
+        struct item *it = &k->items[i];
+        it->m = msgs[i].m;
+        it->tries = msgs[i].tries;
+        classify(it);
+        if (it->act == ACT_SKIP)
+            log_error("passing %s [%d] offset %lld: not even its coordinates could be "
+                      "dead-lettered in %d tries",
+                      rd_kafka_topic_name(it->m->rkt), (int)it->m->partition,
+                      (long long)it->m->offset, it->tries);
     }
-    return NULL;
-}
-
-static long env_long(const char *name, long max)
-{
-    const char *v = getenv(name);
-    long out = 0;
-    if (v && parse_long(v, 0, max, &out) != 0) {
-        log_warn("%s=%s is not a number from 0 to %ld; using 0", name, v, max);
-        out = 0;
+    if (db_transact(&k->svc->db, apply_batch, k) != 0) {
+        log_error("cannot store a batch of %zu reservations; reading it again", n);
+        metrics_count(k->svc->metrics, "kafka_store_failures_total",
+                      "Batches SQLite could not store.", 1);
+        return KAFKA_BATCH_FAILED;
     }
-    return out;
+    enum kafka_batch_result r = kafka_txn(k);
+    if (r == KAFKA_BATCH_DONE)
+        count_batch(k);
+    if (r == KAFKA_BATCH_FATAL) {
+        /* Fenced by a newer instance, or the producer is broken: this
+         * process cannot go on. /healthz says so, and the process stops
+         * with exit status 1 for its supervisor to restart it
+         * (Restart=on-failure in the NixOS module). */
+        atomic_store(&k->svc->stream_failed, true);
+        log_error("kafka: the transactional producer cannot go on; stopping (exit 1)");
+        kill(getpid(), SIGTERM);
+    }
+    return r;
 }
 
-int inventory_kafka_start(struct inventory_service *svc, const char *brokers)
+int inventory_kafka_start(struct inventory_service *svc, const char *brokers,
+                          const struct inventory_kafka_options *o)
 {
-    struct kc *k = calloc(1, sizeof *k);
+    struct inventory_kafka *k = calloc(1, sizeof *k);
     if (!k)
         return -1;
-    svc->consumer = k;
-    svc->kafka_mode = true;
+    svc->kafka = k;
     k->svc = svc;
     if (event_writer_init(&k->ew) != 0)
         return -1;
-    atomic_store(&svc->stream_throttle_ms, env_long("COMMLAB_THROTTLE_MS", STREAM_MAX_THROTTLE_MS));
-    atomic_store(&svc->stream_paused, env_long("COMMLAB_PAUSED", 1) == 1);
+    atomic_store(&svc->stream_throttle_ms, o->throttle_ms);
+    atomic_store(&svc->stream_paused, o->paused);
     if (db_exec(&svc->db, schema) != 0 || db_prepare(&svc->db, sql, ST_COUNT, k->st) != 0)
         return -1;
-    const char *txid = getenv("COMMLAB_TRANSACTIONAL_ID");
     char err[KAFKA_ERR_LEN];
-    k->producer = kafka_producer_new(brokers, txid && *txid ? txid : "commlab-inventory",
-                                     on_delivery, k, err, sizeof err);
+    k->producer = kafka_producer_new(brokers, o->transactional_id, on_delivery, k, err, sizeof err);
     if (!k->producer) {
         log_error("kafka producer: %s", err);
         return -1;
@@ -445,31 +438,36 @@ int inventory_kafka_start(struct inventory_service *svc, const char *brokers)
         rd_kafka_error_destroy(e);
         return -1;
     }
-    k->consumer = kafka_consumer_new(brokers, GROUP, true, err, sizeof err);
+    k->consumer = kafka_consumer_new(brokers, KAFKA_GROUP_INVENTORY, true, err, sizeof err);
     if (!k->consumer) {
         log_error("kafka consumer: %s", err);
         return -1;
     }
-    static const char *const topics[] = {IN_TOPIC};
-    if (kafka_subscribe(k->consumer, topics, 1) != 0)
-        return -1;
-    if (pthread_create(&k->thread, NULL, run, k) != 0) {
-        log_error("cannot start the kafka consumer thread");
+    static const char *const topics[] = {KAFKA_TOPIC_ORDERS};
+    if (kafka_subscribe(k->consumer, topics, 1, err, sizeof err) != 0) {
+        log_error("kafka: %s", err);
         return -1;
     }
-    k->started = true;
-    log_info("kafka: consuming %s as %s, transactional outcomes to %s", IN_TOPIC, GROUP, OUT_TOPIC);
+    k->loop = (struct kafka_loop){.rk = k->consumer,
+                                  .batch_max = BATCH_MAX,
+                                  .batch_ms = BATCH_MS,
+                                  .throttle_ms = &svc->stream_throttle_ms,
+                                  .paused = &svc->stream_paused,
+                                  .batch = on_batch,
+                                  .ctx = k};
+    if (worker_start(&k->worker, "inventory-kafka", kafka_loop_run, &k->loop) != 0)
+        return -1;
+    log_info("kafka: consuming " KAFKA_TOPIC_ORDERS " as " KAFKA_GROUP_INVENTORY
+             ", transactional outcomes to " KAFKA_TOPIC_OUTCOMES);
     return 0;
 }
 
 void inventory_kafka_stop(struct inventory_service *svc)
 {
-    struct kc *k = svc->consumer;
+    struct inventory_kafka *k = svc->kafka;
     if (!k)
         return;
-    if (k->started)
-        pthread_join(k->thread, NULL); /* it stops once service_stopping() */
-    free_batch(k);
+    worker_stop(&k->worker);
     if (k->consumer) {
         rd_kafka_consumer_close(k->consumer);
         rd_kafka_destroy(k->consumer);
@@ -479,5 +477,5 @@ void inventory_kafka_stop(struct inventory_service *svc)
     event_writer_free(&k->ew);
     db_finalize(k->st, ST_COUNT);
     free(k);
-    svc->consumer = NULL;
+    svc->kafka = NULL;
 }

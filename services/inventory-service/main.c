@@ -3,6 +3,7 @@
 #include <stdio.h>
 #include <string.h>
 
+#include "../core/codec/stream_json.h"
 #include "../core/util/config.h"
 #include "../core/util/log.h"
 #include "../runtime/service.h"
@@ -21,6 +22,14 @@ static struct opt opts[] = {
     {"amqp-url", "amqp://guest:guest@127.0.0.1:5672/", "amqp: RabbitMQ to consume from", false,
      NULL},
     {"kafka-brokers", "127.0.0.1:9092", "kafka: bootstrap servers (host:port,...)", false, NULL},
+    {"throttle-ms", "0", "kafka: pause this long per event (to make lag visible; 0 to 60000)",
+     false, NULL},
+    {"paused", NULL, "kafka: start with consumption paused (POST /configure {\"paused\":false})",
+     true, NULL},
+    {"transactional-id", "commlab-inventory",
+     "kafka: the producer's transactional.id; one per consumer process (a restarted one fences "
+     "its predecessor and aborts the transaction it left open)",
+     false, NULL},
     {"port-file", NULL, "write the bound port to this file once listening", false, NULL},
     {"quiet", NULL, "log warnings and errors only", true, NULL},
     {NULL, NULL, NULL, false, NULL},
@@ -58,6 +67,14 @@ int main(int argc, char **argv)
         fprintf(stderr, "--mode: expected rest, amqp or kafka, got '%s'\n", mode_name);
         return 2;
     }
+    struct inventory_kafka_options ko = {.paused = config_flag(opts, "paused"),
+                                         .transactional_id = config_str(opts, "transactional-id")};
+    if (config_long(opts, "throttle-ms", 0, STREAM_MAX_THROTTLE_MS, &ko.throttle_ms))
+        return 2;
+    if (!ko.transactional_id || !*ko.transactional_id || strlen(ko.transactional_id) > 200) {
+        fprintf(stderr, "--transactional-id: give a name of 1 to 200 characters\n");
+        return 2;
+    }
     atomic_init(&svc.fault_delay_ms, delay);
     atomic_init(&svc.fault_mode, (int)mode);
     service_signals_init();
@@ -73,7 +90,7 @@ int main(int argc, char **argv)
         inventory_amqp_start(&svc, config_str(opts, "amqp-url")) != 0)
         goto out;
     if (strcmp(mode_name, "kafka") == 0 &&
-        inventory_kafka_start(&svc, config_str(opts, "kafka-brokers")) != 0)
+        inventory_kafka_start(&svc, config_str(opts, "kafka-brokers"), &ko) != 0)
         goto out;
     http = service_http_start(config_str(opts, "listen"), svc.metrics, inventory_api_handle, &svc);
     if (!http)

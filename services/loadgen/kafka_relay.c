@@ -206,7 +206,8 @@ int loadgen_kafka_relay(int argc, char **argv)
     } else if (r.txn && say(rd_kafka_init_transactions(r.producer, TXN_TIMEOUT_MS),
                             "init transactions") != 0) {
         rc = 1;
-    } else if (kafka_subscribe(r.consumer, &from, 1) != 0) {
+    } else if (kafka_subscribe(r.consumer, &from, 1, err, sizeof err) != 0) {
+        fprintf(stderr, "loadgen kafka relay: %s\n", err);
         rc = 1;
     }
     /* base: messages relayed before the clock started (the warm-up). */

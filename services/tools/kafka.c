@@ -13,6 +13,7 @@
 #include "../core/util/config.h"
 #include "../core/util/log.h"
 #include "../transport/kafka.h"
+#include "../transport/kafka_topology.h"
 /* After rdkafka.h (which kafka.h includes), as the header demands. */
 #include <librdkafka/rdkafka_mock.h>
 
@@ -43,7 +44,7 @@ static rd_kafka_t *admin(const char *brokers)
 static struct opt mock_opts[] = {
     {"brokers", "3", "how many brokers the cluster has", false, NULL},
     {"partitions", "6", "partitions of each topic created", false, NULL},
-    {"topics", "order-events,inventory-events,order-events.dlq", "topics to create", false, NULL},
+    {"topics", KAFKA_TOPICS_ALL, "topics to create", false, NULL},
     {"bootstrap-file", NULL, "write the bootstrap list here once the cluster is up", false, NULL},
     {"control", NULL, "serve fault commands from this FIFO (answers in FIFO.answers)", false, NULL},
     {NULL, NULL, NULL, false, NULL},
@@ -150,8 +151,8 @@ static int cmd_lag(int argc, char **argv)
     enum config_result cr = config_parse(lag_opts, argc, argv, lag_usage, &rest, &nrest);
     if (cr != CONFIG_OK)
         return cr == CONFIG_EXIT_OK ? 0 : 2;
-    static char *defaults[] = {"inventory-consumer-group:order-events",
-                               "analytics-consumer-group:order-events,inventory-events"};
+    static char *defaults[] = {KAFKA_GROUP_INVENTORY ":" KAFKA_TOPIC_ORDERS, KAFKA_GROUP_ANALYTICS
+                               ":" KAFKA_TOPIC_ORDERS "," KAFKA_TOPIC_OUTCOMES};
     if (nrest == 0) {
         rest = defaults;
         nrest = 2;
@@ -267,7 +268,7 @@ static int cmd_reset(int argc, char **argv)
 
 static struct opt topics_opts[] = {
     {"brokers", "127.0.0.1:9092", "bootstrap servers", false, NULL},
-    {"topics", "order-events,inventory-events,order-events.dlq", "topics to create", false, NULL},
+    {"topics", KAFKA_TOPICS_ALL, "topics to create", false, NULL},
     {"partitions", "6", "partitions per topic", false, NULL},
     {"replication", "1", "replication factor", false, NULL},
     {NULL, NULL, NULL, false, NULL},

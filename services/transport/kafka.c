@@ -99,7 +99,7 @@ rd_kafka_t *kafka_consumer_new(const char *brokers, const char *group, bool read
     return rk;
 }
 
-int kafka_subscribe(rd_kafka_t *rk, const char *const *topics, size_t n)
+int kafka_subscribe(rd_kafka_t *rk, const char *const *topics, size_t n, char *err, size_t errlen)
 {
     rd_kafka_topic_partition_list_t *l = rd_kafka_topic_partition_list_new((int)n);
     for (size_t i = 0; i < n; i++)
@@ -107,7 +107,7 @@ int kafka_subscribe(rd_kafka_t *rk, const char *const *topics, size_t n)
     rd_kafka_resp_err_t e = rd_kafka_subscribe(rk, l);
     rd_kafka_topic_partition_list_destroy(l);
     if (e) {
-        log_error("kafka: cannot subscribe: %s", rd_kafka_err2str(e));
+        snprintf(err, errlen, "cannot subscribe: %s", rd_kafka_err2str(e));
         return -1;
     }
     return 0;
@@ -180,6 +180,40 @@ static rd_kafka_topic_partition_list_t *all_partitions(rd_kafka_t *rk, const cha
     return l;
 }
 
+enum mark { MARK_LOW, MARK_HIGH, MARK_HIGH_NONEMPTY };
+
+/* Every partition of the topics with its low or high watermark as the
+ * offset (MARK_HIGH_NONEMPTY: only partitions holding messages); NULL with
+ * `err`. */
+static rd_kafka_topic_partition_list_t *watermarks(rd_kafka_t *rk, const char *const *topics,
+                                                   size_t ntopics, enum mark which, int timeout_ms,
+                                                   char *err, size_t errlen)
+{
+    rd_kafka_topic_partition_list_t *all =
+        all_partitions(rk, topics, ntopics, timeout_ms, err, errlen);
+    if (!all)
+        return NULL;
+    rd_kafka_topic_partition_list_t *l = rd_kafka_topic_partition_list_new(all->cnt);
+    for (int i = 0; i < all->cnt; i++) {
+        const rd_kafka_topic_partition_t *p = &all->elems[i];
+        int64_t lo = 0, hi = 0;
+        rd_kafka_resp_err_t e =
+            rd_kafka_query_watermark_offsets(rk, p->topic, p->partition, &lo, &hi, timeout_ms);
+        if (e) {
+            snprintf(err, errlen, "%s [%d] watermarks: %s", p->topic, (int)p->partition,
+                     rd_kafka_err2str(e));
+            rd_kafka_topic_partition_list_destroy(l);
+            l = NULL;
+            break;
+        }
+        if (which != MARK_HIGH_NONEMPTY || hi > lo)
+            rd_kafka_topic_partition_list_add(l, p->topic, p->partition)->offset =
+                which == MARK_LOW ? lo : hi;
+    }
+    rd_kafka_topic_partition_list_destroy(all);
+    return l;
+}
+
 /* Waits for the Admin API result of type `type` on q; NULL with `err`. */
 static rd_kafka_event_t *admin_wait(rd_kafka_queue_t *q, rd_kafka_event_type_t type, int timeout_ms,
                                     char *err, size_t errlen)
@@ -197,9 +231,11 @@ static rd_kafka_event_t *admin_wait(rd_kafka_queue_t *q, rd_kafka_event_type_t t
     return ev;
 }
 
-/* The partitions of a single-group result, checking group and partition errors. */
+/* The partitions of a single-group result, checking group and partition
+ * errors; `code` (when not NULL) gets the broker's error code. */
 static const rd_kafka_topic_partition_list_t *
-group_partitions(const rd_kafka_group_result_t **groups, size_t n, char *err, size_t errlen)
+group_partitions(const rd_kafka_group_result_t **groups, size_t n, rd_kafka_resp_err_t *code,
+                 char *err, size_t errlen)
 {
     if (n != 1) {
         snprintf(err, errlen, "expected one group in the answer, got %zu", n);
@@ -207,12 +243,16 @@ group_partitions(const rd_kafka_group_result_t **groups, size_t n, char *err, si
     }
     const rd_kafka_error_t *ge = rd_kafka_group_result_error(groups[0]);
     if (ge) {
+        if (code)
+            *code = rd_kafka_error_code(ge);
         snprintf(err, errlen, "%s", rd_kafka_error_string(ge));
         return NULL;
     }
     const rd_kafka_topic_partition_list_t *parts = rd_kafka_group_result_partitions(groups[0]);
     for (int i = 0; parts && i < parts->cnt; i++) {
         if (parts->elems[i].err) {
+            if (code)
+                *code = parts->elems[i].err;
             snprintf(err, errlen, "%s [%d]: %s", parts->elems[i].topic,
                      (int)parts->elems[i].partition, rd_kafka_err2str(parts->elems[i].err));
             return NULL;
@@ -253,7 +293,8 @@ int kafka_group_lag(rd_kafka_t *rk, const char *group, const char *const *topics
         size_t ng = 0;
         const rd_kafka_group_result_t **groups = rd_kafka_ListConsumerGroupOffsets_result_groups(
             rd_kafka_event_ListConsumerGroupOffsets_result(ev), &ng);
-        const rd_kafka_topic_partition_list_t *parts = group_partitions(groups, ng, err, errlen);
+        const rd_kafka_topic_partition_list_t *parts =
+            group_partitions(groups, ng, NULL, err, errlen);
         rc = parts ? 0 : -1;
         for (int i = 0; rc == 0 && i < l->cnt; i++) {
             struct kafka_lag_row *r = &out[i];
@@ -304,7 +345,7 @@ static int reset_as_member(const char *brokers, const char *group, const char *c
     if (!c)
         return -1;
     int rc = -1;
-    if (kafka_subscribe(c, topics, ntopics) == 0) {
+    if (kafka_subscribe(c, topics, ntopics, err, errlen) == 0) {
         for (int waited = 0; waited < timeout_ms * 3; waited += 100) {
             rd_kafka_message_t *m = rd_kafka_consumer_poll(c, 100);
             if (m)
@@ -342,22 +383,11 @@ int kafka_group_reset(const char *brokers, rd_kafka_t *rk, const char *group,
                       char *err, size_t errlen)
 {
     rd_kafka_topic_partition_list_t *l =
-        all_partitions(rk, topics, ntopics, timeout_ms, err, errlen);
+        watermarks(rk, topics, ntopics, to_latest ? MARK_HIGH : MARK_LOW, timeout_ms, err, errlen);
     if (!l)
         return -1;
-    for (int i = 0; i < l->cnt; i++) {
-        int64_t lo = 0, hi = 0;
-        rd_kafka_resp_err_t e = rd_kafka_query_watermark_offsets(
-            rk, l->elems[i].topic, l->elems[i].partition, &lo, &hi, timeout_ms);
-        if (e) {
-            snprintf(err, errlen, "%s [%d] watermarks: %s", l->elems[i].topic,
-                     (int)l->elems[i].partition, rd_kafka_err2str(e));
-            rd_kafka_topic_partition_list_destroy(l);
-            return -1;
-        }
-        l->elems[i].offset = to_latest ? hi : lo;
-    }
     int rc = -1;
+    rd_kafka_resp_err_t code = RD_KAFKA_RESP_ERR_NO_ERROR;
     rd_kafka_queue_t *q = rd_kafka_queue_new(rk);
     rd_kafka_AlterConsumerGroupOffsets_t *req = rd_kafka_AlterConsumerGroupOffsets_new(group, l);
     rd_kafka_AdminOptions_t *o =
@@ -369,11 +399,10 @@ int kafka_group_reset(const char *brokers, rd_kafka_t *rk, const char *group,
         size_t ng = 0;
         const rd_kafka_group_result_t **groups = rd_kafka_AlterConsumerGroupOffsets_result_groups(
             rd_kafka_event_AlterConsumerGroupOffsets_result(ev), &ng);
-        rc = group_partitions(groups, ng, err, errlen) ? 0 : -1;
+        rc = group_partitions(groups, ng, &code, err, errlen) ? 0 : -1;
         rd_kafka_event_destroy(ev);
     }
-    if (rc != 0 && strstr(err, "nknown member")) {
-        log_info("reset of %s via the Admin API refused (%s); committing as a member", group, err);
+    if (rc != 0 && code == RD_KAFKA_RESP_ERR_UNKNOWN_MEMBER_ID) {
         rc = reset_as_member(brokers, group, topics, ntopics, l, timeout_ms, err, errlen);
     }
     rd_kafka_AdminOptions_destroy(o);
@@ -432,28 +461,7 @@ rd_kafka_topic_partition_list_t *kafka_end_offsets(rd_kafka_t *rk, const char *c
                                                    size_t ntopics, int timeout_ms, char *err,
                                                    size_t errlen)
 {
-    rd_kafka_topic_partition_list_t *all =
-        all_partitions(rk, topics, ntopics, timeout_ms, err, errlen);
-    if (!all)
-        return NULL;
-    rd_kafka_topic_partition_list_t *l = rd_kafka_topic_partition_list_new(all->cnt);
-    for (int i = 0; i < all->cnt; i++) {
-        int64_t lo = 0, hi = 0;
-        rd_kafka_resp_err_t e = rd_kafka_query_watermark_offsets(
-            rk, all->elems[i].topic, all->elems[i].partition, &lo, &hi, timeout_ms);
-        if (e) {
-            snprintf(err, errlen, "%s [%d] watermarks: %s", all->elems[i].topic,
-                     (int)all->elems[i].partition, rd_kafka_err2str(e));
-            rd_kafka_topic_partition_list_destroy(l);
-            l = NULL;
-            break;
-        }
-        if (hi > lo)
-            rd_kafka_topic_partition_list_add(l, all->elems[i].topic, all->elems[i].partition)
-                ->offset = hi;
-    }
-    rd_kafka_topic_partition_list_destroy(all);
-    return l;
+    return watermarks(rk, topics, ntopics, MARK_HIGH_NONEMPTY, timeout_ms, err, errlen);
 }
 
 int kafka_reached(rd_kafka_t *rk, const rd_kafka_topic_partition_list_t *ends, int timeout_ms)
@@ -481,4 +489,88 @@ int kafka_reached(rd_kafka_t *rk, const rd_kafka_topic_partition_list_t *ends, i
     rd_kafka_topic_partition_list_destroy(behind);
     rd_kafka_topic_partition_list_destroy(pos);
     return rc;
+}
+
+/* Bytes as lower-case hex into `out` (2 * n + 1 bytes). */
+static void hex(const void *p, size_t n, char *out)
+{
+    static const char digits[] = "0123456789abcdef";
+    const unsigned char *b = p;
+    for (size_t i = 0; i < n; i++) {
+        out[2 * i] = digits[b[i] >> 4];
+        out[2 * i + 1] = digits[b[i] & 15];
+    }
+    out[2 * n] = '\0';
+}
+
+/* `s` as the inside of a JSON string: quotes, backslashes and control
+ * characters escaped, anything else as is (the caller's text is ours). */
+static void json_text(const char *s, char *out, size_t cap)
+{
+    size_t o = 0;
+    for (; *s && o + 7 < cap; s++) {
+        unsigned char c = (unsigned char)*s;
+        if (c == '"' || c == '\\')
+            o += (size_t)snprintf(out + o, cap - o, "\\%c", c);
+        else if (c < 0x20)
+            o += (size_t)snprintf(out + o, cap - o, "\\u%04x", c);
+        else
+            out[o++] = (char)c;
+    }
+    out[o] = '\0';
+}
+
+rd_kafka_resp_err_t kafka_dead_letter(rd_kafka_t *producer, const char *topic,
+                                      const rd_kafka_message_t *m, const char *reason, bool copy)
+{
+    const char *src = rd_kafka_topic_name(m->rkt);
+    char part[16], off[24];
+    snprintf(part, sizeof part, "%d", (int)m->partition);
+    snprintf(off, sizeof off, "%lld", (long long)m->offset);
+    copy = copy && m->key_len + m->len <= KAFKA_DEAD_LETTER_COPY_MAX;
+    char coords[1024];
+    const void *key = m->key, *value = m->payload;
+    size_t key_len = m->key_len, len = m->len;
+    if (!copy) {
+        char why[256], kx[2 * KAFKA_DEAD_LETTER_HEAD + 1], vx[2 * KAFKA_DEAD_LETTER_HEAD + 1];
+        json_text(reason, why, sizeof why);
+        hex(m->key, m->key_len < KAFKA_DEAD_LETTER_HEAD ? m->key_len : KAFKA_DEAD_LETTER_HEAD, kx);
+        hex(m->payload, m->len < KAFKA_DEAD_LETTER_HEAD ? m->len : KAFKA_DEAD_LETTER_HEAD, vx);
+        int n = snprintf(coords, sizeof coords,
+                         "{\"topic\":\"%s\",\"partition\":%s,\"offset\":%s,\"key_size\":%zu,"
+                         "\"key_first_bytes\":\"%s\",\"size\":%zu,\"first_bytes\":\"%s\","
+                         "\"reason\":\"%s\"}",
+                         src, part, off, m->key_len, kx, m->len, vx, why);
+        value = coords;
+        len = n < (int)sizeof coords ? (size_t)n : sizeof coords - 1;
+        key_len = key_len < KAFKA_DEAD_LETTER_HEAD ? key_len : KAFKA_DEAD_LETTER_HEAD;
+    }
+    for (;;) {
+        rd_kafka_resp_err_t e = rd_kafka_producev(
+            producer, RD_KAFKA_V_TOPIC(topic), RD_KAFKA_V_KEY((void *)key, key_len),
+            RD_KAFKA_V_VALUE((void *)value, len), RD_KAFKA_V_MSGFLAGS(RD_KAFKA_MSG_F_COPY),
+            RD_KAFKA_V_HEADER("dead_letter_reason", reason, -1),
+            RD_KAFKA_V_HEADER("dead_letter_copy", copy ? "whole" : "coordinates", -1),
+            RD_KAFKA_V_HEADER("source_topic", src, -1),
+            RD_KAFKA_V_HEADER("source_partition", part, -1),
+            RD_KAFKA_V_HEADER("source_offset", off, -1), RD_KAFKA_V_END);
+        if (e != RD_KAFKA_RESP_ERR__QUEUE_FULL)
+            return e;
+        rd_kafka_poll(producer, 10);
+    }
+}
+
+bool kafka_error_is_message(rd_kafka_resp_err_t e)
+{
+    switch (e) {
+    case RD_KAFKA_RESP_ERR_MSG_SIZE_TOO_LARGE:
+    case RD_KAFKA_RESP_ERR_INVALID_MSG_SIZE:
+    case RD_KAFKA_RESP_ERR_INVALID_MSG:
+    case RD_KAFKA_RESP_ERR_INVALID_RECORD:
+    case RD_KAFKA_RESP_ERR_RECORD_LIST_TOO_LARGE:
+    case RD_KAFKA_RESP_ERR__INVALID_ARG:
+        return true;
+    default:
+        return false;
+    }
 }

@@ -26,8 +26,8 @@ rd_kafka_t *kafka_producer_new(const char *brokers, const char *transactional_id
  * read_committed it never sees messages of aborted or open transactions. */
 rd_kafka_t *kafka_consumer_new(const char *brokers, const char *group, bool read_committed,
                                char *err, size_t errlen);
-/* Subscribes to `n` topics; 0 or -1 (logged). */
-int kafka_subscribe(rd_kafka_t *rk, const char *const *topics, size_t n);
+/* Subscribes to `n` topics; 0 or -1 with `err`. */
+int kafka_subscribe(rd_kafka_t *rk, const char *const *topics, size_t n, char *err, size_t errlen);
 
 /* Pauses (or resumes) fetching on every partition currently assigned; the
  * consumer keeps polling, so it stays in its group while paused. */
@@ -45,6 +45,24 @@ rd_kafka_topic_partition_list_t *kafka_end_offsets(rd_kafka_t *rk, const char *c
  * position, or its group's committed offset where it has read nothing), 0 when
  * not yet, -1 when the broker did not say. */
 int kafka_reached(rd_kafka_t *rk, const rd_kafka_topic_partition_list_t *ends, int timeout_ms);
+
+/* A dead letter is a copy of the message while key and value stay below
+ * this (a producer sends up to 1,000,000 bytes by default); beyond it, its
+ * coordinates: a JSON value with topic, partition, offset, key_size,
+ * key_first_bytes, size, first_bytes (hex, the first KAFKA_DEAD_LETTER_HEAD
+ * bytes) and reason. */
+#define KAFKA_DEAD_LETTER_COPY_MAX 900000
+#define KAFKA_DEAD_LETTER_HEAD 32
+
+/* Produces the dead letter of `m` onto `topic` with headers
+ * dead_letter_reason, dead_letter_copy (whole|coordinates), source_topic,
+ * source_partition and source_offset; `copy` false asks for the coordinates
+ * even when a copy would fit. The produce call's error. */
+rd_kafka_resp_err_t kafka_dead_letter(rd_kafka_t *producer, const char *topic,
+                                      const rd_kafka_message_t *m, const char *reason, bool copy);
+/* True for errors that are the message's own (too large, invalid): trying
+ * it again cannot help, while any other error may pass. */
+bool kafka_error_is_message(rd_kafka_resp_err_t e);
 
 /* A plain client for metadata, watermarks and the Admin API. */
 rd_kafka_t *kafka_admin_new(const char *brokers, char *err, size_t errlen);

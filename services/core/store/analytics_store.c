@@ -5,21 +5,24 @@
 
 #include "../util/clock.h"
 
-enum { ST_ADD, ST_CLEAR, ST_TOTALS, ST_MINUTES };
+enum { ST_ADD, ST_CLEAR, ST_TOTALS, ST_MINUTES, ST_FIND, ST_OUTCOME };
 
 static const char schema[] =
     "CREATE TABLE IF NOT EXISTS analytics_events("
     " event_id TEXT PRIMARY KEY, type INTEGER NOT NULL, order_id TEXT NOT NULL,"
-    " occurred_at INTEGER NOT NULL) WITHOUT ROWID;";
+    " occurred_at INTEGER NOT NULL) WITHOUT ROWID;"
+    "CREATE INDEX IF NOT EXISTS analytics_events_order ON analytics_events(order_id, type);";
 
 /* Types are stored as enum event_type values. */
 static const char *const sql[] = {
     [ST_ADD] = "INSERT INTO analytics_events(event_id,type,order_id,occurred_at)"
-               " VALUES(?,?,?,?) ON CONFLICT(event_id) DO NOTHING",
+               " VALUES(?,?,?,?)",
     [ST_CLEAR] = "DELETE FROM analytics_events",
     [ST_TOTALS] = "SELECT type, count(*) FROM analytics_events GROUP BY type",
     [ST_MINUTES] = "SELECT occurred_at / 60000 AS m, type, count(*) FROM analytics_events"
                    " GROUP BY m, type ORDER BY m, type",
+    [ST_FIND] = "SELECT type, order_id FROM analytics_events WHERE event_id=?",
+    [ST_OUTCOME] = "SELECT 1 FROM analytics_events WHERE order_id=? AND type=? LIMIT 1",
 };
 
 int analytics_store_open(struct analytics_store *s, struct db *db)
@@ -35,16 +38,47 @@ void analytics_store_close(struct analytics_store *s)
     db_finalize(s->st, sizeof s->st / sizeof s->st[0]);
 }
 
+/* 1 when a row matches the statement (bound by the caller), 0 when none, -1 on error. */
+static int found(sqlite3_stmt *st)
+{
+    int rc = sqlite3_step(st);
+    sqlite3_reset(st);
+    return rc == SQLITE_ROW ? 1 : rc == SQLITE_DONE ? 0 : -1;
+}
+
 int analytics_add_locked(struct analytics_store *s, const struct event *ev)
 {
-    sqlite3_stmt *st = db_reset(s->st[ST_ADD]);
-    db_bind_text(st, 1, ev->event_id);
-    sqlite3_bind_int(st, 2, (int)ev->type);
-    db_bind_text(st, 3, ev->order.order_id);
-    sqlite3_bind_int64(st, 4, ev->order.occurred_at);
-    if (db_step_done(s->db, st) != 0)
+    sqlite3_stmt *st = db_reset(s->st[ST_FIND]);
+    if (db_bind_text(st, 1, ev->event_id) != 0)
         return -1;
-    return sqlite3_changes(s->db->h) == 1 ? 1 : 0;
+    int rc = sqlite3_step(st);
+    if (rc == SQLITE_ROW) {
+        bool same = sqlite3_column_int(st, 0) == (int)ev->type &&
+                    strcmp((const char *)sqlite3_column_text(st, 1), ev->order.order_id) == 0;
+        sqlite3_reset(st);
+        return same ? ANALYTICS_DUPLICATE : ANALYTICS_CONFLICT;
+    }
+    sqlite3_reset(st);
+    if (rc != SQLITE_DONE)
+        return -1;
+    if (ev->type != EVENT_ORDER_PLACED) {
+        /* One outcome per order: the opposite one counted already wins. */
+        enum event_type opposite = ev->type == EVENT_INVENTORY_RESERVED ? EVENT_INVENTORY_FAILED
+                                                                        : EVENT_INVENTORY_RESERVED;
+        st = db_reset(s->st[ST_OUTCOME]);
+        if (db_bind_text(st, 1, ev->order.order_id) != 0)
+            return -1;
+        sqlite3_bind_int(st, 2, (int)opposite);
+        int other = found(st);
+        if (other != 0)
+            return other < 0 ? -1 : ANALYTICS_CONTRADICTION;
+    }
+    st = db_reset(s->st[ST_ADD]);
+    if (db_bind_text(st, 1, ev->event_id) != 0 || db_bind_text(st, 3, ev->order.order_id) != 0)
+        return -1;
+    sqlite3_bind_int(st, 2, (int)ev->type);
+    sqlite3_bind_int64(st, 4, ev->order.occurred_at);
+    return db_step_done(s->db, st) == 0 ? ANALYTICS_ADDED : -1;
 }
 
 int analytics_clear_locked(struct analytics_store *s)

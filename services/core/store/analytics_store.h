@@ -11,7 +11,15 @@
 
 struct analytics_store {
     struct db *db;
-    sqlite3_stmt *st[4];
+    sqlite3_stmt *st[6];
+};
+
+/* What analytics_add_locked did with an event. */
+enum analytics_verdict {
+    ANALYTICS_ADDED,
+    ANALYTICS_DUPLICATE,    /* same event_id, type and order_id: counted before */
+    ANALYTICS_CONFLICT,     /* same event_id with another type or order_id: not applied */
+    ANALYTICS_CONTRADICTION /* an outcome opposite to the order's counted one: not applied */
 };
 
 struct analytics_totals {
@@ -22,8 +30,8 @@ struct analytics_totals {
 
 int analytics_store_open(struct analytics_store *s, struct db *db);
 void analytics_store_close(struct analytics_store *s);
-/* Inside db_transact: 1 when the event is new, 0 when its event_id was
- * counted before (a duplicate changes nothing), -1 on error. */
+/* Inside db_transact: counts the event if it is new and fits (enum
+ * analytics_verdict); -1 on error. Only ANALYTICS_ADDED changes anything. */
 int analytics_add_locked(struct analytics_store *s, const struct event *ev);
 /* Inside db_transact: forgets every event (a rebuild from the log). */
 int analytics_clear_locked(struct analytics_store *s);

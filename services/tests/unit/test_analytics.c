@@ -40,6 +40,58 @@ static char *render(const struct event *ev, const int *order, int n, const char 
     return buf_take(&b, NULL);
 }
 
+struct one {
+    struct analytics_store *s;
+    const struct event *ev;
+    int verdict;
+};
+
+static int add_one(void *arg)
+{
+    struct one *o = arg;
+    o->verdict = analytics_add_locked(o->s, o->ev);
+    return o->verdict < 0 ? -1 : 0;
+}
+
+static int verdict(struct db *db, struct analytics_store *s, const struct event *ev)
+{
+    struct one o = {s, ev, -1};
+    CHECK(db_transact(db, add_one, &o) == 0);
+    return o.verdict;
+}
+
+/* A duplicate is the same event_id, type and order_id; the same event_id
+ * with other content, or an outcome opposite to the counted one, is a
+ * conflict: reported, and nothing changes. */
+static void test_conflicts(const struct event *placed, const struct event *outcome, const char *dir)
+{
+    char path[512];
+    snprintf(path, sizeof path, "%s/conflicts.db", dir);
+    struct db db;
+    struct analytics_store s;
+    CHECK(db_open(&db, path) == 0 && analytics_store_open(&s, &db) == 0);
+    CHECK(verdict(&db, &s, placed) == ANALYTICS_ADDED);
+    CHECK(verdict(&db, &s, placed) == ANALYTICS_DUPLICATE);
+    struct event other = *placed;
+    snprintf(other.order.order_id, sizeof other.order.order_id, "%s", "another-order");
+    CHECK(verdict(&db, &s, &other) == ANALYTICS_CONFLICT);
+    struct event retyped = *placed;
+    retyped.type = EVENT_INVENTORY_RESERVED;
+    CHECK(verdict(&db, &s, &retyped) == ANALYTICS_CONFLICT);
+    CHECK(verdict(&db, &s, outcome) == ANALYTICS_ADDED);
+    struct event opposite;
+    event_from_order(&opposite,
+                     outcome->type == EVENT_INVENTORY_RESERVED ? EVENT_INVENTORY_FAILED
+                                                               : EVENT_INVENTORY_RESERVED,
+                     &outcome->order, outcome->type == EVENT_INVENTORY_RESERVED ? "x" : NULL);
+    CHECK(verdict(&db, &s, &opposite) == ANALYTICS_CONTRADICTION);
+    struct analytics_totals t;
+    CHECK(analytics_totals(&s, &t) == 0);
+    CHECK(t.orders == 1 && t.reserved + t.failed == 1);
+    analytics_store_close(&s);
+    db_close(&db);
+}
+
 int main(void)
 {
     /* $TMPDIR first: build sandboxes (Nix) have no /tmp. */
@@ -79,6 +131,7 @@ int main(void)
     free(a);
     free(b);
     free(c);
+    test_conflicts(&ev[0], &ev[1], dir);
     char cmd[600];
     snprintf(cmd, sizeof cmd, "rm -rf '%s'", dir);
     CHECK(system(cmd) == 0);

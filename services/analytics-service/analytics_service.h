@@ -1,0 +1,56 @@
+/* analytics-service: consumes order-events and inventory-events (group
+ * analytics-consumer-group, read_committed) and keeps orders per minute of
+ * event time, failure rate and totals. Every event is kept once by event_id
+ * in SQLite; the metrics are computed from that set, so they depend on the
+ * events alone. Each topic gives only the types it carries (OrderPlaced on
+ * order-events, outcomes on inventory-events); an event_id reused with other
+ * content, or an outcome opposite to the one counted for its order, is a
+ * conflict: logged with its reason, counted, never applied. */
+#ifndef COMMLAB_ANALYTICS_SERVICE_H
+#define COMMLAB_ANALYTICS_SERVICE_H
+
+#include <stdatomic.h>
+#include <stdbool.h>
+
+#include "../core/metrics/metrics.h"
+#include "../core/store/analytics_store.h"
+#include "../core/util/worker.h"
+#include "../transport/http_server.h"
+#include "../transport/kafka_loop.h"
+
+struct analytics {
+    struct db db;
+    struct analytics_store store;
+    struct metrics *metrics;
+    const char *db_path;
+    const char *metrics_file;
+    rd_kafka_t *rk;
+    struct worker worker;
+    struct kafka_loop loop;
+    atomic_long throttle_ms;
+    atomic_bool paused;
+    atomic_bool failed; /* the consumer gave up: /healthz says so */
+    /* For /stats: events consumed since start and when the first and the
+     * latest batch were applied (a rebuild's rate, measured by itself). */
+    atomic_ullong consumed;
+    atomic_ullong first_us, last_us;
+    /* --until-end: the end offsets taken at start; NULL otherwise. */
+    rd_kafka_topic_partition_list_t *ends;
+    /* Consumer thread only. */
+    struct event *evs;
+    const rd_kafka_message_t **srcs; /* the message each of evs came from */
+    bool dirty;
+    uint64_t last_gauges;
+};
+
+/* consumer.c: subscribes and starts the consumer worker; 0 or -1 (logged). */
+int analytics_consumer_start(struct analytics *a, const char *brokers, bool until_end);
+/* Stops it: commits what it applied and writes the metrics file. */
+void analytics_consumer_stop(struct analytics *a);
+/* Writes the canonical metrics document to --metrics-file atomically. */
+int analytics_write_metrics_file(struct analytics *a);
+
+/* api.c: GET /metrics.json, /stats, POST /configure and the common routes. */
+void analytics_api_handle(void *ctx, const struct http_request *req, struct http_response *res);
+
+#endif

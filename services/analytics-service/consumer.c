@@ -1,0 +1,269 @@
+/* The analytics consumer: batches from both topics through the shared Kafka
+ * loop (transport/kafka_loop.h), each applied in one SQLite transaction, then
+ * the positions committed (at least once: the event_id set makes a re-read
+ * harmless). */
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "../core/codec/event_json.h"
+#include "../core/codec/json_common.h"
+#include "../core/util/clock.h"
+#include "../core/util/log.h"
+#include "../transport/kafka_topology.h"
+#include "analytics_service.h"
+
+/* Events applied per SQLite transaction at most, and how long a batch may
+ * collect: large batches make a rebuild fast, the time cap keeps commits
+ * (and so the lag report) moving while throttled. */
+#define BATCH_MAX 2000
+#define BATCH_MS 200
+
+static const char *const topics[] = {KAFKA_TOPIC_ORDERS, KAFKA_TOPIC_OUTCOMES};
+
+struct batch {
+    struct analytics *a;
+    size_t n;
+    uint64_t verdicts[4]; /* by enum analytics_verdict */
+};
+
+static int apply_batch(void *arg)
+{
+    struct batch *b = arg;
+    memset(b->verdicts, 0, sizeof b->verdicts);
+    for (size_t i = 0; i < b->n; i++) {
+        const struct event *ev = &b->a->evs[i];
+        int v = analytics_add_locked(&b->a->store, ev);
+        if (v < 0)
+            return -1;
+        b->verdicts[v]++;
+        if (v == ANALYTICS_CONFLICT || v == ANALYTICS_CONTRADICTION) {
+            const rd_kafka_message_t *m = b->a->srcs[i];
+            log_warn("not counted, %s [%d] offset %lld: %s %s of order %s %s",
+                     rd_kafka_topic_name(m->rkt), (int)m->partition, (long long)m->offset,
+                     event_type_name(ev->type), ev->event_id, ev->order.order_id,
+                     v == ANALYTICS_CONFLICT ? "reuses an event_id counted with other content"
+                                             : "contradicts the outcome counted for the order");
+        }
+    }
+    return 0;
+}
+
+int analytics_write_metrics_file(struct analytics *a)
+{
+    struct buf b = {0};
+    if (analytics_render(&a->store, &b) != 0) {
+        buf_free(&b);
+        return -1;
+    }
+    char tmp[4096];
+    snprintf(tmp, sizeof tmp, "%s.tmp", a->metrics_file);
+    FILE *f = fopen(tmp, "w");
+    int rc = f && fwrite(b.data, 1, b.len, f) == b.len ? 0 : -1;
+    if (f && fclose(f) != 0)
+        rc = -1;
+    if (rc == 0 && rename(tmp, a->metrics_file) != 0)
+        rc = -1;
+    if (rc != 0)
+        log_error("cannot write %s", a->metrics_file);
+    buf_free(&b);
+    return rc;
+}
+
+static void update_gauges(struct analytics *a)
+{
+    struct analytics_totals t;
+    if (analytics_totals(&a->store, &t) != 0)
+        return;
+    metrics_gauge(a->metrics, "analytics_orders", "Distinct OrderPlaced events counted.",
+                  (double)t.orders);
+    metrics_gauge(a->metrics, "analytics_reserved", "Distinct InventoryReserved events counted.",
+                  (double)t.reserved);
+    metrics_gauge(a->metrics, "analytics_failed", "Distinct InventoryFailed events counted.",
+                  (double)t.failed);
+}
+
+/* Commits the consumer's positions: the offset after the last message
+ * returned by poll, past transaction markers, so a caught-up group shows lag
+ * 0. Only called once everything polled is durably applied. */
+static int commit_positions(struct analytics *a)
+{
+    rd_kafka_topic_partition_list_t *l = kafka_positions(a->rk);
+    if (!l)
+        return -1;
+    rd_kafka_topic_partition_list_t *c = rd_kafka_topic_partition_list_new(l->cnt);
+    for (int i = 0; i < l->cnt; i++)
+        if (l->elems[i].offset >= 0)
+            rd_kafka_topic_partition_list_add(c, l->elems[i].topic, l->elems[i].partition)->offset =
+                l->elems[i].offset;
+    rd_kafka_resp_err_t e = c->cnt ? rd_kafka_commit(a->rk, c, 0) : RD_KAFKA_RESP_ERR_NO_ERROR;
+    rd_kafka_topic_partition_list_destroy(c);
+    rd_kafka_topic_partition_list_destroy(l);
+    if (e && e != RD_KAFKA_RESP_ERR__NO_OFFSET) {
+        log_warn("offset commit failed (will retry with the next batch): %s", rd_kafka_err2str(e));
+        metrics_count(a->metrics, "kafka_commit_failures_total", "Offset commits that failed.", 1);
+        return -1;
+    }
+    return 0;
+}
+
+/* Decodes one message into ev; false (counted, logged) when it is not an
+ * event, or not one its topic carries. Malformed events are inventory's to
+ * dead-letter; analytics passes them so the stream flows on. */
+static bool decode(struct analytics *a, const rd_kafka_message_t *m, struct event *ev)
+{
+    struct field_error err;
+    const char *topic = rd_kafka_topic_name(m->rkt);
+    /* JSON text never holds a raw NUL: a decoder reading up to one would see
+     * another event than the bytes carry. */
+    bool nul = m->len && memchr(m->payload, '\0', m->len);
+    if (nul)
+        field_error_set(&err, "", "the value holds a NUL byte");
+    if (nul || event_decode(m->payload ? m->payload : "", m->len, ev, &err) != 0) {
+        metrics_count(a->metrics, "analytics_malformed_total",
+                      "Messages that are not valid events (skipped).", 1);
+        log_warn("skipping malformed message at %s [%d] offset %lld: %s%s%s", topic,
+                 (int)m->partition, (long long)m->offset, err.field, err.field[0] ? ": " : "",
+                 err.message);
+        return false;
+    }
+    bool placed = ev->type == EVENT_ORDER_PLACED;
+    if (strcmp(topic, placed ? KAFKA_TOPIC_ORDERS : KAFKA_TOPIC_OUTCOMES) != 0) {
+        metrics_count(a->metrics, "analytics_refused_total",
+                      "Events on a topic that does not carry their type (not counted).", 1);
+        log_warn("not counting %s %s at %s [%d] offset %lld: %s carries no such events",
+                 event_type_name(ev->type), ev->event_id, topic, (int)m->partition,
+                 (long long)m->offset, topic);
+        return false;
+    }
+    return true;
+}
+
+/* --until-end: stops once the end offsets taken at start are read and
+ * committed. */
+static bool reached_end(struct analytics *a)
+{
+    if (!a->ends || kafka_reached(a->rk, a->ends, 5000) != 1)
+        return false;
+    log_info("until-end: every partition read to its end offset at start; stopping");
+    worker_request_stop(&a->worker);
+    kill(getpid(), SIGTERM); /* service_wait returns, main tears down and exits 0 */
+    return true;
+}
+
+static enum kafka_batch_result on_batch(void *ctx, struct kafka_msg *msgs, size_t n)
+{
+    struct analytics *a = ctx;
+    uint64_t start = clock_mono_us();
+    struct batch b = {.a = a};
+    uint64_t skipped = 0;
+    for (size_t i = 0; i < n; i++) {
+        const rd_kafka_message_t *m = msgs[i].m;
+        if (msgs[i].tries >= KAFKA_LOOP_MAX_TRIES) {
+            log_error("passing %s [%d] offset %lld: it could not be stored in %d tries",
+                      rd_kafka_topic_name(m->rkt), (int)m->partition, (long long)m->offset,
+                      msgs[i].tries);
+            skipped++;
+        } else if (decode(a, m, &a->evs[b.n])) {
+            a->srcs[b.n++] = m;
+        }
+    }
+    if (b.n && db_transact(&a->db, apply_batch, &b) != 0) {
+        log_error("cannot store %zu events; reading them again", b.n);
+        metrics_count(a->metrics, "analytics_store_failures_total",
+                      "Batches that could not be stored.", 1);
+        return KAFKA_BATCH_FAILED;
+    }
+    commit_positions(a);
+    uint64_t now = clock_mono_us();
+    unsigned long long zero = 0; /* the type of first_us, whatever uint64_t is */
+    atomic_compare_exchange_strong(&a->first_us, &zero, start);
+    atomic_store(&a->last_us, now);
+    atomic_fetch_add(&a->consumed, n);
+    metrics_count(a->metrics, "analytics_events_total", "Distinct events counted.",
+                  b.verdicts[ANALYTICS_ADDED]);
+    metrics_count(a->metrics, "analytics_duplicates_total",
+                  "Events whose event_id was counted before (ignored).",
+                  b.verdicts[ANALYTICS_DUPLICATE]);
+    metrics_count(a->metrics, "analytics_conflicts_total",
+                  "Events reusing an event_id with other content, or contradicting the outcome "
+                  "counted for their order (not counted).",
+                  b.verdicts[ANALYTICS_CONFLICT] + b.verdicts[ANALYTICS_CONTRADICTION]);
+    metrics_count(a->metrics, "analytics_skipped_total",
+                  "Messages passed after failing to be stored in every try.", skipped);
+    a->dirty = true;
+    if (now - a->last_gauges > 500000) {
+        update_gauges(a);
+        a->last_gauges = now;
+        reached_end(a);
+    }
+    return KAFKA_BATCH_DONE;
+}
+
+static bool on_idle(void *ctx)
+{
+    struct analytics *a = ctx;
+    if (a->dirty && (!a->metrics_file || analytics_write_metrics_file(a) == 0)) {
+        update_gauges(a);
+        a->dirty = false;
+    }
+    return reached_end(a);
+}
+
+int analytics_consumer_start(struct analytics *a, const char *brokers, bool until_end)
+{
+    char err[KAFKA_ERR_LEN];
+    a->evs = calloc(BATCH_MAX, sizeof *a->evs);
+    a->srcs = calloc(BATCH_MAX, sizeof *a->srcs);
+    if (!a->evs || !a->srcs) {
+        log_error("out of memory");
+        return -1;
+    }
+    a->dirty = true;
+    a->rk = kafka_consumer_new(brokers, KAFKA_GROUP_ANALYTICS, true, err, sizeof err);
+    if (!a->rk) {
+        log_error("kafka consumer: %s", err);
+        return -1;
+    }
+    if (kafka_subscribe(a->rk, topics, 2, err, sizeof err) != 0) {
+        log_error("kafka: %s", err);
+        return -1;
+    }
+    if (until_end) {
+        a->ends = kafka_end_offsets(a->rk, topics, 2, 10000, err, sizeof err);
+        if (!a->ends) {
+            log_error("until-end: cannot read the end offsets: %s", err);
+            return -1;
+        }
+    }
+    a->loop = (struct kafka_loop){.rk = a->rk,
+                                  .batch_max = BATCH_MAX,
+                                  .batch_ms = BATCH_MS,
+                                  .throttle_ms = &a->throttle_ms,
+                                  .paused = &a->paused,
+                                  .batch = on_batch,
+                                  .idle = on_idle,
+                                  .ctx = a};
+    return worker_start(&a->worker, "analytics-kafka", kafka_loop_run, &a->loop);
+}
+
+void analytics_consumer_stop(struct analytics *a)
+{
+    bool ran = a->worker.running;
+    worker_stop(&a->worker);
+    if (ran) {
+        commit_positions(a);
+        if (a->metrics_file)
+            analytics_write_metrics_file(a);
+    }
+    if (a->ends)
+        rd_kafka_topic_partition_list_destroy(a->ends);
+    if (a->rk) {
+        rd_kafka_consumer_close(a->rk);
+        rd_kafka_destroy(a->rk);
+    }
+    free(a->evs);
+    free(a->srcs);
+}

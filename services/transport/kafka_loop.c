@@ -1,0 +1,181 @@
+#include "kafka_loop.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "../core/util/clock.h"
+#include "../core/util/log.h"
+
+/* A message of a batch that failed, and how often it has. */
+struct suspect {
+    char topic[128];
+    int32_t partition;
+    int64_t offset;
+    int tries;
+};
+
+struct loop_state {
+    struct kafka_msg *msgs;
+    size_t n;
+    struct suspect *sus; /* of the last failed batches; empty: batch mode */
+    size_t nsus;
+    size_t passed; /* single messages done since the last failure */
+};
+
+static struct suspect *find_suspect(struct loop_state *s, const rd_kafka_message_t *m)
+{
+    const char *t = rd_kafka_topic_name(m->rkt);
+    for (size_t i = 0; i < s->nsus; i++)
+        if (s->sus[i].partition == m->partition && s->sus[i].offset == m->offset &&
+            strcmp(s->sus[i].topic, t) == 0)
+            return &s->sus[i];
+    return NULL;
+}
+
+static void drop_suspect(struct loop_state *s, struct suspect *x)
+{
+    *x = s->sus[--s->nsus];
+}
+
+/* A batch failed: each of its messages has failed once more. A batch of
+ * several starts the search afresh (suspects are the batch's messages); a
+ * single message adds to what is known. */
+static void blame(struct loop_state *s, size_t cap)
+{
+    if (s->n > 1)
+        s->nsus = 0;
+    for (size_t i = 0; i < s->n; i++) {
+        struct suspect *x = find_suspect(s, s->msgs[i].m);
+        if (!x && s->nsus < cap) {
+            x = &s->sus[s->nsus++];
+            snprintf(x->topic, sizeof x->topic, "%s", rd_kafka_topic_name(s->msgs[i].m->rkt));
+            x->partition = s->msgs[i].m->partition;
+            x->offset = s->msgs[i].m->offset;
+            x->tries = 0;
+        }
+        if (x)
+            x->tries++;
+    }
+}
+
+static void throttle(struct worker *w, const struct kafka_loop *l)
+{
+    long ms = atomic_load(l->throttle_ms);
+    if (ms > 0)
+        worker_sleep(w, ms);
+}
+
+static void free_msgs(struct loop_state *s)
+{
+    for (size_t i = 0; i < s->n; i++)
+        rd_kafka_message_destroy(s->msgs[i].m);
+    s->n = 0;
+}
+
+/* Collects a batch: up to batch_max messages (one while suspects are left),
+ * for batch_ms at most, a single one while throttled. */
+static void collect(struct worker *w, struct kafka_loop *l, struct loop_state *s)
+{
+    size_t max = s->nsus ? 1 : l->batch_max;
+    uint64_t start = clock_mono_us();
+    while (s->n < max && !worker_stopping(w)) {
+        rd_kafka_message_t *m = rd_kafka_consumer_poll(l->rk, s->n ? 0 : 100);
+        if (!m)
+            break;
+        if (m->err) {
+            if (m->err != RD_KAFKA_RESP_ERR__PARTITION_EOF)
+                log_warn("consumer: %s", rd_kafka_message_errstr(m));
+            rd_kafka_message_destroy(m);
+            continue;
+        }
+        const struct suspect *x = find_suspect(s, m);
+        s->msgs[s->n++] = (struct kafka_msg){.m = m, .tries = x ? x->tries : 0};
+        throttle(w, l);
+        if (clock_mono_us() - start > (uint64_t)l->batch_ms * 1000u ||
+            atomic_load(l->throttle_ms) > 0)
+            break;
+    }
+}
+
+void kafka_loop_run(struct worker *w, void *arg)
+{
+    struct kafka_loop *l = arg;
+    struct loop_state s = {.msgs = calloc(l->batch_max, sizeof *s.msgs),
+                           .sus = calloc(l->batch_max, sizeof *s.sus)};
+    if (!s.msgs || !s.sus) {
+        log_error("kafka consumer: out of memory");
+        free(s.msgs);
+        free(s.sus);
+        return;
+    }
+    struct backoff bo;
+    backoff_init(&bo, 100, 5000);
+    bool was_paused = false;
+    while (!worker_stopping(w)) {
+        bool paused = atomic_load(l->paused);
+        if (paused || was_paused)
+            kafka_pause(l->rk, paused); /* again each round: assignments can change */
+        was_paused = paused;
+        collect(w, l, &s);
+        if (s.n == 0) {
+            if (l->idle && l->idle(l->ctx))
+                break;
+            continue;
+        }
+        enum kafka_batch_result r = l->batch(l->ctx, s.msgs, s.n);
+        if (r == KAFKA_BATCH_DONE) {
+            for (size_t i = 0; i < s.n; i++) {
+                struct suspect *x = find_suspect(&s, s.msgs[i].m);
+                if (x)
+                    drop_suspect(&s, x);
+            }
+            /* Suspects on partitions taken away by a rebalance never come
+             * back: after a batch's worth of messages, batch again. */
+            if (s.nsus && ++s.passed > l->batch_max)
+                s.nsus = 0;
+            backoff_reset(&bo);
+            free_msgs(&s);
+            continue;
+        }
+        s.passed = 0;
+        if (r == KAFKA_BATCH_FAILED)
+            blame(&s, l->batch_max);
+        free_msgs(&s);
+        if (r == KAFKA_BATCH_FATAL)
+            break;
+        atomic_fetch_add(&l->failed_batches, 1);
+        char err[KAFKA_ERR_LEN];
+        if (kafka_rewind(l->rk, 10000, err, sizeof err) != 0)
+            log_warn("cannot rewind after a failed batch: %s", err);
+        worker_sleep(w, backoff_next(&bo));
+    }
+    free_msgs(&s);
+    free(s.msgs);
+    free(s.sus);
+}
+
+int kafka_rewind(rd_kafka_t *rk, int timeout_ms, char *err, size_t errlen)
+{
+    rd_kafka_topic_partition_list_t *l = NULL;
+    rd_kafka_resp_err_t e = rd_kafka_assignment(rk, &l);
+    if (!e)
+        e = rd_kafka_committed(rk, l, timeout_ms);
+    int rc = e ? -1 : 0;
+    if (e)
+        snprintf(err, errlen, "%s", rd_kafka_err2str(e));
+    for (int i = 0; rc == 0 && i < l->cnt; i++)
+        if (l->elems[i].offset < 0)
+            l->elems[i].offset = RD_KAFKA_OFFSET_BEGINNING;
+    if (rc == 0 && l->cnt > 0) {
+        rd_kafka_error_t *se = rd_kafka_seek_partitions(rk, l, timeout_ms);
+        if (se) {
+            snprintf(err, errlen, "%s", rd_kafka_error_string(se));
+            rd_kafka_error_destroy(se);
+            rc = -1;
+        }
+    }
+    if (l)
+        rd_kafka_topic_partition_list_destroy(l);
+    return rc;
+}
