@@ -49,8 +49,10 @@ static bool is_digit(const struct parser *ps)
 
 static void skip_ws(struct parser *ps)
 {
-    while (ps->p < ps->end && (*ps->p == ' ' || *ps->p == '\t' || *ps->p == '\n' || *ps->p == '\r'))
-        ps->p++;
+    const unsigned char *p = ps->p, *end = ps->end;
+    while (p < end && (*p == ' ' || *p == '\t' || *p == '\n' || *p == '\r'))
+        p++;
+    ps->p = p;
 }
 
 /* Cuts `s` before a UTF-8 sequence that snprintf left incomplete. */
@@ -215,8 +217,11 @@ static int string(struct parser *ps, bool *escaped)
     const unsigned char *open = ps->p++;
     *escaped = false;
     for (;;) {
-        while (ps->p < ps->end && !special(*ps->p))
-            ps->p++;
+        /* Local copies: a store through ps->p could alias the bytes read. */
+        const unsigned char *p = ps->p, *end = ps->end;
+        while (p < end && !special(*p))
+            p++;
+        ps->p = p;
         if (ps->p == ps->end)
             return fail(ps, open, "string is not closed");
         unsigned char c = *ps->p;
