@@ -3,7 +3,9 @@
 #   hostile-json.sh http TARGET...  TARGET: order inventory notification
 #                                   (REST mode), inventory-stream analytics
 #                                   (streaming /configure)
-#   hostile-json.sh amqp            OrderPlaced events to RabbitMQ (AMQP_URL)
+#   hostile-json.sh amqp            OrderPlaced events to RabbitMQ (AMQP_URL),
+#                                   and InventoryReserved when NOTIFICATION_URL
+#                                   is set (notification and order consume them)
 #   hostile-json.sh kafka           OrderPlaced events to Kafka (KAFKA_BROKERS)
 # Endpoints from ORDER_URL INVENTORY_URL NOTIFICATION_URL ANALYTICS_URL;
 # LOADGEN for the AMQP DLQ lister. The cases (JSON_CASES, default
@@ -149,9 +151,10 @@ phase_http() { # TARGET...
 # Events: each case once, spliced in turn into the envelope's order_id, the
 # payload's first SKU and an extra payload member; hostile events carry
 # order ids hx-*, the valid ones between them hv-*.
-EV_HEAD='{"schema":1,"type":"OrderPlaced","event_id":'
+EV_TYPE=OrderPlaced
 EV_TIME='"occurred_at":"2026-02-18T12:00:00.000Z"'
 event_hostile() { # EXPECT BYTES N OUT
+    EV_HEAD="{\"schema\":1,\"type\":\"$EV_TYPE\",\"event_id\":"
     case $(($3 % 3)) in
     0) splice "$1" "$2" "$EV_HEAD\"hx-e-$3\",\"order_id\":" \
         ",$EV_TIME,\"payload\":{\"user_id\":\"u1\",\"items\":[{\"sku\":\"soda\",\"qty\":1}]}}" "$4" ;;
@@ -162,12 +165,13 @@ event_hostile() { # EXPECT BYTES N OUT
     esac
 }
 event_valid() { # N OUT
+    EV_HEAD="{\"schema\":1,\"type\":\"$EV_TYPE\",\"event_id\":"
     printf '%s"hv-e-%s","order_id":"hv-%s",%s,"payload":{"user_id":"u1","items":[{"sku":"soda","qty":1}]}}' \
         "$EV_HEAD" "$1" "$1" "$EV_TIME" >"$2"
 }
 
-# events DIR: the message files, named in publishing order; sets $hostile
-# and $valid to how many of each.
+# events DIR [hostile-only]: the message files ($EV_TYPE events), named in
+# publishing order; sets $hostile and $valid to how many of each.
 events() {
     mkdir -p "$1"
     hostile=0 valid=0 _i=0
@@ -175,7 +179,7 @@ events() {
         _i=$((_i + 1))
         event_hostile "$_exp" "$_bytes" "$_i" "$1/$((10000 + _i))-hx"
         hostile=$((hostile + 1))
-        if [ $((_i % 8)) -eq 0 ]; then
+        if [ $((_i % 8)) -eq 0 ] && [ -z "${2:-}" ]; then
             _i=$((_i + 1))
             event_valid "$_i" "$1/$((10000 + _i))-hv"
             valid=$((valid + 1))
@@ -230,6 +234,35 @@ phase_amqp() {
         "$(tail -n "$hostile" "$WORK/dlq.txt" | cut -f1 | grep -cE "$REASON")"
     wait_for 30 valid_reserved
     check_applied amqp
+    [ -n "${NOTIFICATION_URL:-}" ] && amqp_outcomes
+}
+
+# The consumers of inventory.reserved (notification, the order service's
+# outcome consumer): each hostile InventoryReserved dead-lettered by both.
+amqp_outcomes() {
+    nq=notification.inventory-reserved oq=order.inventory-outcome
+    n0=$(depth "$nq.dlq") o0=$(depth "$oq.dlq")
+    EV_TYPE=InventoryReserved
+    events "$WORK/out" hostile-only
+    EV_TYPE=OrderPlaced
+    for m in "$WORK"/out/*; do
+        amqp-publish --url="$AMQP_URL" --exchange=commlab.events --routing-key=inventory.reserved \
+            --persistent --content-type=application/json <"$m" ||
+            fail "hostile amqp: published $(basename "$m") as InventoryReserved"
+    done
+    outcome_dlq "$nq" "$n0"
+    outcome_dlq "$oq" "$o0"
+    assert_eq "hostile amqp: no notification for a hostile event" 0 \
+        "$(http_get "$NOTIFICATION_URL/dump" | grep -c '^notifications	hx' || true)"
+}
+
+outcome_dlq() { # QUEUE DLQ_DEPTH_BEFORE
+    out_dl() { [ "$(depth "$1.dlq")" -ge $(($2 + hostile)) ] && [ "$(depth "$1")" = 0 ]; }
+    check "hostile amqp: $hostile hostile InventoryReserved reached $1.dlq" wait_for 60 out_dl "$1" "$2"
+    assert_eq "hostile amqp: exactly those in $1.dlq" $(($2 + hostile)) "$(depth "$1.dlq")"
+    "$LOADGEN" amqp dlq --url "$AMQP_URL" --queue "$1.dlq" >"$WORK/dlq.txt"
+    assert_eq "hostile amqp: each in $1.dlq carries the validator's reason" "$hostile" \
+        "$(tail -n "$hostile" "$WORK/dlq.txt" | cut -f1 | grep -cE "$REASON")"
 }
 
 phase_kafka() {
