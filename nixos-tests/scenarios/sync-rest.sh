@@ -90,6 +90,8 @@ phase_bad_input() {
     bad "/release: order_id of the wrong type" 400 order_id POST /release '{"order_id":7}'
     bad "/release: wrong method" 405 "" GET /release
     bad_base=
+    # The whole class: every hostile JSON case at every endpoint and field.
+    sh "$here/hostile-json.sh" http order inventory notification
     assert_eq "bad input: state dump unchanged" "$before" "$(state)"
     assert_eq "bad input: nothing notified" "$sent_before" "$(sent)"
 }

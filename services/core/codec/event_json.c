@@ -24,7 +24,7 @@ char *event_encode(const struct event *ev)
 static int decode_root(const cJSON *root, struct event *ev, struct field_error *err)
 {
     if (!cJSON_IsObject(root)) {
-        field_error_set(err, "", "event must be a JSON object");
+        field_error_set(err, "body", "must be a JSON object");
         return -1;
     }
     const cJSON *schema = cJSON_GetObjectItemCaseSensitive(root, "schema");
@@ -98,14 +98,12 @@ int event_decode(const char *body, size_t len, struct event *ev, struct field_er
 {
     memset(ev, 0, sizeof *ev);
     if (len > EVENT_MAX_BYTES) {
-        field_error_set(err, "", "event larger than 65536 bytes");
+        field_error_set(err, "body", "larger than 65536 bytes");
         return -1;
     }
-    cJSON *root = json_parse_exact(body, len);
-    if (!root) {
-        field_error_set(err, "", "event is not valid JSON");
+    cJSON *root = json_parse_exact(body, len, err);
+    if (!root)
         return -1;
-    }
     int rc = decode_root(root, ev, err);
     cJSON_Delete(root);
     return rc;

@@ -6,19 +6,18 @@
 #include <string.h>
 
 #include "../util/clock.h"
+#include "json_strict.h"
 
-cJSON *json_parse_exact(const char *body, size_t len)
+cJSON *json_parse_exact(const char *body, size_t len, struct field_error *err)
 {
-    const char *end = NULL;
-    cJSON *root = cJSON_ParseWithLengthOpts(body, len, &end, 0);
-    if (!root)
+    struct json_strict_error se;
+    if (json_strict_check(body, len, &se) != 0) {
+        field_error_set(err, se.field, se.message);
         return NULL;
-    for (const char *p = end; p < body + len; p++) {
-        if (*p != ' ' && *p != '\t' && *p != '\r' && *p != '\n') {
-            cJSON_Delete(root);
-            return NULL;
-        }
     }
+    cJSON *root = cJSON_ParseWithLength(body, len);
+    if (!root)
+        field_error_set(err, "body", "cannot be parsed (out of memory); try again");
     return root;
 }
 

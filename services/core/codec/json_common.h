@@ -6,8 +6,9 @@
 
 #include "../domain/order.h"
 
-/* Parses a whole buffer as one JSON value; trailing non-space bytes fail. */
-cJSON *json_parse_exact(const char *body, size_t len);
+/* Parses a whole buffer as one strict JSON value (json_strict.h says what
+ * that is); NULL with `err` naming where it went wrong ("body" at the top). */
+cJSON *json_parse_exact(const char *body, size_t len, struct field_error *err);
 void field_error_set(struct field_error *err, const char *field, const char *message);
 /* Reads an id field; `required` says whether absence is an error. */
 int json_read_id(const cJSON *obj, const char *name, bool required, char out[ID_MAX_LEN + 1],

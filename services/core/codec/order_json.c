@@ -9,14 +9,12 @@ int order_decode(const char *body, size_t len, unsigned need, struct order *o,
                  struct field_error *err)
 {
     memset(o, 0, sizeof *o);
-    cJSON *root = json_parse_exact(body, len);
-    if (!root) {
-        field_error_set(err, "", "body is not valid JSON");
+    cJSON *root = json_parse_exact(body, len, err);
+    if (!root)
         return -1;
-    }
     int rc = -1;
     if (!cJSON_IsObject(root))
-        field_error_set(err, "", "body must be a JSON object");
+        field_error_set(err, "body", "must be a JSON object");
     else if (json_read_id(root, "order_id", need & NEED_ORDER_ID, o->order_id, err) == 0 &&
              json_read_id(root, "user_id", need & NEED_USER_ID, o->user_id, err) == 0 &&
              json_read_time(root, "occurred_at", false, &o->occurred_at, err) == 0 &&

@@ -8,15 +8,21 @@
 
 char *reserve_answer_encode(const char *order_id, const struct reserve_result *r)
 {
-    const char *pairs[] = {"order_id", order_id, "status", r->reserved ? "reserved" : "refused",
-                           r->reserved ? NULL : "reason", r->reason, NULL};
+    const char *pairs[] = {"order_id",
+                           order_id,
+                           "status",
+                           r->reserved ? "reserved" : "refused",
+                           r->reserved ? NULL : "reason",
+                           r->reason,
+                           NULL};
     return json_object_of(pairs);
 }
 
 void reserve_answer_reason(const char *body, size_t len, char *reason, size_t reason_len)
 {
     reason[0] = '\0';
-    cJSON *root = json_parse_exact(body, len);
+    struct field_error err;
+    cJSON *root = json_parse_exact(body, len, &err);
     const cJSON *r = cJSON_GetObjectItemCaseSensitive(root, "reason");
     if (cJSON_IsString(r))
         snprintf(reason, reason_len, "%s", r->valuestring);
@@ -26,19 +32,18 @@ void reserve_answer_reason(const char *body, size_t len, char *reason, size_t re
 int fault_decode(const char *body, size_t len, long *delay_ms, enum fault_mode *mode,
                  struct field_error *err)
 {
-    cJSON *root = json_parse_exact(body, len);
-    int rc = -1;
-    if (!root) {
-        field_error_set(err, "", "body is not valid JSON");
+    cJSON *root = json_parse_exact(body, len, err);
+    if (!root)
         return -1;
-    }
+    int rc = -1;
     const cJSON *d = cJSON_GetObjectItemCaseSensitive(root, "delay_ms");
     const cJSON *m = cJSON_GetObjectItemCaseSensitive(root, "mode");
     enum fault_mode parsed = FAULT_NONE;
     if (!cJSON_IsObject(root)) {
-        field_error_set(err, "", "body must be a JSON object");
-    } else if (d && (!cJSON_IsNumber(d) || d->valuedouble < 0 ||
-                     d->valuedouble > FAULT_MAX_DELAY_MS || d->valuedouble != floor(d->valuedouble))) {
+        field_error_set(err, "body", "must be a JSON object");
+    } else if (d &&
+               (!cJSON_IsNumber(d) || d->valuedouble < 0 || d->valuedouble > FAULT_MAX_DELAY_MS ||
+                d->valuedouble != floor(d->valuedouble))) {
         field_error_set(err, "delay_ms", "must be a whole number of ms from 0 to 600000");
     } else if (m && (!cJSON_IsString(m) || fault_mode_parse(m->valuestring, &parsed) != 0)) {
         field_error_set(err, "mode", "must be \"none\", \"error\" or \"hang\"");

@@ -7,16 +7,14 @@
 int stream_control_decode(const char *body, size_t len, long *throttle_ms, bool *paused,
                           struct field_error *err)
 {
-    cJSON *root = json_parse_exact(body, len);
-    if (!root) {
-        field_error_set(err, "", "body is not valid JSON");
+    cJSON *root = json_parse_exact(body, len, err);
+    if (!root)
         return -1;
-    }
     int rc = -1;
     const cJSON *t = cJSON_GetObjectItemCaseSensitive(root, "throttle_ms");
     const cJSON *p = cJSON_GetObjectItemCaseSensitive(root, "paused");
     if (!cJSON_IsObject(root)) {
-        field_error_set(err, "", "body must be a JSON object");
+        field_error_set(err, "body", "must be a JSON object");
     } else if (t && (!cJSON_IsNumber(t) || t->valuedouble < 0 ||
                      t->valuedouble > STREAM_MAX_THROTTLE_MS ||
                      t->valuedouble != floor(t->valuedouble))) {

@@ -5,11 +5,13 @@
 #include <string.h>
 
 #include "../../core/codec/event_json.h"
+#include "strict_invariants.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
+    strict_invariants(data, size);
     struct event ev, back;
     struct field_error err;
     char reason[160];

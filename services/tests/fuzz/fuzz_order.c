@@ -5,11 +5,13 @@
 #include <string.h>
 
 #include "../../core/codec/order_json.h"
+#include "strict_invariants.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
+    strict_invariants(data, size);
     static const unsigned needs[] = {NEED_USER_ID | NEED_ITEMS, NEED_ORDER_ID | NEED_ITEMS,
                                      NEED_ORDER_ID | NEED_USER_ID};
     for (size_t k = 0; k < sizeof needs / sizeof needs[0]; k++) {

@@ -4,11 +4,13 @@
 
 #include "../../core/codec/service_json.h"
 #include "../../core/codec/stream_json.h"
+#include "strict_invariants.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
+    strict_invariants(data, size);
     long delay = 0;
     enum fault_mode mode = FAULT_NONE;
     struct field_error err;
