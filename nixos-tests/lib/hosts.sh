@@ -5,7 +5,7 @@
 #
 #   hosts_supported             root, ip netns, nft; else says why, returns 1
 #   hosts_init NAME...          make the namespaces and the bridge; removed on
-#                               exit (lab_init's trap), also after Ctrl-C
+#                               exit (lab_init's trap, after the stop hooks), also after Ctrl-C
 #   hosts_addr NAME             the address of NAME ("client": the bridge's)
 #   hosts_netns NAME            the namespace that holds NAME
 #   hosts_exec NAME CMD...      run CMD on NAME
@@ -34,7 +34,6 @@ hosts_init() { # NAME...
     HOSTS_BR=clbr$HOSTS_ID
     HOSTS_NAMES="$*"
     export HOSTS_ID HOSTS_NET HOSTS_BR HOSTS_NAMES
-    LAB_STOP_HOOKS="${LAB_STOP_HOOKS:-}${LAB_STOP_HOOKS:+; }hosts_cleanup"
     ip link add "$HOSTS_BR" type bridge || return 1
     ip addr add "$HOSTS_NET.1/24" dev "$HOSTS_BR" && ip link set "$HOSTS_BR" up || return 1
     _k=2

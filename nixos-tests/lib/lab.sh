@@ -130,6 +130,8 @@ lab_stop_all() {
         rm -f "$_f"
     done
     [ -n "${LAB_STOP_HOOKS:-}" ] && eval "$LAB_STOP_HOOKS"
+    # The hosts go last: brokers on them stop first, through their hooks.
+    [ -n "${HOSTS_ID:-}" ] && hosts_cleanup
     return 0
 }
 

@@ -82,7 +82,7 @@ rabbitmq_start() {
         printf 'loopback_users.guest = %s\ndisk_free_limit.absolute = 50MB\n' "$_loopback" >"$R/rabbitmq.conf"
         echo '[].' >"$R/advanced.config"
         : >"$R/rabbitmq-env.conf"
-        LAB_STOP_HOOKS="${LAB_STOP_HOOKS:-} rabbitmq_stop;"
+        LAB_STOP_HOOKS="${LAB_STOP_HOOKS:-}${LAB_STOP_HOOKS:+; }rabbitmq_stop"
     fi
     # A first start that loses a port race tries again on other ports; a
     # restart keeps its ports, which the services are connected to.
