@@ -125,7 +125,7 @@ static int cmd_send(const char *target, long timeout_ms)
 
 /* ---- hold ---------------------------------------------------------------- */
 
-enum mode { MODE_IDLE, MODE_SLOW, MODE_HEALTHZ };
+enum mode { MODE_IDLE, MODE_SLOW, MODE_SLOWBODY, MODE_HEALTHZ };
 
 struct slot {
     int fd;
@@ -258,7 +258,12 @@ static long rss_kib(long pid)
 }
 
 static const char slow_start[] = "GET /healthz HTTP/1.1\r\nHost: probe\r\n";
+/* How often slow clients send, each its share. */
+#define TICK_MS 20
+
 static const char slow_line[] = "X-Slow: 1\r\n";
+static const char slowbody_start[] = "POST /order HTTP/1.1\r\nHost: probe\r\nContent-Type: "
+                                     "application/json\r\nContent-Length: 1000\r\n\r\n";
 static const char healthz_close[] =
     "GET /healthz HTTP/1.1\r\nHost: probe\r\nConnection: close\r\n\r\n";
 
@@ -291,9 +296,10 @@ static void on_event(struct slot *sl, uint32_t ev, int ep, enum mode mode, unsig
         sl->connected = true;
         struct epoll_event e = {.events = EPOLLIN | EPOLLRDHUP, .data.ptr = sl};
         epoll_ctl(ep, EPOLL_CTL_MOD, sl->fd, &e);
-        const char *first = mode == MODE_SLOW      ? slow_start
-                            : mode == MODE_HEALTHZ ? healthz_close
-                                                   : "";
+        const char *first = mode == MODE_SLOW       ? slow_start
+                            : mode == MODE_SLOWBODY ? slowbody_start
+                            : mode == MODE_HEALTHZ  ? healthz_close
+                                                    : "";
         if (*first)
             send(sl->fd, first, strlen(first), MSG_NOSIGNAL);
         return;
@@ -335,6 +341,7 @@ static int cmd_hold(struct hold_cfg *c, struct measure *hz, struct measure *orde
         open++;
     }
     uint64_t start = now_ms(), end = start + (uint64_t)c->seconds * 1000, next_line = start;
+    long cursor = 0;
     pthread_t th[2];
     int started = 0;
     if (hz->enabled && pthread_create(&th[started], NULL, measure_loop, hz) == 0)
@@ -345,16 +352,20 @@ static int cmd_hold(struct hold_cfg *c, struct measure *hz, struct measure *orde
     unsigned peak_open = 0;
     struct epoll_event evs[256];
     while (now_ms() < end && (c->mode != MODE_HEALTHZ || open > 0)) {
-        int n = epoll_wait(ep, evs, 256, 50);
+        int n = epoll_wait(ep, evs, 256, TICK_MS);
         for (int i = 0; i < n; i++)
             on_event(evs[i].data.ptr, evs[i].events, ep, c->mode, &open);
         unsigned connected = 0;
         uint64_t t = now_ms();
-        if (c->mode == MODE_SLOW && t >= next_line) {
-            next_line = t + (uint64_t)c->interval_ms;
-            for (long i = 0; i < c->count; i++)
-                if (slots[i].fd >= 0 && slots[i].connected)
-                    send(slots[i].fd, slow_line, sizeof slow_line - 1, MSG_NOSIGNAL);
+        /* Each connection sends once per interval, the connections spread over
+         * it as independent clients would be (not all in one burst). */
+        if ((c->mode == MODE_SLOW || c->mode == MODE_SLOWBODY) && t >= next_line) {
+            const char *line = c->mode == MODE_SLOW ? slow_line : " ";
+            next_line = t + TICK_MS;
+            long slice = c->count * TICK_MS / c->interval_ms + 1;
+            for (long k = 0; k < slice; k++, cursor = (cursor + 1) % c->count)
+                if (slots[cursor].fd >= 0 && slots[cursor].connected)
+                    send(slots[cursor].fd, line, strlen(line), MSG_NOSIGNAL);
         }
         for (long i = 0; i < c->count; i++)
             connected += slots[i].fd >= 0 && slots[i].connected;
@@ -409,7 +420,9 @@ static int cmd_hold(struct hold_cfg *c, struct measure *hz, struct measure *orde
 static struct opt opts[] = {
     {"timeout-ms", "3000", "send: wait this long for the server to answer and close", false, NULL},
     {"count", "1000", "hold: connections to open", false, NULL},
-    {"mode", "idle", "hold: idle (send nothing), slow (a header line per interval) or healthz",
+    {"mode", "idle",
+     "hold: idle (send nothing), slow (a header line per interval), slow-body (a whole header, "
+     "then a body byte per interval) or healthz",
      false, NULL},
     {"seconds", "5", "hold: keep them this long (healthz: until all are answered)", false, NULL},
     {"interval-ms", "1000", "hold, slow: one header line per connection this often", false, NULL},
@@ -423,7 +436,7 @@ static struct opt opts[] = {
 
 static const char usage[] =
     "usage: commlab-httpprobe send HOST:PORT < request-bytes\n"
-    "       commlab-httpprobe hold HOST:PORT [--count N --mode idle|slow|healthz ...]\n"
+    "       commlab-httpprobe hold HOST:PORT [--count N --mode idle|slow|slow-body|healthz ...]\n"
     "Hostile and slow HTTP clients for the tests, loopback addresses only.\n"
     "send prints every byte the server answers, then '-- closed by server' if it closed.\n"
     "hold prints key=value figures: connections closed by the server and after how long,\n"
@@ -465,16 +478,18 @@ int main(int argc, char **argv)
     struct hold_cfg c = {0};
     long order_interval;
     const char *mode = config_str(opts, "mode");
-    c.mode = strcmp(mode, "slow") == 0      ? MODE_SLOW
-             : strcmp(mode, "healthz") == 0 ? MODE_HEALTHZ
-                                            : MODE_IDLE;
+    c.mode = strcmp(mode, "slow") == 0        ? MODE_SLOW
+             : strcmp(mode, "slow-body") == 0 ? MODE_SLOWBODY
+             : strcmp(mode, "healthz") == 0   ? MODE_HEALTHZ
+                                              : MODE_IDLE;
     if ((c.mode == MODE_IDLE && strcmp(mode, "idle") != 0) || loopback_addr(rest[1], &c.to) ||
         config_long(opts, "count", 1, 15000, &c.count) ||
         config_long(opts, "seconds", 1, 120, &c.seconds) ||
         config_long(opts, "interval-ms", 10, 60000, &c.interval_ms) ||
         config_long(opts, "order-interval-ms", 1, 60000, &order_interval) ||
         config_long(opts, "rss-pid", 0, 1L << 30, &c.rss_pid)) {
-        fprintf(stderr, "httpprobe hold: check --mode (idle, slow, healthz) and the numbers\n");
+        fprintf(stderr,
+                "httpprobe hold: check --mode (idle, slow, slow-body, healthz) and the numbers\n");
         return 2;
     }
     static const char order_req[] =
