@@ -95,7 +95,8 @@ struct http_server *service_http_start(const struct opt *opts, struct metrics *m
         limit(opts, "http-idle-timeout-s", 1, 86400, &lim.idle_timeout_s) ||
         limit(opts, "http-max-connections", 1, 1000000, &lim.max_connections) ||
         limit(opts, "http-max-per-client", 1, 1000000, &lim.max_per_client) ||
-        limit(opts, "http-handler-threads", 1, 1024, &lim.handler_threads))
+        limit(opts, "http-handler-threads", 1, 1024, &lim.handler_threads) ||
+        limit(opts, "http-poll-threads", 1, 64, &lim.poll_threads))
         return NULL;
     struct http_server_config cfg = {
         .listen = config_str(opts, "listen"),

@@ -38,7 +38,9 @@ int service_write_port_file(const char *path, unsigned port);
      "open-files limit, which is raised as far as allowed)", false, NULL}, \
     {"http-max-per-client", "1024", "open connections per client address at most", false, NULL}, \
     {"http-handler-threads", "32", "threads running request handlers (a request waits " \
-     "for one; an open connection needs none)", false, NULL}
+     "for one; an open connection needs none)", false, NULL}, \
+    {"http-poll-threads", "1", "threads polling the sockets, each with its own share of " \
+     "the connections", false, NULL}
 // clang-format on
 
 struct opt;

@@ -52,6 +52,7 @@ struct http_limits {
     unsigned max_connections;   /* lowered to what the open-files limit allows */
     unsigned max_per_client;    /* connections per client address */
     unsigned handler_threads;
+    unsigned poll_threads; /* threads polling the sockets (each its own epoll) */
 };
 
 struct http_server_config {

@@ -25,7 +25,7 @@ echo "# http hostile: every service in $LAB_DIR"
 # in a subshell, so the file is fixed).
 R=$LAB_DIR/raw.out
 raw() {
-    "$PROBE" send "127.0.0.1:$(cat "$LAB_DIR/$1.port")" --timeout-ms "${RAW_TIMEOUT_MS:-2000}" >"$R" 2>&1
+    "$PROBE" send "127.0.0.1:$(cat "$LAB_DIR/$1.port")" --timeout-ms "${RAW_TIMEOUT_MS:-5000}" >"$R" 2>&1
 }
 first_status() { awk '/^HTTP\/1\.[01] [0-9]+/ { print $2; exit }' "$R"; }
 # outcome STATUS: "FIRST-STATUS ANSWERS-OF-ANOTHER-STATUS closed|open" in one pass.
