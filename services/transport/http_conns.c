@@ -24,7 +24,7 @@ struct http_conn {
     struct http_conn *prev, *next;
     int fd;
     _Atomic uint64_t state;
-    uint64_t idle_bytes; /* bytes received when it went idle */
+    _Atomic uint64_t idle_bytes; /* bytes received when it went idle */
     bool closing;
 };
 
