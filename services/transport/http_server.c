@@ -85,8 +85,8 @@ static void observe(struct http_server *s, const char *route, int status, uint64
                        start_us ? clock_mono_us() - start_us : 0);
 }
 
-static MHD_Result_t send_response(struct http_server *s, struct MHD_Connection *conn,
-                                  struct http_response *res, uint64_t start_us, bool close)
+static MHD_Result_t send_response(struct MHD_Connection *conn, struct http_response *res,
+                                  bool close)
 {
     if (!res->body) {
         /* Out of memory while building the answer: a bodiless 500 needs none. */
@@ -107,7 +107,6 @@ static MHD_Result_t send_response(struct http_server *s, struct MHD_Connection *
         MHD_add_response_header(r, MHD_HTTP_HEADER_CONNECTION, "close");
     MHD_Result_t ok = MHD_queue_response(conn, (unsigned)res->status, r);
     MHD_destroy_response(r);
-    observe(s, res->route, res->status, start_us);
     return ok;
 }
 
@@ -126,7 +125,8 @@ static MHD_Result_t refuse(struct http_server *s, struct MHD_Connection *conn, i
     struct http_response res = {.status = status, .route = "other"};
     res.body = error_json(code, message);
     res.body_len = res.body ? strlen(res.body) : 0;
-    return send_response(s, conn, &res, start_us, true);
+    observe(s, res.route, res.status, start_us);
+    return send_response(conn, &res, true);
 }
 
 static int too_large_json(const struct http_server *s, char *buf, size_t size)
@@ -227,6 +227,8 @@ static bool run_handler(struct http_exchange *ex)
         free(res.body);
         return false;
     }
+    /* Counted when the handler is done, even if the client has gone by then. */
+    observe(ex->s, res.route, res.status, ex->start_us);
     ex->res = res;
     atomic_store(&ex->state, EX_READY);
     return true;
@@ -251,6 +253,7 @@ void http_deferred_finish(struct http_deferred *d, struct http_response *res)
     ex->res = *res;
     ex->res.deferred = false;
     res->body = NULL;
+    observe(ex->s, ex->res.route, ex->res.status, ex->start_us);
     atomic_store(&ex->state, EX_READY);
     MHD_resume_connection(ex->conn);
 }
@@ -303,7 +306,7 @@ static MHD_Result_t answer(struct http_exchange *ex)
 {
     atomic_store(&ex->state, EX_ANSWERED);
     http_conns_phase(conn_of(ex->conn), CONN_SENDING);
-    return send_response(ex->s, ex->conn, &ex->res, ex->start_us, false);
+    return send_response(ex->conn, &ex->res, false);
 }
 
 static MHD_Result_t first_call(struct http_server *s, struct MHD_Connection *conn, const char *url,
@@ -320,7 +323,8 @@ static MHD_Result_t first_call(struct http_server *s, struct MHD_Connection *con
         too_large_json(s, body, sizeof body);
         struct http_response res = {.status = 413, .body = strdup(body), .route = "other"};
         res.body_len = res.body ? strlen(res.body) : 0;
-        return send_response(s, conn, &res, start, true);
+        observe(s, res.route, res.status, start);
+        return send_response(conn, &res, true);
     }
     struct http_exchange *ex = calloc(1, sizeof *ex);
     if (!ex)
