@@ -344,10 +344,7 @@ static int cmd_hold(struct hold_cfg *c, struct measure *hz, struct measure *orde
     long cursor = 0;
     pthread_t th[2];
     int started = 0;
-    if (hz->enabled && pthread_create(&th[started], NULL, measure_loop, hz) == 0)
-        started++;
-    if (orders->enabled && pthread_create(&th[started], NULL, measure_loop, orders) == 0)
-        started++;
+    bool measuring = false;
     long rss = -1;
     unsigned peak_open = 0;
     struct epoll_event evs[256];
@@ -373,6 +370,15 @@ static int cmd_hold(struct hold_cfg *c, struct measure *hz, struct measure *orde
             peak_open = connected;
             if (c->rss_pid && connected == (unsigned)c->count)
                 rss = rss_kib(c->rss_pid);
+        }
+        /* Timing starts once every connection is open (or after 3 s): the
+         * figures are those of a server holding them, not accepting them. */
+        if (!measuring && (connected == (unsigned)c->count || t >= start + 3000)) {
+            measuring = true;
+            if (hz->enabled && pthread_create(&th[started], NULL, measure_loop, hz) == 0)
+                started++;
+            if (orders->enabled && pthread_create(&th[started], NULL, measure_loop, orders) == 0)
+                started++;
         }
     }
     atomic_store(&stop, true);

@@ -57,10 +57,10 @@ held() { # WHAT COUNT: all connected and still open at the end (within deadline)
 }
 
 for svc in order inventory; do
-    hold "$svc" idle "$SLOW_CLIENTS" 3
+    hold "$svc" idle "$SLOW_CLIENTS" 4
     held "$svc: $SLOW_CLIENTS idle" "$SLOW_CLIENTS"
     [ "$svc" = order ] && echo "# RSS of the order service with $SLOW_CLIENTS idle connections: $(val rss_kib) KiB"
-    hold "$svc" slow "$SLOW_CLIENTS" 3
+    hold "$svc" slow "$SLOW_CLIENTS" 4
     held "$svc: $SLOW_CLIENTS slowloris" "$SLOW_CLIENTS"
 done
 
