@@ -298,7 +298,6 @@ static void on_event(struct slot *sl, uint32_t ev, int ep, enum mode mode, unsig
         epoll_ctl(ep, EPOLL_CTL_MOD, sl->fd, &e);
         const char *first = mode == MODE_SLOW       ? slow_start
                             : mode == MODE_SLOWBODY ? slowbody_start
-                            : mode == MODE_HEALTHZ  ? healthz_close
                                                     : "";
         if (*first)
             send(sl->fd, first, strlen(first), MSG_NOSIGNAL);
@@ -375,6 +374,10 @@ static int cmd_hold(struct hold_cfg *c, struct measure *hz, struct measure *orde
          * figures are those of a server holding them, not accepting them. */
         if (!measuring && (connected == (unsigned)c->count || t >= start + 3000)) {
             measuring = true;
+            /* All at once: every connection is open before any asks. */
+            for (long i = 0; c->mode == MODE_HEALTHZ && i < c->count; i++)
+                if (slots[i].fd >= 0 && slots[i].connected)
+                    send(slots[i].fd, healthz_close, sizeof healthz_close - 1, MSG_NOSIGNAL);
             if (hz->enabled && pthread_create(&th[started], NULL, measure_loop, hz) == 0)
                 started++;
             if (orders->enabled && pthread_create(&th[started], NULL, measure_loop, orders) == 0)
