@@ -13,6 +13,7 @@
 static struct opt opts[] = {
     {"listen", "127.0.0.1:8083", "HOST:PORT to serve HTTP on (port 0: any free port)", false, NULL},
     {"db", "analytics.db", "SQLite database file (created if missing)", false, NULL},
+    SERVICE_HTTP_OPTIONS,
     {"kafka-brokers", "127.0.0.1:9092", "Kafka bootstrap servers (host:port,...)", false, NULL},
     {"metrics-file", NULL, "write the canonical metrics.json here whenever the stream is idle",
      false, NULL},
@@ -77,7 +78,7 @@ int main(int argc, char **argv)
     if (analytics_consumer_start(&a, config_str(opts, "kafka-brokers"),
                                  config_flag(opts, "until-end")) != 0)
         goto out;
-    http = service_http_start(config_str(opts, "listen"), a.metrics, analytics_api_handle, &a);
+    http = service_http_start(opts, a.metrics, analytics_api_handle, &a);
     if (!http)
         goto out;
     const char *port_file = config_str(opts, "port-file");

@@ -12,6 +12,7 @@
 static struct opt opts[] = {
     {"listen", "127.0.0.1:8081", "HOST:PORT to serve HTTP on (port 0: any free port)", false, NULL},
     {"db", "inventory.db", "SQLite database file (created if missing)", false, NULL},
+    SERVICE_HTTP_OPTIONS,
     {"stock", NULL,
      "initial stock as sku=qty,...; SKUs not named start at their default (truffle-fries 0, "
      "others 100000000). Only applied to SKUs the database does not have yet",
@@ -92,7 +93,7 @@ int main(int argc, char **argv)
     if (strcmp(mode_name, "kafka") == 0 &&
         inventory_kafka_start(&svc, config_str(opts, "kafka-brokers"), &ko) != 0)
         goto out;
-    http = service_http_start(config_str(opts, "listen"), svc.metrics, inventory_api_handle, &svc);
+    http = service_http_start(opts, svc.metrics, inventory_api_handle, &svc);
     if (!http)
         goto out;
     const char *port_file = config_str(opts, "port-file");

@@ -13,6 +13,7 @@
 static struct opt opts[] = {
     {"listen", "127.0.0.1:8082", "HOST:PORT to serve HTTP on (port 0: any free port)", false, NULL},
     {"db", "notification.db", "SQLite database file (created if missing)", false, NULL},
+    SERVICE_HTTP_OPTIONS,
     {"mode", "rest", "rest (POST /send) or amqp (also consume InventoryReserved from RabbitMQ)",
      false, NULL},
     {"amqp-url", "amqp://guest:guest@127.0.0.1:5672/",
@@ -84,7 +85,7 @@ int main(int argc, char **argv)
         goto out;
     if (amqp && notification_amqp_start(&svc, config_str(opts, "amqp-url")) != 0)
         goto out;
-    http = service_http_start(config_str(opts, "listen"), svc.metrics, handle, &svc);
+    http = service_http_start(opts, svc.metrics, handle, &svc);
     if (!http)
         goto out;
     const char *port_file = config_str(opts, "port-file");

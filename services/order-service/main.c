@@ -12,6 +12,7 @@
 static struct opt opts[] = {
     {"listen", "127.0.0.1:8080", "HOST:PORT to serve HTTP on (port 0: any free port)", false, NULL},
     {"db", "order.db", "SQLite database file (created if missing)", false, NULL},
+    SERVICE_HTTP_OPTIONS,
     {"mode", "sync", "sync (REST chain), async (RabbitMQ) or stream (Kafka)", false, NULL},
     {"inventory-url", "http://127.0.0.1:8081", "sync: inventory service base URL", false, NULL},
     {"notification-url", "http://127.0.0.1:8082", "sync: notification service base URL", false,
@@ -86,7 +87,7 @@ int main(int argc, char **argv)
         goto out;
     if (svc.mode == MODE_STREAM && kafka_relay_start(&svc, config_str(opts, "kafka-brokers")) != 0)
         goto out;
-    http = service_http_start(config_str(opts, "listen"), svc.metrics, order_api_handle, &svc);
+    http = service_http_start(opts, svc.metrics, order_api_handle, &svc);
     if (!http)
         goto out;
     const char *port_file = config_str(opts, "port-file");

@@ -13,6 +13,7 @@
 
 #include "../core/codec/order_json.h"
 #include "../core/store/dump.h"
+#include "../core/util/config.h"
 #include "../core/util/log.h"
 
 static atomic_bool stopping;
@@ -68,11 +69,40 @@ static void observe(void *ctx, const char *route, int status, uint64_t usec)
     metrics_http_observe(ctx, route, status, usec);
 }
 
-struct http_server *service_http_start(const char *listen, struct metrics *metrics,
+static void count(void *ctx, const char *name, const char *help)
+{
+    metrics_count(ctx, name, help, 1);
+}
+
+static int limit(const struct opt *opts, const char *name, long min, long max, unsigned *out)
+{
+    long v;
+    if (config_long(opts, name, min, max, &v) != 0)
+        return -1;
+    *out = (unsigned)v;
+    return 0;
+}
+
+/* Never block: answered on the polling thread, no hand-off to a handler. */
+static const char *const inline_paths[] = {"/healthz", "/metrics", NULL};
+
+struct http_server *service_http_start(const struct opt *opts, struct metrics *metrics,
                                        http_handler_fn handler, void *ctx)
 {
+    struct http_limits lim;
+    if (limit(opts, "http-header-timeout-ms", 1, 3600000, &lim.header_timeout_ms) ||
+        limit(opts, "http-body-timeout-ms", 1, 3600000, &lim.body_timeout_ms) ||
+        limit(opts, "http-idle-timeout-s", 1, 86400, &lim.idle_timeout_s) ||
+        limit(opts, "http-max-connections", 1, 1000000, &lim.max_connections) ||
+        limit(opts, "http-max-per-client", 1, 1000000, &lim.max_per_client) ||
+        limit(opts, "http-handler-threads", 1, 1024, &lim.handler_threads) ||
+        limit(opts, "http-poll-threads", 1, 64, &lim.poll_threads))
+        return NULL;
     struct http_server_config cfg = {
-        .listen = listen,
+        .listen = config_str(opts, "listen"),
+        .limits = lim,
+        .inline_paths = inline_paths,
+        .count = count,
         .max_body = SERVICE_MAX_BODY,
         .handler = handler,
         .observe = observe,
@@ -141,6 +171,8 @@ void service_not_found(struct http_response *res)
 
 void service_method_not_allowed(struct http_response *res, const char *allowed)
 {
+    /* Every GET route answers HEAD too (the server turns HEAD into GET). */
+    res->allow = strcmp(allowed, "GET") == 0 ? "GET, HEAD" : allowed;
     char msg[64];
     snprintf(msg, sizeof msg, "use %s", allowed);
     answer(res, 405, "method_not_allowed", NULL, msg);

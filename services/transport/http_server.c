@@ -1,16 +1,26 @@
 #include "http_server.h"
 
 #include <arpa/inet.h>
+#include <errno.h>
 #include <microhttpd.h>
 #include <netdb.h>
 #include <netinet/in.h>
+#include <pthread.h>
+#include <stdarg.h>
+#include <stdatomic.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
+#include <sys/resource.h>
 #include <sys/socket.h>
+#include <unistd.h>
 
 #include "../core/util/clock.h"
 #include "../core/util/log.h"
+#include "../core/util/worker.h"
+#include "http_conns.h"
+#include "http_target.h"
 
 #if MHD_VERSION < 0x00097002
 typedef int MHD_Result_t;
@@ -18,22 +28,43 @@ typedef int MHD_Result_t;
 typedef enum MHD_Result MHD_Result_t;
 #endif
 
+/* Descriptors kept for everything but client connections: the database, the
+ * downstream clients, the brokers, the log. */
+#define FD_RESERVE 256
+
 struct http_server {
     struct MHD_Daemon *daemon;
     struct http_server_config cfg;
     uint16_t port;
+    unsigned max_connections;
+    struct http_conns conns;
+    /* The handler pool's queue of suspended exchanges. */
+    pthread_mutex_t mu;
+    pthread_cond_t cv;
+    struct http_exchange *head, *tail;
+    bool stopping;
+    struct worker *pool;
+    unsigned npool;
 };
 
-struct pending {
+enum exchange_state { EX_READING, EX_RUNNING, EX_READY, EX_ANSWERED };
+
+struct http_exchange {
+    struct http_server *s;
+    struct MHD_Connection *conn;
+    struct http_exchange *next; /* in the pool's queue */
+    char *method;
+    char *path;
+    const char *content_type;
     char *body;
-    size_t len;
-    size_t cap;
-    int too_large;
+    size_t len, cap;
     uint64_t start_us;
+    _Atomic int state;
+    struct http_response res; /* the answer once EX_READY */
 };
 
-void http_respond_text(struct http_response *res, int status, const char *content_type,
-                       char *body, size_t len)
+void http_respond_text(struct http_response *res, int status, const char *content_type, char *body,
+                       size_t len)
 {
     free(res->body);
     res->status = status;
@@ -47,39 +78,274 @@ void http_respond(struct http_response *res, int status, char *body)
     http_respond_text(res, status, "application/json", body, body ? strlen(body) : 0);
 }
 
-static MHD_Result_t send_response(struct http_server *s, struct MHD_Connection *conn,
-                                  struct http_response *res, uint64_t start_us)
+static void observe(struct http_server *s, const char *route, int status, uint64_t start_us)
+{
+    if (s->cfg.observe)
+        s->cfg.observe(s->cfg.observe_ctx, route ? route : "other", status,
+                       start_us ? clock_mono_us() - start_us : 0);
+}
+
+static MHD_Result_t send_response(struct MHD_Connection *conn, struct http_response *res,
+                                  bool close)
 {
     if (!res->body) {
         /* Out of memory while building the answer: a bodiless 500 needs none. */
         res->status = res->status ? res->status : 500;
         res->body_len = 0;
     }
-    struct MHD_Response *r = MHD_create_response_from_buffer(
-        res->body_len, res->body ? res->body : (void *)"", res->body ? MHD_RESPMEM_MUST_FREE
-                                                                     : MHD_RESPMEM_PERSISTENT);
-    if (!r) {
-        free(res->body);
+    struct MHD_Response *r =
+        MHD_create_response_from_buffer(res->body_len, res->body ? res->body : (void *)"",
+                                        res->body ? MHD_RESPMEM_MUST_FREE : MHD_RESPMEM_PERSISTENT);
+    res->body = NULL;
+    if (!r)
         return MHD_NO;
-    }
     MHD_add_response_header(r, MHD_HTTP_HEADER_CONTENT_TYPE,
                             res->content_type ? res->content_type : "application/json");
+    if (res->allow)
+        MHD_add_response_header(r, MHD_HTTP_HEADER_ALLOW, res->allow);
+    if (close)
+        MHD_add_response_header(r, MHD_HTTP_HEADER_CONNECTION, "close");
     MHD_Result_t ok = MHD_queue_response(conn, (unsigned)res->status, r);
     MHD_destroy_response(r);
-    if (s->cfg.observe)
-        s->cfg.observe(s->cfg.observe_ctx, res->route ? res->route : "other", res->status,
-                       clock_mono_us() - start_us);
     return ok;
 }
 
-static MHD_Result_t too_large(struct http_server *s, struct MHD_Connection *conn, uint64_t start)
+static char *error_json(const char *code, const char *message)
 {
-    char msg[96];
-    snprintf(msg, sizeof msg, "{\"error\":\"body_too_large\",\"limit_bytes\":%zu}",
-             s->cfg.max_body);
-    struct http_response res = {.status = 413, .body = strdup(msg), .route = "other"};
+    char buf[320];
+    snprintf(buf, sizeof buf, "{\"error\":\"%s\",\"message\":\"%s\"}", code, message);
+    return strdup(buf);
+}
+
+/* An answer the server gives before any handler runs; the connection closes
+ * after it, so nothing left unread on it can be taken for a request. */
+static MHD_Result_t refuse(struct http_server *s, struct MHD_Connection *conn, int status,
+                           const char *code, const char *message, uint64_t start_us)
+{
+    struct http_response res = {.status = status, .route = "other"};
+    res.body = error_json(code, message);
     res.body_len = res.body ? strlen(res.body) : 0;
-    return send_response(s, conn, &res, start);
+    observe(s, res.route, res.status, start_us);
+    return send_response(conn, &res, true);
+}
+
+static int too_large_json(const struct http_server *s, char *buf, size_t size)
+{
+    return snprintf(buf, size,
+                    "{\"error\":\"body_too_large\",\"message\":\"send at most %zu bytes\","
+                    "\"limit_bytes\":%zu}",
+                    s->cfg.max_body, s->cfg.max_body);
+}
+
+/* A body of undeclared size passed the limit while being read. libmicrohttpd
+ * (0.9.75 and 1.0) queues answers only before or after a body, never in the
+ * middle, so the server writes this one answer to the socket itself, then
+ * has the library close the connection: the rest is never read. */
+static MHD_Result_t cut_body(struct http_exchange *ex)
+{
+    char body[160], msg[400];
+    int bl = too_large_json(ex->s, body, sizeof body);
+    int n = snprintf(msg, sizeof msg,
+                     "HTTP/1.1 413 Content Too Large\r\nConnection: close\r\n"
+                     "Content-Type: application/json\r\nContent-Length: %d\r\n\r\n%s",
+                     bl, body);
+    const union MHD_ConnectionInfo *ci =
+        MHD_get_connection_info(ex->conn, MHD_CONNECTION_INFO_CONNECTION_FD);
+    if (ci && n > 0 && (size_t)n < sizeof msg) {
+        ssize_t w = send(ci->connect_fd, msg, (size_t)n, MSG_NOSIGNAL | MSG_DONTWAIT);
+        (void)w; /* a client that cannot take 400 bytes is closed all the same */
+        shutdown(ci->connect_fd, SHUT_WR);
+    }
+    observe(ex->s, "other", 413, ex->start_us);
+    return MHD_NO;
+}
+
+struct framing {
+    unsigned content_length, transfer_encoding;
+    const char *te;
+    const char *bad_cl;
+};
+
+static MHD_Result_t count_framing(void *cls, enum MHD_ValueKind kind, const char *key,
+                                  const char *value)
+{
+    (void)kind;
+    struct framing *f = cls;
+    if (strcasecmp(key, MHD_HTTP_HEADER_CONTENT_LENGTH) == 0) {
+        f->content_length++;
+        if (!value || !*value || strspn(value, "0123456789") != strlen(value))
+            f->bad_cl = value ? value : "";
+    } else if (strcasecmp(key, MHD_HTTP_HEADER_TRANSFER_ENCODING) == 0) {
+        f->transfer_encoding++;
+        f->te = value ? value : "";
+    }
+    return MHD_YES;
+}
+
+/* RFC 9112 section 6: one way to know where the body ends, or 400. A
+ * repeated Content-Length is refused even when the values agree: the RFC
+ * allows either, and a client that repeats it is broken or probing. */
+static const char *framing_error(struct MHD_Connection *conn)
+{
+    struct framing f = {0};
+    MHD_get_connection_values(conn, MHD_HEADER_KIND, count_framing, &f);
+    if (f.content_length > 1)
+        return "send one Content-Length header, not several";
+    if (f.content_length && f.transfer_encoding)
+        return "send Content-Length or Transfer-Encoding, not both";
+    if (f.transfer_encoding > 1 || (f.te && strcasecmp(f.te, "chunked") != 0))
+        return "the only transfer coding accepted is chunked";
+    if (f.bad_cl)
+        return "Content-Length must be a decimal number";
+    return NULL;
+}
+
+static bool is_inline(const struct http_server *s, const char *path)
+{
+    for (const char *const *p = s->cfg.inline_paths; p && *p; p++)
+        if (strcmp(*p, path) == 0)
+            return true;
+    return false;
+}
+
+/* True when the answer is ready; false when the handler deferred it (and ex
+ * may be gone already). */
+static bool run_handler(struct http_exchange *ex)
+{
+    struct http_request req = {
+        .method = ex->method,
+        .path = ex->path,
+        .content_type = ex->content_type,
+        .body = ex->body ? ex->body : "",
+        .body_len = ex->len,
+    };
+    if (ex->body)
+        ex->body[ex->len] = '\0';
+    struct http_response res = {.status = 500, .exchange = ex};
+    ex->s->cfg.handler(ex->s->cfg.ctx, &req, &res);
+    if (res.deferred) {
+        free(res.body);
+        return false;
+    }
+    /* Counted when the handler is done, even if the client has gone by then. */
+    observe(ex->s, res.route, res.status, ex->start_us);
+    ex->res = res;
+    atomic_store(&ex->state, EX_READY);
+    return true;
+}
+
+struct http_deferred *http_defer(struct http_response *res)
+{
+    struct http_exchange *ex = res->exchange;
+    res->deferred = true;
+    /* On the polling thread (an inline handler) the connection is not
+     * suspended yet; a pool handler's already is. */
+    if (atomic_load(&ex->state) == EX_READING) {
+        atomic_store(&ex->state, EX_RUNNING);
+        MHD_suspend_connection(ex->conn);
+    }
+    return (struct http_deferred *)ex;
+}
+
+void http_deferred_finish(struct http_deferred *d, struct http_response *res)
+{
+    struct http_exchange *ex = (struct http_exchange *)d;
+    ex->res = *res;
+    ex->res.deferred = false;
+    res->body = NULL;
+    observe(ex->s, ex->res.route, ex->res.status, ex->start_us);
+    atomic_store(&ex->state, EX_READY);
+    MHD_resume_connection(ex->conn);
+}
+
+static void pool_loop(struct worker *w, void *arg)
+{
+    (void)w;
+    struct http_server *s = arg;
+    pthread_mutex_lock(&s->mu);
+    for (;;) {
+        while (!s->head && !s->stopping)
+            pthread_cond_wait(&s->cv, &s->mu);
+        struct http_exchange *ex = s->head;
+        if (!ex)
+            break; /* stopping with nothing queued */
+        s->head = ex->next;
+        if (!s->head)
+            s->tail = NULL;
+        pthread_mutex_unlock(&s->mu);
+        if (run_handler(ex))
+            MHD_resume_connection(ex->conn);
+        pthread_mutex_lock(&s->mu);
+    }
+    pthread_mutex_unlock(&s->mu);
+}
+
+static void hand_over(struct http_server *s, struct http_exchange *ex)
+{
+    atomic_store(&ex->state, EX_RUNNING);
+    MHD_suspend_connection(ex->conn);
+    ex->next = NULL;
+    pthread_mutex_lock(&s->mu);
+    if (s->tail)
+        s->tail->next = ex;
+    else
+        s->head = ex;
+    s->tail = ex;
+    pthread_cond_signal(&s->cv);
+    pthread_mutex_unlock(&s->mu);
+}
+
+static struct http_conn *conn_of(struct MHD_Connection *conn)
+{
+    const union MHD_ConnectionInfo *ci =
+        MHD_get_connection_info(conn, MHD_CONNECTION_INFO_SOCKET_CONTEXT);
+    return ci ? ci->socket_context : NULL;
+}
+
+static MHD_Result_t answer(struct http_exchange *ex)
+{
+    atomic_store(&ex->state, EX_ANSWERED);
+    http_conns_phase(conn_of(ex->conn), CONN_SENDING);
+    return send_response(ex->conn, &ex->res, false);
+}
+
+static MHD_Result_t first_call(struct http_server *s, struct MHD_Connection *conn, const char *url,
+                               const char *method, void **con_cls)
+{
+    uint64_t start = clock_mono_us();
+    http_conns_phase(conn_of(conn), CONN_BODY);
+    const char *why = framing_error(conn);
+    if (why)
+        return refuse(s, conn, 400, "bad_framing", why, start);
+    const char *cl = MHD_lookup_connection_value(conn, MHD_HEADER_KIND, "Content-Length");
+    if (cl && strtoull(cl, NULL, 10) > s->cfg.max_body) {
+        char body[160];
+        too_large_json(s, body, sizeof body);
+        struct http_response res = {.status = 413, .body = strdup(body), .route = "other"};
+        res.body_len = res.body ? strlen(res.body) : 0;
+        observe(s, res.route, res.status, start);
+        return send_response(conn, &res, true);
+    }
+    struct http_exchange *ex = calloc(1, sizeof *ex);
+    if (!ex)
+        return MHD_NO;
+    *con_cls = ex;
+    ex->s = s;
+    ex->conn = conn;
+    ex->start_us = start;
+    int rc = http_target_decode(url, &ex->path, &why);
+    if (rc == -2)
+        return MHD_NO;
+    if (rc != 0) {
+        atomic_store(&ex->state, EX_ANSWERED);
+        return refuse(s, conn, 400, "bad_target", why, start);
+    }
+    /* HEAD is GET without the body (RFC 9110 9.3.2); the library drops the body. */
+    ex->method = strdup(strcmp(method, MHD_HTTP_METHOD_HEAD) == 0 ? MHD_HTTP_METHOD_GET : method);
+    if (!ex->method)
+        return MHD_NO;
+    ex->content_type = MHD_lookup_connection_value(conn, MHD_HEADER_KIND, "Content-Type");
+    return MHD_YES;
 }
 
 static MHD_Result_t on_request(void *cls, struct MHD_Connection *conn, const char *url,
@@ -88,68 +354,112 @@ static MHD_Result_t on_request(void *cls, struct MHD_Connection *conn, const cha
 {
     (void)version;
     struct http_server *s = cls;
-    struct pending *p = *con_cls;
-    if (!p) {
-        p = calloc(1, sizeof *p);
-        if (!p)
-            return MHD_NO;
-        p->start_us = clock_mono_us();
-        *con_cls = p;
-        const char *cl = MHD_lookup_connection_value(conn, MHD_HEADER_KIND, "Content-Length");
-        if (cl && strtoull(cl, NULL, 10) > s->cfg.max_body) {
-            p->too_large = 1; /* answer now: no need to read a body we refuse */
-            return too_large(s, conn, p->start_us);
-        }
-        return MHD_YES;
-    }
+    struct http_exchange *ex = *con_cls;
+    if (!ex)
+        return first_call(s, conn, url, method, con_cls);
+    int state = atomic_load(&ex->state);
+    if (state == EX_READY)
+        return answer(ex);
+    if (state != EX_READING)
+        return MHD_YES; /* already answered (an early refusal) */
     if (*upload_size) {
-        if (!p->too_large && p->len + *upload_size <= s->cfg.max_body) {
-            if (p->len + *upload_size + 1 > p->cap) {
-                size_t cap = p->cap ? p->cap : 1024;
-                while (cap < p->len + *upload_size + 1)
-                    cap *= 2;
-                char *nb = realloc(p->body, cap);
-                if (!nb)
-                    return MHD_NO;
-                p->body = nb;
-                p->cap = cap;
-            }
-            memcpy(p->body + p->len, upload, *upload_size);
-            p->len += *upload_size;
-        } else {
-            p->too_large = 1;
+        if (ex->len + *upload_size > s->cfg.max_body)
+            return cut_body(ex);
+        if (ex->len + *upload_size + 1 > ex->cap) {
+            size_t cap = ex->cap ? ex->cap : 1024;
+            while (cap < ex->len + *upload_size + 1)
+                cap *= 2;
+            char *nb = realloc(ex->body, cap);
+            if (!nb)
+                return MHD_NO;
+            ex->body = nb;
+            ex->cap = cap;
         }
+        memcpy(ex->body + ex->len, upload, *upload_size);
+        ex->len += *upload_size;
         *upload_size = 0;
         return MHD_YES;
     }
-    if (p->too_large)
-        return too_large(s, conn, p->start_us);
-    struct http_request req = {
-        .method = method,
-        .path = url,
-        .content_type = MHD_lookup_connection_value(conn, MHD_HEADER_KIND, "Content-Type"),
-        .body = p->body ? p->body : "",
-        .body_len = p->len,
-    };
-    if (p->body)
-        p->body[p->len] = '\0';
-    struct http_response res = {.status = 500};
-    s->cfg.handler(s->cfg.ctx, &req, &res);
-    return send_response(s, conn, &res, p->start_us);
+    http_conns_phase(conn_of(conn), CONN_BUSY);
+    if (!is_inline(s, ex->path)) {
+        hand_over(s, ex);
+        return MHD_YES;
+    }
+    return run_handler(ex) ? answer(ex) : MHD_YES;
 }
 
 static void on_completed(void *cls, struct MHD_Connection *conn, void **con_cls,
                          enum MHD_RequestTerminationCode code)
 {
     (void)cls;
-    (void)conn;
     (void)code;
-    struct pending *p = *con_cls;
-    if (p) {
-        free(p->body);
-        free(p);
+    http_conns_phase(conn_of(conn), CONN_IDLE);
+    struct http_exchange *ex = *con_cls;
+    if (ex) {
+        free(ex->res.body);
+        free(ex->method);
+        free(ex->path);
+        free(ex->body);
+        free(ex);
         *con_cls = NULL;
     }
+}
+
+static void on_connection(void *cls, struct MHD_Connection *conn, void **socket_context,
+                          enum MHD_ConnectionNotificationCode code)
+{
+    struct http_server *s = cls;
+    if (code == MHD_CONNECTION_NOTIFY_STARTED) {
+        const union MHD_ConnectionInfo *ci =
+            MHD_get_connection_info(conn, MHD_CONNECTION_INFO_CONNECTION_FD);
+        *socket_context = ci ? http_conns_add(&s->conns, ci->connect_fd) : NULL;
+    } else {
+        http_conns_remove(&s->conns, *socket_context);
+        *socket_context = NULL;
+    }
+}
+
+/* The library's own error answers (framing it refuses before any handler
+ * runs) reach the application only as this log line: count them by status. */
+static void on_library_log(void *cls, const char *fmt, va_list ap)
+{
+    struct http_server *s = cls;
+    static const char prefix[] = "Error processing request (HTTP response code is %u";
+    if (strncmp(fmt, prefix, sizeof prefix - 1) == 0) {
+        va_list copy;
+        va_copy(copy, ap);
+        unsigned status = va_arg(copy, unsigned);
+        va_end(copy);
+        observe(s, "library", (int)status, 0);
+        return;
+    }
+    /* A flood of hostile clients means a flood of these: a few a second. */
+    static _Atomic uint64_t window, lines, dropped;
+    uint64_t sec = clock_mono_us() / 1000000;
+    if (atomic_exchange(&window, sec) != sec)
+        atomic_store(&lines, 0);
+    if (atomic_fetch_add(&lines, 1) >= 5) {
+        atomic_fetch_add(&dropped, 1);
+        return;
+    }
+    char line[512];
+    vsnprintf(line, sizeof line, fmt, ap);
+    line[strcspn(line, "\n")] = '\0';
+    uint64_t more = atomic_exchange(&dropped, 0);
+    if (more)
+        log_info("libmicrohttpd: %s (and %llu similar messages not shown)", line,
+                 (unsigned long long)more);
+    else
+        log_info("libmicrohttpd: %s", line);
+}
+
+/* The library hands us the target as sent; http_target_decode does the
+ * decoding, so that a percent-encoded NUL cannot cut the path short. */
+static size_t keep_escaped(void *cls, struct MHD_Connection *conn, char *uri)
+{
+    (void)cls;
+    (void)conn;
+    return strlen(uri);
 }
 
 static int parse_listen(const char *listen, struct sockaddr_in *sa)
@@ -184,36 +494,105 @@ static int parse_listen(const char *listen, struct sockaddr_in *sa)
     return 0;
 }
 
+/* Raises the open-files limit as far as the hard limit allows and returns
+ * the connection limit that fits under it. */
+static unsigned fit_connections(unsigned wanted)
+{
+    struct rlimit rl;
+    if (getrlimit(RLIMIT_NOFILE, &rl) != 0)
+        return wanted;
+    if (rl.rlim_cur < rl.rlim_max) {
+        rl.rlim_cur = rl.rlim_max;
+        setrlimit(RLIMIT_NOFILE, &rl);
+        getrlimit(RLIMIT_NOFILE, &rl);
+    }
+    if (rl.rlim_cur == RLIM_INFINITY || rl.rlim_cur >= (rlim_t)wanted + FD_RESERVE)
+        return wanted;
+    unsigned fit = rl.rlim_cur > 2 * FD_RESERVE ? (unsigned)(rl.rlim_cur - FD_RESERVE)
+                                                : (unsigned)(rl.rlim_cur / 2);
+    log_warn("open-files limit is %llu: serving at most %u connections instead of %u "
+             "(raise it with ulimit -n or LimitNOFILE=)",
+             (unsigned long long)rl.rlim_cur, fit, wanted);
+    return fit;
+}
+
+static void stop_pool(struct http_server *s)
+{
+    pthread_mutex_lock(&s->mu);
+    s->stopping = true;
+    pthread_cond_broadcast(&s->cv);
+    pthread_mutex_unlock(&s->mu);
+    for (unsigned i = 0; i < s->npool; i++)
+        worker_stop(&s->pool[i]);
+    free(s->pool);
+    s->pool = NULL;
+    s->npool = 0;
+}
+
+static int start_pool(struct http_server *s, unsigned n)
+{
+    s->pool = calloc(n, sizeof *s->pool);
+    if (!s->pool)
+        return -1;
+    for (unsigned i = 0; i < n; i++) {
+        if (worker_start(&s->pool[i], "http-handler", pool_loop, s) != 0)
+            return -1;
+        s->npool++;
+    }
+    return 0;
+}
+
 struct http_server *http_server_start(const struct http_server_config *cfg)
 {
     struct sockaddr_in sa;
     if (parse_listen(cfg->listen, &sa) != 0) {
-        log_error("listen address '%s' is not HOST:PORT (for example 127.0.0.1:8080)",
-                  cfg->listen);
+        log_error("listen address '%s' is not HOST:PORT (for example 127.0.0.1:8080)", cfg->listen);
         return NULL;
     }
     struct http_server *s = calloc(1, sizeof *s);
     if (!s)
         return NULL;
     s->cfg = *cfg;
-    unsigned flags = MHD_USE_THREAD_PER_CONNECTION | MHD_USE_INTERNAL_POLLING_THREAD |
-                     MHD_USE_POLL | MHD_USE_ERROR_LOG;
+    pthread_mutex_init(&s->mu, NULL);
+    pthread_cond_init(&s->cv, NULL);
+    const struct http_limits *lim = &cfg->limits;
+    s->max_connections = fit_connections(lim->max_connections);
+    if (http_conns_start(&s->conns, lim->header_timeout_ms, lim->body_timeout_ms,
+                         s->cfg.count ? (http_conns_count_fn)s->cfg.count : NULL,
+                         s->cfg.observe_ctx) != 0 ||
+        start_pool(s, lim->handler_threads ? lim->handler_threads : 1) != 0)
+        goto fail;
+    unsigned flags = MHD_USE_EPOLL_INTERNAL_THREAD | MHD_ALLOW_SUSPEND_RESUME | MHD_USE_ERROR_LOG;
     s->daemon = MHD_start_daemon(
-        flags, ntohs(sa.sin_port), NULL, NULL, on_request, s, MHD_OPTION_SOCK_ADDR,
-        (struct sockaddr *)&sa, MHD_OPTION_NOTIFY_COMPLETED, on_completed, s,
-        MHD_OPTION_CONNECTION_TIMEOUT, (unsigned)120, MHD_OPTION_CONNECTION_LIMIT,
-        (unsigned)1000, MHD_OPTION_LISTENING_ADDRESS_REUSE, (unsigned)1,
-        MHD_OPTION_THREAD_STACK_SIZE, (size_t)(512 * 1024),
+        flags, ntohs(sa.sin_port), NULL, NULL, on_request, s, MHD_OPTION_EXTERNAL_LOGGER,
+        on_library_log, s, MHD_OPTION_SOCK_ADDR, (struct sockaddr *)&sa,
+        MHD_OPTION_NOTIFY_COMPLETED, on_completed, s, MHD_OPTION_NOTIFY_CONNECTION, on_connection,
+        s, MHD_OPTION_UNESCAPE_CALLBACK, keep_escaped, s, MHD_OPTION_CONNECTION_TIMEOUT,
+        lim->idle_timeout_s, MHD_OPTION_CONNECTION_LIMIT, s->max_connections,
+        MHD_OPTION_PER_IP_CONNECTION_LIMIT, lim->max_per_client, MHD_OPTION_LISTEN_BACKLOG_SIZE,
+        (unsigned)4096, MHD_OPTION_LISTENING_ADDRESS_REUSE, (unsigned)1,
         /* Per-connection pool for headers and buffers; bodies are copied out. */
-        MHD_OPTION_CONNECTION_MEMORY_LIMIT, (size_t)(16 * 1024), MHD_OPTION_END);
+        MHD_OPTION_CONNECTION_MEMORY_LIMIT, (size_t)(16 * 1024), MHD_OPTION_THREAD_POOL_SIZE,
+        lim->poll_threads > 1 ? lim->poll_threads : 0u, MHD_OPTION_END);
     if (!s->daemon) {
         log_error("cannot listen on %s (in use, or not an address of this host?)", cfg->listen);
-        free(s);
-        return NULL;
+        goto fail;
     }
     const union MHD_DaemonInfo *info = MHD_get_daemon_info(s->daemon, MHD_DAEMON_INFO_BIND_PORT);
     s->port = info ? info->port : ntohs(sa.sin_port);
+    log_info("HTTP: libmicrohttpd %s, up to %u connections (%u per client address), "
+             "%u handler threads, header/body deadlines %u/%u ms, idle timeout %u s",
+             MHD_get_version(), s->max_connections, lim->max_per_client, s->npool,
+             lim->header_timeout_ms, lim->body_timeout_ms, lim->idle_timeout_s);
     return s;
+fail:
+    stop_pool(s);
+    http_conns_stop(&s->conns);
+    http_conns_free(&s->conns);
+    pthread_cond_destroy(&s->cv);
+    pthread_mutex_destroy(&s->mu);
+    free(s);
+    return NULL;
 }
 
 uint16_t http_server_port(const struct http_server *s)
@@ -221,10 +600,25 @@ uint16_t http_server_port(const struct http_server *s)
     return s->port;
 }
 
+unsigned http_server_max_connections(const struct http_server *s)
+{
+    return s->max_connections;
+}
+
 void http_server_stop(struct http_server *s)
 {
     if (!s)
         return;
+    /* Handlers finish what is queued (each resumes its connection), then the
+     * library closes every connection. */
+    MHD_socket listener = MHD_quiesce_daemon(s->daemon);
+    if (listener != MHD_INVALID_SOCKET)
+        close(listener);
+    stop_pool(s);
+    http_conns_stop(&s->conns);
     MHD_stop_daemon(s->daemon);
+    http_conns_free(&s->conns);
+    pthread_cond_destroy(&s->cv);
+    pthread_mutex_destroy(&s->mu);
     free(s);
 }
