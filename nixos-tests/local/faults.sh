@@ -70,6 +70,26 @@ part_clean() { # NAME...
     done
 }
 
+# The async stack on its hosts against AMQP_URL, and the reference stack (no
+# fault) on the client host against REF_AMQP_URL; exports the endpoints the
+# async scenario phases read.
+start_async_stacks() { # PART
+    for _s in order inventory notification; do lab_place "$_s" "$_s"; done
+    for _sfx in "" -ref; do
+        _url=$AMQP_URL
+        [ -n "$_sfx" ] && _url=$REF_AMQP_URL
+        lab_start "inventory$_sfx" commlab-inventory --quiet --mode amqp --amqp-url "$_url" &&
+            lab_start "notification$_sfx" commlab-notification --quiet --mode amqp --amqp-url "$_url" &&
+            lab_start "order$_sfx" commlab-order --quiet --mode async --amqp-url "$_url" ||
+            { fail "$1: stack$_sfx started"; return 1; }
+    done
+    ORDER_URL=$(lab_url order) INVENTORY_URL=$(lab_url inventory) NOTIFICATION_URL=$(lab_url notification)
+    REF_ORDER_URL=$(lab_url order-ref) REF_INVENTORY_URL=$(lab_url inventory-ref)
+    REF_NOTIFICATION_URL=$(lab_url notification-ref)
+    export AMQP_URL REF_AMQP_URL ORDER_URL INVENTORY_URL NOTIFICATION_URL \
+        REF_ORDER_URL REF_INVENTORY_URL REF_NOTIFICATION_URL
+}
+
 part_kafka() {
     kafka_start || { fail "kafka: the mock cluster started"; return; }
     lab_start inventory commlab-inventory --quiet --mode kafka --kafka-brokers "$KAFKA_BROKERS" &&
@@ -148,21 +168,7 @@ part_amqp() {
         rabbitmqctl_lab set_permissions -p ref guest '.*' '.*' '.*' >/dev/null ||
         { fail "amqp: vhost ref for the reference stack"; return; }
     REF_AMQP_URL="$AMQP_URL/ref"
-    for _s in order inventory notification; do lab_place "$_s" "$_s"; done
-    # The reference stack (no fault) runs on the client host.
-    for _sfx in "" -ref; do
-        _url=$AMQP_URL
-        [ -n "$_sfx" ] && _url=$REF_AMQP_URL
-        lab_start "inventory$_sfx" commlab-inventory --quiet --mode amqp --amqp-url "$_url" &&
-            lab_start "notification$_sfx" commlab-notification --quiet --mode amqp --amqp-url "$_url" &&
-            lab_start "order$_sfx" commlab-order --quiet --mode async --amqp-url "$_url" ||
-            { fail "amqp: stack$_sfx started"; return; }
-    done
-    ORDER_URL=$(lab_url order) INVENTORY_URL=$(lab_url inventory) NOTIFICATION_URL=$(lab_url notification)
-    REF_ORDER_URL=$(lab_url order-ref) REF_INVENTORY_URL=$(lab_url inventory-ref)
-    REF_NOTIFICATION_URL=$(lab_url notification-ref)
-    export AMQP_URL REF_AMQP_URL ORDER_URL INVENTORY_URL NOTIFICATION_URL \
-        REF_ORDER_URL REF_INVENTORY_URL REF_NOTIFICATION_URL
+    start_async_stacks amqp || return
     echo "# faults/amqp: inventory ($(hosts_addr inventory)) cut off from RabbitMQ ($(hosts_addr rabbitmq)) for $AMQP_CUT_S s"
     S=$here/../scenarios/async-rabbitmq.sh
     sample_start "$OUT_DIR/amqp-depth.tsv" depth_of inventory.order-placed
@@ -176,7 +182,13 @@ part_amqp() {
     sh "$S" partition-finish
     sample_stop
     _peak=$(awk '$2 > m { m = $2 } END { print m + 0 }' "$OUT_DIR/amqp-depth.tsv")
-    assert_num "amqp: the backlog rose while inventory was cut off (peak depth)" "$_peak" ">" 100
+    # Depth counts ready messages: the cut-off consumer holds its prefetch
+    # window (1024) unacked first, so a short cut may show none.
+    if [ $((50 * AMQP_CUT_S)) -gt 1224 ]; then
+        assert_num "amqp: the backlog rose while inventory was cut off (peak depth)" "$_peak" ">" 100
+    else
+        echo "  (a ${AMQP_CUT_S} s cut fills no more than the prefetch window: peak depth $_peak not asserted)"
+    fi
     part_clean order inventory notification order-ref inventory-ref notification-ref
     rabbitmq_stop
 }
@@ -194,20 +206,7 @@ part_cluster() {
         rmqc_ctl 1 set_permissions -p ref guest '.*' '.*' '.*' >/dev/null ||
         { fail "cluster: vhost ref for the reference stack"; return; }
     REF_AMQP_URL=$(_ref_urls "$AMQP_URL")
-    for _s in order inventory notification; do lab_place "$_s" "$_s"; done
-    for _sfx in "" -ref; do
-        _url=$AMQP_URL
-        [ -n "$_sfx" ] && _url=$REF_AMQP_URL
-        lab_start "inventory$_sfx" commlab-inventory --quiet --mode amqp --amqp-url "$_url" &&
-            lab_start "notification$_sfx" commlab-notification --quiet --mode amqp --amqp-url "$_url" &&
-            lab_start "order$_sfx" commlab-order --quiet --mode async --amqp-url "$_url" ||
-            { fail "cluster: stack$_sfx started"; return; }
-    done
-    ORDER_URL=$(lab_url order) INVENTORY_URL=$(lab_url inventory) NOTIFICATION_URL=$(lab_url notification)
-    REF_ORDER_URL=$(lab_url order-ref) REF_INVENTORY_URL=$(lab_url inventory-ref)
-    REF_NOTIFICATION_URL=$(lab_url notification-ref)
-    export AMQP_URL REF_AMQP_URL ORDER_URL INVENTORY_URL NOTIFICATION_URL \
-        REF_ORDER_URL REF_INVENTORY_URL REF_NOTIFICATION_URL
+    start_async_stacks cluster || return
     # The queue the scenarios watch, replicated on every node.
     _members=$(rmqc_ctl 1 list_queues name members --formatter json 2>/dev/null |
         jq -r '.[] | select(.name == "inventory.order-placed") | .members | length')
