@@ -27,6 +27,7 @@ struct batch {
     struct analytics *a;
     size_t n;
     uint64_t verdicts[4]; /* by enum analytics_verdict */
+    int sql_err;          /* SQLite's code when apply_batch failed, 0 if it did not */
 };
 
 static int apply_batch(void *arg)
@@ -49,6 +50,17 @@ static int apply_batch(void *arg)
         }
     }
     return 0;
+}
+
+/* apply_batch, noting why SQLite refused it (db_error_is_data: the data's
+ * fault, or nobody's). */
+static int apply_batch_noting(void *arg)
+{
+    struct batch *b = arg;
+    int rc = apply_batch(arg);
+    if (rc != 0)
+        b->sql_err = sqlite3_errcode(b->a->db.h);
+    return rc;
 }
 
 int analytics_write_metrics_file(struct analytics *a)
@@ -170,11 +182,11 @@ static enum kafka_batch_result on_batch(void *ctx, struct kafka_msg *msgs, size_
             a->srcs[b.n++] = m;
         }
     }
-    if (b.n && db_transact(&a->db, apply_batch, &b) != 0) {
+    if (b.n && db_transact(&a->db, apply_batch_noting, &b) != 0) {
         log_error("cannot store %zu events; reading them again", b.n);
         metrics_count(a->metrics, "analytics_store_failures_total",
                       "Batches that could not be stored.", 1);
-        return KAFKA_BATCH_FAILED;
+        return db_error_is_data(b.sql_err) ? KAFKA_BATCH_FAILED : KAFKA_BATCH_RETRY;
     }
     commit_positions(a);
     uint64_t now = clock_mono_us();

@@ -279,13 +279,20 @@ static void pool_loop(struct worker *w, void *arg)
     }
     pthread_mutex_unlock(&s->mu);
 }
-
-static void hand_over(struct http_server *s, struct http_exchange *ex)
+/* False once the pool is stopping: the request then runs on the polling
+ * thread, since a connection suspended with no thread left to resume it would
+ * make stopping the daemon abort. Decided under the pool's lock, so a request
+ * is either queued before the pool drains or not queued at all. */
+static bool hand_over(struct http_server *s, struct http_exchange *ex)
 {
+    pthread_mutex_lock(&s->mu);
+    if (s->stopping) {
+        pthread_mutex_unlock(&s->mu);
+        return false;
+    }
     atomic_store(&ex->state, EX_RUNNING);
     MHD_suspend_connection(ex->conn);
     ex->next = NULL;
-    pthread_mutex_lock(&s->mu);
     if (s->tail)
         s->tail->next = ex;
     else
@@ -293,6 +300,7 @@ static void hand_over(struct http_server *s, struct http_exchange *ex)
     s->tail = ex;
     pthread_cond_signal(&s->cv);
     pthread_mutex_unlock(&s->mu);
+    return true;
 }
 
 static struct http_conn *conn_of(struct MHD_Connection *conn)
@@ -381,10 +389,8 @@ static MHD_Result_t on_request(void *cls, struct MHD_Connection *conn, const cha
         return MHD_YES;
     }
     http_conns_phase(conn_of(conn), CONN_BUSY);
-    if (!is_inline(s, ex->path)) {
-        hand_over(s, ex);
+    if (!is_inline(s, ex->path) && hand_over(s, ex))
         return MHD_YES;
-    }
     return run_handler(ex) ? answer(ex) : MHD_YES;
 }
 

@@ -38,13 +38,26 @@ static void drop_suspect(struct loop_state *s, struct suspect *x)
     *x = s->sus[--s->nsus];
 }
 
-/* A batch failed: each of its messages has failed once more. A batch of
- * several starts the search afresh (suspects are the batch's messages); a
- * single message adds to what is known. */
+/* Suspects on partitions a rebalance took away never come back: forget
+ * those (the others do come back, in order, after the rewind). */
+static void prune_unassigned(rd_kafka_t *rk, struct loop_state *s)
+{
+    rd_kafka_topic_partition_list_t *a = NULL;
+    if (rd_kafka_assignment(rk, &a) != RD_KAFKA_RESP_ERR_NO_ERROR || !a)
+        return;
+    for (size_t i = 0; i < s->nsus;) {
+        if (!rd_kafka_topic_partition_list_find(a, s->sus[i].topic, s->sus[i].partition))
+            drop_suspect(s, &s->sus[i]);
+        else
+            i++;
+    }
+    rd_kafka_topic_partition_list_destroy(a);
+}
+/* A batch failed: each of its messages has failed once more. Counts add up
+ * across batches, so a message that fails with others around it still
+ * reaches the limit. */
 static void blame(struct loop_state *s, size_t cap)
 {
-    if (s->n > 1)
-        s->nsus = 0;
     for (size_t i = 0; i < s->n; i++) {
         struct suspect *x = find_suspect(s, s->msgs[i].m);
         if (!x && s->nsus < cap) {
@@ -59,6 +72,45 @@ static void blame(struct loop_state *s, size_t cap)
     }
 }
 
+/* After a failed batch: each partition of the batch back to its first
+ * message there. A seek is local to the consumer (no broker, no group
+ * coordinator), so it cannot fail the way a lookup of the committed offsets
+ * can while the broker is away, and every offset before those is done:
+ * batches are committed whole. */
+static int rewind_batch(rd_kafka_t *rk, const struct loop_state *s, char *err, size_t errlen)
+{
+    rd_kafka_topic_partition_list_t *l = rd_kafka_topic_partition_list_new((int)s->n);
+    if (!l) {
+        snprintf(err, errlen, "out of memory");
+        return -1;
+    }
+    for (size_t i = 0; i < s->n; i++) {
+        const rd_kafka_message_t *m = s->msgs[i].m;
+        rd_kafka_topic_partition_t *p =
+            rd_kafka_topic_partition_list_find(l, rd_kafka_topic_name(m->rkt), m->partition);
+        if (!p) {
+            p = rd_kafka_topic_partition_list_add(l, rd_kafka_topic_name(m->rkt), m->partition);
+            p->offset = m->offset;
+        } else if (m->offset < p->offset) {
+            p->offset = m->offset;
+        }
+    }
+    int rc = 0;
+    rd_kafka_error_t *e = rd_kafka_seek_partitions(rk, l, 5000);
+    if (e) {
+        snprintf(err, errlen, "%s", rd_kafka_error_string(e));
+        rd_kafka_error_destroy(e);
+        rc = -1;
+    }
+    for (int i = 0; rc == 0 && i < l->cnt; i++)
+        if (l->elems[i].err) {
+            snprintf(err, errlen, "%s [%d]: %s", l->elems[i].topic, (int)l->elems[i].partition,
+                     rd_kafka_err2str(l->elems[i].err));
+            rc = -1;
+        }
+    rd_kafka_topic_partition_list_destroy(l);
+    return rc;
+}
 static void throttle(struct worker *w, const struct kafka_loop *l)
 {
     long ms = atomic_load(l->throttle_ms);
@@ -130,10 +182,10 @@ void kafka_loop_run(struct worker *w, void *arg)
                 if (x)
                     drop_suspect(&s, x);
             }
-            /* Suspects on partitions taken away by a rebalance never come
-             * back: after a batch's worth of messages, batch again. */
-            if (s.nsus && ++s.passed > l->batch_max)
-                s.nsus = 0;
+            if (s.nsus && ++s.passed > l->batch_max) {
+                prune_unassigned(l->rk, &s);
+                s.passed = 0;
+            }
             backoff_reset(&bo);
             free_msgs(&s);
             continue;
@@ -141,13 +193,23 @@ void kafka_loop_run(struct worker *w, void *arg)
         s.passed = 0;
         if (r == KAFKA_BATCH_FAILED)
             blame(&s, l->batch_max);
-        free_msgs(&s);
-        if (r == KAFKA_BATCH_FATAL)
+        if (r == KAFKA_BATCH_FATAL) {
+            free_msgs(&s);
             break;
+        }
         atomic_fetch_add(&l->failed_batches, 1);
         char err[KAFKA_ERR_LEN];
-        if (kafka_rewind(l->rk, 10000, err, sizeof err) != 0)
-            log_warn("cannot rewind after a failed batch: %s", err);
+        /* Failing both, the loop must not go on past the batch: committing a
+         * later one would skip it. */
+        if (rewind_batch(l->rk, &s, err, sizeof err) != 0) {
+            log_warn("cannot seek back to a failed batch (%s); rewinding to the committed offsets",
+                     err);
+            while (kafka_rewind(l->rk, 10000, err, sizeof err) != 0 && !worker_stopping(w)) {
+                log_warn("cannot rewind after a failed batch: %s; trying again", err);
+                worker_sleep(w, backoff_next(&bo));
+            }
+        }
+        free_msgs(&s);
         worker_sleep(w, backoff_next(&bo));
     }
     free_msgs(&s);

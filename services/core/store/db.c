@@ -246,3 +246,16 @@ void db_column_text(sqlite3_stmt *st, int col, char *out, size_t len)
     const unsigned char *t = sqlite3_column_text(st, col);
     snprintf(out, len, "%s", t ? (const char *)t : "");
 }
+
+int db_error_is_data(int sqlite_code)
+{
+    switch (sqlite_code & 0xff) {
+    case SQLITE_CONSTRAINT:
+    case SQLITE_MISMATCH:
+    case SQLITE_TOOBIG:
+    case SQLITE_RANGE:
+        return 1;
+    default:
+        return 0;
+    }
+}
