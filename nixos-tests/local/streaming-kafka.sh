@@ -128,6 +128,7 @@ assert_eq "bench tools: kafka relay --plain after 100 untimed moves 200, target 
 sh "$S" poison 500000
 sh "$S" conflicts
 sh "$S" store-fault 510000 "$LAB_DIR/inventory-fresh.db" "$LAB_DIR/analytics.db"
+sh "$S" store-busy 520000 "$LAB_DIR/inventory-fresh.db" "$LAB_DIR/analytics.db"
 
 if [ -n "${LAB_CHECK_LOGS:-}" ]; then
     lab_stop_all

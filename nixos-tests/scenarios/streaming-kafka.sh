@@ -402,6 +402,31 @@ phase_store_fault() { # START INVENTORY_DB ANALYTICS_DB
         sqlite3 -cmd ".timeout 10000" "$3" "DROP TRIGGER poison;"
 }
 
+# The store unavailable for a while (another process holds both consumers'
+# databases locked past their busy timeout, so their transactions fail with
+# SQLITE_BUSY, as with a full disk or an I/O error): nobody's fault, so no
+# event is blamed, dead-lettered or skipped; all are stored once it is back.
+phase_store_busy() { # START INVENTORY_DB ANALYTICS_DB
+    before=$(orders) dlq0=$(hwm order-events.dlq)
+    skipped0=$(metric "$ANALYTICS_URL" analytics_skipped_total)
+    # Four failed tries would see a message set aside; each waits out the 5 s
+    # busy timeout.
+    sqlite3 "$2" "BEGIN EXCLUSIVE;" ".system sleep 24" "COMMIT;" >/dev/null 2>&1 &
+    lock1=$!
+    sqlite3 "$3" "BEGIN EXCLUSIVE;" ".system sleep 24" "COMMIT;" >/dev/null 2>&1 &
+    lock2=$!
+    sleep 0.5
+    "$LOADGEN" kafka --brokers "$KAFKA_BROKERS" --seed "$SEED" -n 10 --start "$1" \
+        --label store-busy --json --quiet >/dev/null
+    wait "$lock1" "$lock2"
+    check "store busy: drained within 90 s of the store's return" drain 90
+    assert_eq "store busy: the 10 events counted" "$((before + 10))" "$(orders)"
+    totals "store busy" "$((before + 10))"
+    assert_eq "store busy: nothing dead-lettered" "$dlq0" "$(hwm order-events.dlq)"
+    assert_eq "store busy: analytics skipped nothing" "$skipped0" \
+        "$(metric "$ANALYTICS_URL" analytics_skipped_total)"
+}
+
 phase=${1:?usage: streaming-kafka.sh PHASE [ARGS]}
 shift
 # The exit status says whether the phase ran and all its checks passed (a VM
@@ -409,7 +434,8 @@ shift
 failed_before=$(assert_failed_count)
 case $phase in
 produce | order-api | dup-malformed | kcat-read | lag | replay-before | replay-reset | replay-after | \
-    crash-reference | crash-reset | crash-finish | relay-accept | relay-check | poison | conflicts | store-fault)
+    crash-reference | crash-reset | crash-finish | relay-accept | relay-check | poison | conflicts | store-fault | \
+    store-busy)
     "phase_$(echo "$phase" | tr - _)" "$@" ;;
 *)
     echo "streaming-kafka.sh: unknown phase '$phase'" >&2

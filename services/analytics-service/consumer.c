@@ -27,7 +27,7 @@ struct batch {
     struct analytics *a;
     size_t n;
     uint64_t verdicts[4]; /* by enum analytics_verdict */
-    int sql_err;          /* SQLite's code when apply_batch failed, 0 if it did not */
+    int sql_err;          /* why the batch failed to store (an SQLite code) */
 };
 
 static int apply_batch(void *arg)
@@ -52,14 +52,14 @@ static int apply_batch(void *arg)
     return 0;
 }
 
-/* apply_batch, noting why SQLite refused it (db_error_is_data: the data's
- * fault, or nobody's). */
+/* apply_batch, noting why it failed (db_error_is_transient: nobody's fault,
+ * or possibly the data's). */
 static int apply_batch_noting(void *arg)
 {
     struct batch *b = arg;
     int rc = apply_batch(arg);
-    if (rc != 0)
-        b->sql_err = sqlite3_errcode(b->a->db.h);
+    /* Applied, the transaction can still fail to commit: the store's trouble. */
+    b->sql_err = rc != 0 ? sqlite3_errcode(b->a->db.h) : SQLITE_IOERR;
     return rc;
 }
 
@@ -169,7 +169,7 @@ static enum kafka_batch_result on_batch(void *ctx, struct kafka_msg *msgs, size_
 {
     struct analytics *a = ctx;
     uint64_t start = clock_mono_us();
-    struct batch b = {.a = a};
+    struct batch b = {.a = a, .sql_err = SQLITE_BUSY};
     uint64_t skipped = 0;
     for (size_t i = 0; i < n; i++) {
         const rd_kafka_message_t *m = msgs[i].m;
@@ -186,7 +186,7 @@ static enum kafka_batch_result on_batch(void *ctx, struct kafka_msg *msgs, size_
         log_error("cannot store %zu events; reading them again", b.n);
         metrics_count(a->metrics, "analytics_store_failures_total",
                       "Batches that could not be stored.", 1);
-        return db_error_is_data(b.sql_err) ? KAFKA_BATCH_FAILED : KAFKA_BATCH_RETRY;
+        return db_error_is_transient(b.sql_err) ? KAFKA_BATCH_RETRY : KAFKA_BATCH_FAILED;
     }
     commit_positions(a);
     uint64_t now = clock_mono_us();

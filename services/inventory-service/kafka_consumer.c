@@ -75,7 +75,7 @@ struct item {
 
 struct inventory_kafka {
     struct inventory_service *svc;
-    int sql_err; /* SQLite's code when apply_batch last failed, 0 if it did not */
+    int sql_err; /* why the last batch failed to store (an SQLite code) */
     rd_kafka_t *consumer, *producer;
     sqlite3_stmt *st[ST_COUNT];
     struct worker worker;
@@ -184,15 +184,15 @@ static int apply_batch(void *arg)
     return 0;
 }
 
-/* apply_batch, noting why SQLite refused it: a refusal of the data (a
- * constraint, a trigger) may be one message's fault; a full disk or an I/O
- * error is nobody's, and must not use up the messages' tries. */
+/* apply_batch, noting why it failed: a refusal of the data (a constraint, a
+ * trigger, a failure of ours) may be one message's fault; a full disk or an
+ * I/O error is nobody's, and must not use up the messages' tries. */
 static int apply_batch_noting(void *arg)
 {
     struct inventory_kafka *k = arg;
     int rc = apply_batch(arg);
-    if (rc != 0)
-        k->sql_err = sqlite3_errcode(k->svc->db.h);
+    /* Applied, the transaction can still fail to commit: the store's trouble. */
+    k->sql_err = rc != 0 ? sqlite3_errcode(k->svc->db.h) : SQLITE_IOERR;
     return rc;
 }
 
@@ -401,12 +401,12 @@ static enum kafka_batch_result on_batch(void *ctx, struct kafka_msg *msgs, size_
                       rd_kafka_topic_name(it->m->rkt), (int)it->m->partition,
                       (long long)it->m->offset, it->tries);
     }
-    k->sql_err = 0;
+    k->sql_err = SQLITE_BUSY; /* stays so if the transaction cannot begin */
     if (db_transact(&k->svc->db, apply_batch_noting, k) != 0) {
         log_error("cannot store a batch of %zu reservations; reading it again", n);
         metrics_count(k->svc->metrics, "kafka_store_failures_total",
                       "Batches SQLite could not store.", 1);
-        return db_error_is_data(k->sql_err) ? KAFKA_BATCH_FAILED : KAFKA_BATCH_RETRY;
+        return db_error_is_transient(k->sql_err) ? KAFKA_BATCH_RETRY : KAFKA_BATCH_FAILED;
     }
     enum kafka_batch_result r = kafka_txn(k);
     if (r == KAFKA_BATCH_DONE)

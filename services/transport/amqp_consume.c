@@ -18,6 +18,9 @@
 /* Pause before requeueing a transient failure, so that a retry is not spent
  * in the same instant as the failure. */
 #define RETRY_PAUSE_MS 200
+/* Rounds of a batch the store could not take before it is requeued:
+ * 0.2 + 0.4 + ... + 3.2 s. */
+#define UNAVAILABLE_ROUNDS 5
 #define CONFIRM_TIMEOUT_MS 10000
 
 enum verdict { VERDICT_ACK, VERDICT_DEAD, VERDICT_RETRY };
@@ -173,17 +176,31 @@ static bool decide(struct amqp_consumer *c, size_t n)
           dead);
     if (k == 0)
         return true;
-    enum amqp_apply_rc rc = c->o.apply(c->o.ctx, c, c->items, k);
-    count(c, "amqp_batches_total", "Batches applied (one transaction each).", 1);
     bool *failed = c->failed;
-    memset(failed, 0, k * sizeof failed[0]);
-    if (rc == AMQP_APPLY_FAILED) {
-        /* Each alone, so one message at fault cannot hold up the others. */
-        for (size_t j = 0; j < k; j++) {
-            enum amqp_apply_rc one = c->o.apply(c->o.ctx, c, &c->items[j], 1);
-            failed[j] = one != AMQP_APPLY_OK;
-            if (one == AMQP_APPLY_UNAVAILABLE)
-                rc = one;
+    enum amqp_apply_rc rc;
+    /* The store unavailable (a full disk, an I/O error) is nobody's fault: try
+     * again here for a few seconds, well inside the heartbeat timeout, before
+     * requeueing, which would count a delivery against every message. */
+    struct backoff again;
+    backoff_init(&again, 200, 3200);
+    for (int round = 0;; round++) {
+        rc = c->o.apply(c->o.ctx, c, c->items, k);
+        count(c, "amqp_batches_total", "Batches applied (one transaction each).", 1);
+        memset(failed, 0, k * sizeof failed[0]);
+        if (rc == AMQP_APPLY_FAILED) {
+            /* Each alone, so one message at fault cannot hold up the others. */
+            for (size_t j = 0; j < k; j++) {
+                enum amqp_apply_rc one = c->o.apply(c->o.ctx, c, &c->items[j], 1);
+                failed[j] = one != AMQP_APPLY_OK;
+                if (one == AMQP_APPLY_UNAVAILABLE || one == AMQP_APPLY_STORE_BUSY)
+                    rc = one;
+            }
+        }
+        if (rc != AMQP_APPLY_STORE_BUSY)
+            break;
+        if (round >= UNAVAILABLE_ROUNDS || !worker_sleep(&c->w, backoff_next(&again))) {
+            rc = AMQP_APPLY_UNAVAILABLE;
+            break;
         }
     }
     if (rc == AMQP_APPLY_UNAVAILABLE && worker_stopping(&c->w))

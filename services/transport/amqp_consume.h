@@ -42,6 +42,8 @@ enum amqp_apply_rc {
     AMQP_APPLY_FAILED = -1,      /* rolled back: retried one item per call */
     AMQP_APPLY_UNAVAILABLE = -2, /* rolled back, and retrying now is pointless
                                     (a fault, a stop): all requeued */
+    AMQP_APPLY_STORE_BUSY = -3,  /* rolled back: the store failed (full, I/O):
+                                    tried again for a few seconds, then requeued */
 };
 
 struct amqp_consumer;

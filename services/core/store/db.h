@@ -55,10 +55,10 @@ void db_finalize(sqlite3_stmt **st, size_t n);
 /* Runs fn(arg) in a transaction, durably committed when this returns 0.
  * Returns fn's non-zero result (its work undone), or -1 if the commit failed. */
 int db_transact(struct db *db, db_txn_fn fn, void *arg);
-/* Whether an SQLite error code refuses the data itself (a constraint or
- * trigger, a type or size limit): a retry of the same data fails again. Other
- * codes (full, I/O, busy, out of memory) may pass. */
-int db_error_is_data(int sqlite_code);
+/* Whether an SQLite error code is the store's trouble, not the data's: a full
+ * disk, an I/O error, a busy or locked database, no memory. The same data may
+ * pass later; a consumer must not count it against the message. */
+int db_error_is_transient(int sqlite_code);
 /* For reads outside a transaction. */
 void db_lock(struct db *db);
 void db_unlock(struct db *db);
