@@ -511,6 +511,22 @@ static void test_outbox_relay(void)
     db_close(&db);
 }
 
+/* Which store errors a consumer may blame on a message: a full disk, I/O, a
+ * busy or locked database, no memory are nobody's (tried again unblamed);
+ * a constraint or trigger (also as extended codes) may be the message's. */
+static void test_error_classes(void)
+{
+    CHECK(db_error_is_transient(SQLITE_FULL));
+    CHECK(db_error_is_transient(SQLITE_IOERR_WRITE));
+    CHECK(db_error_is_transient(SQLITE_BUSY));
+    CHECK(db_error_is_transient(SQLITE_LOCKED));
+    CHECK(db_error_is_transient(SQLITE_NOMEM));
+    CHECK(!db_error_is_transient(SQLITE_CONSTRAINT));
+    CHECK(!db_error_is_transient(SQLITE_CONSTRAINT_TRIGGER));
+    CHECK(!db_error_is_transient(SQLITE_MISMATCH));
+    CHECK(!db_error_is_transient(SQLITE_OK));
+    CHECK(!db_error_is_transient(SQLITE_DONE));
+}
 int main(void)
 {
     /* $TMPDIR first: build sandboxes (Nix) have no /tmp. */
@@ -527,6 +543,7 @@ int main(void)
     test_group_commit();
     test_group_rollback();
     test_outbox_relay();
+    test_error_classes();
     char cmd[512];
     snprintf(cmd, sizeof cmd, "rm -rf '%s'", dir);
     if (system(cmd) != 0)
