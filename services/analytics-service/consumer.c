@@ -128,12 +128,7 @@ static bool decode(struct analytics *a, const rd_kafka_message_t *m, struct even
 {
     struct field_error err;
     const char *topic = rd_kafka_topic_name(m->rkt);
-    /* JSON text never holds a raw NUL: a decoder reading up to one would see
-     * another event than the bytes carry. */
-    bool nul = m->len && memchr(m->payload, '\0', m->len);
-    if (nul)
-        field_error_set(&err, "", "the value holds a NUL byte");
-    if (nul || event_decode(m->payload ? m->payload : "", m->len, ev, &err) != 0) {
+    if (event_decode(m->payload ? m->payload : "", m->len, ev, &err) != 0) {
         metrics_count(a->metrics, "analytics_malformed_total",
                       "Messages that are not valid events (skipped).", 1);
         log_warn("skipping malformed message at %s [%d] offset %lld: %s%s%s", topic,

@@ -209,11 +209,6 @@ static void classify(struct item *it)
         snprintf(it->reason, sizeof it->reason, "failed %d times in a transaction",
                  KAFKA_LOOP_MAX_TRIES);
         it->act = ACT_DEAD_LETTER;
-    } else if (m->len && memchr(m->payload, '\0', m->len)) {
-        /* JSON text never holds a raw NUL; a decoder reading up to one would
-         * see another event than the bytes carry. */
-        snprintf(it->reason, sizeof it->reason, "malformed: the value holds a NUL byte");
-        it->act = ACT_DEAD_LETTER;
     } else if (event_decode(m->payload ? m->payload : "", m->len, &it->ev, &err) != 0) {
         snprintf(it->reason, sizeof it->reason, "malformed: %s%s%s", err.field,
                  err.field[0] ? ": " : "", err.message);
