@@ -82,7 +82,7 @@ streaming-kafka)
     follow="--follow kafka --follow-brokers $KAFKA_BROKERS"
     # Everything relayed, and both groups at the end of both topics.
     done_yet() {
-        [ "$(metric "$(lab_url order)" kafka_published_total)" -ge "$1" ] &&
+        [ "$(metric "$(lab_url order)" outbox_delivered_total)" -ge "$1" ] &&
             [ "$(kafka_lag inventory-consumer-group:order-events \
                 analytics-consumer-group:order-events,inventory-events)" = 0 ]
     } ;;
