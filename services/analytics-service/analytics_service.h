@@ -12,11 +12,11 @@
 #include <stdatomic.h>
 #include <stdbool.h>
 
-#include "../core/metrics/metrics.h"
-#include "../core/store/analytics_store.h"
-#include "../core/util/worker.h"
-#include "../transport/http_server.h"
-#include "../transport/kafka_loop.h"
+#include "metrics/metrics.h"
+#include "store/analytics_store.h"
+#include "util/worker.h"
+#include "transport/http_server.h"
+#include "transport/kafka_loop.h"
 
 struct analytics {
     struct db db;

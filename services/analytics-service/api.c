@@ -4,9 +4,9 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "../core/codec/stream_json.h"
-#include "../core/util/log.h"
-#include "../runtime/service.h"
+#include "codec/consumer_control_json.h"
+#include "util/log.h"
+#include "runtime/service.h"
 #include "analytics_service.h"
 
 static void get_metrics_json(struct analytics *a, struct http_response *res)

@@ -8,11 +8,11 @@
 #include <string.h>
 #include <unistd.h>
 
-#include "../core/codec/event_json.h"
-#include "../core/codec/json_common.h"
-#include "../core/util/clock.h"
-#include "../core/util/log.h"
-#include "../transport/kafka_topology.h"
+#include "codec/event_json.h"
+#include "codec/json_common.h"
+#include "util/clock.h"
+#include "util/log.h"
+#include "transport/kafka_topology.h"
 #include "analytics_service.h"
 
 /* Events applied per SQLite transaction at most, and how long a batch may

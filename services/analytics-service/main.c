@@ -3,11 +3,11 @@
 #include <stdio.h>
 #include <stdlib.h>
 
-#include "../core/codec/stream_json.h"
-#include "../core/util/config.h"
-#include "../core/util/log.h"
-#include "../runtime/service.h"
-#include "../transport/kafka_topology.h"
+#include "codec/consumer_control_json.h"
+#include "util/options.h"
+#include "util/log.h"
+#include "runtime/service.h"
+#include "transport/kafka_topology.h"
 #include "analytics_service.h"
 
 static struct opt opts[] = {

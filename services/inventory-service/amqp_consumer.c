@@ -16,14 +16,14 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "../core/codec/event_json.h"
-#include "../core/store/outbox.h"
-#include "../core/util/clock.h"
-#include "../core/util/log.h"
-#include "../runtime/amqp_apply.h"
-#include "../transport/amqp_consume.h"
-#include "../transport/amqp_outbox.h"
-#include "../transport/amqp_topology.h"
+#include "codec/event_json.h"
+#include "store/outbox.h"
+#include "util/clock.h"
+#include "util/log.h"
+#include "runtime/amqp_apply.h"
+#include "transport/amqp_consume.h"
+#include "transport/amqp_outbox.h"
+#include "transport/amqp_topology.h"
 #include "inventory_service.h"
 
 /* At most this many OrderPlaced in flight (unacked) and in one transaction:

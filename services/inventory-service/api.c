@@ -1,12 +1,12 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "../core/codec/order_json.h"
-#include "../core/codec/service_json.h"
-#include "../core/codec/stream_json.h"
-#include "../core/util/clock.h"
-#include "../core/util/log.h"
-#include "../runtime/service.h"
+#include "codec/order_json.h"
+#include "codec/service_json.h"
+#include "codec/consumer_control_json.h"
+#include "util/clock.h"
+#include "util/log.h"
+#include "runtime/service.h"
 #include "inventory_service.h"
 
 /* Applies the injected fault; false when the request must not be served

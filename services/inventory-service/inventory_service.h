@@ -4,11 +4,11 @@
 #include <stdatomic.h>
 #include <stdbool.h>
 
-#include "../core/domain/fault.h"
-#include "../core/metrics/metrics.h"
-#include "../core/store/db.h"
-#include "../core/store/stock_store.h"
-#include "../transport/http_server.h"
+#include "domain/fault.h"
+#include "metrics/metrics.h"
+#include "store/db.h"
+#include "store/stock_store.h"
+#include "transport/http_server.h"
 
 struct inventory_service {
     struct db db;

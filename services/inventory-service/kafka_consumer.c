@@ -34,13 +34,13 @@
 #include <string.h>
 #include <unistd.h>
 
-#include "../core/codec/event_json.h"
-#include "../core/codec/event_writer.h"
-#include "../core/util/log.h"
-#include "../runtime/service.h"
-#include "../transport/kafka.h"
-#include "../transport/kafka_loop.h"
-#include "../transport/kafka_topology.h"
+#include "codec/event_json.h"
+#include "codec/event_writer.h"
+#include "util/log.h"
+#include "runtime/service.h"
+#include "transport/kafka.h"
+#include "transport/kafka_loop.h"
+#include "transport/kafka_topology.h"
 #include "inventory_service.h"
 
 #define BATCH_MAX 1000

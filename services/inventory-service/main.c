@@ -3,10 +3,10 @@
 #include <stdio.h>
 #include <string.h>
 
-#include "../core/codec/stream_json.h"
-#include "../core/util/config.h"
-#include "../core/util/log.h"
-#include "../runtime/service.h"
+#include "codec/consumer_control_json.h"
+#include "util/options.h"
+#include "util/log.h"
+#include "runtime/service.h"
 #include "inventory_service.h"
 
 static struct opt opts[] = {

@@ -19,11 +19,11 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "../core/domain/workload.h"
-#include "../core/util/clock.h"
-#include "../core/util/config.h"
-#include "../transport/amqp.h"
-#include "../transport/amqp_topology.h"
+#include "domain/workload.h"
+#include "util/clock.h"
+#include "util/options.h"
+#include "transport/amqp.h"
+#include "transport/amqp_topology.h"
 #include "drivers.h"
 #include "events.h"
 

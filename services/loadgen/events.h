@@ -4,8 +4,8 @@
 
 #include <stdint.h>
 
-#include "../core/codec/event_writer.h"
-#include "../core/domain/workload.h"
+#include "codec/event_writer.h"
+#include "domain/workload.h"
 
 /* Event `index` of the workload into `text`, its order_id into `key`.
  * Returns the text's length, -1 if out of memory. */

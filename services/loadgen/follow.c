@@ -8,11 +8,11 @@
 #include <string.h>
 #include <unistd.h>
 
-#include "../core/domain/order.h"
-#include "../core/util/clock.h"
-#include "../core/util/worker.h"
-#include "../transport/http_client.h"
-#include "../transport/kafka.h"
+#include "domain/order.h"
+#include "util/clock.h"
+#include "util/worker.h"
+#include "transport/http_client.h"
+#include "transport/kafka.h"
 
 /* One order: when its 202 came and when its outcome was seen (0: not yet). */
 struct entry {

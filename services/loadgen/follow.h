@@ -12,7 +12,7 @@
 
 #include <stdint.h>
 
-#include "../core/metrics/histogram.h"
+#include "metrics/histogram.h"
 
 struct follower;
 

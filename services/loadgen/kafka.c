@@ -9,11 +9,11 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "../core/domain/workload.h"
-#include "../core/metrics/histogram.h"
-#include "../core/util/clock.h"
-#include "../core/util/config.h"
-#include "../transport/kafka.h"
+#include "domain/workload.h"
+#include "metrics/histogram.h"
+#include "util/clock.h"
+#include "util/options.h"
+#include "transport/kafka.h"
 #include "drivers.h"
 #include "events.h"
 #include "progress.h"

@@ -13,9 +13,9 @@
 #include <string.h>
 #include <unistd.h>
 
-#include "../core/util/clock.h"
-#include "../core/util/config.h"
-#include "../transport/kafka.h"
+#include "util/clock.h"
+#include "util/options.h"
+#include "transport/kafka.h"
 #include "drivers.h"
 
 #define BATCH_MAX 1000

@@ -3,7 +3,7 @@
 #include <stdio.h>
 #include <unistd.h>
 
-#include "../core/util/clock.h"
+#include "util/clock.h"
 
 static void *run(void *arg)
 {

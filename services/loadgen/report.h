@@ -6,7 +6,7 @@
 #include <stdbool.h>
 #include <stdint.h>
 
-#include "../core/metrics/histogram.h"
+#include "metrics/histogram.h"
 
 #define REPORT_MAX_STATUS 600
 

@@ -10,11 +10,11 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "../core/codec/order_json.h"
-#include "../core/domain/workload.h"
-#include "../core/util/clock.h"
-#include "../core/util/config.h"
-#include "../transport/http_client.h"
+#include "codec/order_json.h"
+#include "domain/workload.h"
+#include "util/clock.h"
+#include "util/options.h"
+#include "transport/http_client.h"
 #include "drivers.h"
 #include "follow.h"
 #include "progress.h"

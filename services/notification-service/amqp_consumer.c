@@ -6,11 +6,11 @@
 #include <stdio.h>
 #include <stdlib.h>
 
-#include "../core/codec/event_json.h"
-#include "../core/util/log.h"
-#include "../runtime/amqp_apply.h"
-#include "../transport/amqp_consume.h"
-#include "../transport/amqp_topology.h"
+#include "codec/event_json.h"
+#include "util/log.h"
+#include "runtime/amqp_apply.h"
+#include "transport/amqp_consume.h"
+#include "transport/amqp_topology.h"
 #include "notification_service.h"
 
 #define NOTIFICATION_PREFETCH 1024

@@ -3,11 +3,11 @@
 #include <stdio.h>
 #include <string.h>
 
-#include "../core/codec/order_json.h"
-#include "../core/codec/service_json.h"
-#include "../core/util/config.h"
-#include "../core/util/log.h"
-#include "../runtime/service.h"
+#include "codec/order_json.h"
+#include "codec/service_json.h"
+#include "util/options.h"
+#include "util/log.h"
+#include "runtime/service.h"
 #include "notification_service.h"
 
 static struct opt opts[] = {

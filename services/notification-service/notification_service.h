@@ -2,9 +2,9 @@
 #ifndef COMMLAB_NOTIFICATION_SERVICE_H
 #define COMMLAB_NOTIFICATION_SERVICE_H
 
-#include "../core/metrics/metrics.h"
-#include "../core/store/db.h"
-#include "../core/store/notify_store.h"
+#include "metrics/metrics.h"
+#include "store/db.h"
+#include "store/notify_store.h"
 
 struct notification_service {
     struct db db;

@@ -5,12 +5,12 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "../core/codec/event_json.h"
-#include "../core/util/log.h"
-#include "../runtime/amqp_apply.h"
-#include "../transport/amqp_consume.h"
-#include "../transport/amqp_outbox.h"
-#include "../transport/amqp_topology.h"
+#include "codec/event_json.h"
+#include "util/log.h"
+#include "runtime/amqp_apply.h"
+#include "transport/amqp_consume.h"
+#include "transport/amqp_outbox.h"
+#include "transport/amqp_topology.h"
 #include "order_service.h"
 
 #define OUTCOME_PREFETCH 1024

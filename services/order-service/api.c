@@ -1,9 +1,9 @@
 #include <stdio.h>
 #include <string.h>
 
-#include "../core/codec/order_json.h"
-#include "../core/util/clock.h"
-#include "../runtime/service.h"
+#include "codec/order_json.h"
+#include "util/clock.h"
+#include "runtime/service.h"
 #include "order_service.h"
 
 static void place(struct order_service *svc, const struct http_request *req,

@@ -12,9 +12,9 @@
  * at least once on the wire, exactly once in effect. */
 #include <stdlib.h>
 
-#include "../core/store/outbox_relay.h"
-#include "../core/util/log.h"
-#include "../transport/http_client.h"
+#include "store/outbox_relay.h"
+#include "util/log.h"
+#include "transport/http_client.h"
 #include "order_service.h"
 
 #define HTTP_RELAY_BATCH 32

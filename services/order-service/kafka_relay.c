@@ -10,9 +10,9 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "../core/store/outbox_relay.h"
-#include "../core/util/log.h"
-#include "../transport/kafka.h"
+#include "store/outbox_relay.h"
+#include "util/log.h"
+#include "transport/kafka.h"
 #include "order_service.h"
 
 #define RELAY_BATCH 1000

@@ -3,10 +3,10 @@
 #include <stdio.h>
 #include <string.h>
 
-#include "../core/util/config.h"
-#include "../core/util/log.h"
-#include "../runtime/service.h"
-#include "../transport/http_client.h"
+#include "util/options.h"
+#include "util/log.h"
+#include "runtime/service.h"
+#include "transport/http_client.h"
 #include "order_service.h"
 
 static struct opt opts[] = {

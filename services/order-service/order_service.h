@@ -2,11 +2,11 @@
 #ifndef COMMLAB_ORDER_SERVICE_H
 #define COMMLAB_ORDER_SERVICE_H
 
-#include "../core/metrics/metrics.h"
-#include "../core/store/db.h"
-#include "../core/store/order_store.h"
-#include "../core/store/outbox.h"
-#include "../transport/http_server.h"
+#include "metrics/metrics.h"
+#include "store/db.h"
+#include "store/order_store.h"
+#include "store/outbox.h"
+#include "transport/http_server.h"
 
 enum order_mode {
     MODE_SYNC,   /* call inventory and notification over HTTP, answer 201 */

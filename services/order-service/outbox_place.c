@@ -3,9 +3,9 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "../core/codec/event_json.h"
-#include "../core/codec/order_json.h"
-#include "../runtime/service.h"
+#include "codec/event_json.h"
+#include "codec/order_json.h"
+#include "runtime/service.h"
 #include "order_service.h"
 
 /* Where OrderPlaced goes: the routing key on RabbitMQ, the topic on Kafka. */

@@ -7,11 +7,11 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "../core/codec/order_json.h"
-#include "../core/codec/service_json.h"
-#include "../core/util/log.h"
-#include "../runtime/service.h"
-#include "../transport/http_client.h"
+#include "codec/order_json.h"
+#include "codec/service_json.h"
+#include "util/log.h"
+#include "runtime/service.h"
+#include "transport/http_client.h"
 #include "order_service.h"
 
 struct step {

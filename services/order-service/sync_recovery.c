@@ -13,8 +13,8 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "../core/util/log.h"
-#include "../core/util/worker.h"
+#include "util/log.h"
+#include "util/worker.h"
 #include "order_service.h"
 
 /* How often to look for orders left pending while the service runs. */

@@ -5,9 +5,9 @@
 #ifndef COMMLAB_AMQP_APPLY_H
 #define COMMLAB_AMQP_APPLY_H
 
-#include "../core/store/db.h"
-#include "../core/store/seen_store.h"
-#include "../transport/amqp_consume.h"
+#include "store/db.h"
+#include "store/seen_store.h"
+#include "transport/amqp_consume.h"
 
 /* Applies one new event inside the transaction, setting it->result (and
  * it->reason for a conflict); -1 rolls the whole call back. */

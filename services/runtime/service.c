@@ -11,10 +11,10 @@
 #include <strings.h>
 #include <unistd.h>
 
-#include "../core/codec/order_json.h"
-#include "../core/store/dump.h"
-#include "../core/util/config.h"
-#include "../core/util/log.h"
+#include "codec/order_json.h"
+#include "store/dump.h"
+#include "util/options.h"
+#include "util/log.h"
 
 static atomic_bool stopping;
 static sigset_t stop_signals;

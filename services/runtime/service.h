@@ -6,9 +6,9 @@
 
 #include <stdbool.h>
 
-#include "../core/domain/order.h"
-#include "../core/metrics/metrics.h"
-#include "../transport/http_server.h"
+#include "domain/order.h"
+#include "metrics/metrics.h"
+#include "transport/http_server.h"
 
 /* Request bodies larger than this are refused with 413. */
 #define SERVICE_MAX_BODY 65536

@@ -4,8 +4,8 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "../core/store/dump.h"
-#include "../core/util/log.h"
+#include "store/dump.h"
+#include "util/log.h"
 
 int main(int argc, char **argv)
 {

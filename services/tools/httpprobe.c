@@ -20,7 +20,7 @@
 #include <time.h>
 #include <unistd.h>
 
-#include "../core/util/config.h"
+#include "util/options.h"
 
 static uint64_t now_ms(void)
 {

@@ -10,10 +10,10 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "../core/util/config.h"
-#include "../core/util/log.h"
-#include "../transport/kafka.h"
-#include "../transport/kafka_topology.h"
+#include "util/options.h"
+#include "util/log.h"
+#include "transport/kafka.h"
+#include "transport/kafka_topology.h"
 /* After rdkafka.h (which kafka.h includes), as the header demands. */
 #include <librdkafka/rdkafka_mock.h>
 

@@ -8,7 +8,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
-#include "../core/util/config.h"
+#include "util/options.h"
 #include "mock_control.h"
 
 #define LINE_MAX_LEN 256

@@ -9,7 +9,7 @@
 #include <strings.h>
 #include <sys/time.h>
 
-#include "../core/util/log.h"
+#include "util/log.h"
 
 /* rabbitmq-c 0.12 moved its headers (nixpkgs has 0.14+, Debian 12 has 0.11);
  * the old names still exist there but warn. */

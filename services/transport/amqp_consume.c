@@ -5,10 +5,10 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "../core/codec/event_json.h"
-#include "../core/util/clock.h"
-#include "../core/util/log.h"
-#include "../core/util/worker.h"
+#include "codec/event_json.h"
+#include "util/clock.h"
+#include "util/log.h"
+#include "util/worker.h"
 #include "amqp_topology.h"
 
 #define BACKOFF_MIN_MS 100

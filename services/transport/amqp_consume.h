@@ -17,8 +17,8 @@
 
 #include <stdbool.h>
 
-#include "../core/domain/event.h"
-#include "../core/metrics/metrics.h"
+#include "domain/event.h"
+#include "metrics/metrics.h"
 #include "amqp.h"
 
 /* What the apply callback says about each item. */

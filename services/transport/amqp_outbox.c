@@ -3,8 +3,8 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "../core/store/outbox_relay.h"
-#include "../core/util/log.h"
+#include "store/outbox_relay.h"
+#include "util/log.h"
 #include "amqp.h"
 #include "amqp_topology.h"
 

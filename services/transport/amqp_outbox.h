@@ -7,8 +7,8 @@
 #ifndef COMMLAB_AMQP_OUTBOX_H
 #define COMMLAB_AMQP_OUTBOX_H
 
-#include "../core/metrics/metrics.h"
-#include "../core/store/outbox.h"
+#include "metrics/metrics.h"
+#include "store/outbox.h"
 
 struct amqp_outbox_relay;
 

@@ -8,7 +8,7 @@
 #include <netinet/in.h>
 #include <sys/socket.h>
 
-#include "../core/util/clock.h"
+#include "util/clock.h"
 
 /* A deadline is checked this often, so a connection lives at most this much
  * past it. */

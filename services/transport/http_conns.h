@@ -9,7 +9,7 @@
 #include <pthread.h>
 #include <stdint.h>
 
-#include "../core/util/worker.h"
+#include "util/worker.h"
 
 enum conn_phase {
     CONN_HEADER,  /* reading a request header: header deadline */

@@ -16,9 +16,9 @@
 #include <sys/socket.h>
 #include <unistd.h>
 
-#include "../core/util/clock.h"
-#include "../core/util/log.h"
-#include "../core/util/worker.h"
+#include "util/clock.h"
+#include "util/log.h"
+#include "util/worker.h"
 #include "http_conns.h"
 #include "http_target.h"
 

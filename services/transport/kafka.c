@@ -4,7 +4,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "../core/util/log.h"
+#include "util/log.h"
 
 static int set(rd_kafka_conf_t *conf, const char *name, const char *value, char *err, size_t errlen)
 {

@@ -4,8 +4,8 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "../core/util/clock.h"
-#include "../core/util/log.h"
+#include "util/clock.h"
+#include "util/log.h"
 
 /* A message of a batch that failed, and how often it has. */
 struct suspect {

@@ -14,7 +14,7 @@
 #include <stdatomic.h>
 #include <stdbool.h>
 
-#include "../core/util/worker.h"
+#include "util/worker.h"
 #include "kafka.h"
 
 #define KAFKA_LOOP_MAX_TRIES 3

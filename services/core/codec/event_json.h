@@ -7,7 +7,7 @@
 #include <stdbool.h>
 #include <stddef.h>
 
-#include "../domain/event.h"
+#include "domain/event.h"
 
 char *event_encode(const struct event *ev);
 /* Returns 0, or -1 with `err` saying what is wrong (the dead-letter reason). */

@@ -2,7 +2,7 @@
 
 #include <string.h>
 
-#include "../domain/catalog.h"
+#include "domain/catalog.h"
 #include "json_common.h"
 
 /* A string node that prints `text` without owning it. */

@@ -9,8 +9,8 @@
 
 #include <cJSON.h>
 
-#include "../domain/event.h"
-#include "../util/clock.h"
+#include "domain/event.h"
+#include "util/clock.h"
 
 /* Large enough for the largest event: 16 items, a 64-byte reason. */
 #define EVENT_TEXT_MAX 2048

@@ -5,7 +5,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "../util/clock.h"
+#include "util/clock.h"
 #include "json_strict.h"
 
 cJSON *json_parse_exact(const char *body, size_t len, struct field_error *err)

@@ -4,7 +4,7 @@
 
 #include <cJSON.h>
 
-#include "../domain/order.h"
+#include "domain/order.h"
 
 /* Parses a whole buffer as one strict JSON value (json_strict.h says what
  * that is); NULL with `err` naming where it went wrong ("body" at the top). */

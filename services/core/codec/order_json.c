@@ -2,7 +2,7 @@
 
 #include <string.h>
 
-#include "../util/clock.h"
+#include "util/clock.h"
 #include "json_common.h"
 
 int order_decode(const char *body, size_t len, unsigned need, struct order *o,

@@ -5,7 +5,7 @@
 
 #include <stddef.h>
 
-#include "../domain/order.h"
+#include "domain/order.h"
 
 enum order_fields { NEED_ORDER_ID = 1, NEED_USER_ID = 2, NEED_ITEMS = 4 };
 

@@ -4,9 +4,9 @@
 
 #include <stddef.h>
 
-#include "../domain/fault.h"
-#include "../domain/order.h"
-#include "../domain/reservation.h"
+#include "domain/fault.h"
+#include "domain/order.h"
+#include "domain/reservation.h"
 
 /* Inventory's /reserve answer: {"order_id":..,"status":"reserved"|"refused"[,"reason":..]}. */
 char *reserve_answer_encode(const char *order_id, const struct reserve_result *r);

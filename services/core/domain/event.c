@@ -3,7 +3,7 @@
 #include <stdio.h>
 #include <string.h>
 
-#include "../util/rng.h"
+#include "util/rng.h"
 
 static const char *const names[] = {"OrderPlaced", "InventoryReserved", "InventoryFailed"};
 

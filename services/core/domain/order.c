@@ -5,8 +5,8 @@
 #include <string.h>
 #include <sys/random.h>
 
-#include "../util/clock.h"
-#include "../util/rng.h"
+#include "util/clock.h"
+#include "util/rng.h"
 
 bool id_valid(const char *id)
 {

@@ -2,7 +2,7 @@
 
 #include <string.h>
 
-#include "../util/rng.h"
+#include "util/rng.h"
 
 /* Independent draws for one order: each (seed, index, slot) hashes on its
  * own. `seed_mix` is mix64(seed), computed once per order. */

@@ -6,7 +6,7 @@
 #include <string.h>
 #include <unistd.h>
 
-#include "../util/buf.h"
+#include "util/buf.h"
 
 #define MAX_SERIES 96
 #define MAX_ROUTES 24

@@ -3,7 +3,7 @@
 #include <stdio.h>
 #include <string.h>
 
-#include "../util/clock.h"
+#include "util/clock.h"
 
 enum { ST_ADD, ST_CLEAR, ST_TOTALS, ST_MINUTES, ST_FIND, ST_OUTCOME };
 

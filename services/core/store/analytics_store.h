@@ -5,8 +5,8 @@
 #ifndef COMMLAB_ANALYTICS_STORE_H
 #define COMMLAB_ANALYTICS_STORE_H
 
-#include "../domain/event.h"
-#include "../util/buf.h"
+#include "domain/event.h"
+#include "util/buf.h"
 #include "db.h"
 
 struct analytics_store {

@@ -3,7 +3,7 @@
 #include <stdio.h>
 #include <string.h>
 
-#include "../util/log.h"
+#include "util/log.h"
 
 int db_exec(struct db *db, const char *sql)
 {

@@ -2,8 +2,8 @@
 
 #include <sqlite3.h>
 
-#include "../util/clock.h"
-#include "../util/log.h"
+#include "util/clock.h"
+#include "util/log.h"
 
 struct table {
     const char *name;

@@ -5,7 +5,7 @@
 #ifndef COMMLAB_DUMP_H
 #define COMMLAB_DUMP_H
 
-#include "../util/buf.h"
+#include "util/buf.h"
 
 /* Appends one line per row, "table<TAB>col<TAB>col...", tables in a fixed
  * order and rows sorted by key. Returns -1 when the file cannot be read. */

@@ -4,7 +4,7 @@
 
 #include <stdbool.h>
 
-#include "../domain/order.h"
+#include "domain/order.h"
 #include "db.h"
 
 #define NOTIFY_MESSAGE_MAX 512

@@ -2,8 +2,8 @@
 #ifndef COMMLAB_ORDER_STORE_H
 #define COMMLAB_ORDER_STORE_H
 
-#include "../domain/order.h"
-#include "../domain/order_status.h"
+#include "domain/order.h"
+#include "domain/order_status.h"
 #include "db.h"
 
 #define STATUS_MAX 16

@@ -2,7 +2,7 @@
 
 #include <stdlib.h>
 
-#include "../util/log.h"
+#include "util/log.h"
 
 struct settle_job {
     struct outbox_relay *r;

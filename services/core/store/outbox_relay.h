@@ -10,8 +10,8 @@
 
 #include <stdbool.h>
 
-#include "../metrics/metrics.h"
-#include "../util/worker.h"
+#include "metrics/metrics.h"
+#include "util/worker.h"
 #include "outbox.h"
 
 struct outbox_relay_ops {

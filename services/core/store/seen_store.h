@@ -6,7 +6,7 @@
 #ifndef COMMLAB_SEEN_STORE_H
 #define COMMLAB_SEEN_STORE_H
 
-#include "../domain/event.h"
+#include "domain/event.h"
 #include "db.h"
 
 enum seen_result { SEEN_ERROR = -1, SEEN_DUPLICATE = 0, SEEN_NEW = 1, SEEN_CONFLICT = 2 };

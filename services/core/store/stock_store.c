@@ -4,7 +4,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "../util/config.h"
+#include "util/options.h"
 
 enum { ST_SEED, ST_FIND, ST_QTY, ST_TAKE, ST_RECORD, ST_ALL, ST_GIVE, ST_MARK_RELEASED, ST_BAR };
 

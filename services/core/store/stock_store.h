@@ -4,7 +4,7 @@
 
 #include <stdbool.h>
 
-#include "../domain/reservation.h"
+#include "domain/reservation.h"
 #include "db.h"
 
 struct stock_store {

@@ -4,7 +4,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "../../core/codec/event_json.h"
+#include "codec/event_json.h"
 #include "strict_invariants.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);

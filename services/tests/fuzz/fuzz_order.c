@@ -4,7 +4,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "../../core/codec/order_json.h"
+#include "codec/order_json.h"
 #include "strict_invariants.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);

@@ -2,8 +2,8 @@
  * pause) and inventory's answers as the order service reads them. */
 #include <stdint.h>
 
-#include "../../core/codec/service_json.h"
-#include "../../core/codec/stream_json.h"
+#include "codec/service_json.h"
+#include "codec/consumer_control_json.h"
 #include "strict_invariants.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);

@@ -11,7 +11,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "../../core/codec/json_strict.h"
+#include "codec/json_strict.h"
 
 static void strict_invariants(const uint8_t *data, size_t size)
 {

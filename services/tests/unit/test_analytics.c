@@ -3,8 +3,8 @@
 #include <stdlib.h>
 #include <unistd.h>
 
-#include "../../core/domain/workload.h"
-#include "../../core/store/analytics_store.h"
+#include "domain/workload.h"
+#include "store/analytics_store.h"
 #include "check.h"
 
 struct add_job {

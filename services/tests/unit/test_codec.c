@@ -2,13 +2,13 @@
 #include <stdio.h>
 #include <stdlib.h>
 
-#include "../../core/codec/event_json.h"
-#include "../../core/codec/event_writer.h"
-#include "../../core/codec/json_common.h"
-#include "../../core/domain/catalog.h"
-#include "../../core/domain/workload.h"
-#include "../../core/codec/order_json.h"
-#include "../../core/codec/service_json.h"
+#include "codec/event_json.h"
+#include "codec/event_writer.h"
+#include "codec/json_common.h"
+#include "domain/catalog.h"
+#include "domain/workload.h"
+#include "codec/order_json.h"
+#include "codec/service_json.h"
 #include "check.h"
 
 /* Decodes `body` as a client order and returns the field named in the error

@@ -1,12 +1,12 @@
 #include <stdio.h>
 #include <stdlib.h>
 
-#include "../../core/domain/catalog.h"
-#include "../../core/domain/event.h"
-#include "../../core/domain/order.h"
-#include "../../core/domain/order_status.h"
-#include "../../core/domain/workload.h"
-#include "../../core/util/clock.h"
+#include "domain/catalog.h"
+#include "domain/event.h"
+#include "domain/order.h"
+#include "domain/order_status.h"
+#include "domain/workload.h"
+#include "util/clock.h"
 #include "check.h"
 
 static void test_time(void)

@@ -2,7 +2,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 
-#include "../../transport/http_target.h"
+#include "transport/http_target.h"
 #include "check.h"
 
 static void accepted(const char *target, const char *want)

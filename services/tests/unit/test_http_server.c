@@ -8,7 +8,7 @@
 #include <sys/socket.h>
 #include <unistd.h>
 
-#include "../../transport/http_server.h"
+#include "transport/http_server.h"
 #include "check.h"
 
 struct later {

@@ -6,11 +6,11 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "../../core/codec/event_json.h"
-#include "../../core/codec/json_strict.h"
-#include "../../core/codec/order_json.h"
-#include "../../core/codec/service_json.h"
-#include "../../core/codec/stream_json.h"
+#include "codec/event_json.h"
+#include "codec/json_strict.h"
+#include "codec/order_json.h"
+#include "codec/service_json.h"
+#include "codec/consumer_control_json.h"
 #include "check.h"
 
 typedef int (*decode_fn)(const char *body, size_t len, struct field_error *err);

@@ -1,7 +1,7 @@
 #include <stdlib.h>
 
-#include "../../core/metrics/histogram.h"
-#include "../../core/metrics/metrics.h"
+#include "metrics/histogram.h"
+#include "metrics/metrics.h"
 #include "check.h"
 
 static int close_to(uint64_t got, uint64_t want, double rel)

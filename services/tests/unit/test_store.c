@@ -2,13 +2,13 @@
 #include <stdlib.h>
 #include <unistd.h>
 
-#include "../../core/store/dump.h"
-#include "../../core/store/notify_store.h"
-#include "../../core/store/order_store.h"
-#include "../../core/store/outbox.h"
-#include "../../core/store/outbox_relay.h"
-#include "../../core/store/seen_store.h"
-#include "../../core/store/stock_store.h"
+#include "store/dump.h"
+#include "store/notify_store.h"
+#include "store/order_store.h"
+#include "store/outbox.h"
+#include "store/outbox_relay.h"
+#include "store/seen_store.h"
+#include "store/stock_store.h"
 #include "check.h"
 
 static char dir[200];

@@ -2,13 +2,13 @@
  * analytics): {"throttle_ms": 0..60000, "paused": true|false}, each optional.
  * Throttle is a pause per event, so a consumer can be made slower than the
  * producers on purpose and its lag watched. */
-#ifndef COMMLAB_STREAM_JSON_H
-#define COMMLAB_STREAM_JSON_H
+#ifndef COMMLAB_CONSUMER_CONTROL_JSON_H
+#define COMMLAB_CONSUMER_CONTROL_JSON_H
 
 #include <stdbool.h>
 #include <stddef.h>
 
-#include "../domain/order.h"
+#include "domain/order.h"
 
 #define STREAM_MAX_THROTTLE_MS 60000
 

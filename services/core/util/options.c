@@ -1,4 +1,4 @@
-#include "config.h"
+#include "options.h"
 
 #include <ctype.h>
 #include <errno.h>

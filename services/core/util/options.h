@@ -1,8 +1,8 @@
 /* Command-line options with environment fallbacks: `--name=value` or
  * `--name value` beats COMMLAB_NAME (upper case, '-' as '_'), which beats the
  * default. One table per program also produces its --help text. */
-#ifndef COMMLAB_CONFIG_H
-#define COMMLAB_CONFIG_H
+#ifndef COMMLAB_OPTIONS_H
+#define COMMLAB_OPTIONS_H
 
 #include <stdbool.h>
 #include <stddef.h>

@@ -1,4 +1,4 @@
-#include "stream_json.h"
+#include "consumer_control_json.h"
 
 #include <math.h>
 
