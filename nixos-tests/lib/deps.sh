@@ -1,11 +1,13 @@
 # What the local lab and the tests need, and installing it on Debian/Ubuntu.
-# deps_ensure build|lab|test: installs missing packages with apt-get when run
+# deps_ensure build|lab|bench|test: installs missing packages with apt-get when run
 # as root; otherwise names exactly what to install and fails.
 
 DEPS_BUILD="build-essential cmake pkg-config libmicrohttpd-dev libcurl4-openssl-dev
 libsqlite3-dev libcjson-dev librabbitmq-dev librdkafka-dev"
 DEPS_LAB="curl jq rabbitmq-server amqp-tools kcat gnuplot-nox iproute2 nftables sqlite3"
 DEPS_TEST="clang libclang-rt-14-dev nix-bin shellcheck pyflakes3 mypy"
+# The benchmarks count fsyncs with perf.
+DEPS_BENCH="linux-perf"
 
 _deps_missing() {
     _missing=
@@ -16,10 +18,11 @@ _deps_missing() {
     echo "$_missing"
 }
 
-deps_ensure() { # build|lab|test
+deps_ensure() { # build|lab|bench|test
     _want=$DEPS_BUILD
     case $1 in
     lab) _want="$DEPS_BUILD $DEPS_LAB" ;;
+    bench) _want="$DEPS_BUILD $DEPS_LAB $DEPS_BENCH" ;;
     test) _want="$DEPS_BUILD $DEPS_LAB $DEPS_TEST" ;;
     esac
     if ! command -v dpkg-query >/dev/null 2>&1; then
