@@ -91,6 +91,24 @@ sleep 2
 lab_restart notification || fail "notify kill: notification restarted"
 sh "$S" notify-kill-finish 30
 
+# SIGTERM with orders waiting on a hanging inventory: the order service
+# answers them (504 at their timeout) and exits, within the timeout and a
+# little; nothing is left pending that recovery would not find.
+configure '{"delay_ms":0,"mode":"hang"}'
+"$LOADGEN" rest --url "$ORDER_URL" --seed 1 -n 10 -c 10 --start 8000 --json --quiet \
+    --timeout-ms 10000 >"$OUT_DIR/stop.json" &
+stop_load=$!
+sleep 1
+stop_t0=$(date +%s%N)
+lab_kill order TERM
+stop_ms=$((($(date +%s%N) - stop_t0) / 1000000))
+wait "$stop_load"
+assert_num "stop: the order service exited within its inventory timeout and 2 s (ms)" \
+    "$stop_ms" -le "$((ORDER_TIMEOUT_MS + 2000))"
+assert_eq "stop: the 10 orders waiting on inventory were answered 504 first" 10 \
+    "$(jq -r '.status["504"] // 0' "$OUT_DIR/stop.json")"
+configure '{"delay_ms":0,"mode":"none"}'
+
 if [ -n "${LAB_CHECK_LOGS:-}" ]; then
     lab_stop_all
     lab_check_logs
