@@ -12,6 +12,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
+#include <sys/ioctl.h>
 #include <sys/resource.h>
 #include <sys/socket.h>
 #include <unistd.h>
@@ -31,6 +32,11 @@ typedef enum MHD_Result MHD_Result_t;
 /* Descriptors kept for everything but client connections: the database, the
  * downstream clients, the brokers, the log. */
 #define FD_RESERVE 256
+/* A declared body over the limit, under this and already being sent, is read
+ * and dropped before the 413: closing a socket with unread data in it resets the connection,
+ * and the reset can destroy the answer before the client has read it. A
+ * larger one is answered at once and the connection closed. */
+#define DISCARD_MAX (8u << 20)
 
 struct http_server {
     struct MHD_Daemon *daemon;
@@ -60,6 +66,7 @@ struct http_exchange {
     size_t len, cap;
     uint64_t start_us;
     _Atomic int state;
+    bool discard;             /* the body is over the limit: read, dropped, then 413 */
     struct http_response res; /* the answer once EX_READY */
     http_continue_fn cont;    /* set by http_deferred_continue */
     void *cont_arg;
@@ -142,6 +149,27 @@ static int too_large_json(const struct http_server *s, char *buf, size_t size)
                     "{\"error\":\"body_too_large\",\"message\":\"send at most %zu bytes\","
                     "\"limit_bytes\":%zu}",
                     s->cfg.max_body, s->cfg.max_body);
+}
+
+/* Has the client sent more than the header already? */
+static bool body_in_flight(struct MHD_Connection *conn)
+{
+    const union MHD_ConnectionInfo *ci =
+        MHD_get_connection_info(conn, MHD_CONNECTION_INFO_CONNECTION_FD);
+    int pending = 0;
+    return ci && ioctl(ci->connect_fd, FIONREAD, &pending) == 0 && pending > 0;
+}
+
+/* 413 for a declared body over the limit; the connection is closed after it. */
+static MHD_Result_t answer_too_large(struct http_server *s, struct MHD_Connection *conn,
+                                     uint64_t start_us)
+{
+    char body[160];
+    too_large_json(s, body, sizeof body);
+    struct http_response res = {.status = 413, .body = strdup(body), .route = "other"};
+    res.body_len = res.body ? strlen(res.body) : 0;
+    observe(s, res.route, res.status, start_us);
+    return send_response(conn, &res, true);
 }
 
 /* A body of undeclared size passed the limit while being read. libmicrohttpd
@@ -370,14 +398,12 @@ static MHD_Result_t first_call(struct http_server *s, struct MHD_Connection *con
     if (why)
         return refuse(s, conn, 400, "bad_framing", why, start);
     const char *cl = MHD_lookup_connection_value(conn, MHD_HEADER_KIND, "Content-Length");
-    if (cl && strtoull(cl, NULL, 10) > s->cfg.max_body) {
-        char body[160];
-        too_large_json(s, body, sizeof body);
-        struct http_response res = {.status = 413, .body = strdup(body), .route = "other"};
-        res.body_len = res.body ? strlen(res.body) : 0;
-        observe(s, res.route, res.status, start);
-        return send_response(conn, &res, true);
-    }
+    unsigned long long declared = cl ? strtoull(cl, NULL, 10) : 0;
+    /* Answered at once unless the body is already on its way (then it is
+     * read and dropped first, up to DISCARD_MAX, see there). */
+    bool discard = declared > s->cfg.max_body && declared <= DISCARD_MAX && body_in_flight(conn);
+    if (declared > s->cfg.max_body && !discard)
+        return answer_too_large(s, conn, start);
     struct http_exchange *ex = calloc(1, sizeof *ex);
     if (!ex)
         return MHD_NO;
@@ -385,6 +411,7 @@ static MHD_Result_t first_call(struct http_server *s, struct MHD_Connection *con
     ex->s = s;
     ex->conn = conn;
     ex->start_us = start;
+    ex->discard = discard;
     int rc = http_target_decode(url, &ex->path, &why);
     if (rc == -2)
         return MHD_NO;
@@ -414,6 +441,14 @@ static MHD_Result_t on_request(void *cls, struct MHD_Connection *conn, const cha
         return answer(ex);
     if (state != EX_READING)
         return MHD_YES; /* already answered (an early refusal) */
+    if (ex->discard) {
+        if (*upload_size) {
+            *upload_size = 0;
+            return MHD_YES;
+        }
+        atomic_store(&ex->state, EX_ANSWERED);
+        return answer_too_large(s, conn, ex->start_us);
+    }
     if (*upload_size) {
         if (ex->len + *upload_size > s->cfg.max_body)
             return cut_body(ex);
