@@ -453,6 +453,8 @@ static const struct column columns[] = {
     {"refused_overloaded", false, "commlab_orders_refused_overloaded_total", NULL},
     {"refused_circuit_open", false, "commlab_orders_refused_circuit_open_total", NULL},
     {"breaker_opened", false, "commlab_inventory_breaker_opened_total", NULL},
+    {"breaker_half_opened", false, "commlab_inventory_breaker_half_opened_total", NULL},
+    {"breaker_closed", false, "commlab_inventory_breaker_closed_total", NULL},
     {"orders_placed", false, "commlab_orders_placed_total", NULL},
     {"reserve_requests", true, "commlab_http_requests_total", "route=\"/reserve\""},
     {"reserve_deadline_expired", true, "commlab_reserve_deadline_expired_total", NULL},
