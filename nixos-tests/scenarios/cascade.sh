@@ -34,6 +34,15 @@ here=$(cd "$(dirname "$0")" && pwd)
 mkdir -p "$OUT_DIR"
 CHECK="$here/../lib/check-invariants.sh"
 
+# assert_n: assert_num, failing on a figure that is not a number (NA: a
+# metric or a series that is missing).
+assert_n() {
+    case $2 in
+    "" | *[!0-9.-]*) fail "$1 (got '$2', not a number)" ;;
+    *) assert_num "$@" ;;
+    esac
+}
+
 configure() { http_code POST "$INVENTORY_URL/configure" "$1" >/dev/null; }
 order_metric() { metric "$ORDER_URL" "$1"; }
 inv_metric() { metric "$INVENTORY_URL" "$1"; }
@@ -203,13 +212,13 @@ phase_unprotected() { # TIMEOUT_MS
     _n=$(jget unprotected .requests)
     _want=$((RATE * _t / 1000))
     _peak=$(samples unprotected inflight max)
-    assert_num "unprotected: in-flight orders grow to rate x timeout ($_want) less ${INFLIGHT_TOL_PCT} %" \
+    assert_n "unprotected: in-flight orders grow to rate x timeout ($_want) less ${INFLIGHT_TOL_PCT} %" \
         "$_peak" ">=" "$((_want * (100 - INFLIGHT_TOL_PCT) / 100))"
-    assert_num "unprotected: in-flight orders no more than rate x timeout plus ${INFLIGHT_TOL_PCT} %" \
+    assert_n "unprotected: in-flight orders no more than rate x timeout plus ${INFLIGHT_TOL_PCT} %" \
         "$_peak" "<=" "$((_want * (100 + INFLIGHT_TOL_PCT) / 100))"
     assert_eq "unprotected: every order 504" "$_n" "$(jget unprotected '.status["504"] // 0')"
-    assert_num "unprotected: every order waits the timeout (p1 ms)" "$(trace_lat unprotected 0.01)" ">=" "$_t"
-    assert_num "unprotected: and no longer (p99 ms)" "$(trace_lat unprotected 0.99)" "<=" "$((_t + TIMEOUT_SLACK_MS))"
+    assert_n "unprotected: every order waits the timeout (p1 ms)" "$(trace_lat unprotected 0.01)" ">=" "$_t"
+    assert_n "unprotected: and no longer (p99 ms)" "$(trace_lat unprotected 0.99)" "<=" "$((_t + TIMEOUT_SLACK_MS))"
     assert_eq "unprotected: one inventory call per order" "$_n" "$(($(order_metric inventory_calls_total) - _calls0))"
     assert_eq "unprotected: /healthz kept answering" 0 "$(jget unprotected.healthz .errors)"
     settle unprotected 40 "$_r0" "$_calls0"
@@ -267,20 +276,20 @@ phase_protected() { # TIMEOUT_MS LIMIT COOLDOWN_MS FAILURES
     d() { echo $(($(order_metric "$1") - $(cat "$OUT_DIR/protected.$1.0"))); }
 
     # 2. Bounded, fast, and inventory left alone.
-    assert_num "protected: in-flight orders bounded by the bulkhead" "$(samples protected inflight max)" "<=" "$_limit"
-    assert_num "protected: orders refused past the bulkhead (inventory_overloaded)" \
+    assert_n "protected: in-flight orders bounded by the bulkhead" "$(samples protected inflight max)" "<=" "$_limit"
+    assert_n "protected: orders refused past the bulkhead (inventory_overloaded)" \
         "$(d orders_refused_overloaded_total)" ">" 0
-    assert_num "protected: the breaker opened" "$(d inventory_breaker_opened_total)" ">=" 1
-    assert_num "protected: orders refused while it was open (inventory_circuit_open)" \
+    assert_n "protected: the breaker opened" "$(d inventory_breaker_opened_total)" ">=" 1
+    assert_n "protected: orders refused while it was open (inventory_circuit_open)" \
         "$(d orders_refused_circuit_open_total)" ">" 0
-    assert_num "protected: refusals answered fast while inventory hung (503 p99 ms)" \
+    assert_n "protected: refusals answered fast while inventory hung (503 p99 ms)" \
         "$(trace_lat protected 0.99 503 0 "$_hang")" "<=" "$FAST_P99_MS"
     # Past the limit nothing is sent; between the first timeout and the one
     # that opens the breaker, each freed slot takes a new call (FAILURES at
     # most); then one probe per cool-down.
-    assert_num "protected: only the bulkhead's calls and the probes timed out (504s)" \
+    assert_n "protected: only the bulkhead's calls and the probes timed out (504s)" \
         "$(trace_count protected 504 0 "$_hang")" "<=" "$((_limit + _fails + _probes_hang))"
-    assert_num "protected: calls sent to the hanging inventory: the bulkhead's and the probes" \
+    assert_n "protected: calls sent to the hanging inventory: the bulkhead's and the probes" \
         "$_calls_hang" "<=" "$((_limit + _fails + _probes_hang))"
     assert_eq "protected: no call sent while the breaker was open (between open samples)" 0 \
         "$(grown_while_open protected inventory_calls)"
@@ -291,20 +300,20 @@ phase_protected() { # TIMEOUT_MS LIMIT COOLDOWN_MS FAILURES
     else
         _bound=$(awk -v b="$_base" -v f="$HEALTHZ_FACTOR" -v s="$HEALTHZ_SLACK_MS" \
             'BEGIN { x = b * f; y = b + s; printf "%.3f", x > y ? x : y }')
-        assert_num "protected: /healthz p99 while inventory hung (ms; baseline $_base)" "$_hz" "<=" "$_bound"
+        assert_n "protected: /healthz p99 while inventory hung (ms; baseline $_base)" "$_hz" "<=" "$_bound"
     fi
 
     # 3. Recovery: a half-open probe succeeds, the breaker closes, orders
     # succeed again within the cool-down and a second.
     _within=$((_cool + 1000))
     _first=$(trace_first protected 201 "$_heal")
-    assert_num "protected: a probe was let through half-open" "$(d inventory_breaker_half_opened_total)" ">=" 1
-    assert_num "protected: the breaker closed again" "$(d inventory_breaker_closed_total)" ">=" 1
+    assert_n "protected: a probe was let through half-open" "$(d inventory_breaker_half_opened_total)" ">=" 1
+    assert_n "protected: the breaker closed again" "$(d inventory_breaker_closed_total)" ">=" 1
     assert_eq "protected: the breaker ends closed" 0 "$(order_metric inventory_breaker_state)"
     if [ "$_first" = NA ]; then
         fail "protected: orders 201 again after inventory came back (none did)"
     else
-        assert_num "protected: orders 201 again within ${_within} ms of inventory's return" \
+        assert_n "protected: orders 201 again within ${_within} ms of inventory's return" \
             "$((${_first%.*} - _heal))" "<=" "$_within"
         assert_eq "protected: every order sent ${_within} ms after the return is 201" 0 \
             "$(trace_count protected '!201' "$((_heal + _within))")"
@@ -351,13 +360,13 @@ phase_breaker_500() { # FAILURES COOLDOWN_MS
         --data "$(order_json cascade-500-1)" --max-time 10 "$ORDER_URL/order" | grep -ciE '^retry-after: [0-9]+')
     _calls=$(($(reserve_answers) - _r0))
     assert_eq "inventory 500: every order 502 or 503" 100 "$((_502 + _503))"
-    assert_num "inventory 500: 502 until the breaker opens (at least $1)" "$_502" ">=" "$1"
+    assert_n "inventory 500: 502 until the breaker opens (at least $1)" "$_502" ">=" "$1"
     # Calls already under way when it opened fail too: 9 more at concurrency 10.
-    assert_num "inventory 500: and no longer (the breaker opened)" "$_502" "<=" "$(($1 + 9))"
-    assert_num "inventory 500: then 503 (the breaker is open)" "$_503" ">" 0
+    assert_n "inventory 500: and no longer (the breaker opened)" "$_502" "<=" "$(($1 + 9))"
+    assert_n "inventory 500: then 503 (the breaker is open)" "$_503" ">" 0
     assert_eq "inventory 500: inventory saw one call per 502, none for a 503" "$_502" "$_calls"
-    assert_num "inventory 500: the breaker opened" "$(($(order_metric inventory_breaker_opened_total) - _o0))" ">=" 1
-    assert_num "inventory 500: 503 answered fast (p99 ms)" "$(trace_lat breaker-500 0.99 503)" "<=" "$FAST_P99_MS"
+    assert_n "inventory 500: the breaker opened" "$(($(order_metric inventory_breaker_opened_total) - _o0))" ">=" 1
+    assert_n "inventory 500: 503 answered fast (p99 ms)" "$(trace_lat breaker-500 0.99 503)" "<=" "$FAST_P99_MS"
     assert_eq "inventory 500: a 503 carries Retry-After" 1 "$_ra"
     configure '{"delay_ms":0,"mode":"none"}'
     sleep "$(awk -v c="$2" 'BEGIN { printf "%.3f", c / 1000 + 0.5 }')"
