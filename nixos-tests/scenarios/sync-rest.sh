@@ -151,12 +151,27 @@ phase_delay() { # DELAY_MS OVERHEAD_MS
     assert_num "delay: p50 within the documented overhead" "$p50" "<=" "$(($1 + $2))"
 }
 
-# 3. Inventory answering 500 (injected by the caller): every order 502, fast,
-# nothing notified.
-phase_fail500() { # MAX_P99_MS
+# 3. Inventory answering 500 (injected by the caller): every order fails fast,
+# nothing notified. With a circuit breaker (an order service whose /metrics
+# shows one, opening after BREAKER_FAILURES failures in a row, default 5):
+# 502 until it opens, then 503 without a call to inventory.
+phase_fail500() { # MAX_P99_MS [BREAKER_FAILURES]
     s0=$(sent)
+    r0=$(reserve_answers)
     loadgen_json fail500 -n 100 -c 10 --start 2000
-    assert_eq "inventory 500: all 100 orders 502" 100 "$(jget fail500 '.status["502"] // 0')"
+    e502=$(jget fail500 '.status["502"] // 0')
+    if curl -sf --max-time 10 "$ORDER_URL/metrics" | grep -q '^commlab_inventory_breaker_state' &&
+        [ "${2:-5}" != 0 ]; then
+        assert_eq "inventory 500: every order 502 or 503 (breaker)" 100 \
+            "$((e502 + $(jget fail500 '.status["503"] // 0')))"
+        assert_num "inventory 500: 502 until the breaker opens" "$e502" -ge "${2:-5}"
+        # Calls already under way when it opens fail too: 9 more at concurrency 10.
+        assert_num "inventory 500: no more 502s once it is open" "$e502" -le $((${2:-5} + 9))
+        assert_eq "inventory 500: inventory called once per 502, never for a 503" "$e502" \
+            "$(($(reserve_answers) - r0))"
+    else
+        assert_eq "inventory 500: all 100 orders 502" 100 "$e502"
+    fi
     assert_num "inventory 500: answered fast (p99 ms)" "$(jget fail500 .latency_ms.p99)" "<=" "$1"
     assert_eq "inventory 500: nothing notified" "$s0" "$(sent)"
 }
@@ -239,7 +254,8 @@ phase_kill_finish() {
     total=$(jget kill .requests)
     assert_num "kill: some orders succeeded around the outage" "$ok" ">" 0
     assert_num "kill: orders failed with 502/504 while inventory was down" "$down" ">" 0
-    assert_eq "kill: every answer was 201, 502 or 504" "$total" "$((ok + down))"
+    # 503: the breaker opened (or the bulkhead was full) while inventory was down.
+    assert_eq "kill: every answer was 201, 502, 503 or 504" "$total" "$((ok + down + $(jget kill '.status["503"] // 0')))"
     loadgen_json after-kill -n 50 -c 5 --start 5000
     assert_eq "kill: 50 orders after the restart all 201" 50 "$(jget after-kill '.status["201"] // 0')"
 }
