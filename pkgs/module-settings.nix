@@ -43,6 +43,30 @@
         type = types.ints.positive;
         description = "sync: give up on notification after this long.";
       };
+      inventory-max-inflight = {
+        type = types.ints.unsigned;
+        description = "sync: orders waiting on inventory at most; past it 503 with Retry-After at once (0: no bound).";
+      };
+      breaker-failures = {
+        type = types.ints.unsigned;
+        description = "sync: inventory failures or timeouts in a row that open its circuit breaker (0: no breaker).";
+      };
+      breaker-failure-rate = {
+        type = types.ints.between 0 100;
+        description = "sync: also open the breaker when over this percentage of calls failed in the window.";
+      };
+      breaker-window-s = {
+        type = types.ints.between 1 60;
+        description = "sync: the breaker's failure-rate window in seconds.";
+      };
+      breaker-min-calls = {
+        type = types.ints.positive;
+        description = "sync: calls in the window before the failure rate counts.";
+      };
+      breaker-cooldown-ms = {
+        type = types.ints.positive;
+        description = "sync: an open breaker refuses orders this long, then lets one probe call through.";
+      };
       amqp-url = {
         type = types.str;
         description = "async: RabbitMQ URL, amqp://user:pass@host:port/vhost.";

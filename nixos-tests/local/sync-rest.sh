@@ -18,9 +18,11 @@ DELAY_OVERHEAD_MS=150
 FAIL_P99_MS=250
 # How far past the timeout a 504 may come.
 TIMEOUT_SLACK_MS=300
+# Inventory failures in a row that open the order service's breaker.
+BREAKER_FAILURES=5
 
 lab_init || exit 1
-ORDER_ARGS="--inventory-timeout-ms $ORDER_TIMEOUT_MS" lab_start_rest || exit 1
+ORDER_ARGS="--inventory-timeout-ms $ORDER_TIMEOUT_MS --breaker-failures $BREAKER_FAILURES" lab_start_rest || exit 1
 : "${OUT_DIR:=$LAB_DIR/out}"
 LOADGEN="$COMMLAB_BIN/loadgen"
 export OUT_DIR LOADGEN
@@ -35,11 +37,14 @@ sh "$S" out-of-stock
 configure '{"delay_ms":2000,"mode":"none"}'
 sh "$S" delay 2000 "$DELAY_OVERHEAD_MS"
 configure '{"delay_ms":0,"mode":"error"}'
-sh "$S" fail500 "$FAIL_P99_MS"
+sh "$S" fail500 "$FAIL_P99_MS" "$BREAKER_FAILURES"
+configure '{"delay_ms":0,"mode":"none"}'
+sh "$S" breaker-closes 10
 configure '{"delay_ms":5000,"mode":"none"}'
 sh "$S" timeout "$ORDER_TIMEOUT_MS" "$TIMEOUT_SLACK_MS"
 configure '{"delay_ms":0,"mode":"none"}'
 sh "$S" released 30 timeout
+sh "$S" breaker-closes 10
 
 order_pid=$(lab_pid order)
 sh "$S" kill-start 100 8

@@ -151,29 +151,50 @@ phase_delay() { # DELAY_MS OVERHEAD_MS
     assert_num "delay: p50 within the documented overhead" "$p50" "<=" "$(($1 + $2))"
 }
 
-# 3. Inventory answering 500 (injected by the caller): every order fails fast,
-# nothing notified. With a circuit breaker (an order service whose /metrics
-# shows one, opening after BREAKER_FAILURES failures in a row, default 5):
-# 502 until it opens, then 503 without a call to inventory.
-phase_fail500() { # MAX_P99_MS [BREAKER_FAILURES]
+# 3. Inventory answering 500 (injected by the caller): 502 at once until the
+# circuit breaker opens (BREAKER_FAILURES in a row; orders already in flight
+# then end 502 too), then 503 inventory_circuit_open with Retry-After, sent
+# nowhere; all fast, nothing notified.
+phase_fail500() { # MAX_P99_MS [BREAKER_FAILURES, default 5]
     s0=$(sent)
     r0=$(reserve_answers)
     loadgen_json fail500 -n 100 -c 10 --start 2000
-    e502=$(jget fail500 '.status["502"] // 0')
-    if curl -sf --max-time 10 "$ORDER_URL/metrics" | grep -q '^commlab_inventory_breaker_state' &&
-        [ "${2:-5}" != 0 ]; then
-        assert_eq "inventory 500: every order 502 or 503 (breaker)" 100 \
-            "$((e502 + $(jget fail500 '.status["503"] // 0')))"
-        assert_num "inventory 500: 502 until the breaker opens" "$e502" -ge "${2:-5}"
-        # Calls already under way when it opens fail too: 9 more at concurrency 10.
-        assert_num "inventory 500: no more 502s once it is open" "$e502" -le $((${2:-5} + 9))
-        assert_eq "inventory 500: inventory called once per 502, never for a 503" "$e502" \
-            "$(($(reserve_answers) - r0))"
-    else
-        assert_eq "inventory 500: all 100 orders 502" 100 "$e502"
-    fi
+    bad=$(jget fail500 '.status["502"] // 0')
+    open=$(jget fail500 '.status["503"] // 0')
+    assert_eq "inventory 500: every order 502 or 503" 100 "$((bad + open))"
+    assert_num "inventory 500: 502 until the breaker opened (at least ${2:-5})" "$bad" -ge "${2:-5}"
+    assert_num "inventory 500: at most one more 502 per concurrent client" "$bad" -le "$((${2:-5} + 10))"
+    assert_num "inventory 500: then 503, the breaker open" "$open" -gt 0
+    assert_eq "inventory 500: only the 502 orders reached inventory" "$bad" \
+        "$(($(reserve_answers) - r0))"
+    assert_eq "inventory 500: the breaker is open" 1 "$(metric "$ORDER_URL" inventory_breaker_state)"
     assert_num "inventory 500: answered fast (p99 ms)" "$(jget fail500 .latency_ms.p99)" "<=" "$1"
     assert_eq "inventory 500: nothing notified" "$s0" "$(sent)"
+    _code=$(curl -s -o "$OUT_DIR/fail500.open.json" -D "$OUT_DIR/fail500.open.headers" \
+        -w '%{http_code}' --max-time 10 -H 'Content-Type: application/json' \
+        --data "$(order_json open-1 burger 1)" "$ORDER_URL/order")
+    assert_eq "inventory 500: breaker open: 503" 503 "$_code"
+    assert_eq "inventory 500: breaker open: error inventory_circuit_open" inventory_circuit_open \
+        "$(jq -r .error "$OUT_DIR/fail500.open.json")"
+    check "inventory 500: breaker open: Retry-After given" \
+        grep -qi '^Retry-After: [1-9]' "$OUT_DIR/fail500.open.headers"
+    assert_eq "inventory 500: breaker open: the refused order is not stored" 404 \
+        "$(http_code GET "$ORDER_URL/orders/open-1")"
+}
+
+# After a fault is gone: an open breaker lets one probe through after its
+# cool-down, and closes when it succeeds. Orders until then are refused at
+# once; one order every 200 ms (ids probe-N) finds the moment it closes.
+phase_breaker_closes() { # WAIT_S
+    _end=$(($(date +%s) + $1))
+    _i=0
+    while [ "$(metric "$ORDER_URL" inventory_breaker_state)" != 0 ] && [ "$(date +%s)" -lt "$_end" ]; do
+        _i=$((_i + 1))
+        http_code POST "$ORDER_URL/order" "$(order_json "probe-$SEED-$_i" burger 1)" >/dev/null
+        sleep 0.2
+    done
+    assert_eq "breaker: closed again once inventory answered a probe (within $1 s)" 0 \
+        "$(metric "$ORDER_URL" inventory_breaker_state)"
 }
 
 # 4. Inventory slower than the order timeout (injected by the caller): 504 at
@@ -181,6 +202,7 @@ phase_fail500() { # MAX_P99_MS [BREAKER_FAILURES]
 phase_timeout() { # TIMEOUT_MS SLACK_MS
     s0=$(sent)
     reserve_answers >"$OUT_DIR/timeout.reserves-before"
+    metric "$INVENTORY_URL" reserve_deadline_expired_total >"$OUT_DIR/timeout.expired-before"
     http_get "$INVENTORY_URL/stock" >"$OUT_DIR/timeout.stock-before.json"
     loadgen_json timeout -n 20 -c 20 --start 3000
     assert_eq "inventory timeout: all 20 orders 504" 20 "$(jget timeout '.status["504"] // 0')"
@@ -219,6 +241,10 @@ phase_released() { # WAIT_S [timeout: stock also as before scenario 4]
             sleep 0.2
         done
         assert_num "released: inventory served the 20 late /reserve calls" "$(reserve_answers)" -ge "$_want"
+        # Their deadline (the order timeout, sent along) had passed: none reserved.
+        assert_eq "released: inventory started none of the 20 late reservations (deadline passed)" \
+            "$(($(cat "$OUT_DIR/timeout.expired-before") + 20))" \
+            "$(metric "$INVENTORY_URL" reserve_deadline_expired_total)"
     fi
     while held=$(held_by_failed) && [ "$held" != 0 ] && [ "$(date +%s)" -lt "$_end" ]; do
         sleep 0.5
@@ -250,12 +276,12 @@ phase_kill_finish() {
     pid=$(cat "$OUT_DIR/kill.pid")
     while kill -0 "$pid" 2>/dev/null; do sleep 0.2; done
     ok=$(jget kill '.status["201"] // 0')
-    down=$(jget kill '(.status["502"] // 0) + (.status["504"] // 0)')
+    down=$(jget kill '(.status["502"] // 0) + (.status["503"] // 0) + (.status["504"] // 0)')
     total=$(jget kill .requests)
     assert_num "kill: some orders succeeded around the outage" "$ok" ">" 0
-    assert_num "kill: orders failed with 502/504 while inventory was down" "$down" ">" 0
-    # 503: the breaker opened (or the bulkhead was full) while inventory was down.
-    assert_eq "kill: every answer was 201, 502, 503 or 504" "$total" "$((ok + down + $(jget kill '.status["503"] // 0')))"
+    assert_num "kill: orders failed (502, 504, then 503 once the breaker opened) while inventory was down" "$down" ">" 0
+    assert_eq "kill: every answer was 201, 502, 503 or 504" "$total" "$((ok + down))"
+    phase_breaker_closes 10
     loadgen_json after-kill -n 50 -c 5 --start 5000
     assert_eq "kill: 50 orders after the restart all 201" 50 "$(jget after-kill '.status["201"] // 0')"
 }
@@ -442,7 +468,7 @@ shift
 # test's client.succeed stops on it); ASSERT_DIR may hold earlier phases' counts.
 failed_before=$(assert_failed_count)
 case $phase in
-baseline | bad-input | idempotency | out-of-stock | delay | fail500 | timeout | released | kill-start | \
+baseline | bad-input | idempotency | out-of-stock | delay | fail500 | breaker-closes | timeout | released | kill-start | \
     kill-finish | release-crash-start | release-crash-finish | pending-crash-start | pending-crash-inflight | \
     pending-crash-finish | notify-kill-start | notify-kill-finish | partition-start | partition-finish)
     "phase_$(echo "$phase" | tr - _)" "$@" ;;

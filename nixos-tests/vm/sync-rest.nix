@@ -62,6 +62,8 @@ let
   delayOverheadMs = 1000;
   failP99Ms = 1000;
   timeoutSlackMs = 1000;
+  # The order service's default: failures in a row that open its breaker.
+  breakerFailures = 5;
 in
 {
   name = "commlab-sync-rest";
@@ -98,7 +100,11 @@ in
     ];
     netem_del = netemDel;
     configure_error = configure ''{"delay_ms":0,"mode":"error"}'';
-    fail500 = run "fail500" [ failP99Ms ];
+    fail500 = run "fail500" [
+      failP99Ms
+      breakerFailures
+    ];
+    breaker_closes = run "breaker-closes" [ 15 ];
     configure_slow = configure ''{"delay_ms":8000,"mode":"none"}'';
     timeout = run "timeout" [
       orderTimeoutMs

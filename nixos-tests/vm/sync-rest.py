@@ -24,10 +24,13 @@ inventory.succeed(nix.netem_del)
 
 client.succeed(nix.configure_error)
 client.succeed(nix.fail500)
+client.succeed(nix.configure_none)
+client.succeed(nix.breaker_closes)
 client.succeed(nix.configure_slow)
 client.succeed(nix.timeout)
 client.succeed(nix.configure_none)
 client.succeed(nix.released_after_timeout)
+client.succeed(nix.breaker_closes)
 
 # Inventory crashes under an open-loop load (5 orders/s for 40 s) and
 # boots again: 502/504 meanwhile, 201 again after.

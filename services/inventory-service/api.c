@@ -1,3 +1,4 @@
+#include <errno.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -32,15 +33,50 @@ static bool apply_fault(struct inventory_service *svc, struct http_response *res
     return true;
 }
 
+/* The caller's deadline (DEADLINE_HEADER, milliseconds left when it sent
+ * the request) as a clock_mono_us() instant: 0 when it sent none, -1 (400
+ * answered) when the header is not a number of milliseconds. */
+static int deadline_of(const struct http_request *req, struct http_response *res,
+                       uint64_t *deadline_us)
+{
+    *deadline_us = 0;
+    const char *v = http_request_header(req, DEADLINE_HEADER);
+    if (!v)
+        return 0;
+    char *end;
+    errno = 0;
+    long long ms = strtoll(v, &end, 10);
+    if (end == v || *end || errno || ms < 0 || ms > 86400000) {
+        http_respond(res, 400,
+                     error_encode("bad_deadline", DEADLINE_HEADER,
+                                  "expected the milliseconds left, 0 to 86400000"));
+        return -1;
+    }
+    *deadline_us = req->received_us + (uint64_t)ms * 1000u;
+    return 0;
+}
+
 static void reserve(struct inventory_service *svc, const struct http_request *req,
                     struct http_response *res)
 {
     res->route = "/reserve";
     struct order o;
-    if (!service_post_order(req, res, NEED_ORDER_ID | NEED_ITEMS, &o))
+    uint64_t deadline_us;
+    if (deadline_of(req, res, &deadline_us) != 0 ||
+        !service_post_order(req, res, NEED_ORDER_ID | NEED_ITEMS, &o))
         return;
     if (!apply_fault(svc, res))
         return;
+    /* The caller has given up (or will before an answer reaches it): a
+     * reservation now would hold stock for an order that failed. */
+    if (deadline_us && clock_mono_us() >= deadline_us) {
+        metrics_count(svc->metrics, "reserve_deadline_expired_total",
+                      "Reservations not started: the caller's deadline had passed.", 1);
+        http_respond(res, 504,
+                     error_encode("deadline_exceeded", DEADLINE_HEADER,
+                                  "the caller's deadline passed before the reservation began"));
+        return;
+    }
     struct reserve_result r;
     if (stock_reserve(&svc->stock, &o, &r) != 0) {
         service_internal_error(res, "cannot update the stock database");

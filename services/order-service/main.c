@@ -21,6 +21,18 @@ static struct opt opts[] = {
      NULL},
     {"notification-timeout-ms", "2000", "sync: give up on notification after this long", false,
      NULL},
+    {"inventory-max-inflight", "64",
+     "sync: orders waiting on inventory at most; past it 503 at once (0: no bound)", false, NULL},
+    {"breaker-failures", "5",
+     "sync: inventory failures or timeouts in a row that open its circuit breaker (0: no breaker)",
+     false, NULL},
+    {"breaker-failure-rate", "50",
+     "sync: also open it when over this percentage of calls failed in the window", false, NULL},
+    {"breaker-window-s", "10", "sync: the failure-rate window, seconds (1-60)", false, NULL},
+    {"breaker-min-calls", "20", "sync: calls in the window before the rate counts", false, NULL},
+    {"breaker-cooldown-ms", "2000",
+     "sync: an open breaker refuses orders this long, then lets one probe call through", false,
+     NULL},
     {"amqp-url", "amqp://guest:guest@127.0.0.1:5672/",
      "async: RabbitMQ to publish OrderPlaced to (a cluster: its nodes' URLs, comma-separated)",
      false, NULL},
@@ -51,8 +63,18 @@ static int configure(struct order_service *svc)
         return -1;
     }
     if (config_long(opts, "inventory-timeout-ms", 1, 600000, &svc->inventory_timeout_ms) ||
-        config_long(opts, "notification-timeout-ms", 1, 600000, &svc->notification_timeout_ms))
+        config_long(opts, "notification-timeout-ms", 1, 600000, &svc->notification_timeout_ms) ||
+        config_long(opts, "inventory-max-inflight", 0, 1000000, &svc->guard.limit))
         return -1;
+    long failures, rate, window, min_calls, cooldown;
+    if (config_long(opts, "breaker-failures", 0, 1000000, &failures) ||
+        config_long(opts, "breaker-failure-rate", 0, 100, &rate) ||
+        config_long(opts, "breaker-window-s", 1, BREAKER_WINDOW_SLOTS, &window) ||
+        config_long(opts, "breaker-min-calls", 1, 1000000, &min_calls) ||
+        config_long(opts, "breaker-cooldown-ms", 1, 3600000, &cooldown))
+        return -1;
+    svc->breaker_cfg = (struct breaker_config){(unsigned)failures, (unsigned)rate, (unsigned)window,
+                                               (unsigned)min_calls, (unsigned)cooldown};
     snprintf(svc->reserve_url, sizeof svc->reserve_url, "%s/reserve",
              config_str(opts, "inventory-url"));
     snprintf(svc->release_url, sizeof svc->release_url, "%s/release",
@@ -81,8 +103,12 @@ int main(int argc, char **argv)
     if (!svc.metrics || order_store_open(&svc.orders, &svc.db) != 0 ||
         outbox_open(&svc.outbox, &svc.db) != 0)
         goto out;
-    if (svc.mode == MODE_SYNC && (http_relays_start(&svc) != 0 || sync_recovery_start(&svc) != 0))
-        goto out;
+    if (svc.mode == MODE_SYNC) {
+        inventory_guard_init(&svc, &svc.breaker_cfg);
+        if (http_relays_start(&svc) != 0 || sync_recovery_start(&svc) != 0 ||
+            sync_chain_start(&svc) != 0)
+            goto out;
+    }
     if (svc.mode == MODE_ASYNC && amqp_relay_start(&svc, config_str(opts, "amqp-url")) != 0)
         goto out;
     if (svc.mode == MODE_STREAM && kafka_relay_start(&svc, config_str(opts, "kafka-brokers")) != 0)
@@ -99,6 +125,7 @@ int main(int argc, char **argv)
     rc = 0;
 out:
     service_request_stop();
+    sync_chain_drain(&svc);
     http_server_stop(http);
     sync_recovery_stop(&svc);
     http_relays_stop(&svc);
@@ -109,6 +136,8 @@ out:
     outbox_close(&svc.outbox);
     order_store_close(&svc.orders);
     db_close(&svc.db);
+    if (svc.mode == MODE_SYNC)
+        inventory_guard_destroy(&svc);
     metrics_free(svc.metrics);
     http_client_cleanup();
     return rc;

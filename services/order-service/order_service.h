@@ -6,6 +6,10 @@
 #include "store/db.h"
 #include "store/order_store.h"
 #include "store/outbox.h"
+#include <stdatomic.h>
+
+#include "util/breaker.h"
+#include "transport/http_async.h"
 #include "transport/http_server.h"
 
 enum order_mode {
@@ -13,6 +17,18 @@ enum order_mode {
     MODE_ASYNC,  /* store order + OrderPlaced in the outbox, answer 202; relay to RabbitMQ */
     MODE_STREAM, /* store order + OrderPlaced in the outbox, answer 202; relay to Kafka */
 };
+
+/* Part A: the bulkhead and circuit breaker in front of inventory
+ * (inventory_guard.c). */
+struct inventory_guard {
+    struct breaker breaker;
+    atomic_long inflight; /* orders waiting on inventory: the bulkhead's count */
+    atomic_long chains;   /* orders admitted and not yet answered */
+    long limit;           /* orders waiting on inventory at most; 0: no bound */
+};
+
+enum admission { ADMIT_OK, ADMIT_OVERLOADED, ADMIT_CIRCUIT_OPEN, ADMIT_STOPPING };
+enum call_outcome { CALL_NOT_MADE, CALL_OK, CALL_FAILED };
 
 struct http_relay;
 struct kafka_relay;
@@ -36,6 +52,10 @@ struct order_service {
      * orders left pending to a final state (sync_recovery.c) */
     struct http_relay *releases, *notifications;
     struct sync_recovery *recovery;
+    /* sync: the non-blocking client of the chain's calls, and its guard */
+    struct http_async *client;
+    struct inventory_guard guard;
+    struct breaker_config breaker_cfg;
     /* async: the outbox relay and the outcome consumer (amqp_relay.c) */
     void *relay;
     /* stream: the outbox relay (kafka_relay.c) */
@@ -56,6 +76,24 @@ void http_relay_kick(struct http_relay *r);
 /* POSTs body to url within timeout_ms: true when answered 200. */
 bool http_deliver(const char *url, const char *body, size_t len, long timeout_ms, const char *what,
                   const char *order_id);
+
+void inventory_guard_init(struct order_service *svc, const struct breaker_config *cfg);
+void inventory_guard_destroy(struct order_service *svc);
+/* May an order call inventory now? ADMIT_OK counts it in flight (and may
+ * make it the breaker's probe) until inventory_guard_done. */
+enum admission inventory_guard_admit(struct order_service *svc, bool *probe,
+                                     unsigned *retry_after_s);
+void inventory_guard_called(struct order_service *svc);
+void inventory_guard_done(struct order_service *svc, enum call_outcome outcome, bool probe);
+/* An admitted order is answered. */
+void inventory_guard_leave(struct order_service *svc);
+long inventory_guard_chains(struct order_service *svc);
+/* The 503 for an order not admitted; nothing was stored for it. */
+void inventory_guard_refuse(enum admission why, unsigned retry_after_s, struct http_response *res);
+/* Starts the chain's client; sync_chain_drain waits for the orders in flight
+ * (refusing new ones) and stops it, before the HTTP server stops. */
+int sync_chain_start(struct order_service *svc);
+void sync_chain_drain(struct order_service *svc);
 
 /* Part A: drives orders left pending (in flight when the service stopped, or
  * whose final update failed) to a final state in the background. */

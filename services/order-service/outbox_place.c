@@ -24,15 +24,14 @@ static int place_job(void *arg)
 {
     struct place_job *j = arg;
     j->inserted = order_insert_locked(&j->svc->orders, j->o, "accepted", &j->existing);
-    if (j->inserted == 1 && outbox_add_locked(&j->svc->outbox, j->ev->event_id,
-                                              ORDER_PLACED_DESTINATION, j->o->order_id,
-                                              j->body) < 0)
+    if (j->inserted == 1 &&
+        outbox_add_locked(&j->svc->outbox, j->ev->event_id, ORDER_PLACED_DESTINATION,
+                          j->o->order_id, j->body) < 0)
         j->inserted = -1;
     return j->inserted < 0 ? -1 : 0;
 }
 
-void outbox_place_order(struct order_service *svc, const struct order *o,
-                        struct http_response *res)
+void outbox_place_order(struct order_service *svc, const struct order *o, struct http_response *res)
 {
     struct event ev;
     event_from_order(&ev, EVENT_ORDER_PLACED, o, NULL);

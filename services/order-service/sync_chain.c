@@ -11,6 +11,8 @@
 #include "codec/service_json.h"
 #include "util/log.h"
 #include "runtime/service.h"
+#include "util/clock.h"
+#include "transport/http_async.h"
 #include "transport/http_client.h"
 #include "order_service.h"
 
@@ -111,13 +113,52 @@ static int finish_job(void *arg)
     return 0;
 }
 
-/* Runs the chain for a stored pending order: reserve, notify once while the
- * client waits, then the final state. Both calls are idempotent by order_id,
- * so running it again for the same order (recovery after a crash) changes
- * nothing that was done. 0 finished here (s filled), 1 finished by someone
- * else, -1 the store failed. */
-static int run_chain(struct order_service *svc, const struct order *o, struct step *s,
-                     const char **notification)
+/* The final state with what must still be delivered for it. 0 stored,
+ * 1 finished by someone else first, -1 the store failed. */
+static int store_final(struct order_service *svc, const struct order *o, const struct step *s,
+                       const char *body, bool notify_later)
+{
+    /* 502 and 504 leave it open whether inventory holds (or will hold) stock
+     * for this order; a release settles it either way. */
+    bool release = s->http_status == 502 || s->http_status == 504;
+    struct finish_job fin = {svc, o, s, release ? body : NULL, notify_later ? body : NULL, 0};
+    if (db_transact(&svc->db, finish_job, &fin) != 0)
+        return -1;
+    if (fin.moved != 1)
+        return 1;
+    if (release)
+        http_relay_kick(svc->releases);
+    if (notify_later)
+        http_relay_kick(svc->notifications);
+    return 0;
+}
+
+static void respond(struct order_service *svc, const struct order *o, int stored,
+                    const struct step *s, const char *notification, struct http_response *res)
+{
+    if (stored < 0) {
+        service_internal_error(res, "cannot store the order");
+        return;
+    }
+    if (stored == 1) {
+        struct order_record rec;
+        if (order_get(&svc->orders, o->order_id, &rec) != 1)
+            service_internal_error(res, "cannot read the order");
+        else
+            order_answer_existing(&rec, res);
+        return;
+    }
+    metrics_count(svc->metrics, "orders_placed_total", "Orders answered by outcome.", 1);
+    const char *extra[] = {
+        "inventory", s->inventory, "notification", notification, s->error ? "error" : NULL,
+        s->error,    "message",    s->message,     NULL};
+    http_respond(res, s->http_status, order_view_encode(o, s->status, s->detail, extra));
+}
+
+/* Recovery's chain, on its own thread: the same calls, made one after the
+ * other. Both are idempotent by order_id, so running it again for the same
+ * order changes nothing that was done. */
+int sync_drive(struct order_service *svc, const struct order *o)
 {
     char *body = order_encode(o);
     if (!body)
@@ -128,69 +169,175 @@ static int run_chain(struct order_service *svc, const struct order *o, struct st
         inv.failure = HTTP_UNREACHABLE;
         snprintf(inv.error, sizeof inv.error, "cannot create an HTTP request");
     }
-    classify_inventory(&inv, svc->inventory_timeout_ms, s);
+    struct step s;
+    classify_inventory(&inv, svc->inventory_timeout_ms, &s);
     http_result_free(&inv);
-
-    *notification = "skipped";
     bool later = false;
-    if (s->http_status == 201) {
-        bool sent = http_deliver(svc->send_url, body, strlen(body), svc->notification_timeout_ms,
-                                 "notification", o->order_id);
-        *notification = sent ? "sent" : "pending";
-        snprintf(s->detail, sizeof s->detail, sent ? "notified" : "notification_pending");
-        later = !sent;
+    if (s.http_status == 201) {
+        later = !http_deliver(svc->send_url, body, strlen(body), svc->notification_timeout_ms,
+                              "notification", o->order_id);
+        snprintf(s.detail, sizeof s.detail, later ? "notification_pending" : "notified");
     }
-    /* 502 and 504 leave it open whether inventory holds (or will hold) stock
-     * for this order; a release settles it either way. */
-    bool release = s->http_status == 502 || s->http_status == 504;
-    struct finish_job fin = {svc, o, s, release ? body : NULL, later ? body : NULL, 0};
-    int stored = db_transact(&svc->db, finish_job, &fin);
+    int rc = store_final(svc, o, &s, body, later);
     free(body);
-    if (stored != 0)
-        return -1;
-    if (fin.moved != 1)
-        return 1;
-    if (release)
-        http_relay_kick(svc->releases);
-    if (later)
-        http_relay_kick(svc->notifications);
-    return 0;
+    return rc;
 }
 
-int sync_drive(struct order_service *svc, const struct order *o)
-{
+/* A client's order between its request and its answer. No thread waits for
+ * it: the calls run on the client's event loop, the stores on a handler
+ * thread (http_deferred_continue). */
+struct chain {
+    struct order_service *svc;
+    struct order o;
+    char *body;
+    struct http_deferred *d;
+    struct inflight f;
     struct step s;
     const char *notification;
-    return run_chain(svc, o, &s, &notification);
+    bool notify_later, probe;
+};
+
+static void chain_end(struct chain *c)
+{
+    struct order_service *svc = c->svc;
+    inflight_leave(svc, &c->f);
+    free(c->body);
+    free(c);
+    inventory_guard_leave(svc);
+}
+
+static void finish_chain(void *arg, struct http_response *res)
+{
+    struct chain *c = arg;
+    res->route = "/order";
+    int stored = store_final(c->svc, &c->o, &c->s, c->body, c->notify_later);
+    respond(c->svc, &c->o, stored, &c->s, c->notification, res);
+    chain_end(c);
+}
+
+static void notified(void *arg, struct http_result *r)
+{
+    struct chain *c = arg;
+    bool sent = r->failure == HTTP_ANSWERED && r->status == 200;
+    if (!sent)
+        log_warn("notification of order %s not delivered (%s); will retry", c->o.order_id,
+                 r->failure == HTTP_ANSWERED ? "non-200 answer" : r->error);
+    http_result_free(r);
+    c->notification = sent ? "sent" : "pending";
+    c->notify_later = !sent;
+    snprintf(c->s.detail, sizeof c->s.detail, sent ? "notified" : "notification_pending");
+    http_deferred_continue(c->d, finish_chain, c);
+}
+
+static void reserved(void *arg, struct http_result *r)
+{
+    struct chain *c = arg;
+    struct order_service *svc = c->svc;
+    /* A refusal (409) is inventory working; what the breaker counts is
+     * inventory not answering, or failing. */
+    bool ok = r->failure == HTTP_ANSWERED && r->status < 500;
+    inventory_guard_done(svc, ok ? CALL_OK : CALL_FAILED, c->probe);
+    classify_inventory(r, svc->inventory_timeout_ms, &c->s);
+    http_result_free(r);
+    c->notification = "skipped";
+    if (c->s.http_status == 201) {
+        struct http_async_request send = {.url = svc->send_url,
+                                          .body = c->body,
+                                          .body_len = strlen(c->body),
+                                          .timeout_ms = svc->notification_timeout_ms};
+        if (http_async_call(svc->client, &send, notified, c) == 0)
+            return;
+        struct http_result none = {.failure = HTTP_UNREACHABLE};
+        snprintf(none.error, sizeof none.error, "cannot start the call");
+        notified(c, &none);
+        return;
+    }
+    http_deferred_continue(c->d, finish_chain, c);
+}
+
+/* Answers an order not admitted: from the store if its order_id is known
+ * (a retry of an order placed before), else 503 with nothing stored. */
+static void refuse(struct order_service *svc, const struct order *o, enum admission why,
+                   unsigned retry_after_s, struct http_response *res)
+{
+    struct order_record rec;
+    int found = order_get(&svc->orders, o->order_id, &rec);
+    if (found == 1)
+        order_answer_existing(&rec, res);
+    else
+        inventory_guard_refuse(why, retry_after_s, res);
 }
 
 void sync_place_order(struct order_service *svc, const struct order *o, struct http_response *res)
 {
-    struct inflight f;
-    inflight_enter(svc, &f, o->order_id);
+    uint64_t start_us = clock_mono_us();
+    bool probe;
+    unsigned retry_after_s;
+    enum admission why = inventory_guard_admit(svc, &probe, &retry_after_s);
+    if (why != ADMIT_OK) {
+        refuse(svc, o, why, retry_after_s, res);
+        return;
+    }
     struct order_record existing;
     struct insert_job job = {&svc->orders, o, &existing, -1};
-    int rc = db_transact(&svc->db, insert_job, &job) != 0 ? -1 : job.inserted == 0 ? 1 : 0;
-    struct step s;
-    const char *notification = NULL;
-    if (rc == 0)
-        rc = run_chain(svc, o, &s, &notification);
-    inflight_leave(svc, &f);
-    if (rc < 0) {
-        service_internal_error(res, "cannot store the order");
+    int rc = db_transact(&svc->db, insert_job, &job);
+    struct chain *c = rc == 0 && job.inserted == 1 ? calloc(1, sizeof *c) : NULL;
+    if (c && !(c->body = order_encode(o))) {
+        free(c);
+        c = NULL;
+    }
+    if (!c) {
+        inventory_guard_done(svc, CALL_NOT_MADE, probe);
+        inventory_guard_leave(svc);
+        if (rc == 0 && job.inserted == 0)
+            order_answer_existing(&existing, res);
+        else /* a pending order, if stored, is recovery's now */
+            service_internal_error(res, "cannot store the order");
         return;
     }
-    if (rc == 1) {
-        if (job.inserted != 0 && order_get(&svc->orders, o->order_id, &existing) != 1) {
-            service_internal_error(res, "cannot read the order");
-            return;
-        }
-        order_answer_existing(&existing, res);
+    c->svc = svc;
+    c->o = *o;
+    c->probe = probe;
+    inflight_enter(svc, &c->f, c->o.order_id);
+    c->d = http_defer(res);
+    /* The budget left for inventory, sent along so it does not start work
+     * the order service will no longer wait for. */
+    long left = svc->inventory_timeout_ms - (long)((clock_mono_us() - start_us) / 1000u);
+    if (left < 1)
+        left = 1;
+    char deadline[64];
+    snprintf(deadline, sizeof deadline, "%s: %ld", DEADLINE_HEADER, left);
+    struct http_async_request reserve = {.url = svc->reserve_url,
+                                         .body = c->body,
+                                         .body_len = strlen(c->body),
+                                         .header = deadline,
+                                         .timeout_ms = left};
+    if (http_async_call(svc->client, &reserve, reserved, c) == 0) {
+        inventory_guard_called(svc);
         return;
     }
-    metrics_count(svc->metrics, "orders_placed_total", "Orders answered by outcome.", 1);
-    const char *extra[] = {
-        "inventory", s.inventory, "notification", notification, s.error ? "error" : NULL,
-        s.error,     "message",   s.message,      NULL};
-    http_respond(res, s.http_status, order_view_encode(o, s.status, s.detail, extra));
+    struct http_result none = {.failure = HTTP_UNREACHABLE};
+    snprintf(none.error, sizeof none.error, "cannot start the call");
+    reserved(c, &none);
+}
+
+int sync_chain_start(struct order_service *svc)
+{
+    svc->client = http_async_start("sync-chain");
+    return svc->client ? 0 : -1;
+}
+
+void sync_chain_drain(struct order_service *svc)
+{
+    if (!svc->client)
+        return;
+    /* Each chain ends within its two timeouts; the stores after them are quick. */
+    long budget_ms = svc->inventory_timeout_ms + svc->notification_timeout_ms + 5000;
+    for (long waited = 0; inventory_guard_chains(svc) > 0 && waited < budget_ms; waited += 10)
+        clock_sleep_us(10000);
+    if (inventory_guard_chains(svc) > 0)
+        log_warn("%ld orders still in flight at stop: recovery drives them at the next start",
+                 inventory_guard_chains(svc));
+    http_async_stop(svc->client);
+    svc->client = NULL;
 }

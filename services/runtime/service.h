@@ -12,6 +12,9 @@
 
 /* Request bodies larger than this are refused with 413. */
 #define SERVICE_MAX_BODY 65536
+/* The time budget a caller has left for a request, in milliseconds: work
+ * that cannot finish within it is not started. */
+#define DEADLINE_HEADER "X-Commlab-Deadline-Ms"
 
 /* Blocks SIGINT/SIGTERM (call before starting threads) and ignores SIGPIPE. */
 void service_signals_init(void);

@@ -49,8 +49,6 @@ void http_client_cleanup(void)
     curl_global_cleanup();
 }
 
-static size_t on_data(char *data, size_t size, size_t n, void *ud);
-
 static struct thread_client *thread_client(void)
 {
     struct thread_client *c = pthread_getspecific(handle_key);
@@ -64,7 +62,7 @@ static struct thread_client *thread_client(void)
         return NULL;
     }
     curl_easy_setopt(c->h, CURLOPT_NOSIGNAL, 1L);
-    curl_easy_setopt(c->h, CURLOPT_WRITEFUNCTION, on_data);
+    curl_easy_setopt(c->h, CURLOPT_WRITEFUNCTION, http_result_write);
     /* One handle per thread: the 64 KiB default upload buffer, times a thread
      * per connection, would dominate a service's heap for sub-KiB bodies. */
     curl_easy_setopt(c->h, CURLOPT_UPLOAD_BUFFERSIZE, 16384L);
@@ -94,7 +92,7 @@ static int use_headers(struct thread_client *c, const char *content_type)
     return curl_easy_setopt(c->h, CURLOPT_HTTPHEADER, c->headers) == CURLE_OK ? 0 : -1;
 }
 
-static size_t on_data(char *data, size_t size, size_t n, void *ud)
+size_t http_result_write(char *data, size_t size, size_t n, void *ud)
 {
     struct http_result *r = ud;
     size_t len = size * n;

@@ -7,8 +7,8 @@
 #include <stddef.h>
 
 enum http_failure {
-    HTTP_ANSWERED,   /* status holds the peer's answer */
-    HTTP_TIMEOUT,    /* no complete answer within the timeout */
+    HTTP_ANSWERED,    /* status holds the peer's answer */
+    HTTP_TIMEOUT,     /* no complete answer within the timeout */
     HTTP_UNREACHABLE, /* connection refused or peer gone mid-request */
 };
 
@@ -27,5 +27,7 @@ void http_client_cleanup(void);
 int http_call(const char *method, const char *url, const char *content_type, const char *body,
               size_t body_len, long timeout_ms, struct http_result *out);
 void http_result_free(struct http_result *r);
+/* libcurl write callback appending to the http_result at `ud` (capped). */
+size_t http_result_write(char *data, size_t size, size_t n, void *ud);
 
 #endif

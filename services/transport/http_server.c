@@ -61,6 +61,8 @@ struct http_exchange {
     uint64_t start_us;
     _Atomic int state;
     struct http_response res; /* the answer once EX_READY */
+    http_continue_fn cont;    /* set by http_deferred_continue */
+    void *cont_arg;
 };
 
 void http_respond_text(struct http_response *res, int status, const char *content_type, char *body,
@@ -101,6 +103,11 @@ static MHD_Result_t send_response(struct MHD_Connection *conn, struct http_respo
         return MHD_NO;
     MHD_add_response_header(r, MHD_HTTP_HEADER_CONTENT_TYPE,
                             res->content_type ? res->content_type : "application/json");
+    if (res->retry_after_s) {
+        char secs[16];
+        snprintf(secs, sizeof secs, "%u", res->retry_after_s);
+        MHD_add_response_header(r, MHD_HTTP_HEADER_RETRY_AFTER, secs);
+    }
     if (res->allow)
         MHD_add_response_header(r, MHD_HTTP_HEADER_ALLOW, res->allow);
     if (close)
@@ -218,6 +225,8 @@ static bool run_handler(struct http_exchange *ex)
         .content_type = ex->content_type,
         .body = ex->body ? ex->body : "",
         .body_len = ex->len,
+        .received_us = ex->start_us,
+        .exchange = ex,
     };
     if (ex->body)
         ex->body[ex->len] = '\0';
@@ -258,6 +267,20 @@ void http_deferred_finish(struct http_deferred *d, struct http_response *res)
     MHD_resume_connection(ex->conn);
 }
 
+/* A continuation runs where a handler would and answers like one. */
+static void run_continuation(struct http_exchange *ex)
+{
+    http_continue_fn fn = ex->cont;
+    ex->cont = NULL;
+    struct http_response res = {.status = 500, .exchange = ex};
+    fn(ex->cont_arg, &res);
+    if (res.deferred) {
+        free(res.body);
+        return;
+    }
+    http_deferred_finish((struct http_deferred *)ex, &res);
+}
+
 static void pool_loop(struct worker *w, void *arg)
 {
     (void)w;
@@ -273,25 +296,31 @@ static void pool_loop(struct worker *w, void *arg)
         if (!s->head)
             s->tail = NULL;
         pthread_mutex_unlock(&s->mu);
-        if (run_handler(ex))
+        if (ex->cont)
+            run_continuation(ex);
+        else if (run_handler(ex))
             MHD_resume_connection(ex->conn);
         pthread_mutex_lock(&s->mu);
     }
     pthread_mutex_unlock(&s->mu);
 }
-/* False once the pool is stopping: the request then runs on the polling
- * thread, since a connection suspended with no thread left to resume it would
- * make stopping the daemon abort. Decided under the pool's lock, so a request
- * is either queued before the pool drains or not queued at all. */
-static bool hand_over(struct http_server *s, struct http_exchange *ex)
+
+/* False once the pool is stopping: the caller then runs the work itself,
+ * since a connection suspended with no thread left to resume it would make
+ * stopping the daemon abort. Decided under the pool's lock, so an exchange
+ * is either queued before the pool drains or not queued at all. `suspend`:
+ * the connection is still the polling thread's, and is suspended here. */
+static bool queue_exchange(struct http_server *s, struct http_exchange *ex, bool suspend)
 {
     pthread_mutex_lock(&s->mu);
     if (s->stopping) {
         pthread_mutex_unlock(&s->mu);
         return false;
     }
-    atomic_store(&ex->state, EX_RUNNING);
-    MHD_suspend_connection(ex->conn);
+    if (suspend) {
+        atomic_store(&ex->state, EX_RUNNING);
+        MHD_suspend_connection(ex->conn);
+    }
     ex->next = NULL;
     if (s->tail)
         s->tail->next = ex;
@@ -301,6 +330,21 @@ static bool hand_over(struct http_server *s, struct http_exchange *ex)
     pthread_cond_signal(&s->cv);
     pthread_mutex_unlock(&s->mu);
     return true;
+}
+
+void http_deferred_continue(struct http_deferred *d, http_continue_fn fn, void *arg)
+{
+    struct http_exchange *ex = (struct http_exchange *)d;
+    ex->cont = fn;
+    ex->cont_arg = arg;
+    if (!queue_exchange(ex->s, ex, false))
+        run_continuation(ex); /* the pool is stopping: no thread is left to wait for */
+}
+
+const char *http_request_header(const struct http_request *req, const char *name)
+{
+    return req->exchange ? MHD_lookup_connection_value(req->exchange->conn, MHD_HEADER_KIND, name)
+                         : NULL;
 }
 
 static struct http_conn *conn_of(struct MHD_Connection *conn)
@@ -389,7 +433,7 @@ static MHD_Result_t on_request(void *cls, struct MHD_Connection *conn, const cha
         return MHD_YES;
     }
     http_conns_phase(conn_of(conn), CONN_BUSY);
-    if (!is_inline(s, ex->path) && hand_over(s, ex))
+    if (!is_inline(s, ex->path) && queue_exchange(s, ex, true))
         return MHD_YES;
     return run_handler(ex) ? answer(ex) : MHD_YES;
 }

@@ -24,6 +24,8 @@ struct http_request {
     const char *content_type; /* NULL when absent */
     const char *body;         /* NUL-terminated, may contain NULs */
     size_t body_len;
+    uint64_t received_us;           /* clock_mono_us() when the request began to arrive */
+    struct http_exchange *exchange; /* the server's; for http_request_header */
 };
 
 struct http_exchange;
@@ -35,6 +37,7 @@ struct http_response {
     const char *content_type;       /* default application/json */
     const char *route;              /* label for metrics, e.g. "/order"; default "other" */
     const char *allow;              /* Allow header (405 answers); static storage */
+    unsigned retry_after_s;         /* Retry-After header (503 answers) when not 0 */
     struct http_exchange *exchange; /* the server's; handlers leave it alone */
     bool deferred;                  /* set by http_defer */
 };
@@ -87,5 +90,14 @@ void http_respond_text(struct http_response *res, int status, const char *conten
  * http_deferred_finish (which takes over res->body). */
 struct http_deferred *http_defer(struct http_response *res);
 void http_deferred_finish(struct http_deferred *d, struct http_response *res);
+/* Runs `fn(arg, res)` for a deferred request on a handler thread (it may
+ * block there), and answers with what it leaves in `res` unless it defers
+ * again. For callers on a thread that must not block, such as a client's
+ * event loop. */
+typedef void (*http_continue_fn)(void *arg, struct http_response *res);
+void http_deferred_continue(struct http_deferred *d, http_continue_fn fn, void *arg);
+
+/* A request header's value, or NULL. Only while the handler runs. */
+const char *http_request_header(const struct http_request *req, const char *name);
 
 #endif
