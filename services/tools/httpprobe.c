@@ -1,6 +1,4 @@
-/* commlab-httpprobe: hostile and slow
-    "       commlab-httpprobe sample HOST:PORT [--inventory HOST:PORT --every-ms MS ...]\n" HTTP
- clients for the tests, loopback
+/* commlab-httpprobe: hostile and slow HTTP clients for the tests, loopback
  * only, bounded in count and time.
  *   send HOST:PORT        raw bytes from stdin, prints every byte answered
  *   hold HOST:PORT        N idle, slowloris or /healthz connections at once,
@@ -698,7 +696,8 @@ static struct opt opts[] = {
 static const char usage[] =
     "usage: commlab-httpprobe send HOST:PORT < request-bytes\n"
     "       commlab-httpprobe hold HOST:PORT [--count N --mode idle|slow|slow-body|healthz ...]\n"
-    "Hostile and slow HTTP clients for the tests, loopback addresses only.\n"
+    "       commlab-httpprobe sample HOST:PORT [--inventory HOST:PORT --every-ms MS ...]\n"
+    "Hostile and slow HTTP clients for the tests, loopback addresses only (sample: any).\n"
     "send prints every byte the server answers, then '-- closed by server' if it closed.\n"
     "hold prints key=value figures: connections closed by the server and after how long,\n"
     "/healthz and order latency (p50/p99/max) and failures while they were held.\n"
