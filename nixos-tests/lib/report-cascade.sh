@@ -38,10 +38,12 @@ scenario() {
     _ci=$(col "$_s" inflight)
     _cb=$(col "$_s" breaker_state)
     _peak=$(awk -F'\t' -v k="$_ci" 'NR > 1 && k && $k != "NA" && $k > m { m = $k } END { print m + 0 }' "$_s")
-    # Breaker counters over the run: last sample less first.
+    # Counters over the run: last sample less first. A counter appears in
+    # /metrics at its first count (NA before: 0); never seen: null.
     _delta() {
         _k=$(col "$_s" "$1")
-        awk -F'\t' -v k="$_k" 'NR > 1 && k && $k != "NA" { if (!n++) f = $k; l = $k } END { print n ? l - f : "null" }' "$_s"
+        awk -F'\t' -v k="$_k" 'NR == 2 && k { f = $k == "NA" ? 0 : $k }
+            NR > 1 && k && $k != "NA" { n++; l = $k } END { print n ? l - f : "null" }' "$_s"
     }
     _open_s=$(awk -F'\t' -v k="$_cb" 'NR > 2 && k && p == 1 { s += ($1 - pt) / 1000 } NR > 1 { p = $k; pt = $1 } END { printf "%.1f", s }' "$_s")
     _o503=$(awk -F'\t' -v b="$_hang" 'NR > 1 && $3 == 503 && $1 < b { print $2 }' "$_tr" | quantile 0.99)
@@ -104,6 +106,7 @@ plot() { # NAME TITLE
     _cb=$(col "$_s" breaker_state)
     _heal=$(cat "$out/$_n.heal_ms" 2>/dev/null || echo '')
     _mark=
+    _xmax=$(jq -r '.duration_s | ceil' "$out/$_n.json")
     [ -n "$_heal" ] && _mark="set arrow from $_heal/1000.0, graph 0 to $_heal/1000.0, graph 1 nohead dashtype 2 lc rgb '#444444'"
     gnuplot 2>"$tmp/gnuplot.err" <<EOG || { cat "$tmp/gnuplot.err" >&2; return 1; }
 set terminal pngcairo size 1000,900
@@ -113,7 +116,7 @@ set datafile missing 'NA'
 set multiplot layout 3,1 title '$2'
 set grid
 set key top right
-set xrange [0:*]
+set xrange [0:$_xmax]
 $_mark
 set ylabel 'in-flight orders'
 set y2label 'breaker (0 closed, 1 open, 2 half-open)'

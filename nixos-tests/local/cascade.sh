@@ -16,7 +16,7 @@ S="$here/../scenarios/cascade.sh"
 # Inventory's timeout in the order service: what every unprotected order waits.
 TIMEOUT_MS=2000
 # The bulkhead, and the breaker's run of failures and cool-down.
-LIMIT=32
+LIMIT=64
 FAILURES=5
 COOLDOWN_MS=2000
 UNPROTECTED="--inventory-timeout-ms $TIMEOUT_MS --inventory-max-inflight 0 --breaker-failures 0"
