@@ -216,6 +216,8 @@ static int write_trace(FILE *f, struct worker *workers, long n)
     }
     size_t k = 0;
     for (long i = 0; i < n; i++) {
+        if (!workers[i].ntrace)
+            continue; /* its trace is NULL: it sent nothing */
         memcpy(all + k, workers[i].trace, workers[i].ntrace * sizeof *all);
         k += workers[i].ntrace;
     }
