@@ -45,6 +45,10 @@ scenario() {
         awk -F'\t' -v k="$_k" 'NR == 2 && k { f = $k == "NA" ? 0 : $k }
             NR > 1 && k && $k != "NA" { n++; l = $k } END { print n ? l - f : "null" }' "$_s"
     }
+    # Calls sent to inventory while it hung (before its return).
+    _kc=$(col "$_s" inventory_calls)
+    _callsh=$(awk -F'\t' -v k="$_kc" -v t0="$_t0" -v b="$_end" 'NR == 2 && k { f = $k == "NA" ? 0 : $k }
+        NR > 1 && k && $k != "NA" && $1 - t0 < b { n++; l = $k } END { print n ? l - f : "null" }' "$_s")
     _open_s=$(awk -F'\t' -v k="$_cb" 'NR > 2 && k && p == 1 { s += ($1 - pt) / 1000 } NR > 1 { p = $k; pt = $1 } END { printf "%.1f", s }' "$_s")
     _o503=$(awk -F'\t' -v b="$_hang" 'NR > 1 && $3 == 503 && $1 < b { print $2 }' "$_tr" | quantile 0.99)
     _hz99=$(awk -F'\t' -v b="$_hang" 'NR > 1 && ($1 < b || b == 0) { print ($3 == 200 ? $2 : 1e9) }' "$_hz" | quantile 0.99)
@@ -54,6 +58,7 @@ scenario() {
         --argjson open_s "$_open_s" --argjson p99_503 "$_o503" --argjson hz99 "$_hz99" --argjson hz50 "$_hz50" \
         --argjson opened "$(_delta breaker_opened)" --argjson half "$(_delta breaker_half_opened)" \
         --argjson closed "$(_delta breaker_closed)" --argjson calls "$(_delta inventory_calls)" \
+        --argjson calls_hang "$_callsh" \
         --argjson over "$(_delta refused_overloaded)" --argjson circ "$(_delta refused_circuit_open)" '
         def r3: if . == null then null else . * 1000 | round / 1000 end;
         $lg[0] as $l | {
@@ -65,6 +70,7 @@ scenario() {
             refusal_p99_ms: ($p99_503 | r3),
             peak_inflight: $peak,
             inventory_calls: $calls,
+            inventory_calls_while_hanging: (if $name == "baseline" then null else $calls_hang end),
             refused_overloaded: $over, refused_circuit_open: $circ,
             breaker: { opened: $opened, half_opened: $half, closed: $closed, open_s: $open_s },
             healthz_ms: { p50: ($hz50 | r3), p99: ($hz99 | r3), max: ($hz[0].latency_ms.max | r3),
@@ -159,9 +165,9 @@ fi
     echo "orders and a breaker that opens after $failures failures in a row, cool-down $cooldown ms."
     echo "Latency in ms; /healthz timed at 50/s during the load, in the hang window."
     echo
-    echo "| scenario | orders | answers | order p50 | order p99 | 503 p99 | peak in flight | calls to inventory | breaker opened / half-open / closed | /healthz p50 | /healthz p99 | first 201 after inventory is back |"
+    echo "| scenario | orders | answers | order p50 | order p99 | 503 p99 | peak in flight | calls to inventory (while it hung) | breaker opened / half-open / closed | /healthz p50 | /healthz p99 | first 201 after inventory is back |"
     echo "| --- | ---: | --- | ---: | ---: | ---: | ---: | ---: | --- | ---: | ---: | ---: |"
-    jq -r '.scenarios[] | "| \(.name) | \(.requests) | \(.status | to_entries | map("\(.key): \(.value)") | join(", ")) | \(.order_latency_ms.p50) | \(.order_latency_ms.p99) | \(.refusal_p99_ms // "-") | \(.peak_inflight) | \(.inventory_calls // "-") | \(.breaker.opened // "-") / \(.breaker.half_opened // "-") / \(.breaker.closed // "-") | \(.healthz_ms.p50) | \(.healthz_ms.p99) | \(.first_201_after_back_ms // "-") |"' "$res/cascade.json"
+    jq -r '.scenarios[] | "| \(.name) | \(.requests) | \(.status | to_entries | map("\(.key): \(.value)") | join(", ")) | \(.order_latency_ms.p50) | \(.order_latency_ms.p99) | \(.refusal_p99_ms // "-") | \(.peak_inflight) | \(.inventory_calls // "-")\(if .inventory_calls_while_hanging then " (\(.inventory_calls_while_hanging))" else "" end) | \(.breaker.opened // "-") / \(.breaker.half_opened // "-") / \(.breaker.closed // "-") | \(.healthz_ms.p50) | \(.healthz_ms.p99) | \(.first_201_after_back_ms // "-") |"' "$res/cascade.json"
     if [ "$b500" != null ]; then
         echo
         echo "Inventory answering 500 (100 orders, 10 at a time): $(jq -r '.breaker_500.status | to_entries | map("\(.key): \(.value)") | join(", ")' "$res/cascade.json") —"
