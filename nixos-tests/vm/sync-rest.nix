@@ -40,7 +40,6 @@ let
   # is one start with both switched off by COMMLAB_* variables, which the
   # unit's command line does not set.
   cascadeLimit = 64;
-  cascadeFailures = 5;
   cascadeCooldownMs = 2000;
   restartOrder = "systemctl restart commlab-order.service";
   # The crash-invariant phases (scenarios/crash.sh), results beside the model's.
@@ -164,10 +163,10 @@ in
       orderTimeoutMs
       cascadeLimit
       cascadeCooldownMs
-      cascadeFailures
+      breakerFailures
     ];
     cascade_breaker_500 = cascade "breaker-500" [
-      cascadeFailures
+      breakerFailures
       cascadeCooldownMs
     ];
     results = "/tmp/results/${model}";
