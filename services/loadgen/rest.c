@@ -49,7 +49,8 @@ static struct opt opts[] = {
     {"trace", NULL,
      "write one line per request to this file (TSV with a header): send_ms (since the start; "
      "open loop: the scheduled time, which latency runs from), latency_ms, status (the HTTP "
-     "status, timeout or unreachable), sorted by send_ms",
+     "status, timeout or unreachable), sorted by send_ms; --json gives the start as "
+     "start_unix_ms",
      false, NULL},
     {"json", NULL, "print one JSON object instead of the table", true, NULL},
     {"quiet", NULL, "no progress line", true, NULL},
