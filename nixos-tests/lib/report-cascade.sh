@@ -45,20 +45,29 @@ scenario() {
         awk -F'\t' -v k="$_k" 'NR == 2 && k { f = $k == "NA" ? 0 : $k }
             NR > 1 && k && $k != "NA" { n++; l = $k } END { print n ? l - f : "null" }' "$_s"
     }
-    # Calls sent to inventory while it hung (before its return).
+    # Calls sent to inventory while it hung: read by the phase just before
+    # inventory's return; else from the samples (which may overshoot by one
+    # sample, read while it returned).
     _kc=$(col "$_s" inventory_calls)
     _callsh=$(awk -F'\t' -v k="$_kc" -v t0="$_t0" -v b="$_end" 'NR == 2 && k { f = $k == "NA" ? 0 : $k }
         NR > 1 && k && $k != "NA" && $1 - t0 < b { n++; l = $k } END { print n ? l - f : "null" }' "$_s")
+    [ -f "$out/$_n.calls_hang" ] && _callsh=$(cat "$out/$_n.calls_hang")
     _open_s=$(awk -F'\t' -v k="$_cb" 'NR > 2 && k && p == 1 { s += ($1 - pt) / 1000 } NR > 1 { p = $k; pt = $1 } END { printf "%.1f", s }' "$_s")
     _o503=$(awk -F'\t' -v b="$_hang" 'NR > 1 && $3 == 503 && $1 < b { print $2 }' "$_tr" | quantile 0.99)
     _hz99=$(awk -F'\t' -v b="$_hang" 'NR > 1 && ($1 < b || b == 0) { print ($3 == 200 ? $2 : 1e9) }' "$_hz" | quantile 0.99)
     _hz50=$(awk -F'\t' -v b="$_hang" 'NR > 1 && ($1 < b || b == 0) { print ($3 == 200 ? $2 : 1e9) }' "$_hz" | quantile 0.5)
+    # The bystander: notification's /healthz in the same window (absent in
+    # runs from before it was timed).
+    _by99=null
+    [ -f "$out/$_n.control.tsv" ] &&
+        _by99=$(awk -F'\t' -v b="$_hang" 'NR > 1 && ($1 < b || b == 0) { print ($3 == 200 ? $2 : 1e9) }' \
+            "$out/$_n.control.tsv" | quantile 0.99)
     jq -n --arg name "$_n" --slurpfile lg "$out/$_n.json" --slurpfile hz "$out/$_n.healthz.json" \
         --argjson peak "$_peak" --argjson heal "$_heal" --argjson first "$_first" \
         --argjson open_s "$_open_s" --argjson p99_503 "$_o503" --argjson hz99 "$_hz99" --argjson hz50 "$_hz50" \
         --argjson opened "$(_delta breaker_opened)" --argjson half "$(_delta breaker_half_opened)" \
         --argjson closed "$(_delta breaker_closed)" --argjson calls "$(_delta inventory_calls)" \
-        --argjson calls_hang "$_callsh" \
+        --argjson calls_hang "$_callsh" --argjson by99 "$_by99" \
         --argjson over "$(_delta refused_overloaded)" --argjson circ "$(_delta refused_circuit_open)" '
         def r3: if . == null then null else . * 1000 | round / 1000 end;
         $lg[0] as $l | {
@@ -75,6 +84,7 @@ scenario() {
             breaker: { opened: $opened, half_opened: $half, closed: $closed, open_s: $open_s },
             healthz_ms: { p50: ($hz50 | r3), p99: ($hz99 | r3), max: ($hz[0].latency_ms.max | r3),
                           errors: $hz[0].errors },
+            bystander_healthz_p99_ms: ($by99 | r3),
             inventory_back_at_ms: $heal,
             first_201_after_back_ms: (if $first == null or $heal == null then null else ($first - $heal | r3) end)
         } | with_entries(select(.value != null))'
@@ -165,9 +175,9 @@ fi
     echo "orders and a breaker that opens after $failures failures in a row, cool-down $cooldown ms."
     echo "Latency in ms; /healthz timed at 50/s during the load, in the hang window."
     echo
-    echo "| scenario | orders | answers | order p50 | order p99 | 503 p99 | peak in flight | calls to inventory (while it hung) | breaker opened / half-open / closed | /healthz p50 | /healthz p99 | first 201 after inventory is back |"
-    echo "| --- | ---: | --- | ---: | ---: | ---: | ---: | ---: | --- | ---: | ---: | ---: |"
-    jq -r '.scenarios[] | "| \(.name) | \(.requests) | \(.status | to_entries | map("\(.key): \(.value)") | join(", ")) | \(.order_latency_ms.p50) | \(.order_latency_ms.p99) | \(.refusal_p99_ms // "-") | \(.peak_inflight) | \(.inventory_calls // "-")\(if .inventory_calls_while_hanging then " (\(.inventory_calls_while_hanging))" else "" end) | \(.breaker.opened // "-") / \(.breaker.half_opened // "-") / \(.breaker.closed // "-") | \(.healthz_ms.p50) | \(.healthz_ms.p99) | \(.first_201_after_back_ms // "-") |"' "$res/cascade.json"
+    echo "| scenario | orders | answers | order p50 | order p99 | 503 p99 | peak in flight | calls to inventory (while it hung) | breaker opened / half-open / closed | /healthz p50 | /healthz p99 | bystander /healthz p99 | first 201 after inventory is back |"
+    echo "| --- | ---: | --- | ---: | ---: | ---: | ---: | ---: | --- | ---: | ---: | ---: | ---: |"
+    jq -r '.scenarios[] | "| \(.name) | \(.requests) | \(.status | to_entries | map("\(.key): \(.value)") | join(", ")) | \(.order_latency_ms.p50) | \(.order_latency_ms.p99) | \(.refusal_p99_ms // "-") | \(.peak_inflight) | \(.inventory_calls // "-")\(if .inventory_calls_while_hanging then " (\(.inventory_calls_while_hanging))" else "" end) | \(.breaker.opened // "-") / \(.breaker.half_opened // "-") / \(.breaker.closed // "-") | \(.healthz_ms.p50) | \(.healthz_ms.p99) | \(.bystander_healthz_p99_ms // "-") | \(.first_201_after_back_ms // "-") |"' "$res/cascade.json"
     if [ "$b500" != null ]; then
         echo
         echo "Inventory answering 500 (100 orders, 10 at a time): $(jq -r '.breaker_500.status | to_entries | map("\(.key): \(.value)") | join(", ")' "$res/cascade.json") —"
