@@ -123,6 +123,9 @@ plot() { # NAME TITLE
     _heal=$(cat "$out/$_n.heal_ms" 2>/dev/null || echo '')
     _mark=
     _xmax=$(jq -r '.duration_s | ceil' "$out/$_n.json")
+    _by=
+    [ -f "$out/$_n.control.tsv" ] &&
+        _by=", '$out/$_n.control.tsv' every ::1 using (\$1/1000.0):2 with points pt 6 ps 0.3 lc rgb '#999999' title 'bystander: notification GET /healthz'"
     [ -n "$_heal" ] && _mark="set arrow from $_heal/1000.0, graph 0 to $_heal/1000.0, graph 1 nohead dashtype 2 lc rgb '#444444'"
     gnuplot 2>"$tmp/gnuplot.err" <<EOG || { cat "$tmp/gnuplot.err" >&2; return 1; }
 set terminal pngcairo size 1000,900
@@ -152,7 +155,7 @@ plot '$out/$_n.trace.tsv' every ::1 using (\$1/1000.0):(strcol(3) eq '201' ? \$2
      '' every ::1 using (\$1/1000.0):(strcol(3) ne '201' && strcol(3) ne '503' && strcol(3) ne '504' ? \$2 : 1/0) with points pt 7 ps 0.3 lc rgb '#444444' title 'other'
 set ylabel '/healthz latency (ms)'
 set xlabel 'seconds since the load began'
-plot '$out/$_n.healthz.tsv' every ::1 using (\$1/1000.0):2 with points pt 7 ps 0.3 lc rgb '#1f5fbf' title 'GET /healthz (50/s)'
+plot '$out/$_n.healthz.tsv' every ::1 using (\$1/1000.0):2 with points pt 7 ps 0.3 lc rgb '#1f5fbf' title 'order service GET /healthz (50/s)'$_by
 unset multiplot
 EOG
 }
