@@ -1,10 +1,11 @@
 #!/bin/sh
 # The sync chain's cascade and its cure, one phase per call, against running
 # services (the REST trio):
-#   baseline SECONDS                       healthy inventory: the /healthz baseline
-#   unprotected TIMEOUT_MS                 inventory hangs, no bulkhead, no breaker
-#   protected TIMEOUT_MS LIMIT COOLDOWN_MS inventory hangs, then comes back
-#   breaker-500 FAILURES                   inventory answers 500: 502, then fast 503
+#   baseline SECONDS                  healthy inventory: the /healthz baseline
+#   unprotected TIMEOUT_MS            inventory hangs, no bulkhead, no breaker
+#   protected TIMEOUT_MS LIMIT COOLDOWN_MS FAILURES
+#                                     inventory hangs, then comes back
+#   breaker-500 FAILURES COOLDOWN_MS  inventory answers 500: 502, then fast 503
 # Environment: ORDER_URL, INVENTORY_URL, NOTIFICATION_URL, OUT_DIR, SEED
 # (default 1), LOADGEN (default loadgen), PROBE (default commlab-httpprobe),
 # RATE (orders/s, default 200), HANG_S (seconds of hanging inventory, default
@@ -12,8 +13,8 @@
 # inject inventory's faults themselves (POST /configure); whoever runs them
 # starts the order service with the options each phase names (unprotected:
 # --inventory-max-inflight 0 --breaker-failures 0; the others: a bulkhead of
-# LIMIT and a breaker with a cool-down of COOLDOWN_MS): the local lab
-# (local/cascade.sh) or a VM test.
+# LIMIT and a breaker opening after FAILURES in a row, cool-down COOLDOWN_MS):
+# the local lab (local/cascade.sh) or a VM test.
 set -u
 here=$(cd "$(dirname "$0")" && pwd)
 . "$here/../lib/assert.sh"
