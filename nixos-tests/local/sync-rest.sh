@@ -20,9 +20,12 @@ FAIL_P99_MS=250
 TIMEOUT_SLACK_MS=300
 # Inventory failures in a row that open the order service's breaker.
 BREAKER_FAILURES=5
+# Long enough that the checks after scenario 3 see it still open on a loaded
+# machine (a probe after it would reach the failing inventory).
+BREAKER_COOLDOWN_MS=4000
 
 lab_init || exit 1
-ORDER_ARGS="--inventory-timeout-ms $ORDER_TIMEOUT_MS --breaker-failures $BREAKER_FAILURES" lab_start_rest || exit 1
+ORDER_ARGS="--inventory-timeout-ms $ORDER_TIMEOUT_MS --breaker-failures $BREAKER_FAILURES --breaker-cooldown-ms $BREAKER_COOLDOWN_MS" lab_start_rest || exit 1
 : "${OUT_DIR:=$LAB_DIR/out}"
 LOADGEN="$COMMLAB_BIN/loadgen"
 export OUT_DIR LOADGEN

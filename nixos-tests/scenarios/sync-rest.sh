@@ -90,6 +90,21 @@ phase_bad_input() {
     bad "/release: order_id of the wrong type" 400 order_id POST /release '{"order_id":7}'
     bad "/release: wrong method" 405 "" GET /release
     bad_base=
+    # Inventory's deadline header (the order service sends its budget in it):
+    # a value that is not milliseconds is 400, one already spent is 504, and
+    # neither reserves (the state dump below).
+    for _v in abc -5 1.5 +7 0x10 99999999999 '12 ms' 86400001; do
+        _code=$(curl -s -o "$HTTP_BODY_FILE" -w '%{http_code}' -H 'Content-Type: application/json' \
+            -H "X-Commlab-Deadline-Ms: $_v" --data "$(order_json dl-bad burger 1)" \
+            --max-time 10 "$INVENTORY_URL/reserve")
+        assert_eq "bad input: /reserve with deadline '$_v' -> 400 bad_deadline" "400 bad_deadline" \
+            "$_code $(jq -r .error "$HTTP_BODY_FILE" 2>/dev/null)"
+    done
+    _code=$(curl -s -o "$HTTP_BODY_FILE" -w '%{http_code}' -H 'Content-Type: application/json' \
+        -H "X-Commlab-Deadline-Ms: 0" --data "$(order_json dl-spent burger 1)" \
+        --max-time 10 "$INVENTORY_URL/reserve")
+    assert_eq "bad input: /reserve whose deadline is spent -> 504 deadline_exceeded" \
+        "504 deadline_exceeded" "$_code $(jq -r .error "$HTTP_BODY_FILE" 2>/dev/null)"
     # The whole class: every hostile JSON case at every endpoint and field.
     sh "$here/hostile-json.sh" http order inventory notification
     assert_eq "bad input: state dump unchanged" "$before" "$(state)"

@@ -75,6 +75,8 @@ in
       inventory-url = "http://inventory:8081";
       notification-url = "http://notification:8082";
       inventory-timeout-ms = orderTimeoutMs;
+      breaker-failures = breakerFailures;
+      breaker-cooldown-ms = 4000;
     };
     client = clientNode;
   };

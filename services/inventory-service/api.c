@@ -46,7 +46,7 @@ static int deadline_of(const struct http_request *req, struct http_response *res
     char *end;
     errno = 0;
     long long ms = strtoll(v, &end, 10);
-    if (end == v || *end || errno || ms < 0 || ms > 86400000) {
+    if (*v < '0' || *v > '9' || *end || errno || ms > 86400000) {
         http_respond(res, 400,
                      error_encode("bad_deadline", DEADLINE_HEADER,
                                   "expected the milliseconds left, 0 to 86400000"));

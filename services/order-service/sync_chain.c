@@ -278,27 +278,32 @@ void sync_place_order(struct order_service *svc, const struct order *o, struct h
         refuse(svc, o, why, retry_after_s, res);
         return;
     }
+    struct chain *c = calloc(1, sizeof *c);
+    if (!c || !(c->body = order_encode(o))) {
+        free(c);
+        inventory_guard_done(svc, CALL_NOT_MADE, probe);
+        inventory_guard_leave(svc);
+        service_internal_error(res, "out of memory");
+        return;
+    }
+    c->svc = svc;
+    c->o = *o;
+    c->probe = probe;
+    /* In flight before it is stored: recovery must never take a pending
+     * order that a request of this process is about to drive. */
+    inflight_enter(svc, &c->f, c->o.order_id);
     struct order_record existing;
     struct insert_job job = {&svc->orders, o, &existing, -1};
     int rc = db_transact(&svc->db, insert_job, &job);
-    struct chain *c = rc == 0 && job.inserted == 1 ? calloc(1, sizeof *c) : NULL;
-    if (c && !(c->body = order_encode(o))) {
-        free(c);
-        c = NULL;
-    }
-    if (!c) {
+    if (rc != 0 || job.inserted != 1) {
         inventory_guard_done(svc, CALL_NOT_MADE, probe);
-        inventory_guard_leave(svc);
+        chain_end(c);
         if (rc == 0 && job.inserted == 0)
             order_answer_existing(&existing, res);
         else /* a pending order, if stored, is recovery's now */
             service_internal_error(res, "cannot store the order");
         return;
     }
-    c->svc = svc;
-    c->o = *o;
-    c->probe = probe;
-    inflight_enter(svc, &c->f, c->o.order_id);
     c->d = http_defer(res);
     /* The budget left for inventory, sent along so it does not start work
      * the order service will no longer wait for. */
