@@ -21,6 +21,27 @@ let
     NOTIFICATION_URL = "http://notification:8082";
   };
   run = phase { script = model; } env;
+  # The cascade (scenarios/cascade.sh), results beside the model's: a VM
+  # client drives 50 orders/s (rate x the 5 s timeout = 250 in flight),
+  # inventory hangs for 10 s, then 8 s of recovery; latencies are looser.
+  cascade = phase {
+    script = "cascade";
+    out = model;
+  } (env // {
+    RATE = 50;
+    HANG_S = 10;
+    RECOVER_S = 8;
+    TIMEOUT_SLACK_MS = 1000;
+    FAST_P99_MS = 1000;
+    HEALTHZ_SLACK_MS = 100;
+  });
+  # The order service's bulkhead and breaker are its defaults (64 orders;
+  # open after 5 failures in a row, 2 s cool-down); the cascade without them
+  # is one start with both switched off by COMMLAB_* variables, which the
+  # unit's command line does not set.
+  cascadeLimit = 64;
+  cascadeCooldownMs = 2000;
+  restartOrder = "systemctl restart commlab-order.service";
   # The crash-invariant phases (scenarios/crash.sh), results beside the model's.
   crash = phase {
     script = "crash";
@@ -60,8 +81,9 @@ in
     client = clientNode;
   };
 
-  # Estimate with KVM: ~3 min to boot the four nodes, ~5 min of phases
-  # (the 40 s kill load, two crashes and boots, the 8 s timeouts). The
+  # Estimate with KVM: ~3 min to boot the four nodes, ~6 min of phases
+  # (the 40 s kill load, two crashes and boots, the 8 s timeouts, the
+  # cascade's ~1 min). The
   # driver gives up at about three times that; Hydra-style builders at
   # the derivation's meta.timeout, a little later.
   globalTimeout = 25 * 60;
@@ -133,6 +155,22 @@ in
     cut_inventory = netFault "cut inventory";
     heal = netFault "heal";
     partition_finish = run "partition-finish" [ 60 ];
+    cascade_baseline = cascade "baseline" [ 4 ];
+    order_unprotected =
+      "systemctl set-environment COMMLAB_INVENTORY_MAX_INFLIGHT=0 COMMLAB_BREAKER_FAILURES=0 && ";
+    cascade_unprotected = cascade "unprotected" [ orderTimeoutMs ];
+    order_protected =
+      "systemctl unset-environment COMMLAB_INVENTORY_MAX_INFLIGHT COMMLAB_BREAKER_FAILURES && ";
+    cascade_protected = cascade "protected" [
+      orderTimeoutMs
+      cascadeLimit
+      cascadeCooldownMs
+      breakerFailures
+    ];
+    cascade_breaker_500 = cascade "breaker-500" [
+      breakerFailures
+      cascadeCooldownMs
+    ];
     results = "/tmp/results/${model}";
   };
 }

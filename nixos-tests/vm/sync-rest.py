@@ -1,5 +1,14 @@
 # Glue of vm-sync-rest (sync-rest.nix): starts, crashes and delays nodes and
 # runs the scenario phases (nix.*) on the client; the phases assert.
+
+
+def wait_for_order() -> None:
+    """Until the restarted order service serves the client."""
+    order.wait_for_unit("commlab-order.service")
+    order.wait_for_open_port(8080)
+    client.wait_until_succeeds("curl -fsS http://order:8080/healthz")
+
+
 start_all()
 wait_for_services()
 
@@ -90,5 +99,17 @@ order.succeed(nix.cut_inventory)
 client.sleep(8)
 order.succeed(nix.heal)
 client.succeed(nix.partition_finish)
+
+# The cascade and its cure (scenarios/cascade.sh): the order service restarted
+# without a bulkhead or breaker while inventory hangs, then with both, then
+# inventory answering 500. The phases inject the faults and assert.
+client.succeed(nix.cascade_baseline)
+order.succeed(nix.order_unprotected)
+wait_for_order()
+client.succeed(nix.cascade_unprotected)
+order.succeed(nix.order_protected)
+wait_for_order()
+client.succeed(nix.cascade_protected)
+client.succeed(nix.cascade_breaker_500)
 
 client.copy_from_vm(nix.results, "")

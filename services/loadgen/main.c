@@ -32,6 +32,7 @@ static void usage(FILE *f)
                "  loadgen rest --rate 500 --duration 10     open loop: 500 orders/s for 10 s\n"
                "  loadgen rest --target healthz -n 20000    the server's no-op endpoint\n"
                "  loadgen rest -n 200 --json                one JSON object instead of a table\n"
+               "  loadgen rest --rate 200 --trace t.tsv     one TSV line per request\n"
                "  loadgen kafka -n 10000 --brokers HOST:PORT\n"
                "  loadgen kafka relay --count 10000 --brokers HOST:PORT\n"
                "  loadgen amqp relay --queue Q --fanout 2 --batch 512\n");

@@ -119,6 +119,8 @@ int report_json(const struct run_info *info, const struct run_stats *s)
     cJSON_AddNumberToObject(root, "ok", (double)run_stats_ok(s));
     cJSON_AddNumberToObject(root, "errors", (double)(total - run_stats_ok(s)));
     cJSON_AddNumberToObject(root, "duration_s", info->duration_s);
+    if (info->start_unix_ms)
+        cJSON_AddNumberToObject(root, "start_unix_ms", (double)info->start_unix_ms);
     cJSON_AddNumberToObject(root, "throughput_rps",
                             info->duration_s > 0 ? (double)total / info->duration_s : 0.0);
     for (int i = 0; i < REPORT_MAX_STATUS; i++) {

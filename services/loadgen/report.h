@@ -35,6 +35,8 @@ struct run_info {
     const struct histogram *final; /* microseconds */
     uint64_t followed, unfinished;
     double final_duration_s; /* start to the last outcome seen */
+    /* Wall-clock time of the start (0: unknown), which --trace times count from. */
+    int64_t start_unix_ms;
 };
 
 int run_stats_init(struct run_stats *s);

@@ -46,6 +46,12 @@ static struct opt opts[] = {
     {"accepted-file", NULL,
      "write the order_id of every order answered 201 or 202 to this file, one per line", false,
      NULL},
+    {"trace", NULL,
+     "write one line per request to this file (TSV with a header): send_ms (since the start; "
+     "open loop: the scheduled time, which latency runs from), latency_ms, status (the HTTP "
+     "status, timeout or unreachable), sorted by send_ms; --json gives the start as "
+     "start_unix_ms",
+     false, NULL},
     {"json", NULL, "print one JSON object instead of the table", true, NULL},
     {"quiet", NULL, "no progress line", true, NULL},
     {NULL, NULL, NULL, false, NULL},
@@ -70,8 +76,20 @@ struct shared {
     atomic_ullong next;
     struct progress progress;
     FILE *accepted;            /* --accepted-file, or NULL; stdio locks each write */
+    bool trace;                /* --trace given */
+    uint64_t origin_us;        /* --trace: send_ms counts from here */
     struct follower *follower; /* NULL: --follow none */
     uint64_t follow_every;
+};
+
+/* One request of --trace. status: the HTTP status, TRACE_TIMEOUT or
+ * TRACE_UNREACHABLE. */
+#define TRACE_TIMEOUT (-1)
+#define TRACE_UNREACHABLE (-2)
+struct trace_rec {
+    uint64_t send_us; /* since t0_us */
+    uint64_t latency_us;
+    int status;
 };
 
 struct worker {
@@ -79,7 +97,26 @@ struct worker {
     struct shared *sh;
     struct run_stats stats;
     int failed;
+    /* --trace: this worker's requests, merged at the end (no lock per request). */
+    struct trace_rec *trace;
+    size_t ntrace, trace_cap;
+    bool trace_oom;
 };
+
+static void trace_add(struct worker *w, uint64_t send_us, uint64_t latency_us, int status)
+{
+    if (w->ntrace == w->trace_cap) {
+        size_t cap = w->trace_cap ? w->trace_cap * 2 : 1024;
+        struct trace_rec *t = realloc(w->trace, cap * sizeof *t);
+        if (!t) {
+            w->trace_oom = true;
+            return;
+        }
+        w->trace = t;
+        w->trace_cap = cap;
+    }
+    w->trace[w->ntrace++] = (struct trace_rec){send_us, latency_us, status};
+}
 
 static void one_request(struct worker *w, uint64_t i, uint64_t sched_us)
 {
@@ -104,6 +141,7 @@ static void one_request(struct worker *w, uint64_t i, uint64_t sched_us)
     }
     uint64_t end = clock_mono_us();
     free(body);
+    int tstatus = TRACE_UNREACHABLE;
     bool ok = false;
     if (rc != 0) {
         w->stats.unreachable++;
@@ -114,6 +152,10 @@ static void one_request(struct worker *w, uint64_t i, uint64_t sched_us)
             w->stats.unreachable++;
         else if (r.status >= 0 && r.status < REPORT_MAX_STATUS)
             w->stats.status[r.status]++;
+        if (r.failure == HTTP_TIMEOUT)
+            tstatus = TRACE_TIMEOUT;
+        else if (r.failure == HTTP_ANSWERED)
+            tstatus = r.status;
         ok = r.failure == HTTP_ANSWERED && r.status >= 200 && r.status < 300;
         if (sh->accepted && r.failure == HTTP_ANSWERED && (r.status == 201 || r.status == 202))
             fprintf(sh->accepted, "%s\n", o.order_id);
@@ -123,6 +165,9 @@ static void one_request(struct worker *w, uint64_t i, uint64_t sched_us)
         http_result_free(&r);
     }
     histogram_record(&w->stats.latency, end - sched_us);
+    if (sh->trace)
+        trace_add(w, sched_us > sh->origin_us ? sched_us - sh->origin_us : 0, end - sched_us,
+                  tstatus);
     atomic_fetch_add(&sh->progress.done, 1);
     if (!ok)
         atomic_fetch_add(&sh->progress.errors, 1);
@@ -146,6 +191,50 @@ static void *work(void *arg)
         one_request(w, i, sched);
     }
     return NULL;
+}
+
+static int cmp_trace(const void *a, const void *b)
+{
+    const struct trace_rec *x = a, *y = b;
+    return (x->send_us > y->send_us) - (x->send_us < y->send_us);
+}
+
+/* Merges the workers' records by send time into `f`, which it closes. */
+static int write_trace(FILE *f, struct worker *workers, long n)
+{
+    size_t total = 0;
+    bool oom = false;
+    for (long i = 0; i < n; i++) {
+        total += workers[i].ntrace;
+        oom |= workers[i].trace_oom;
+    }
+    struct trace_rec *all = malloc((total ? total : 1) * sizeof *all);
+    if (!all || oom) {
+        fprintf(stderr, "loadgen: out of memory for --trace\n");
+        free(all);
+        fclose(f);
+        return -1;
+    }
+    size_t k = 0;
+    for (long i = 0; i < n; i++) {
+        if (!workers[i].ntrace)
+            continue; /* its trace is NULL: it sent nothing */
+        memcpy(all + k, workers[i].trace, workers[i].ntrace * sizeof *all);
+        k += workers[i].ntrace;
+    }
+    qsort(all, total, sizeof *all, cmp_trace);
+    fputs("send_ms\tlatency_ms\tstatus\n", f);
+    for (size_t i = 0; i < total; i++) {
+        fprintf(f, "%.3f\t%.3f\t", (double)all[i].send_us / 1e3, (double)all[i].latency_us / 1e3);
+        if (all[i].status == TRACE_TIMEOUT)
+            fputs("timeout\n", f);
+        else if (all[i].status == TRACE_UNREACHABLE)
+            fputs("unreachable\n", f);
+        else
+            fprintf(f, "%d\n", all[i].status);
+    }
+    free(all);
+    return fclose(f) == 0 ? 0 : -1;
 }
 
 int loadgen_rest(int argc, char **argv)
@@ -226,8 +315,22 @@ int loadgen_rest(int argc, char **argv)
         free(workers);
         return 1;
     }
+    const char *trace_path = config_str(opts, "trace");
+    FILE *trace = NULL;
+    if (trace_path && !(trace = fopen(trace_path, "w"))) {
+        fprintf(stderr, "loadgen: cannot write --trace %s: %s\n", trace_path, strerror(errno));
+        if (sh.accepted)
+            fclose(sh.accepted);
+        http_client_cleanup();
+        run_stats_free(&total);
+        free(workers);
+        return 1;
+    }
+    sh.trace = trace != NULL;
     progress_start(&sh.progress, sh.n, !config_flag(opts, "quiet") && !config_flag(opts, "json"));
     uint64_t t0 = clock_mono_us();
+    int64_t t0_wall_ms = clock_wall_ms();
+    sh.origin_us = t0;
     sh.t0_us = t0 + 1000;
     long started = 0;
     for (; started < c; started++) {
@@ -255,9 +358,15 @@ int loadgen_rest(int argc, char **argv)
         have_final = true;
     }
     uint64_t t2 = clock_mono_us();
+    int rc = started == c ? 0 : 1;
+    if (trace && write_trace(trace, workers, started) != 0) {
+        fprintf(stderr, "loadgen: cannot write --trace %s\n", trace_path);
+        rc = 1;
+    }
+    for (long i = 0; i < c; i++)
+        free(workers[i].trace);
     http_client_cleanup();
     free(workers);
-    int rc = started == c ? 0 : 1;
     if (sh.accepted && fclose(sh.accepted) != 0) {
         fprintf(stderr, "loadgen: cannot write --accepted-file %s\n", accepted_path);
         rc = 1;
@@ -282,6 +391,7 @@ int loadgen_rest(int argc, char **argv)
         .followed = fr.followed,
         .unfinished = fr.unfinished,
         .final_duration_s = (double)(t2 - t0) / 1e6,
+        .start_unix_ms = t0_wall_ms,
     };
     if (config_flag(opts, "json")) {
         if (report_json(&info, &total) != 0)

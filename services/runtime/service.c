@@ -83,8 +83,10 @@ static int limit(const struct opt *opts, const char *name, long min, long max, u
     return 0;
 }
 
-/* Never block: answered on the polling thread, no hand-off to a handler. */
-static const char *const inline_paths[] = {"/healthz", "/metrics", NULL};
+/* Never block: answered on the polling thread, no hand-off to a handler.
+ * /configure (fault injection, atomics only) too, so that it reaches a
+ * service whose handler threads all hang in an injected fault. */
+static const char *const inline_paths[] = {"/healthz", "/metrics", "/configure", NULL};
 
 struct http_server *service_http_start(const struct opt *opts, struct metrics *metrics,
                                        http_handler_fn handler, void *ctx)

@@ -2,13 +2,17 @@
  * only, bounded in count and time.
  *   send HOST:PORT        raw bytes from stdin, prints every byte answered
  *   hold HOST:PORT        N idle, slowloris or /healthz connections at once,
- *                         measuring /healthz and orders meanwhile */
+ *                         measuring /healthz and orders meanwhile
+ *   sample HOST:PORT      the order service's in-flight gauge, breaker state,
+ *                         inventory calls and a timed /healthz, as TSV */
 #include <arpa/inet.h>
 #include <errno.h>
+#include <netdb.h>
 #include <netinet/in.h>
 #include <netinet/tcp.h>
 #include <poll.h>
 #include <pthread.h>
+#include <signal.h>
 #include <stdatomic.h>
 #include <stdbool.h>
 #include <stdio.h>
@@ -17,6 +21,7 @@
 #include <sys/epoll.h>
 #include <sys/resource.h>
 #include <sys/socket.h>
+#include <sys/time.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -426,6 +431,248 @@ static int cmd_hold(struct hold_cfg *c, struct measure *hz, struct measure *orde
     return 0;
 }
 
+/* ---- sample -------------------------------------------------------------- */
+
+/* What `sample` records from /metrics: the sum of every series of `name`
+ * whose labels contain `label` (NULL: any), from the order service or from
+ * --inventory. Absent series print NA. */
+struct column {
+    const char *title;
+    bool inventory;
+    const char *name;
+    const char *label;
+};
+
+static const struct column columns[] = {
+    {"inflight", false, "commlab_inventory_inflight", NULL},
+    {"inflight_limit", false, "commlab_inventory_inflight_limit", NULL},
+    {"breaker_state", false, "commlab_inventory_breaker_state", NULL},
+    {"inventory_calls", false, "commlab_inventory_calls_total", NULL},
+    {"refused_overloaded", false, "commlab_orders_refused_overloaded_total", NULL},
+    {"refused_circuit_open", false, "commlab_orders_refused_circuit_open_total", NULL},
+    {"breaker_opened", false, "commlab_inventory_breaker_opened_total", NULL},
+    {"breaker_half_opened", false, "commlab_inventory_breaker_half_opened_total", NULL},
+    {"breaker_closed", false, "commlab_inventory_breaker_closed_total", NULL},
+    {"orders_placed", false, "commlab_orders_placed_total", NULL},
+    {"reserve_requests", true, "commlab_http_requests_total", "route=\"/reserve\""},
+    {"reserve_deadline_expired", true, "commlab_reserve_deadline_expired_total", NULL},
+};
+#define NCOLUMNS (sizeof columns / sizeof columns[0])
+
+/* Any IPv4 address or host name: the sampler is an ordinary client. Takes
+ * HOST:PORT or http://HOST:PORT[/]. */
+static int resolve(const char *target, struct sockaddr_in *sa)
+{
+    if (strncmp(target, "http://", 7) == 0)
+        target += 7;
+    char host[256];
+    const char *colon = strrchr(target, ':');
+    if (!colon || (size_t)(colon - target) >= sizeof host)
+        return -1;
+    memcpy(host, target, (size_t)(colon - target));
+    host[colon - target] = '\0';
+    char port[8];
+    size_t plen = strcspn(colon + 1, "/");
+    if (plen == 0 || plen >= sizeof port)
+        return -1;
+    memcpy(port, colon + 1, plen);
+    port[plen] = '\0';
+    struct addrinfo hints = {.ai_family = AF_INET, .ai_socktype = SOCK_STREAM}, *res;
+    if (getaddrinfo(host, port, &hints, &res) != 0)
+        return -1;
+    memcpy(sa, res->ai_addr, sizeof *sa);
+    freeaddrinfo(res);
+    return 0;
+}
+
+struct conn {
+    struct sockaddr_in to;
+    int fd;
+    char *buf;
+    size_t cap;
+};
+
+/* GET `path` on a kept-alive connection (reopened when lost). Returns the
+ * status, or -1 on timeout or a lost connection; the body is in c->buf from
+ * *body_at. */
+static int get(struct conn *c, const char *path, long timeout_ms, size_t *body_at)
+{
+    uint64_t end = now_ms() + (uint64_t)timeout_ms;
+    if (c->fd < 0) {
+        c->fd = socket(AF_INET, SOCK_STREAM, 0);
+        int one = 1;
+        if (c->fd >= 0)
+            setsockopt(c->fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof one);
+        struct timeval tv = {.tv_sec = timeout_ms / 1000, .tv_usec = (timeout_ms % 1000) * 1000};
+        if (c->fd >= 0)
+            setsockopt(c->fd, SOL_SOCKET, SO_SNDTIMEO, &tv, sizeof tv);
+        if (c->fd < 0 || connect(c->fd, (struct sockaddr *)&c->to, sizeof c->to) != 0)
+            goto lost;
+    }
+    char req[256];
+    int len = snprintf(req, sizeof req, "GET %s HTTP/1.1\r\nHost: sampler\r\n\r\n", path);
+    if (send(c->fd, req, (size_t)len, MSG_NOSIGNAL) != len)
+        goto lost;
+    size_t got = 0;
+    for (;;) {
+        char *hdr_end = got ? strstr(c->buf, "\r\n\r\n") : NULL;
+        if (hdr_end) {
+            *hdr_end = '\0';
+            const char *cl = strstr(c->buf, "Content-Length: ");
+            *hdr_end = '\r';
+            size_t head = (size_t)(hdr_end + 4 - c->buf);
+            size_t want = head + (cl ? strtoul(cl + 16, NULL, 10) : 0);
+            if (got >= want) {
+                int status = atoi(c->buf + 9);
+                *body_at = head;
+                if (strstr(c->buf, "Connection: close")) {
+                    close(c->fd);
+                    c->fd = -1;
+                }
+                return status;
+            }
+        }
+        if (got + 4096 >= c->cap) {
+            size_t cap = c->cap * 2;
+            char *b = cap <= (64u << 20) ? realloc(c->buf, cap) : NULL;
+            if (!b)
+                goto lost;
+            c->buf = b;
+            c->cap = cap;
+        }
+        uint64_t t = now_ms();
+        struct pollfd p = {.fd = c->fd, .events = POLLIN};
+        if (t >= end || poll(&p, 1, (int)(end - t)) <= 0)
+            goto lost;
+        ssize_t r = recv(c->fd, c->buf + got, c->cap - 1 - got, 0);
+        if (r <= 0)
+            goto lost;
+        got += (size_t)r;
+        c->buf[got] = '\0';
+    }
+lost:
+    if (c->fd >= 0)
+        close(c->fd);
+    c->fd = -1;
+    return -1;
+}
+
+/* Sum of the series of `col` in a Prometheus text body; false if none. */
+static bool metric_sum(const char *text, const struct column *col, double *out)
+{
+    size_t nlen = strlen(col->name);
+    bool found = false;
+    double sum = 0;
+    for (const char *line = text; *line;) {
+        const char *eol = strchr(line, '\n');
+        size_t llen = eol ? (size_t)(eol - line) : strlen(line);
+        if (llen > nlen && strncmp(line, col->name, nlen) == 0 &&
+            (line[nlen] == '{' || line[nlen] == ' ')) {
+            const char *value = memchr(line, ' ', llen);
+            const char *close_brace = line[nlen] == '{' ? memchr(line, '}', llen) : NULL;
+            bool labelled = !col->label;
+            if (col->label && close_brace) {
+                size_t lab = strlen(col->label);
+                for (const char *p = line + nlen; p + lab <= close_brace && !labelled; p++)
+                    labelled = strncmp(p, col->label, lab) == 0;
+            }
+            if (close_brace)
+                value = memchr(close_brace, ' ', (size_t)(line + llen - close_brace));
+            if (labelled && value) {
+                sum += strtod(value + 1, NULL);
+                found = true;
+            }
+        }
+        line = eol ? eol + 1 : line + llen;
+    }
+    *out = sum;
+    return found;
+}
+
+static volatile sig_atomic_t sample_stop;
+
+static void on_stop(int sig)
+{
+    (void)sig;
+    sample_stop = 1;
+}
+
+static int conn_init(struct conn *c, const char *target)
+{
+    memset(c, 0, sizeof *c);
+    c->fd = -1;
+    c->cap = 65536;
+    c->buf = malloc(c->cap);
+    if (!c->buf || resolve(target, &c->to) != 0) {
+        fprintf(stderr, "httpprobe sample: cannot resolve %s (HOST:PORT or http://HOST:PORT)\n",
+                target);
+        return -1;
+    }
+    return 0;
+}
+
+static int cmd_sample(const char *order, const char *inventory, long every_ms, long seconds,
+                      long timeout_ms)
+{
+    struct conn hz, om, im;
+    if (conn_init(&hz, order) || conn_init(&om, order) || (inventory && conn_init(&im, inventory)))
+        return 2;
+    struct sigaction sa = {.sa_handler = on_stop};
+    sigaction(SIGTERM, &sa, NULL);
+    sigaction(SIGINT, &sa, NULL);
+    setvbuf(stdout, NULL, _IOLBF, 0);
+    printf("unix_ms\tt_ms\thealthz_ms\thealthz_status");
+    for (size_t i = 0; i < NCOLUMNS; i++)
+        printf("\t%s", columns[i].title);
+    printf("\n");
+    double start = now_ms_f();
+    for (uint64_t n = 0; !sample_stop; n++) {
+        double due = start + (double)n * (double)every_ms;
+        if (seconds && due >= start + (double)seconds * 1000)
+            break;
+        double t = now_ms_f();
+        if (due > t) {
+            usleep((useconds_t)((due - t) * 1000));
+            if (sample_stop)
+                break;
+        } else if (t - due > (double)every_ms) {
+            continue; /* fell behind a whole slot: skip it rather than burst */
+        }
+        double t0 = now_ms_f();
+        struct timespec wall;
+        clock_gettime(CLOCK_REALTIME, &wall);
+        size_t at = 0;
+        int hs = get(&hz, "/healthz", timeout_ms, &at);
+        double hms = now_ms_f() - t0;
+        printf("%lld\t%.1f\t%.3f\t%d",
+               (long long)wall.tv_sec * 1000 + (long long)(wall.tv_nsec / 1000000), t0 - start, hms,
+               hs < 0 ? 0 : hs);
+        const char *otext = get(&om, "/metrics", timeout_ms, &at) == 200 ? om.buf + at : NULL;
+        char *ocopy = otext ? strdup(otext) : NULL;
+        const char *itext =
+            inventory && get(&im, "/metrics", timeout_ms, &at) == 200 ? im.buf + at : NULL;
+        for (size_t i = 0; i < NCOLUMNS; i++) {
+            const char *text = columns[i].inventory ? itext : ocopy;
+            double v;
+            if (text && metric_sum(text, &columns[i], &v))
+                printf("\t%.15g", v);
+            else
+                printf("\tNA");
+        }
+        printf("\n");
+        free(ocopy);
+    }
+    struct conn *cs[] = {&hz, &om, inventory ? &im : NULL};
+    for (int i = 0; i < 3; i++) {
+        if (!cs[i])
+            continue;
+        if (cs[i]->fd >= 0)
+            close(cs[i]->fd);
+        free(cs[i]->buf);
+    }
+    return 0;
+}
+
 static struct opt opts[] = {
     {"timeout-ms", "3000", "send: wait this long for the server to answer and close", false, NULL},
     {"count", "1000", "hold: connections to open", false, NULL},
@@ -440,16 +687,24 @@ static struct opt opts[] = {
      NULL},
     {"order-interval-ms", "20", "hold: one order this often", false, NULL},
     {"rss-pid", "0", "hold: report this process's RSS once every connection is open", false, NULL},
+    {"every-ms", "100", "sample: one line this often", false, NULL},
+    {"inventory", NULL, "sample: HOST:PORT of inventory, whose /metrics is read too", false, NULL},
+    {"for-seconds", "0", "sample: stop after this long (0: at SIGTERM or SIGINT)", false, NULL},
     {NULL, NULL, NULL, false, NULL},
 };
 
 static const char usage[] =
     "usage: commlab-httpprobe send HOST:PORT < request-bytes\n"
     "       commlab-httpprobe hold HOST:PORT [--count N --mode idle|slow|slow-body|healthz ...]\n"
-    "Hostile and slow HTTP clients for the tests, loopback addresses only.\n"
+    "       commlab-httpprobe sample HOST:PORT [--inventory HOST:PORT --every-ms MS ...]\n"
+    "Hostile and slow HTTP clients for the tests, loopback addresses only (sample: any).\n"
     "send prints every byte the server answers, then '-- closed by server' if it closed.\n"
     "hold prints key=value figures: connections closed by the server and after how long,\n"
-    "/healthz and order latency (p50/p99/max) and failures while they were held.";
+    "/healthz and order latency (p50/p99/max) and failures while they were held.\n"
+    "sample writes TSV to stdout, a line every --every-ms: the time (unix_ms, t_ms since the\n"
+    "start), a timed GET /healthz (ms, status; 0: no answer within --timeout-ms) and gauges\n"
+    "and counters of the order service's /metrics (and --inventory's), NA when absent.\n"
+    "Any address: HOST:PORT or http://HOST:PORT.";
 
 static int measure_init(struct measure *m, const char *hostport, const char *req, long interval,
                         int ok_status)
@@ -480,8 +735,16 @@ int main(int argc, char **argv)
         return 2;
     if (strcmp(rest[0], "send") == 0)
         return cmd_send(rest[1], timeout);
+    if (strcmp(rest[0], "sample") == 0) {
+        long every, secs;
+        if (config_long(opts, "every-ms", 10, 60000, &every) ||
+            config_long(opts, "for-seconds", 0, 86400, &secs))
+            return 2;
+        return cmd_sample(rest[1], config_str(opts, "inventory"), every, secs,
+                          timeout > 2000 ? 2000 : timeout);
+    }
     if (strcmp(rest[0], "hold") != 0) {
-        fprintf(stderr, "httpprobe: unknown command '%s' (send or hold)\n", rest[0]);
+        fprintf(stderr, "httpprobe: unknown command '%s' (send, hold or sample)\n", rest[0]);
         return 2;
     }
     struct hold_cfg c = {0};
