@@ -4,15 +4,11 @@
 #include <string.h>
 
 #include "util/options.h"
-#include "util/log.h"
-#include "runtime/service.h"
+#include "runtime/service_main.h"
 #include "transport/http_client.h"
 #include "order_service.h"
 
-static struct opt opts[] = {
-    {"listen", "127.0.0.1:8080", "HOST:PORT to serve HTTP on (port 0: any free port)", false, NULL},
-    {"db", "order.db", "SQLite database file (created if missing)", false, NULL},
-    SERVICE_HTTP_OPTIONS,
+static const struct opt opts[] = {
     {"mode", "sync", "sync (REST chain), async (RabbitMQ) or stream (Kafka)", false, NULL},
     {"inventory-url", "http://127.0.0.1:8081", "sync: inventory service base URL", false, NULL},
     {"notification-url", "http://127.0.0.1:8082", "sync: notification service base URL", false,
@@ -26,8 +22,6 @@ static struct opt opts[] = {
      false, NULL},
     {"kafka-brokers", "127.0.0.1:9092", "stream: Kafka bootstrap servers (host:port,...)", false,
      NULL},
-    {"port-file", NULL, "write the bound port to this file once listening", false, NULL},
-    {"quiet", NULL, "log warnings and errors only", true, NULL},
     {NULL, NULL, NULL, false, NULL},
 };
 
@@ -37,79 +31,80 @@ static const char usage[] =
     "\"qty\":1}]}\n"
     "GET /orders/{id}, GET /healthz, GET /metrics and GET /dump (canonical state) in every mode.";
 
-static int configure(struct order_service *svc)
+static int configure(void *ctx, const struct opt *o)
 {
-    const char *mode = config_str(opts, "mode");
-    if (strcmp(mode, "sync") == 0)
-        svc->mode = MODE_SYNC;
-    else if (strcmp(mode, "async") == 0)
-        svc->mode = MODE_ASYNC;
-    else if (strcmp(mode, "stream") == 0)
-        svc->mode = MODE_STREAM;
-    else {
-        fprintf(stderr, "--mode: expected sync, async or stream, got '%s'\n", mode);
+    struct order_service *svc = ctx;
+    char err[256];
+    if (mode_parse(config_str(o, "mode"), MODE_ALL, &svc->mode, err, sizeof err) != 0) {
+        fprintf(stderr, "--mode: %s\n", err);
         return -1;
     }
-    if (config_long(opts, "inventory-timeout-ms", 1, 600000, &svc->inventory_timeout_ms) ||
-        config_long(opts, "notification-timeout-ms", 1, 600000, &svc->notification_timeout_ms))
+    if (config_long(o, "inventory-timeout-ms", 1, 600000, &svc->inventory_timeout_ms) ||
+        config_long(o, "notification-timeout-ms", 1, 600000, &svc->notification_timeout_ms))
         return -1;
     snprintf(svc->reserve_url, sizeof svc->reserve_url, "%s/reserve",
-             config_str(opts, "inventory-url"));
+             config_str(o, "inventory-url"));
     snprintf(svc->release_url, sizeof svc->release_url, "%s/release",
-             config_str(opts, "inventory-url"));
-    snprintf(svc->send_url, sizeof svc->send_url, "%s/send", config_str(opts, "notification-url"));
+             config_str(o, "inventory-url"));
+    snprintf(svc->send_url, sizeof svc->send_url, "%s/send", config_str(o, "notification-url"));
     return 0;
+}
+
+static int start(void *ctx, const struct opt *o)
+{
+    struct order_service *svc = ctx;
+    if (http_client_init() != 0 || order_store_open(&svc->orders, &svc->db) != 0 ||
+        outbox_open(&svc->outbox, &svc->db) != 0)
+        return -1;
+    switch (svc->mode) {
+    case MODE_SYNC:
+        return http_relays_start(svc) != 0 || sync_recovery_start(svc) != 0 ? -1 : 0;
+    case MODE_ASYNC:
+        return amqp_relay_start(svc, config_str(o, "amqp-url"));
+    case MODE_STREAM:
+        return kafka_relay_start(svc, config_str(o, "kafka-brokers"));
+    }
+    return -1;
+}
+
+static void stop(void *ctx)
+{
+    struct order_service *svc = ctx;
+    sync_recovery_stop(svc);
+    http_relays_stop(svc);
+    if (svc->mode == MODE_ASYNC)
+        amqp_relay_stop(svc);
+    if (svc->mode == MODE_STREAM)
+        kafka_relay_stop(svc);
+    outbox_close(&svc->outbox);
+    order_store_close(&svc->orders);
+    http_client_cleanup();
+}
+
+static void describe(void *ctx, const struct opt *o, char *buf, size_t len)
+{
+    (void)ctx;
+    snprintf(buf, len, "mode %s, database %s", config_str(o, "mode"), config_str(o, "db"));
 }
 
 int main(int argc, char **argv)
 {
-    enum config_result cr = config_parse(opts, argc, argv, usage, NULL, NULL);
-    if (cr != CONFIG_OK)
-        return cr == CONFIG_EXIT_OK ? 0 : 2;
-    log_init("order");
-    log_set_quiet(config_flag(opts, "quiet"));
     struct order_service svc = {0};
-    if (configure(&svc) != 0)
-        return 2;
-    service_signals_init();
-    svc.db_path = config_str(opts, "db");
-    if (http_client_init() != 0 || db_open(&svc.db, svc.db_path) != 0)
-        return 1;
-    int rc = 1;
-    struct http_server *http = NULL;
-    svc.metrics = metrics_new("order");
-    if (!svc.metrics || order_store_open(&svc.orders, &svc.db) != 0 ||
-        outbox_open(&svc.outbox, &svc.db) != 0)
-        goto out;
-    if (svc.mode == MODE_SYNC && (http_relays_start(&svc) != 0 || sync_recovery_start(&svc) != 0))
-        goto out;
-    if (svc.mode == MODE_ASYNC && amqp_relay_start(&svc, config_str(opts, "amqp-url")) != 0)
-        goto out;
-    if (svc.mode == MODE_STREAM && kafka_relay_start(&svc, config_str(opts, "kafka-brokers")) != 0)
-        goto out;
-    http = service_http_start(opts, svc.metrics, order_api_handle, &svc);
-    if (!http)
-        goto out;
-    const char *port_file = config_str(opts, "port-file");
-    if (port_file && service_write_port_file(port_file, http_server_port(http)) != 0)
-        goto out;
-    log_info("listening on port %u, mode %s, database %s", http_server_port(http),
-             config_str(opts, "mode"), config_str(opts, "db"));
-    service_wait();
-    rc = 0;
-out:
-    service_request_stop();
-    http_server_stop(http);
-    sync_recovery_stop(&svc);
-    http_relays_stop(&svc);
-    if (svc.mode == MODE_ASYNC)
-        amqp_relay_stop(&svc);
-    if (svc.mode == MODE_STREAM)
-        kafka_relay_stop(&svc);
-    outbox_close(&svc.outbox);
-    order_store_close(&svc.orders);
-    db_close(&svc.db);
-    metrics_free(svc.metrics);
-    http_client_cleanup();
-    return rc;
+    const struct service_def def = {
+        .name = "order",
+        .listen = "127.0.0.1:8080",
+        .db = "order.db",
+        .usage = usage,
+        .options = opts,
+        .db_handle = &svc.db,
+        .metrics = &svc.metrics,
+        .db_path = &svc.db_path,
+        .ctx = &svc,
+        .handler = order_api_handle,
+        .configure = configure,
+        .start = start,
+        .stop = stop,
+        .describe = describe,
+    };
+    return service_main(&def, argc, argv);
 }
