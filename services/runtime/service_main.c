@@ -107,6 +107,11 @@ static int limit(const struct opt *opts, const char *name, long min, long max, u
     return 0;
 }
 
+static void library_log(const char *line)
+{
+    log_info("%s", line);
+}
+
 /* Never block: answered on the polling thread, no hand-off to a handler. */
 static const char *const inline_paths[] = {"/healthz", "/metrics", NULL};
 
@@ -132,8 +137,21 @@ static struct http_server *http_start(const struct opt *opts, struct metrics *me
         .observe = observe,
         .observe_ctx = metrics,
         .ctx = ctx,
+        .log = library_log,
     };
-    return http_server_start(&cfg);
+    char err[HTTP_ERR_LEN];
+    struct http_server *s = http_server_start(&cfg, err, sizeof err);
+    if (!s) {
+        log_error("%s", err);
+        return NULL;
+    }
+    const char *notice = http_server_notice(s);
+    if (notice)
+        log_warn("%s", notice);
+    char what[512];
+    http_server_describe(s, what, sizeof what);
+    log_info("HTTP: %s", what);
+    return s;
 }
 
 /* head, the service's options, tail, the terminator: one table for
