@@ -47,7 +47,7 @@ jq -n --arg seed "${SEED:-1}" \
     --rawfile depth "$res/$m.depth.tsv" \
     --arg hash "$(cat "$res/$m.state.sha256")" '
     def run: {requests, ok, status: (.status | with_entries(select(.value > 0))),
-              throughput_rps: (.throughput_rps * 10 | round / 10),
+              throughput_rps: (.rate_per_s * 10 | round / 10),
               latency_ms: (.latency_ms | map_values(. * 1000 | round / 1000))};
     {
       model: "async-rabbitmq", seed: ($seed | tonumber),

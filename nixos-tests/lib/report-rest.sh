@@ -17,7 +17,7 @@ jq -s --arg seed "${SEED:-1}" '{
         successes: .ok, errors: .errors,
         status: (.status | with_entries(select(.value > 0))),
         latency_ms: (.latency_ms | map_values(. * 1000 | round / 1000)),
-        throughput_rps: (.throughput_rps * 10 | round / 10)
+        throughput_rps: (.rate_per_s * 10 | round / 10)
     } | with_entries(select(.value != null)) ]
 }' $files >"$res/sync-rest.json"
 

@@ -42,13 +42,13 @@ wait_empty() {
 
 echo "# bench-async-rabbitmq: $BACKLOG-message backlogs on RabbitMQ $RMQ_NODE"
 "$L" amqp publish --url "$AMQP_URL" --queue bench.noop -n "$BACKLOG" --json >/dev/null
-noop=$("$L" amqp noop --url "$AMQP_URL" --queue bench.noop --batch 512 --json | jq .rate)
+noop=$("$L" amqp noop --url "$AMQP_URL" --queue bench.noop --batch 512 --json | jq ".rate_per_s * 10 | round / 10")
 echo "noop consumer: $noop msg/s"
 # The ceiling of inventory's shape: consume, republish (persistent, confirmed)
 # through an exchange into two quorum queues, ack, no work of its own.
 "$L" amqp publish --url "$AMQP_URL" --queue bench.noop -n "$BACKLOG" --json >/dev/null
 relay=$("$L" amqp relay --url "$AMQP_URL" --queue bench.noop --to bench.relay-out --fanout 2 \
-    --batch 512 --json | jq .rate)
+    --batch 512 --json | jq ".rate_per_s * 10 | round / 10")
 for q in bench.relay-out bench.relay-out.2; do
     "$L" amqp noop --url "$AMQP_URL" --queue $q --batch 512 --json >/dev/null
 done

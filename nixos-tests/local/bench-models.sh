@@ -133,14 +133,14 @@ jq -n --arg model "$model" --slurpfile c "$LAB_DIR/closed.json" --slurpfile o "$
     def run(r): {
         requests: r.requests, ok: r.ok, concurrency: r.concurrency,
         client_ms: { p50: r.latency_ms.p50, p99: r.latency_ms.p99 },
-        throughput_rps: (r.throughput_rps | round),
+        throughput_rps: (r.rate_per_s | round),
         accepted_to_final_ms: (if r.accepted_to_final_ms then
             { p50: r.accepted_to_final_ms.p50, p99: r.accepted_to_final_ms.p99,
               via: r.accepted_to_final_ms.via, followed: r.accepted_to_final_ms.followed,
               unfinished: r.accepted_to_final_ms.unfinished }
           else { p50: r.latency_ms.p50, p99: r.latency_ms.p99, via: "the answer (201 is final)" } end),
         final_per_s: (if r.accepted_to_final_ms then (r.ok / r.accepted_to_final_ms.duration_s | round)
-                      else (r.throughput_rps | round) end)
+                      else (r.rate_per_s | round) end)
     };
     { model: $model, closed: run($c[0]), open: (run($o[0]) + { offered_rate: $o[0].offered_rate,
       late_starts: $o[0].late_starts }), cpu_us_per_order: $cpu }' >"$out"

@@ -89,7 +89,7 @@ echo "end to end: $e2e events/s (median round: $e2e_ms ms); per round inventory 
 # consume order-events, produce each message onward in one transaction per
 # batch with its offsets, no other work. Fresh groups; the first 1,000
 # messages warm it up untimed, as the consumers above were warmed up.
-relay() { "$L" kafka relay --brokers "$KAFKA_BROKERS" --warmup 1000 --count $N --json "$@" | jq .rate; }
+relay() { "$L" kafka relay --brokers "$KAFKA_BROKERS" --warmup 1000 --count $N --json "$@" | jq ".rate_per_s * 10 | round / 10"; }
 : >"$LAB_DIR/relay.txn" && : >"$LAB_DIR/relay.plain"
 for round in 1 2 3; do
     relay --to bench.relay-out >>"$LAB_DIR/relay.txn" || exit 1

@@ -36,20 +36,20 @@ jq -n --slurpfile noop "$out/noop.json" --slurpfile noop2 "$out/noop2.json" \
     --slurpfile chain "$out/chain.json" --slurpfile seq "$out/sequential.json" \
     --arg rss_order "$(hwm order)" --arg rss_inv "$(hwm inventory)" --arg rss_notif "$(hwm notification)" \
     --arg cores "$(nproc)" '
-    ([$noop[0].throughput_rps, $noop2[0].throughput_rps] | add / 2) as $noop_rps |
+    ([$noop[0].rate_per_s, $noop2[0].rate_per_s] | add / 2) as $noop_rps |
     {
       model: "sync-rest",
       machine_cores: ($cores | tonumber),
       noop_healthz: { requests: $noop[0].requests, throughput_rps: ($noop_rps | round),
                       p50_ms: $noop[0].latency_ms.p50 },
       chain_order: { requests: $chain[0].requests, ok: $chain[0].ok,
-                     throughput_rps: ($chain[0].throughput_rps | round),
+                     throughput_rps: ($chain[0].rate_per_s | round),
                      latency_ms: ($chain[0].latency_ms | map_values(. * 1000 | round / 1000)) },
       sequential_order: { requests: $seq[0].requests, concurrency: 1,
                           latency_ms: ($seq[0].latency_ms | map_values(. * 1000 | round / 1000)) },
-      ratio_chain_over_noop: ($chain[0].throughput_rps / $noop_rps * 1000 | round / 1000),
+      ratio_chain_over_noop: ($chain[0].rate_per_s / $noop_rps * 1000 | round / 1000),
       ratio_target: 0.2,
-      met: ($chain[0].throughput_rps / $noop_rps >= 0.2),
+      met: ($chain[0].rate_per_s / $noop_rps >= 0.2),
       peak_rss_mib: { order: ($rss_order | tonumber), inventory: ($rss_inv | tonumber),
                       notification: ($rss_notif | tonumber) },
       peak_rss_limit_mib: 16,
