@@ -4,7 +4,7 @@
 # dump for the seed (.state.txt, .state.sha256) and the counts proving
 # idempotency and the dead letters' reasons (.counts.txt). Timings go only in
 # the .json/.md and the depth series, never in a hashed file.
-# usage: report-amqp.sh OUT_DIR RESULTS_DIR
+# usage: report/async-rabbitmq.sh OUT_DIR RESULTS_DIR
 set -eu
 out=$1 res=$2
 mkdir -p "$res"

@@ -17,12 +17,9 @@
 # Writes results/bench-async-rabbitmq.json (RESULTS_DIR, default results/).
 set -u
 here=$(cd "$(dirname "$0")" && pwd)
-COMMLAB_ROOT=${COMMLAB_ROOT:-$(cd "$here/../.." && pwd)}
-. "$here/../lib/assert.sh"
-. "$here/../lib/http.sh"
-. "$here/../lib/lab.sh"
-. "$here/../lib/rabbitmq.sh"
-. "$here/../lib/bench.sh"
+. "$here/../lib/local.sh"
+. "$LIB/rabbitmq.sh"
+. "$LIB/bench.sh"
 : "${BACKLOG:=100000}" "${E2E_ORDERS:=20000}" "${RESULTS_DIR:=$COMMLAB_ROOT/results}"
 
 lab_init || exit 1

@@ -3,7 +3,7 @@
 # lag tables, replay hashes and diff), and the deterministic files apart from
 # them: streaming-kafka.metrics.json (analytics of seed $SEED after every
 # phase) and streaming-kafka.state.txt (inventory's canonical dump).
-# usage: report-kafka.sh OUT_DIR RESULTS_DIR LAG_THRESHOLD
+# usage: report/streaming-kafka.sh OUT_DIR RESULTS_DIR LAG_THRESHOLD
 set -eu
 out=$1 res=$2 thr=$3
 mkdir -p "$res"

@@ -1,7 +1,7 @@
 #!/bin/sh
 # Writes results/sync-rest.json and .md from the phase JSON of one run, and the
 # deterministic state dump of the baseline (results/sync-rest.state.txt).
-# usage: report-rest.sh OUT_DIR RESULTS_DIR ORDER_TIMEOUT_MS DELAY_OVERHEAD_MS FAIL_P99_MS
+# usage: report/sync-rest.sh OUT_DIR RESULTS_DIR ORDER_TIMEOUT_MS DELAY_OVERHEAD_MS FAIL_P99_MS
 set -eu
 out=$1 res=$2 timeout=$3 overhead=$4 failp99=$5
 mkdir -p "$res"

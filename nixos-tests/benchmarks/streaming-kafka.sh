@@ -12,15 +12,12 @@
 #            (--until-end) vs kcat -C reading the same two topics, both
 #            timed as whole processes.
 # Writes results/bench-streaming-kafka.json (RESULTS_DIR) and prints it.
-#   COMMLAB_BIN=build sh nixos-tests/local/bench-streaming-kafka.sh
+#   COMMLAB_BIN=build sh nixos-tests/benchmarks/streaming-kafka.sh
 set -u
 here=$(cd "$(dirname "$0")" && pwd)
-COMMLAB_ROOT=${COMMLAB_ROOT:-$(cd "$here/../.." && pwd)}
-. "$here/../lib/assert.sh"
-. "$here/../lib/http.sh"
-. "$here/../lib/lab.sh"
-. "$here/../lib/kafka.sh"
-. "$here/../lib/bench.sh"
+. "$here/../lib/local.sh"
+. "$LIB/kafka.sh"
+. "$LIB/bench.sh"
 N=10000
 : "${RESULTS_DIR:=$COMMLAB_ROOT/results}"
 lab_init || exit 1

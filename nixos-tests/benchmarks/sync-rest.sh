@@ -6,10 +6,7 @@
 # Writes $RESULTS_DIR/bench-sync-rest.json (never hashed: timings).
 set -u
 here=$(cd "$(dirname "$0")" && pwd)
-COMMLAB_ROOT=${COMMLAB_ROOT:-$(cd "$here/../.." && pwd)}
-. "$here/../lib/assert.sh"
-. "$here/../lib/http.sh"
-. "$here/../lib/lab.sh"
+. "$here/../lib/local.sh"
 : "${BENCH_ORDERS:=20000}" "${BENCH_NOOP:=60000}" "${RESULTS_DIR:=$COMMLAB_ROOT/results}"
 
 lab_init || exit 1
