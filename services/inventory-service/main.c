@@ -61,10 +61,6 @@ static int configure(void *ctx, const struct opt *o)
         fprintf(stderr, "--%s\n", err);
         return -1;
     }
-    if (mode_parse(config_str(o, "mode"), MODE_ALL, &m->mode, err, sizeof err) != 0) {
-        fprintf(stderr, "--mode: %s\n", err);
-        return -1;
-    }
     m->ko = (struct inventory_kafka_options){.paused = config_flag(o, "paused"),
                                              .transactional_id = config_str(o, "transactional-id")};
     if (config_long(o, "throttle-ms", 0, STREAM_MAX_THROTTLE_MS, &m->ko.throttle_ms))
@@ -128,6 +124,8 @@ int main(int argc, char **argv)
         .db_handle = &m.svc.db,
         .metrics = &m.svc.metrics,
         .db_path = &m.svc.db_path,
+        .modes = MODE_ALL,
+        .mode = &m.mode,
         .ctx = &m,
         .handler = inventory_api_handle,
         .handler_ctx = &m.svc,

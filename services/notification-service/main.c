@@ -63,18 +63,6 @@ struct notification_main {
     enum service_mode mode;
 };
 
-static int configure(void *ctx, const struct opt *o)
-{
-    struct notification_main *m = ctx;
-    char err[256];
-    if (mode_parse(config_str(o, "mode"), MODE_BIT(MODE_SYNC) | MODE_BIT(MODE_ASYNC), &m->mode, err,
-                   sizeof err) != 0) {
-        fprintf(stderr, "--mode: %s\n", err);
-        return -1;
-    }
-    return 0;
-}
-
 static int start(void *ctx, const struct opt *o)
 {
     struct notification_main *m = ctx;
@@ -110,10 +98,11 @@ int main(int argc, char **argv)
         .db_handle = &m.svc.db,
         .metrics = &m.svc.metrics,
         .db_path = &m.svc.db_path,
+        .modes = MODE_BIT(MODE_SYNC) | MODE_BIT(MODE_ASYNC),
+        .mode = &m.mode,
         .ctx = &m,
         .handler = handle,
         .handler_ctx = &m.svc,
-        .configure = configure,
         .start = start,
         .stop = stop,
         .describe = describe,

@@ -34,11 +34,6 @@ static const char usage[] =
 static int configure(void *ctx, const struct opt *o)
 {
     struct order_service *svc = ctx;
-    char err[256];
-    if (mode_parse(config_str(o, "mode"), MODE_ALL, &svc->mode, err, sizeof err) != 0) {
-        fprintf(stderr, "--mode: %s\n", err);
-        return -1;
-    }
     if (config_long(o, "inventory-timeout-ms", 1, 600000, &svc->inventory_timeout_ms) ||
         config_long(o, "notification-timeout-ms", 1, 600000, &svc->notification_timeout_ms))
         return -1;
@@ -99,6 +94,8 @@ int main(int argc, char **argv)
         .db_handle = &svc.db,
         .metrics = &svc.metrics,
         .db_path = &svc.db_path,
+        .modes = MODE_ALL,
+        .mode = &svc.mode,
         .ctx = &svc,
         .handler = order_api_handle,
         .configure = configure,

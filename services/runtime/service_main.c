@@ -186,6 +186,12 @@ int service_main(const struct service_def *def, int argc, char **argv)
         return cr == CONFIG_EXIT_OK ? 0 : 2;
     log_init(def->name);
     log_set_quiet(config_flag(opts, "quiet"));
+    char err[256];
+    if (def->modes &&
+        mode_parse(config_str(opts, "mode"), def->modes, def->mode, err, sizeof err)) {
+        fprintf(stderr, "--mode: %s\n", err);
+        return 2;
+    }
     if (def->configure && def->configure(def->ctx, opts) != 0)
         return 2;
 #ifdef __GLIBC__

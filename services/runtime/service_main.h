@@ -8,6 +8,7 @@
 #include <stddef.h>
 
 #include "metrics/metrics.h"
+#include "runtime/mode.h"
 #include "store/db.h"
 #include "transport/http_server.h"
 
@@ -25,6 +26,10 @@ struct service_def {
     struct db *db_handle;
     struct metrics **metrics;
     const char **db_path;
+    /* The modes its --mode (one of its options) accepts, MODE_BIT()s, and
+     * where the parsed one goes; 0 for a service without --mode. */
+    unsigned modes;
+    enum service_mode *mode;
     void *ctx; /* passed to every hook */
     http_handler_fn handler;
     void *handler_ctx; /* the handler's; ctx when NULL */
