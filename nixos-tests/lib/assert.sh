@@ -65,3 +65,36 @@ assert_summary() {
     echo "$_assert_p passed, $_assert_f failed"
     [ "$_assert_f" -eq 0 ]
 }
+
+# wait_until SECONDS COMMAND...: runs COMMAND every 0.2 s until it succeeds
+# (status 0) or SECONDS have passed (status 1). The poll of every scenario:
+# give COMMAND as a function when it is a test of a value.
+wait_until() {
+    _wu_end=$(($(date +%s) + $1))
+    shift
+    until "$@"; do
+        [ "$(date +%s)" -lt "$_wu_end" ] || return 1
+        sleep 0.2
+    done
+}
+
+# scenario_dispatch SCRIPT "PHASE..." [PHASE [ARGS...]]: the end of every
+# scenario script. Runs phase_PHASE (dashes as underscores) with ARGS when
+# PHASE is in the list, and exits 2 otherwise; the status says whether the
+# phase ran and all its checks passed (a VM test's client.succeed stops on
+# it; ASSERT_DIR may hold earlier phases' counts).
+scenario_dispatch() {
+    _sd_script=$1 _sd_phases=$2 _sd_phase=${3:-}
+    [ $# -ge 3 ] && shift 3 || shift 2
+    case " $_sd_phases " in
+    *" $_sd_phase "*) [ -n "$_sd_phase" ] ;;
+    *) false ;;
+    esac || {
+        echo "$_sd_script: unknown phase '$_sd_phase' (one of: $_sd_phases)" >&2
+        exit 2
+    }
+    _sd_failed=$(assert_failed_count)
+    "phase_$(echo "$_sd_phase" | tr - _)" "$@"
+    _sd_rc=$?
+    [ "$_sd_rc" -eq 0 ] && [ "$(assert_failed_count)" -eq "$_sd_failed" ]
+}

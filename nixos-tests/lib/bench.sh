@@ -1,4 +1,4 @@
-# Helpers of the benchmarks (nixos-tests/local/bench-*.sh). Source after lab.sh.
+# Helpers of the benchmarks (nixos-tests/benchmarks/*.sh). Source after lab.sh.
 #
 #   bench_ms                  wall clock, epoch milliseconds
 #   bench_rate N MS0 MS1      N per second over MS0..MS1, one decimal

@@ -20,12 +20,9 @@ http_get() {
 }
 
 # wait_healthy URL [SECONDS]: polls URL/healthz.
+_healthy() { curl -sf --max-time 2 "$1/healthz" >/dev/null 2>&1; }
 wait_healthy() {
-    _end=$(($(date +%s) + ${2:-30}))
-    while [ "$(date +%s)" -lt "$_end" ]; do
-        curl -sf --max-time 2 "$1/healthz" >/dev/null 2>&1 && return 0
-        sleep 0.1
-    done
+    wait_until "${2:-30}" _healthy "$1" && return 0
     echo "service at $1 did not become healthy in ${2:-30} s" >&2
     return 1
 }

@@ -6,11 +6,8 @@
 # results/ files when RESULTS_DIR is set.
 set -u
 here=$(cd "$(dirname "$0")" && pwd)
-COMMLAB_ROOT=${COMMLAB_ROOT:-$(cd "$here/../.." && pwd)}
-. "$here/../lib/assert.sh"
-. "$here/../lib/http.sh"
-. "$here/../lib/lab.sh"
-. "$here/../lib/rabbitmq.sh"
+. "$here/../lib/local.sh"
+. "$LIB/rabbitmq.sh"
 S="$here/../scenarios/async-rabbitmq.sh"
 
 BASELINE_ORDERS=500
@@ -132,5 +129,5 @@ if [ -n "${LAB_CHECK_LOGS:-}" ]; then
     lab_check_logs
 fi
 if [ -n "${RESULTS_DIR:-}" ]; then
-    sh "$here/../lib/report-amqp.sh" "$OUT_DIR" "$RESULTS_DIR"
+    sh "$here/../report/async-rabbitmq.sh" "$OUT_DIR" "$RESULTS_DIR"
 fi

@@ -53,7 +53,7 @@ if [ -n "${LAB_CHECK_LOGS:-}" ]; then
     lab_check_logs
 fi
 if [ -n "${RESULTS_DIR:-}" ]; then
-    sh "$here/../lib/report-cascade.sh" "$OUT_DIR" "$RESULTS_DIR" \
+    sh "$here/../report/cascade.sh" "$OUT_DIR" "$RESULTS_DIR" \
         "$TIMEOUT_MS" "$LIMIT" "$FAILURES" "$COOLDOWN_MS" ||
         fail "cascade: the report was written"
 fi

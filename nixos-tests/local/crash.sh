@@ -10,10 +10,7 @@
 # default all of the model's).
 set -u
 here=$(cd "$(dirname "$0")" && pwd)
-COMMLAB_ROOT=${COMMLAB_ROOT:-$(cd "$here/../.." && pwd)}
-. "$here/../lib/assert.sh"
-. "$here/../lib/http.sh"
-. "$here/../lib/lab.sh"
+. "$here/../lib/local.sh"
 S="$here/../scenarios/crash.sh"
 : "${CRASH_SEED:=1}" "${CRASH_RATE:=50}" "${CRASH_SECONDS:=20}" "${CRASH_KILLS:=6}"
 : "${CRASH_RECOVERY_S:=30}"
@@ -34,7 +31,7 @@ case $kind in
 sync)
     lab_start_rest || exit 1 ;;
 async)
-    . "$here/../lib/rabbitmq.sh"
+    . "$LIB/rabbitmq.sh"
     rabbitmq_start || exit 1
     lab_start inventory commlab-inventory --quiet --mode amqp --amqp-url "$AMQP_URL" &&
         lab_start notification commlab-notification --quiet --mode amqp --amqp-url "$AMQP_URL" &&
@@ -42,7 +39,7 @@ async)
     ORDER_URL=$(lab_url order) INVENTORY_URL=$(lab_url inventory) NOTIFICATION_URL=$(lab_url notification)
     export AMQP_URL ORDER_URL INVENTORY_URL NOTIFICATION_URL ;;
 stream)
-    . "$here/../lib/kafka.sh"
+    . "$LIB/kafka.sh"
     kafka_start || exit 1
     lab_start inventory commlab-inventory --quiet --mode kafka --kafka-brokers "$KAFKA_BROKERS" &&
         lab_start analytics commlab-analytics --quiet --kafka-brokers "$KAFKA_BROKERS" \

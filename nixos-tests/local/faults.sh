@@ -11,14 +11,11 @@
 # that says so. Usage: faults.sh [kafka] [rest] [amqp] [cluster]   (default: all)
 set -u
 here=$(cd "$(dirname "$0")" && pwd)
-COMMLAB_ROOT=${COMMLAB_ROOT:-$(cd "$here/../.." && pwd)}
-. "$here/../lib/assert.sh"
-. "$here/../lib/http.sh"
-. "$here/../lib/lab.sh"
-. "$here/../lib/kafka.sh"
-. "$here/../lib/rabbitmq.sh"
-. "$here/../lib/hosts.sh"
-. "$here/../lib/faults.sh"
+. "$here/../lib/local.sh"
+. "$LIB/kafka.sh"
+. "$LIB/rabbitmq.sh"
+. "$LIB/hosts.sh"
+. "$LIB/faults.sh"
 case "${1:-}" in -h | --help) sed -n '2,12p' "$0" | sed 's/^# \{0,1\}//'; exit 0 ;; esac
 parts=${*:-kafka rest amqp cluster}
 : "${AMQP_CUT_S:=60}"
@@ -198,7 +195,7 @@ part_amqp() {
 _ref_urls() { echo "$1" | sed 's|:5672|:5672/ref|g'; }
 
 part_cluster() {
-    . "$here/../lib/rabbitmq-cluster.sh"
+    . "$LIB/rabbitmq-cluster.sh"
     echo "# faults/cluster: RabbitMQ on rabbitmq1..3 (quorum queues on all three)"
     rmqc_start || { fail "cluster: three RabbitMQ nodes joined"; return; }
     assert_eq "cluster: node 1 sees three running nodes" 3 "$(rmqc_running_nodes 1)"
@@ -271,5 +268,5 @@ if [ -n "${LAB_CHECK_LOGS:-}" ]; then
     lab_check_logs
 fi
 if [ -n "${RESULTS_DIR:-}" ]; then
-    sh "$here/../lib/report-faults.sh" "$FAULTS_OUT" "$RESULTS_DIR"
+    sh "$here/../report/faults.sh" "$FAULTS_OUT" "$RESULTS_DIR"
 fi

@@ -8,12 +8,9 @@
 # scenarios/sync-rest.sh.) nixos-tests/test runs it once, normal build.
 set -u
 here=$(cd "$(dirname "$0")" && pwd)
-COMMLAB_ROOT=${COMMLAB_ROOT:-$(cd "$here/../.." && pwd)}
-. "$here/../lib/assert.sh"
-. "$here/../lib/http.sh"
-. "$here/../lib/lab.sh"
-. "$here/../lib/rabbitmq.sh"
-. "$here/../lib/kafka.sh"
+. "$here/../lib/local.sh"
+. "$LIB/rabbitmq.sh"
+. "$LIB/kafka.sh"
 H="$here/../scenarios/hostile-json.sh"
 case "${1:-}" in -h | --help) sed -n '2,8p' "$0" | sed 's/^# \{0,1\}//'; exit 0 ;; esac
 

@@ -6,11 +6,8 @@
 # when RESULTS_DIR is set.
 set -u
 here=$(cd "$(dirname "$0")" && pwd)
-COMMLAB_ROOT=${COMMLAB_ROOT:-$(cd "$here/../.." && pwd)}
-. "$here/../lib/assert.sh"
-. "$here/../lib/http.sh"
-. "$here/../lib/lab.sh"
-. "$here/../lib/kafka.sh"
+. "$here/../lib/local.sh"
+. "$LIB/kafka.sh"
 S="$here/../scenarios/streaming-kafka.sh"
 
 N=10000
@@ -48,10 +45,12 @@ sh "$S" produce "$N" 0 "$N"
 sh "$S" order-api 20 100000 $((N + 20))
 sh "$S" dup-malformed $((N + 70))
 sh "$S" kcat-read
-sh "$S" lag analytics analytics-consumer-group:order-events,inventory-events \
-    "$ANALYTICS_URL" "$AN_SLOW" "$N" 30000 "$LAG_THRESHOLD" $((2 * N + 70))
-sh "$S" lag inventory inventory-consumer-group:order-events \
-    "$INVENTORY_URL" "$INV_SLOW" "$N" 40000 "$LAG_THRESHOLD" $((3 * N + 70))
+sh "$S" lag name=analytics group=analytics-consumer-group:order-events,inventory-events \
+    url="$ANALYTICS_URL" control="$AN_SLOW" events="$N" start=30000 threshold="$LAG_THRESHOLD" \
+    orders=$((2 * N + 70))
+sh "$S" lag name=inventory group=inventory-consumer-group:order-events \
+    url="$INVENTORY_URL" control="$INV_SLOW" events="$N" start=40000 threshold="$LAG_THRESHOLD" \
+    orders=$((3 * N + 70))
 
 # 3. Replay: stop analytics, reset its offsets, rebuild from the log.
 sh "$S" replay-before
@@ -135,5 +134,5 @@ if [ -n "${LAB_CHECK_LOGS:-}" ]; then
     lab_check_logs
 fi
 if [ -n "${RESULTS_DIR:-}" ]; then
-    sh "$here/../lib/report-kafka.sh" "$OUT_DIR" "$RESULTS_DIR" "$LAG_THRESHOLD"
+    sh "$here/../report/streaming-kafka.sh" "$OUT_DIR" "$RESULTS_DIR" "$LAG_THRESHOLD"
 fi

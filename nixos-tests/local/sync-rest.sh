@@ -4,10 +4,7 @@
 # Writes phase JSON to $OUT_DIR, and results/ files when RESULTS_DIR is set.
 set -u
 here=$(cd "$(dirname "$0")" && pwd)
-COMMLAB_ROOT=${COMMLAB_ROOT:-$(cd "$here/../.." && pwd)}
-. "$here/../lib/assert.sh"
-. "$here/../lib/http.sh"
-. "$here/../lib/lab.sh"
+. "$here/../lib/local.sh"
 S="$here/../scenarios/sync-rest.sh"
 
 # The order timeout must stay above the 2 s delay of scenario 2.
@@ -114,6 +111,6 @@ if [ -n "${LAB_CHECK_LOGS:-}" ]; then
     lab_check_logs
 fi
 if [ -n "${RESULTS_DIR:-}" ]; then
-    sh "$here/../lib/report-rest.sh" "$OUT_DIR" "$RESULTS_DIR" \
+    sh "$here/../report/sync-rest.sh" "$OUT_DIR" "$RESULTS_DIR" \
         "$ORDER_TIMEOUT_MS" "$DELAY_OVERHEAD_MS" "$FAIL_P99_MS"
 fi

@@ -23,15 +23,11 @@ VALID=600
 START=70000
 
 depth() { "$LOADGEN" amqp depth --url "$AMQP_URL" --queue "$1" 2>/dev/null | cut -d' ' -f1; }
-quiet() { # SECONDS: no message ready anywhere, no outbox row waiting
-    _end=$(($(date +%s) + $1))
-    while [ "$(date +%s)" -lt "$_end" ]; do
-        [ $(($(depth $QI) + $(depth $QN) + $(depth $QO) + $(metric "$ORDER_URL" outbox_backlog) +
-            $(metric "$INVENTORY_URL" outbox_backlog))) -eq 0 ] && return 0
-        sleep 0.5
-    done
-    return 1
+quiet_now() { # no message ready anywhere, no outbox row waiting
+    [ $(($(depth $QI) + $(depth $QN) + $(depth $QO) + $(metric "$ORDER_URL" outbox_backlog) +
+        $(metric "$INVENTORY_URL" outbox_backlog))) -eq 0 ]
 }
+quiet() { wait_until "$1" quiet_now; } # SECONDS
 event() { # TYPE EVENT_ID ORDER_ID [REASON]
     _r=
     [ -n "${4:-}" ] && _r=",\"reason\":\"$4\""
@@ -185,13 +181,4 @@ phase_conflicts() {
     assert_eq "conflicts: the order service counted 4 conflicts" $((co + 4)) "$(metric "$ORDER_URL" amqp_conflicts_total)"
 }
 
-phase=${1:?usage: amqp-hostile.sh hostile|conflicts}
-failed_before=$(assert_failed_count)
-case $phase in
-hostile | conflicts) "phase_$phase" ;;
-*)
-    echo "amqp-hostile.sh: unknown phase '$phase'" >&2
-    exit 2 ;;
-esac
-rc=$?
-[ "$rc" -eq 0 ] && [ "$(assert_failed_count)" -eq "$failed_before" ]
+scenario_dispatch amqp-hostile.sh "hostile conflicts" "$@"

@@ -24,6 +24,7 @@ SOLD_OUT_PCT=10
 Q=inventory.order-placed
 
 depth() { "$LOADGEN" amqp depth --url "$AMQP_URL" --queue "${1:-$Q}" 2>/dev/null | cut -d' ' -f1; }
+depth_at_least() { [ "$(depth "$1")" -ge "$2" ] 2>/dev/null; } # QUEUE N
 now_ms() { echo $(($(date +%s%N) / 1000000)); }
 inv_metric() { metric "$INVENTORY_URL" "$1"; }
 
@@ -84,7 +85,7 @@ feed_ref() { # START COUNT
 # written whether or not a reference stack runs (the VM lab has none: its
 # hashes are compared with the local lab's). Then compared: with the
 # reference stack's rows when there is one (byte-identical), and with the
-# PHASE line of $EXPECTED_COUNTS when set (a counts file as report-amqp.sh
+# PHASE line of $EXPECTED_COUNTS when set (a counts file as report/async-rabbitmq.sh
 # writes it, e.g. results/async-rabbitmq.counts.txt: "workload_state_sha256
 # PHASE HASH", tab-separated). Neither compares anything unless the phase
 # ran the same order ranges as the run that wrote the expectation.
@@ -260,8 +261,7 @@ phase_poison() {
     # broker dead-letters it (x-death reason delivery_limit).
     http_code POST "$INVENTORY_URL/configure" '{"delay_ms":0,"mode":"error"}' >/dev/null
     hand_publish "$(hand_event transient-ev transient-1 soda 1)"
-    _w=0
-    while [ "$(depth "$Q.dlq")" -lt $((dlq0 + 7)) ] && [ $_w -lt 150 ]; do sleep 0.2; _w=$((_w + 1)); done
+    wait_until 30 depth_at_least "$Q.dlq" $((dlq0 + 7))
     http_code POST "$INVENTORY_URL/configure" '{"delay_ms":0,"mode":"none"}' >/dev/null
     "$LOADGEN" amqp dlq --url "$AMQP_URL" --queue "$Q.dlq" >"$OUT_DIR/dlq.txt"
     check "poison: a transient failure was retried, then dead-lettered (delivery_limit)" \
@@ -293,27 +293,20 @@ phase_load_finish() { # NAME WHAT
     compare_ref "$1"
 }
 
-phase=${1:?usage: async-rabbitmq.sh PHASE [ARGS]}
-shift
-# The exit status tells whether this phase ran and its checks all passed (a VM test's
-# client.succeed stops on it); ASSERT_DIR may hold earlier phases' counts.
-failed_before=$(assert_failed_count)
-case $phase in
-baseline | backlog-start | backlog-finish | idempotency | poison)
-    "phase_$(echo "$phase" | tr - _)" "$@" ;;
-broker-start) phase_load_start broker "$@" ;;
-broker-finish) phase_load_finish broker "while RabbitMQ restarted" ;;
-partition-start) phase_load_start partition "$@" ;;
-partition-finish) phase_load_finish partition "while inventory was cut off from RabbitMQ" ;;
-cluster-kill-start) phase_load_start cluster-kill "$@" ;;
-cluster-kill-finish) phase_load_finish cluster-kill "while a cluster node crashed and came back" ;;
-cluster-partition-start) phase_load_start cluster-partition "$@" ;;
-cluster-partition-finish) phase_load_finish cluster-partition "while a cluster node was partitioned from the others" ;;
-kill-start) phase_load_start kill "$@" ;;
-kill-finish) phase_load_finish kill "while inventory was killed (-9) again and again" ;;
-*)
-    echo "async-rabbitmq.sh: unknown phase '$phase'" >&2
-    exit 2 ;;
-esac
-rc=$?
-[ "$rc" -eq 0 ] && [ "$(assert_failed_count)" -eq "$failed_before" ]
+# 5 and 6 and the cluster scenarios: the load phases under their names.
+phase_broker_start() { phase_load_start broker "$@"; }
+phase_broker_finish() { phase_load_finish broker "while RabbitMQ restarted"; }
+phase_partition_start() { phase_load_start partition "$@"; }
+phase_partition_finish() { phase_load_finish partition "while inventory was cut off from RabbitMQ"; }
+phase_cluster_kill_start() { phase_load_start cluster-kill "$@"; }
+phase_cluster_kill_finish() { phase_load_finish cluster-kill "while a cluster node crashed and came back"; }
+phase_cluster_partition_start() { phase_load_start cluster-partition "$@"; }
+phase_cluster_partition_finish() {
+    phase_load_finish cluster-partition "while a cluster node was partitioned from the others"
+}
+phase_kill_start() { phase_load_start kill "$@"; }
+phase_kill_finish() { phase_load_finish kill "while inventory was killed (-9) again and again"; }
+
+scenario_dispatch async-rabbitmq.sh "baseline backlog-start backlog-finish idempotency poison \
+    broker-start broker-finish partition-start partition-finish cluster-kill-start cluster-kill-finish \
+    cluster-partition-start cluster-partition-finish kill-start kill-finish" "$@"

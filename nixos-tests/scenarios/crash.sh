@@ -195,14 +195,4 @@ reservations	o7	reserved	burger:1	'
     rm -rf "$_d"
 }
 
-failed_before=$(assert_failed_count)
-phase=${1:-}
-[ $# -gt 0 ] && shift
-case $phase in
-schedule | start | finish | self-test) "phase_$(echo "$phase" | tr - _)" "$@" ;;
-*)
-    echo "crash.sh: unknown phase '$phase' (schedule, start, finish, self-test)" >&2
-    exit 2 ;;
-esac
-rc=$?
-[ "$rc" -eq 0 ] && [ "$(assert_failed_count)" -eq "$failed_before" ]
+scenario_dispatch crash.sh "schedule start finish self-test" "$@"

@@ -206,15 +206,6 @@ check_applied() { # BROKER
     assert_eq "hostile $1: no valid event reserved twice" "$valid" "$(reservations hv-)"
 }
 
-wait_for() { # SECONDS COMMAND...: until COMMAND succeeds
-    _end=$(($(date +%s) + $1))
-    shift
-    until "$@"; do
-        [ "$(date +%s)" -ge "$_end" ] && return 1
-        sleep 0.2
-    done
-}
-
 phase_amqp() {
     : "${AMQP_URL:?AMQP_URL must name the broker}"
     q=inventory.order-placed
@@ -227,12 +218,12 @@ phase_amqp() {
             fail "hostile amqp: published $(basename "$m")"
     done
     dl_all() { [ "$(depth "$q.dlq")" -ge $((dlq0 + hostile)) ] && [ "$(depth "$q")" = 0 ]; }
-    check "hostile amqp: $hostile hostile events reached $q.dlq" wait_for 60 dl_all
+    check "hostile amqp: $hostile hostile events reached $q.dlq" wait_until 60 dl_all
     assert_eq "hostile amqp: exactly the hostile events dead-lettered" $((dlq0 + hostile)) "$(depth "$q.dlq")"
     "$LOADGEN" amqp dlq --url "$AMQP_URL" --queue "$q.dlq" >"$WORK/dlq.txt"
     assert_eq "hostile amqp: each dead letter carries the validator's reason" "$hostile" \
         "$(tail -n "$hostile" "$WORK/dlq.txt" | cut -f1 | grep -cE "$REASON")"
-    wait_for 30 valid_reserved
+    wait_until 30 valid_reserved
     check_applied amqp
     [ -n "${NOTIFICATION_URL:-}" ] && amqp_outcomes
 }
@@ -258,7 +249,7 @@ amqp_outcomes() {
 
 outcome_dlq() { # QUEUE DLQ_DEPTH_BEFORE
     out_dl() { [ "$(depth "$1.dlq")" -ge $(($2 + hostile)) ] && [ "$(depth "$1")" = 0 ]; }
-    check "hostile amqp: $hostile hostile InventoryReserved reached $1.dlq" wait_for 60 out_dl "$1" "$2"
+    check "hostile amqp: $hostile hostile InventoryReserved reached $1.dlq" wait_until 60 out_dl "$1" "$2"
     assert_eq "hostile amqp: exactly those in $1.dlq" $(($2 + hostile)) "$(depth "$1.dlq")"
     "$LOADGEN" amqp dlq --url "$AMQP_URL" --queue "$1.dlq" >"$WORK/dlq.txt"
     assert_eq "hostile amqp: each in $1.dlq carries the validator's reason" "$hostile" \
@@ -280,25 +271,15 @@ phase_kafka() {
             fail "hostile kafka: produced the empty message"
     done
     dl_all() { [ "$(dlq_count)" -ge $((dlq0 + hostile)) ]; }
-    check "hostile kafka: $hostile hostile events reached order-events.dlq" wait_for 60 dl_all
+    check "hostile kafka: $hostile hostile events reached order-events.dlq" wait_until 60 dl_all
     assert_eq "hostile kafka: exactly the hostile events dead-lettered" $((dlq0 + hostile)) "$(dlq_count)"
     kcat -C -b "$KAFKA_BROKERS" -t order-events.dlq -o beginning -e -q -f '%h\n' >"$WORK/dlq.txt" 2>/dev/null
     assert_eq "hostile kafka: each dead letter carries the validator's reason" "$hostile" \
         "$(tail -n "$hostile" "$WORK/dlq.txt" | grep 'dead_letter_reason=malformed: ' | grep -cE "$REASON")"
-    wait_for 30 valid_reserved
+    wait_until 30 valid_reserved
     check_applied kafka
     skipped() { [ "$(metric "$ANALYTICS_URL" analytics_malformed_total)" -ge $((mal0 + hostile)) ]; }
-    check "hostile kafka: analytics skipped the $hostile hostile events" wait_for 30 skipped
+    check "hostile kafka: analytics skipped the $hostile hostile events" wait_until 30 skipped
 }
 
-phase=${1:?usage: hostile-json.sh http TARGET... | amqp | kafka}
-shift
-failed_before=$(assert_failed_count)
-case $phase in
-http | amqp | kafka) "phase_$phase" "$@" ;;
-*)
-    echo "hostile-json.sh: unknown phase '$phase'" >&2
-    exit 2 ;;
-esac
-rc=$?
-[ "$rc" -eq 0 ] && [ "$(assert_failed_count)" -eq "$failed_before" ]
+scenario_dispatch hostile-json.sh "http amqp kafka" "$@"

@@ -26,6 +26,7 @@ lag_json() { "$KTOOL" lag --brokers "$KAFKA_BROKERS" --json "$@"; }
 lag_total() { lag_json "$@" | jq '[.groups[].lag] | add'; }
 now_ms() { date +%s%3N; }
 orders() { http_get "$ANALYTICS_URL/metrics.json" | jq .totals.orders; }
+orders_are() { [ "$(orders)" = "$1" ]; }
 hwm() { # TOPIC: the sum of the partitions' log-end offsets
     lag_json "probe-$$:$1" | jq '[.groups[0].partitions[].log_end] | add'
 }
@@ -80,8 +81,7 @@ phase_order_api() { # N START EXPECTED_ORDERS
         --label order-api --json --quiet >"$OUT_DIR/order-api.json"
     assert_eq "order api: $1 orders answered 202" "$1" "$(jq '.status["202"] // 0' "$OUT_DIR/order-api.json")"
     # 202 means stored with its event; the relay publishes a moment later.
-    _end=$(($(date +%s) + 60))
-    while [ "$(orders)" != "$3" ] && [ "$(date +%s)" -lt "$_end" ]; do sleep 0.2; done
+    wait_until 60 orders_are "$3"
     check "order api: relayed and drained within 60 s" drain 60
     totals "order api" "$3"
     assert_eq "order api: outbox empty" 0 "$(metric "$ORDER_URL" outbox_backlog)"
@@ -127,9 +127,26 @@ phase_kcat_read() {
 # URL), N events arrive: the lag report shows lag above THRESHOLD; once
 # released, lag drains to 0. Writes the lag time series NAME.lag.tsv
 # (seconds, lag) and the lag tables while slowed and after.
-phase_lag() { # NAME GROUP_SPEC URL CONTROL N START THRESHOLD EXPECTED_ORDERS
+phase_lag() { # name=NAME group=GROUP_SPEC url=URL control=JSON events=N start=START
+    #              threshold=THRESHOLD orders=EXPECTED_ORDERS
     # (assert.sh owns $n: these names are the phase's own)
-    lname=$1 lspec=$2 lurl=$3 lctl=$4 lnum=$5 lstart=$6 lthr=$7
+    lname='' lspec='' lurl='' lctl='' lnum='' lstart='' lthr='' lwant=''
+    for _a; do
+        case $_a in
+        name=*) lname=${_a#*=} ;;
+        group=*) lspec=${_a#*=} ;;
+        url=*) lurl=${_a#*=} ;;
+        control=*) lctl=${_a#*=} ;;
+        events=*) lnum=${_a#*=} ;;
+        start=*) lstart=${_a#*=} ;;
+        threshold=*) lthr=${_a#*=} ;;
+        orders=*) lwant=${_a#*=} ;;
+        *) fail "lag: a known parameter (got '$_a')"; return 1 ;;
+        esac
+    done
+    for _a in "$lname" "$lspec" "$lurl" "$lctl" "$lnum" "$lstart" "$lthr" "$lwant"; do
+        [ -n "$_a" ] || { fail "lag: every parameter given (name group url control events start threshold orders)"; return 1; }
+    done
     series=$OUT_DIR/$lname.lag.tsv
     : >"$series"
     t0=$(now_ms)
@@ -156,7 +173,7 @@ phase_lag() { # NAME GROUP_SPEC URL CONTROL N START THRESHOLD EXPECTED_ORDERS
     "$KTOOL" lag --brokers "$KAFKA_BROKERS" "$lspec" >"$OUT_DIR/$lname.lag-after.txt"
     assert_eq "lag $lname: lag 0 after release" 0 \
         "$(awk '$2 == "(total)" { print $3 }' "$OUT_DIR/$lname.lag-after.txt")"
-    totals "lag $lname" "$8"
+    totals "lag $lname" "$lwant"
 }
 
 # 3. Replay: metrics before; (caller stops analytics) reset its offsets to
@@ -257,8 +274,7 @@ phase_relay_accept() { # N START
 
 phase_relay_check() { # N
     want=$(($(cat "$OUT_DIR/relay-before") + $1))
-    _end=$(($(date +%s) + 60))
-    while [ "$(orders)" != "$want" ] && [ "$(date +%s)" -lt "$_end" ]; do sleep 0.2; done
+    wait_until 60 orders_are "$want"
     # Analytics reads order-events: counting them proves they were published.
     assert_eq "relay outage: all $1 published after the restart (analytics counts $want orders)" \
         "$want" "$(orders)"
@@ -427,19 +443,6 @@ phase_store_busy() { # START INVENTORY_DB ANALYTICS_DB
         "$(metric "$ANALYTICS_URL" analytics_skipped_total)"
 }
 
-phase=${1:?usage: streaming-kafka.sh PHASE [ARGS]}
-shift
-# The exit status says whether the phase ran and all its checks passed (a VM
-# test's client.succeed stops on it); ASSERT_DIR may hold earlier phases' counts.
-failed_before=$(assert_failed_count)
-case $phase in
-produce | order-api | dup-malformed | kcat-read | lag | replay-before | replay-reset | replay-after | \
-    crash-reference | crash-reset | crash-finish | relay-accept | relay-check | poison | conflicts | store-fault | \
-    store-busy)
-    "phase_$(echo "$phase" | tr - _)" "$@" ;;
-*)
-    echo "streaming-kafka.sh: unknown phase '$phase'" >&2
-    exit 2 ;;
-esac
-rc=$?
-[ "$rc" -eq 0 ] && [ "$(assert_failed_count)" -eq "$failed_before" ]
+scenario_dispatch streaming-kafka.sh "produce order-api dup-malformed kcat-read lag replay-before \
+    replay-reset replay-after crash-reference crash-reset crash-finish relay-accept relay-check poison \
+    conflicts store-fault store-busy" "$@"

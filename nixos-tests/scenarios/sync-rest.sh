@@ -243,6 +243,11 @@ held_by_failed() {
         END { n = 0; for (k in f) if (k in r) n++; print n }' "$OUT_DIR/held.dump"
 }
 
+# The conditions phase_released waits for.
+reserve_answers_at_least() { [ "$(reserve_answers)" -ge "$1" ]; }
+none_held_by_failed() { [ "$(held_by_failed)" = 0 ]; }
+release_backlog_empty() { [ "$(metric "$ORDER_URL" release_backlog)" = 0 ]; }
+
 # 4 and 8, once the fault is gone: an order that ended 502/504 holds no stock.
 # Inventory may have reserved it anyway (a late or lost answer); the order
 # service sends it a release, retried until inventory answers.
@@ -252,22 +257,16 @@ phase_released() { # WAIT_S [timeout: stock also as before scenario 4]
         # The delayed /reserve calls are still being served after their 504s:
         # wait for them, or the check below could pass before they land.
         _want=$(($(cat "$OUT_DIR/timeout.reserves-before") + 20))
-        while [ "$(reserve_answers)" -lt "$_want" ] && [ "$(date +%s)" -lt "$_end" ]; do
-            sleep 0.2
-        done
+        wait_until $((_end - $(date +%s))) reserve_answers_at_least "$_want"
         assert_num "released: inventory served the 20 late /reserve calls" "$(reserve_answers)" -ge "$_want"
         # Their deadline (the order timeout, sent along) had passed: none reserved.
         assert_eq "released: inventory started none of the 20 late reservations (deadline passed)" \
             "$(($(cat "$OUT_DIR/timeout.expired-before") + 20))" \
             "$(metric "$INVENTORY_URL" reserve_deadline_expired_total)"
     fi
-    while held=$(held_by_failed) && [ "$held" != 0 ] && [ "$(date +%s)" -lt "$_end" ]; do
-        sleep 0.5
-    done
-    assert_eq "released: no failed order holds stock (within $1 s)" 0 "$held"
-    while [ "$(metric "$ORDER_URL" release_backlog)" != 0 ] && [ "$(date +%s)" -lt "$_end" ]; do
-        sleep 0.5
-    done
+    wait_until $((_end - $(date +%s))) none_held_by_failed
+    assert_eq "released: no failed order holds stock (within $1 s)" 0 "$(held_by_failed)"
+    wait_until $((_end - $(date +%s))) release_backlog_empty
     assert_eq "released: every release delivered (backlog 0)" 0 "$(metric "$ORDER_URL" release_backlog)"
     if [ "${2:-}" = timeout ]; then
         assert_eq "released: stock as before the timed-out orders" \
@@ -477,19 +476,7 @@ phase_notify_kill_finish() { # WAIT_S
     assert_eq "notify kill: every confirmed order's status says notified" "$_c" "$_d"
 }
 
-phase=${1:?usage: sync-rest.sh PHASE [ARGS]}
-shift
-# The exit status says whether the phase ran and all its checks passed (a VM
-# test's client.succeed stops on it); ASSERT_DIR may hold earlier phases' counts.
-failed_before=$(assert_failed_count)
-case $phase in
-baseline | bad-input | idempotency | out-of-stock | delay | fail500 | breaker-closes | timeout | released | kill-start | \
-    kill-finish | release-crash-start | release-crash-finish | pending-crash-start | pending-crash-inflight | \
-    pending-crash-finish | notify-kill-start | notify-kill-finish | partition-start | partition-finish)
-    "phase_$(echo "$phase" | tr - _)" "$@" ;;
-*)
-    echo "sync-rest.sh: unknown phase '$phase'" >&2
-    exit 2 ;;
-esac
-rc=$?
-[ "$rc" -eq 0 ] && [ "$(assert_failed_count)" -eq "$failed_before" ]
+scenario_dispatch sync-rest.sh "baseline bad-input idempotency out-of-stock delay fail500 \
+    breaker-closes timeout released kill-start kill-finish release-crash-start release-crash-finish \
+    pending-crash-start pending-crash-inflight pending-crash-finish notify-kill-start \
+    notify-kill-finish partition-start partition-finish" "$@"

@@ -82,7 +82,7 @@ in
   globalTimeout = 40 * 60;
   meta.timeout = 45 * 60;
 
-  testScript = glue [ ./services.py ./async-rabbitmq.py ] {
+  testScript = glue [ ./helpers.py ./services.py ./async-rabbitmq.py ] {
     baseline = run "baseline" [ baselineOrders ];
     backlog_start = run "backlog-start" [
       backlogRate

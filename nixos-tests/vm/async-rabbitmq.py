@@ -2,8 +2,7 @@
 # restarts nodes and runs the scenario phases (nix.*) on the client; the
 # phases assert.
 start_all()
-broker.wait_for_unit("rabbitmq.service")
-broker.wait_for_open_port(5672)
+wait_up(broker, "rabbitmq.service", 5672)
 wait_for_services()
 
 client.succeed(nix.baseline)
@@ -15,8 +14,7 @@ client.sleep(3)
 inventory.crash()
 client.sleep(nix.outage_seconds)
 inventory.start()
-inventory.wait_for_unit("commlab-inventory.service")
-inventory.wait_for_open_port(8081)
+service_up(inventory, "inventory")
 client.succeed(nix.backlog_restart_ms)
 client.succeed(nix.backlog_finish)
 
@@ -27,8 +25,7 @@ client.succeed(nix.poison)
 client.succeed(nix.broker_start)
 client.sleep(5)
 broker.succeed("systemctl restart rabbitmq.service")
-broker.wait_for_unit("rabbitmq.service")
-broker.wait_for_open_port(5672)
+wait_up(broker, "rabbitmq.service", 5672)
 client.succeed(nix.broker_finish)
 
 # The inventory unit SIGKILLed four times under load (systemd restarts
@@ -44,9 +41,7 @@ client.succeed(nix.kill_finish)
 # Crash invariants: each service SIGKILLed under load (systemd restarts it),
 # then the invariants from the state dumps alone.
 client.succeed(nix.invariants_start)
-for node, unit in [(order, "order"), (inventory, "inventory"), (notification, "notification")]:
-    client.sleep(5)
-    node.succeed(f"systemctl kill --signal=SIGKILL commlab-{unit}.service")
+kill_each(client, [(order, "order"), (inventory, "inventory"), (notification, "notification")])
 client.succeed(nix.invariants_finish)
 
 # The inventory node cut off from the broker for 60 s (nftables on the

@@ -60,7 +60,7 @@ in
   globalTimeout = 40 * 60;
   meta.timeout = 45 * 60;
 
-  testScript = glue [ ./kafka-cluster.py ] {
+  testScript = glue [ ./helpers.py ./kafka-cluster.py ] {
     topics = "commlab-kafka topics --brokers ${brokers} --partitions 6 --replication 3";
     replication_is_3 =
       "kafka-topics.sh --bootstrap-server kafka1:9092 --describe --topic order-events"

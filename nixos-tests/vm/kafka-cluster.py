@@ -6,20 +6,16 @@
 for machine in [kafka1, kafka2, kafka3, client]:
     machine.start()
 for machine in [kafka1, kafka2, kafka3]:
-    machine.wait_for_unit("apache-kafka.service")
-    machine.wait_for_open_port(9092)
+    wait_up(machine, "apache-kafka.service", 9092)
     machine.wait_for_open_port(9093)
 client.wait_for_unit("multi-user.target")
 client.wait_until_succeeds(nix.topics, timeout=300)
 kafka1.succeed(nix.replication_is_3)
 for machine in [inventory, analytics, order]:
     machine.start()
-inventory.wait_for_unit("commlab-inventory.service")
-inventory.wait_for_open_port(8081)
-analytics.wait_for_unit("commlab-analytics.service")
-analytics.wait_for_open_port(8083)
-order.wait_for_unit("commlab-order.service")
-order.wait_for_open_port(8080)
+service_up(inventory, "inventory")
+service_up(analytics, "analytics")
+service_up(order, "order")
 
 # 10,000 events while kafka2 crashes and, 30 s later, boots again.
 client.succeed(nix.produce_start)
@@ -27,8 +23,7 @@ client.sleep(2)
 kafka2.crash()
 client.sleep(30)
 kafka2.start()
-kafka2.wait_for_unit("apache-kafka.service")
-kafka2.wait_for_open_port(9092)
+wait_up(kafka2, "apache-kafka.service", 9092)
 client.wait_until_succeeds(nix.produce_done, timeout=900)
 client.succeed(nix.produce_passed)
 

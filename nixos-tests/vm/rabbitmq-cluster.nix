@@ -64,7 +64,7 @@ in
   globalTimeout = 30 * 60;
   meta.timeout = 35 * 60;
 
-  testScript = glue [ ./services.py ./rabbitmq-cluster.py ] {
+  testScript = glue [ ./helpers.py ./services.py ./rabbitmq-cluster.py ] {
     running_nodes = runningNodes;
     kill_start = run "cluster-kill-start" [
       25

@@ -3,8 +3,7 @@
 # the phases assert.
 start_all()
 for broker in [rabbitmq1, rabbitmq2, rabbitmq3]:
-    broker.wait_for_unit("rabbitmq.service")
-    broker.wait_for_open_port(5672)
+    wait_up(broker, "rabbitmq.service", 5672)
 rabbitmq1.wait_until_succeeds(nix.running_nodes, timeout=300)
 wait_for_services()
 

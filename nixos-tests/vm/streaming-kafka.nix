@@ -66,7 +66,7 @@ in
   globalTimeout = 60 * 60;
   meta.timeout = 65 * 60;
 
-  testScript = glue [ ./streaming-kafka.py ] {
+  testScript = glue [ ./helpers.py ./streaming-kafka.py ] {
     topics = "commlab-kafka topics --brokers ${brokers} --partitions 6 --replication 1";
     produce = run "produce" [
       n
@@ -81,24 +81,24 @@ in
     dup_malformed = run "dup-malformed" [ (n + 70) ];
     kcat_read = run "kcat-read" [ ];
     lag_analytics = run "lag" [
-      "analytics"
-      analyticsGroup
-      "http://analytics:8083"
-      ''{"throttle_ms":1}''
-      n
-      30000
-      lagThreshold
-      (2 * n + 70)
+      "name=analytics"
+      "group=${analyticsGroup}"
+      "url=http://analytics:8083"
+      ''control={"throttle_ms":1}''
+      "events=${toString n}"
+      "start=30000"
+      "threshold=${toString lagThreshold}"
+      "orders=${toString (2 * n + 70)}"
     ];
     lag_inventory = run "lag" [
-      "inventory"
-      inventoryGroup
-      "http://inventory:8081"
-      ''{"paused":true}''
-      n
-      40000
-      lagThreshold
-      (3 * n + 70)
+      "name=inventory"
+      "group=${inventoryGroup}"
+      "url=http://inventory:8081"
+      ''control={"paused":true}''
+      "events=${toString n}"
+      "start=40000"
+      "threshold=${toString lagThreshold}"
+      "orders=${toString (3 * n + 70)}"
     ];
     replay_before = run "replay-before" [ ];
     replay_reset = run "replay-reset" [ ];

@@ -89,7 +89,7 @@ in
   globalTimeout = 25 * 60;
   meta.timeout = 30 * 60;
 
-  testScript = glue [ ./services.py ./sync-rest.py ] {
+  testScript = glue [ ./helpers.py ./services.py ./sync-rest.py ] {
     baseline = run "baseline" [ ];
     bad_input = run "bad-input" [ ];
     idempotency = run "idempotency" [ ];

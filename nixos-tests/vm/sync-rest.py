@@ -39,8 +39,7 @@ client.sleep(3)
 inventory.crash()
 client.sleep(5)
 inventory.start()
-inventory.wait_for_unit("commlab-inventory.service")
-inventory.wait_for_open_port(8081)
+service_up(inventory, "inventory")
 client.succeed(nix.kill_finish)
 client.succeed(nix.released)
 
@@ -51,10 +50,8 @@ client.succeed(nix.release_crash_start)
 order.crash()
 order.start()
 inventory.start()
-order.wait_for_unit("commlab-order.service")
-order.wait_for_open_port(8080)
-inventory.wait_for_unit("commlab-inventory.service")
-inventory.wait_for_open_port(8081)
+service_up(order, "order")
+service_up(inventory, "inventory")
 client.succeed(nix.release_crash_finish)
 
 # Orders in flight when the order node crashes end final after it boots:
@@ -64,10 +61,7 @@ client.succeed(nix.configure_late)
 client.succeed(nix.pending_crash_start)
 client.sleep(3)
 client.succeed(nix.pending_crash_inflight)
-order.crash()
-order.start()
-order.wait_for_unit("commlab-order.service")
-order.wait_for_open_port(8080)
+reboot(order, "order")
 # Recovery re-runs the chain one order at a time: without the delay.
 client.succeed(nix.configure_none)
 client.succeed(nix.pending_crash_finish)
@@ -78,16 +72,13 @@ client.sleep(2)
 notification.crash()
 client.sleep(2)
 notification.start()
-notification.wait_for_unit("commlab-notification.service")
-notification.wait_for_open_port(8082)
+service_up(notification, "notification")
 client.succeed(nix.notify_kill_finish)
 
 # Crash invariants: each service SIGKILLed under load (systemd restarts it),
 # then the invariants from the state dumps alone.
 client.succeed(nix.invariants_start)
-for node, unit in [(order, "order"), (inventory, "inventory"), (notification, "notification")]:
-    client.sleep(5)
-    node.succeed(f"systemctl kill --signal=SIGKILL commlab-{unit}.service")
+kill_each(client, [(order, "order"), (inventory, "inventory"), (notification, "notification")])
 client.succeed(nix.invariants_finish)
 
 # The order node cut off from inventory for 8 s under load (nftables on the

@@ -6,14 +6,11 @@
 #include "codec/consumer_control_json.h"
 #include "util/options.h"
 #include "util/log.h"
-#include "runtime/service.h"
+#include "runtime/service_main.h"
 #include "transport/kafka_topology.h"
 #include "analytics_service.h"
 
-static struct opt opts[] = {
-    {"listen", "127.0.0.1:8083", "HOST:PORT to serve HTTP on (port 0: any free port)", false, NULL},
-    {"db", "analytics.db", "SQLite database file (created if missing)", false, NULL},
-    SERVICE_HTTP_OPTIONS,
+static const struct opt opts[] = {
     {"kafka-brokers", "127.0.0.1:9092", "Kafka bootstrap servers (host:port,...)", false, NULL},
     {"metrics-file", NULL, "write the canonical metrics.json here whenever the stream is idle",
      false, NULL},
@@ -28,8 +25,6 @@ static struct opt opts[] = {
      "read until every partition of both topics reaches the end offset it had at start, write "
      "the metrics as usual, then exit 0 (times a replay as one process)",
      true, NULL},
-    {"port-file", NULL, "write the bound port to this file once listening", false, NULL},
-    {"quiet", NULL, "log warnings and errors only", true, NULL},
     {NULL, NULL, NULL, false, NULL},
 };
 
@@ -47,53 +42,62 @@ static int clear_job(void *arg)
     return analytics_clear_locked(arg);
 }
 
-int main(int argc, char **argv)
+static int configure(void *ctx, const struct opt *o)
 {
-    enum config_result cr = config_parse(opts, argc, argv, usage, NULL, NULL);
-    if (cr != CONFIG_OK)
-        return cr == CONFIG_EXIT_OK ? 0 : 2;
-    log_init("analytics");
-    log_set_quiet(config_flag(opts, "quiet"));
-    static struct analytics a; /* static: large, and zeroed */
+    struct analytics *a = ctx;
     long t;
-    if (config_long(opts, "throttle-ms", 0, STREAM_MAX_THROTTLE_MS, &t))
-        return 2;
-    atomic_init(&a.throttle_ms, t);
-    atomic_init(&a.paused, config_flag(opts, "paused"));
-    service_signals_init();
-    a.db_path = config_str(opts, "db");
-    a.metrics_file = config_str(opts, "metrics-file");
-    if (db_open(&a.db, a.db_path) != 0)
-        return 1;
-    int rc = 1;
-    struct http_server *http = NULL;
-    a.metrics = metrics_new("analytics");
-    if (!a.metrics || analytics_store_open(&a.store, &a.db) != 0)
-        goto out;
-    if (config_flag(opts, "rebuild")) {
-        if (db_transact(&a.db, clear_job, &a.store) != 0)
-            goto out;
+    if (config_long(o, "throttle-ms", 0, STREAM_MAX_THROTTLE_MS, &t))
+        return -1;
+    atomic_init(&a->throttle_ms, t);
+    atomic_init(&a->paused, config_flag(o, "paused"));
+    a->metrics_file = config_str(o, "metrics-file");
+    return 0;
+}
+
+static int start(void *ctx, const struct opt *o)
+{
+    struct analytics *a = ctx;
+    if (analytics_store_open(&a->store, &a->db) != 0)
+        return -1;
+    if (config_flag(o, "rebuild")) {
+        if (db_transact(&a->db, clear_job, &a->store) != 0)
+            return -1;
         log_info("rebuild: forgot every event; counting again from the committed offsets");
     }
-    if (analytics_consumer_start(&a, config_str(opts, "kafka-brokers"),
-                                 config_flag(opts, "until-end")) != 0)
-        goto out;
-    http = service_http_start(opts, a.metrics, analytics_api_handle, &a);
-    if (!http)
-        goto out;
-    const char *port_file = config_str(opts, "port-file");
-    if (port_file && service_write_port_file(port_file, http_server_port(http)) != 0)
-        goto out;
-    log_info("listening on port %u, database %s, kafka %s", http_server_port(http), a.db_path,
-             config_str(opts, "kafka-brokers"));
-    service_wait();
-    rc = 0;
-out:
-    service_request_stop();
-    http_server_stop(http);
-    analytics_consumer_stop(&a);
-    analytics_store_close(&a.store);
-    db_close(&a.db);
-    metrics_free(a.metrics);
-    return rc;
+    return analytics_consumer_start(a, config_str(o, "kafka-brokers"), config_flag(o, "until-end"));
+}
+
+static void stop(void *ctx)
+{
+    struct analytics *a = ctx;
+    analytics_consumer_stop(a);
+    analytics_store_close(&a->store);
+}
+
+static void describe(void *ctx, const struct opt *o, char *buf, size_t len)
+{
+    struct analytics *a = ctx;
+    snprintf(buf, len, "database %s, kafka %s", a->db_path, config_str(o, "kafka-brokers"));
+}
+
+int main(int argc, char **argv)
+{
+    struct analytics a = {0};
+    const struct service_def def = {
+        .name = "analytics",
+        .listen = "127.0.0.1:8083",
+        .db = "analytics.db",
+        .usage = usage,
+        .options = opts,
+        .db_handle = &a.db,
+        .metrics = &a.metrics,
+        .db_path = &a.db_path,
+        .ctx = &a,
+        .handler = analytics_api_handle,
+        .configure = configure,
+        .start = start,
+        .stop = stop,
+        .describe = describe,
+    };
+    return service_main(&def, argc, argv);
 }

@@ -1,17 +1,19 @@
 /* Part B, inventory side: consumes OrderPlaced with manual acks. For a batch
- * of messages, ONE transaction records each event_id as processed, reserves
- * by order_id and writes the outcome event to this service's outbox; the
- * batch is acked only after that commit, and a relay publishes the outbox with
+ * of messages, one transaction records each event_id as processed, reserves
+ * by order_id and writes the outcome event to this service's outbox (no
+ * savepoint per message: when the transaction fails, transport/amqp_consume
+ * retries the messages one by one, each in its own). A message is acked only
+ * after the commit that holds it, and a relay publishes the outbox with
  * confirms. Hence, for a crash
  *   - before the commit: nothing was applied; the broker redelivers;
  *   - between commit and ack: redelivered, the event_id is already processed
  *     (and the reservation is idempotent by order_id anyway): acked, no effect;
- * The same event_id with another order_id is a conflict: dead-lettered. The
- * consumer loop, vetting and verdicts are transport/amqp_consume's.
  *   - between commit and publish: the outcome waits in the outbox and is
  *     published after restart;
  *   - between publish and mark-sent: published again with the same derived
- *     event_id, which the consumers downstream deduplicate. */
+ *     event_id, which the consumers downstream deduplicate.
+ * The same event_id with another order_id is a conflict: dead-lettered. The
+ * consumer loop, vetting and verdicts are transport/amqp_consume's. */
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>

@@ -5,14 +5,11 @@
 
 #include "codec/consumer_control_json.h"
 #include "util/options.h"
-#include "util/log.h"
-#include "runtime/service.h"
+#include "runtime/mode.h"
+#include "runtime/service_main.h"
 #include "inventory_service.h"
 
-static struct opt opts[] = {
-    {"listen", "127.0.0.1:8081", "HOST:PORT to serve HTTP on (port 0: any free port)", false, NULL},
-    {"db", "inventory.db", "SQLite database file (created if missing)", false, NULL},
-    SERVICE_HTTP_OPTIONS,
+static const struct opt opts[] = {
     {"stock", NULL,
      "initial stock as sku=qty,...; SKUs not named start at their default (truffle-fries 0, "
      "others 100000000). Only applied to SKUs the database does not have yet",
@@ -31,8 +28,6 @@ static struct opt opts[] = {
      "kafka: the producer's transactional.id; one per consumer process (a restarted one fences "
      "its predecessor and aborts the transaction it left open)",
      false, NULL},
-    {"port-file", NULL, "write the bound port to this file once listening", false, NULL},
-    {"quiet", NULL, "log warnings and errors only", true, NULL},
     {NULL, NULL, NULL, false, NULL},
 };
 
@@ -42,76 +37,103 @@ static const char usage[] =
     "order_id gets the first answer), GET /stock, POST /configure {\"delay_ms\":N,\"mode\":..},\n"
     "GET /healthz, GET /metrics and GET /dump (canonical state, as commlab-dump prints it).";
 
+/* The service and what its options say, from configure to stop. */
+struct inventory_main {
+    struct inventory_service svc;
+    enum service_mode mode;
+    long initial[16];
+    struct inventory_kafka_options ko;
+};
+
+static int configure(void *ctx, const struct opt *o)
+{
+    struct inventory_main *m = ctx;
+    long delay;
+    enum fault_mode fault;
+    char err[256];
+    if (config_long(o, "fault-delay-ms", 0, FAULT_MAX_DELAY_MS, &delay))
+        return -1;
+    if (fault_mode_parse(config_str(o, "fault-mode"), &fault) != 0) {
+        fprintf(stderr, "--fault-mode: expected none, error or hang\n");
+        return -1;
+    }
+    if (stock_parse_spec(config_str(o, "stock"), m->initial, err, sizeof err) != 0) {
+        fprintf(stderr, "--%s\n", err);
+        return -1;
+    }
+    m->ko = (struct inventory_kafka_options){.paused = config_flag(o, "paused"),
+                                             .transactional_id = config_str(o, "transactional-id")};
+    if (config_long(o, "throttle-ms", 0, STREAM_MAX_THROTTLE_MS, &m->ko.throttle_ms))
+        return -1;
+    const char *tid = m->ko.transactional_id;
+    if (!tid || !*tid || strlen(tid) > 200) {
+        fprintf(stderr, "--transactional-id: give a name of 1 to 200 characters\n");
+        return -1;
+    }
+    atomic_init(&m->svc.fault_delay_ms, delay);
+    atomic_init(&m->svc.fault_mode, (int)fault);
+    return 0;
+}
+
+static int start(void *ctx, const struct opt *o)
+{
+    struct inventory_main *m = ctx;
+    if (stock_store_open(&m->svc.stock, &m->svc.db, m->initial) != 0)
+        return -1;
+    if (m->mode == MODE_ASYNC)
+        return inventory_amqp_start(&m->svc, config_str(o, "amqp-url"));
+    if (m->mode == MODE_STREAM)
+        return inventory_kafka_start(&m->svc, config_str(o, "kafka-brokers"), &m->ko);
+    return 0;
+}
+
+static void stop(void *ctx)
+{
+    struct inventory_main *m = ctx;
+    if (m->mode == MODE_ASYNC)
+        inventory_amqp_stop(&m->svc);
+    if (m->mode == MODE_STREAM)
+        inventory_kafka_stop(&m->svc);
+    stock_store_close(&m->svc.stock);
+}
+
+static void describe(void *ctx, const struct opt *o, char *buf, size_t len)
+{
+    struct inventory_main *m = ctx;
+    snprintf(buf, len, "database %s, fault delay_ms=%ld mode=%s", config_str(o, "db"),
+             atomic_load(&m->svc.fault_delay_ms),
+             fault_mode_name((enum fault_mode)atomic_load(&m->svc.fault_mode)));
+}
+
+/* A Kafka consumer that gave up (fenced, fatal producer error) exits 1. */
+static int exit_status(void *ctx)
+{
+    struct inventory_main *m = ctx;
+    return atomic_load(&m->svc.stream_failed) ? 1 : 0;
+}
+
 int main(int argc, char **argv)
 {
-    enum config_result cr = config_parse(opts, argc, argv, usage, NULL, NULL);
-    if (cr != CONFIG_OK)
-        return cr == CONFIG_EXIT_OK ? 0 : 2;
-    log_init("inventory");
-    log_set_quiet(config_flag(opts, "quiet"));
-    struct inventory_service svc = {0};
-    long delay, initial[16];
-    enum fault_mode mode;
-    char err[160];
-    if (config_long(opts, "fault-delay-ms", 0, FAULT_MAX_DELAY_MS, &delay))
-        return 2;
-    if (fault_mode_parse(config_str(opts, "fault-mode"), &mode) != 0) {
-        fprintf(stderr, "--fault-mode: expected none, error or hang\n");
-        return 2;
-    }
-    if (stock_parse_spec(config_str(opts, "stock"), initial, err, sizeof err) != 0) {
-        fprintf(stderr, "--%s\n", err);
-        return 2;
-    }
-    const char *mode_name = config_str(opts, "mode");
-    if (strcmp(mode_name, "rest") && strcmp(mode_name, "amqp") && strcmp(mode_name, "kafka")) {
-        fprintf(stderr, "--mode: expected rest, amqp or kafka, got '%s'\n", mode_name);
-        return 2;
-    }
-    struct inventory_kafka_options ko = {.paused = config_flag(opts, "paused"),
-                                         .transactional_id = config_str(opts, "transactional-id")};
-    if (config_long(opts, "throttle-ms", 0, STREAM_MAX_THROTTLE_MS, &ko.throttle_ms))
-        return 2;
-    if (!ko.transactional_id || !*ko.transactional_id || strlen(ko.transactional_id) > 200) {
-        fprintf(stderr, "--transactional-id: give a name of 1 to 200 characters\n");
-        return 2;
-    }
-    atomic_init(&svc.fault_delay_ms, delay);
-    atomic_init(&svc.fault_mode, (int)mode);
-    service_signals_init();
-    svc.db_path = config_str(opts, "db");
-    if (db_open(&svc.db, svc.db_path) != 0)
-        return 1;
-    int rc = 1;
-    struct http_server *http = NULL;
-    svc.metrics = metrics_new("inventory");
-    if (!svc.metrics || stock_store_open(&svc.stock, &svc.db, initial) != 0)
-        goto out;
-    if (strcmp(mode_name, "amqp") == 0 &&
-        inventory_amqp_start(&svc, config_str(opts, "amqp-url")) != 0)
-        goto out;
-    if (strcmp(mode_name, "kafka") == 0 &&
-        inventory_kafka_start(&svc, config_str(opts, "kafka-brokers"), &ko) != 0)
-        goto out;
-    http = service_http_start(opts, svc.metrics, inventory_api_handle, &svc);
-    if (!http)
-        goto out;
-    const char *port_file = config_str(opts, "port-file");
-    if (port_file && service_write_port_file(port_file, http_server_port(http)) != 0)
-        goto out;
-    log_info("listening on port %u, database %s, fault delay_ms=%ld mode=%s",
-             http_server_port(http), config_str(opts, "db"), delay, fault_mode_name(mode));
-    service_wait();
-    rc = atomic_load(&svc.stream_failed) ? 1 : 0;
-out:
-    service_request_stop();
-    http_server_stop(http);
-    if (strcmp(mode_name, "amqp") == 0)
-        inventory_amqp_stop(&svc);
-    if (strcmp(mode_name, "kafka") == 0)
-        inventory_kafka_stop(&svc);
-    stock_store_close(&svc.stock);
-    db_close(&svc.db);
-    metrics_free(svc.metrics);
-    return rc;
+    struct inventory_main m = {0};
+    const struct service_def def = {
+        .name = "inventory",
+        .listen = "127.0.0.1:8081",
+        .db = "inventory.db",
+        .usage = usage,
+        .options = opts,
+        .db_handle = &m.svc.db,
+        .metrics = &m.svc.metrics,
+        .db_path = &m.svc.db_path,
+        .modes = MODE_ALL,
+        .mode = &m.mode,
+        .ctx = &m,
+        .handler = inventory_api_handle,
+        .handler_ctx = &m.svc,
+        .configure = configure,
+        .start = start,
+        .stop = stop,
+        .describe = describe,
+        .exit_status = exit_status,
+    };
+    return service_main(&def, argc, argv);
 }

@@ -19,6 +19,8 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include <cJSON.h>
+
 #include "domain/workload.h"
 #include "util/clock.h"
 #include "util/options.h"
@@ -26,6 +28,7 @@
 #include "transport/amqp_topology.h"
 #include "drivers.h"
 #include "events.h"
+#include "report.h"
 
 static struct opt opts[] = {
     {"url", "amqp://guest:guest@127.0.0.1:5672/", "RabbitMQ URL", false, NULL},
@@ -114,12 +117,14 @@ static bool is_topology_queue(const char *q)
 
 static void print_rate(const char *what, const char *label, uint64_t n, double s)
 {
-    if (config_flag(opts, "json"))
-        printf("{\"label\":\"%s\",\"driver\":\"amqp\",\"op\":\"%s\",\"queue\":\"%s\","
-               "\"messages\":%llu,\"seconds\":%.3f,\"rate\":%.1f}\n",
-               label, what, config_str(opts, "queue"), (unsigned long long)n, s,
-               s > 0 ? (double)n / s : 0.0);
-    else
+    if (config_flag(opts, "json")) {
+        cJSON *j = report_begin(label, "amqp");
+        cJSON_AddStringToObject(j, "op", what);
+        cJSON_AddStringToObject(j, "queue", config_str(opts, "queue"));
+        cJSON_AddNumberToObject(j, "messages", (double)n);
+        report_add_rate(j, (double)n, s);
+        report_print(j);
+    } else
         printf("%s %s: %llu messages in %.3f s, %.1f msg/s\n", label, what, (unsigned long long)n,
                s, s > 0 ? (double)n / s : 0.0);
 }

@@ -9,6 +9,8 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include <cJSON.h>
+
 #include "domain/workload.h"
 #include "metrics/histogram.h"
 #include "util/clock.h"
@@ -17,6 +19,7 @@
 #include "drivers.h"
 #include "events.h"
 #include "progress.h"
+#include "report.h"
 
 static struct opt opts[] = {
     {"brokers", "127.0.0.1:9092", "Kafka bootstrap servers (host:port,...)", false, NULL},
@@ -168,16 +171,17 @@ int loadgen_kafka(int argc, char **argv)
     double rate = secs > 0 ? (double)s.delivered / secs : 0;
     const char *label = config_str(opts, "label");
     if (json) {
-        printf("{\"label\":\"%s\",\"driver\":\"kafka\",\"topic\":\"%s\",\"seed\":%ld,"
-               "\"start\":%ld,\"events\":%ld,\"delivered\":%llu,\"failed\":%llu,"
-               "\"duration_s\":%.6f,\"rate_eps\":%.1f,"
-               "\"latency_ms\":{\"p50\":%.3f,"
-               "\"p95\":%.3f,\"p99\":%.3f,\"max\":%.3f}}\n",
-               label, topic, seed, start, n, (unsigned long long)s.delivered,
-               (unsigned long long)(s.failed + unconfirmed), secs, rate,
-               (double)histogram_quantile(&s.latency, 0.5) / 1000,
-               (double)histogram_quantile(&s.latency, 0.95) / 1000,
-               (double)histogram_quantile(&s.latency, 0.99) / 1000, (double)s.latency.max / 1000);
+        cJSON *j = report_begin(label, "kafka");
+        cJSON_AddStringToObject(j, "topic", topic);
+        cJSON_AddNumberToObject(j, "seed", (double)seed);
+        cJSON_AddNumberToObject(j, "start", (double)start);
+        cJSON_AddNumberToObject(j, "events", (double)n);
+        cJSON_AddNumberToObject(j, "delivered", (double)s.delivered);
+        cJSON_AddNumberToObject(j, "failed", (double)(s.failed + unconfirmed));
+        report_add_rate(j, (double)s.delivered, secs);
+        report_add_latency(j, &s.latency);
+        if (report_print(j) != 0)
+            rc = 1;
     } else {
         printf("%s  kafka -> %s  (idempotent, acks=all, seed %ld, start %ld)\n", label, topic, seed,
                start);

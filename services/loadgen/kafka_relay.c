@@ -13,10 +13,13 @@
 #include <string.h>
 #include <unistd.h>
 
+#include <cJSON.h>
+
 #include "util/clock.h"
 #include "util/options.h"
 #include "transport/kafka.h"
 #include "drivers.h"
+#include "report.h"
 
 #define BATCH_MAX 1000
 #define BATCH_US 100000
@@ -262,13 +265,18 @@ int loadgen_kafka_relay(int argc, char **argv)
     double s = timed && timing ? (double)(t_last - t0) / 1e6 : 0;
     double rate = s > 0 ? (double)timed / s : 0;
     const char *label = config_str(opts, "label");
-    if (config_flag(opts, "json"))
-        printf("{\"label\":\"%s\",\"driver\":\"kafka\",\"op\":\"relay\",\"transactions\":%s,"
-               "\"warmup\":%llu,\"messages\":%llu,\"batches\":%llu,\"seconds\":%.3f,\"rate\":%.1f,"
-               "\"batch_seconds\":%.3f}\n",
-               label, r.txn ? "true" : "false", (unsigned long long)base, (unsigned long long)timed,
-               (unsigned long long)r.batches, s, rate, (double)r.commit_us / 1e6);
-    else
+    if (config_flag(opts, "json")) {
+        cJSON *j = report_begin(label, "kafka");
+        cJSON_AddStringToObject(j, "op", "relay");
+        cJSON_AddBoolToObject(j, "transactions", r.txn);
+        cJSON_AddNumberToObject(j, "warmup", (double)base);
+        cJSON_AddNumberToObject(j, "messages", (double)timed);
+        cJSON_AddNumberToObject(j, "batches", (double)r.batches);
+        report_add_rate(j, (double)timed, s);
+        cJSON_AddNumberToObject(j, "batch_duration_s", (double)r.commit_us / 1e6);
+        if (report_print(j) != 0)
+            rc = 1;
+    } else
         printf("%s relay%s: %llu messages in %.3f s, %.1f msg/s\n", label,
                r.txn ? " (transactions)" : "", (unsigned long long)timed, s, rate);
     if (rc == 0 && total > 0 && got < total) {

@@ -96,18 +96,49 @@ static cJSON *add_latency(cJSON *root, const char *name, const struct histogram 
     return lat;
 }
 
+cJSON *report_begin(const char *label, const char *driver)
+{
+    cJSON *root = cJSON_CreateObject();
+    if (root && (!cJSON_AddStringToObject(root, "label", label) ||
+                 !cJSON_AddStringToObject(root, "driver", driver))) {
+        cJSON_Delete(root);
+        return NULL;
+    }
+    return root;
+}
+
+void report_add_rate(cJSON *root, double count, double duration_s)
+{
+    cJSON_AddNumberToObject(root, "duration_s", duration_s);
+    cJSON_AddNumberToObject(root, "rate_per_s", duration_s > 0 ? count / duration_s : 0.0);
+}
+
+void report_add_latency(cJSON *root, const struct histogram *h)
+{
+    add_latency(root, "latency_ms", h);
+}
+
+int report_print(cJSON *root)
+{
+    char *text = root ? cJSON_PrintUnformatted(root) : NULL;
+    cJSON_Delete(root);
+    if (!text)
+        return -1;
+    int rc = puts(text) < 0 ? -1 : 0;
+    free(text);
+    return rc;
+}
+
 int report_json(const struct run_info *info, const struct run_stats *s)
 {
     const struct histogram *h = &s->latency;
     uint64_t total = run_stats_total(s);
-    cJSON *root = cJSON_CreateObject();
+    cJSON *root = report_begin(info->label, info->driver);
     cJSON *status = cJSON_AddObjectToObject(root, "status");
     if (!root || !status) {
         cJSON_Delete(root);
         return -1;
     }
-    cJSON_AddStringToObject(root, "label", info->label);
-    cJSON_AddStringToObject(root, "driver", info->driver);
     cJSON_AddStringToObject(root, "target", info->target);
     cJSON_AddStringToObject(root, "mode", info->open_loop ? "open" : "closed");
     cJSON_AddNumberToObject(root, "requests", (double)total);
@@ -118,11 +149,9 @@ int report_json(const struct run_info *info, const struct run_stats *s)
     cJSON_AddNumberToObject(root, "start_index", (double)info->start_index);
     cJSON_AddNumberToObject(root, "ok", (double)run_stats_ok(s));
     cJSON_AddNumberToObject(root, "errors", (double)(total - run_stats_ok(s)));
-    cJSON_AddNumberToObject(root, "duration_s", info->duration_s);
+    report_add_rate(root, (double)total, info->duration_s);
     if (info->start_unix_ms)
         cJSON_AddNumberToObject(root, "start_unix_ms", (double)info->start_unix_ms);
-    cJSON_AddNumberToObject(root, "throughput_rps",
-                            info->duration_s > 0 ? (double)total / info->duration_s : 0.0);
     for (int i = 0; i < REPORT_MAX_STATUS; i++) {
         if (s->status[i]) {
             char k[8];
@@ -152,11 +181,5 @@ int report_json(const struct run_info *info, const struct run_stats *s)
         cJSON_AddItemToArray(pair, cJSON_CreateNumber(qs[i]));
         cJSON_AddItemToArray(pair, cJSON_CreateNumber(ms(histogram_quantile(h, qs[i] / 100))));
     }
-    char *text = cJSON_PrintUnformatted(root);
-    cJSON_Delete(root);
-    if (!text)
-        return -1;
-    puts(text);
-    free(text);
-    return 0;
+    return report_print(root);
 }

@@ -1,5 +1,8 @@
-/* What a load run measured, and how it is shown: a table for people, JSON for
- * scripts. Shared by every loadgen driver. */
+/* What a load run measured, and how it is shown: a table for people, one
+ * JSON line for scripts. Every driver's JSON comes from here, so the same
+ * thing has the same key in all of them: label, driver, duration_s (wall
+ * time of what was timed), rate_per_s (what was counted, per second of
+ * duration_s), latency_ms {p50, p95, p99, max, mean}. */
 #ifndef COMMLAB_LOADGEN_REPORT_H
 #define COMMLAB_LOADGEN_REPORT_H
 
@@ -48,5 +51,15 @@ uint64_t run_stats_total(const struct run_stats *s);
 void report_table(const struct run_info *info, const struct run_stats *s);
 /* One JSON object on one line. */
 int report_json(const struct run_info *info, const struct run_stats *s);
+
+/* The other drivers' JSON line: report_begin (label, driver), the driver's
+ * own keys, report_add_rate and report_add_latency, then report_print. */
+struct cJSON;
+struct cJSON *report_begin(const char *label, const char *driver);
+/* duration_s, and rate_per_s: `count` per second of it (0 for no time). */
+void report_add_rate(struct cJSON *root, double count, double duration_s);
+void report_add_latency(struct cJSON *root, const struct histogram *h);
+/* Prints `root` on one line and frees it: 0, or -1 (out of memory). */
+int report_print(struct cJSON *root);
 
 #endif

@@ -7,19 +7,16 @@
 #include "codec/service_json.h"
 #include "util/options.h"
 #include "util/log.h"
+#include "runtime/mode.h"
 #include "runtime/service.h"
+#include "runtime/service_main.h"
 #include "notification_service.h"
 
-static struct opt opts[] = {
-    {"listen", "127.0.0.1:8082", "HOST:PORT to serve HTTP on (port 0: any free port)", false, NULL},
-    {"db", "notification.db", "SQLite database file (created if missing)", false, NULL},
-    SERVICE_HTTP_OPTIONS,
+static const struct opt opts[] = {
     {"mode", "rest", "rest (POST /send) or amqp (also consume InventoryReserved from RabbitMQ)",
      false, NULL},
     {"amqp-url", "amqp://guest:guest@127.0.0.1:5672/",
      "amqp: RabbitMQ to consume from (a cluster: its nodes' URLs, comma-separated)", false, NULL},
-    {"port-file", NULL, "write the bound port to this file once listening", false, NULL},
-    {"quiet", NULL, "log warnings and errors only", true, NULL},
     {NULL, NULL, NULL, false, NULL},
 };
 
@@ -60,46 +57,55 @@ static void handle(void *ctx, const struct http_request *req, struct http_respon
         service_not_found(res);
 }
 
+/* The service and its mode, from configure to stop. */
+struct notification_main {
+    struct notification_service svc;
+    enum service_mode mode;
+};
+
+static int start(void *ctx, const struct opt *o)
+{
+    struct notification_main *m = ctx;
+    if (notify_store_open(&m->svc.store, &m->svc.db) != 0)
+        return -1;
+    if (m->mode == MODE_ASYNC)
+        return notification_amqp_start(&m->svc, config_str(o, "amqp-url"));
+    return 0;
+}
+
+static void stop(void *ctx)
+{
+    struct notification_main *m = ctx;
+    notification_amqp_stop(&m->svc);
+    notify_store_close(&m->svc.store);
+}
+
+static void describe(void *ctx, const struct opt *o, char *buf, size_t len)
+{
+    (void)ctx;
+    snprintf(buf, len, "database %s", config_str(o, "db"));
+}
+
 int main(int argc, char **argv)
 {
-    enum config_result cr = config_parse(opts, argc, argv, usage, NULL, NULL);
-    if (cr != CONFIG_OK)
-        return cr == CONFIG_EXIT_OK ? 0 : 2;
-    log_init("notification");
-    log_set_quiet(config_flag(opts, "quiet"));
-    struct notification_service svc = {0};
-    const char *mode = config_str(opts, "mode");
-    bool amqp = strcmp(mode, "amqp") == 0;
-    if (!amqp && strcmp(mode, "rest") != 0) {
-        fprintf(stderr, "--mode: expected rest or amqp, got '%s'\n", mode);
-        return 2;
-    }
-    service_signals_init();
-    svc.db_path = config_str(opts, "db");
-    if (db_open(&svc.db, svc.db_path) != 0)
-        return 1;
-    int rc = 1;
-    struct http_server *http = NULL;
-    svc.metrics = metrics_new("notification");
-    if (!svc.metrics || notify_store_open(&svc.store, &svc.db) != 0)
-        goto out;
-    if (amqp && notification_amqp_start(&svc, config_str(opts, "amqp-url")) != 0)
-        goto out;
-    http = service_http_start(opts, svc.metrics, handle, &svc);
-    if (!http)
-        goto out;
-    const char *port_file = config_str(opts, "port-file");
-    if (port_file && service_write_port_file(port_file, http_server_port(http)) != 0)
-        goto out;
-    log_info("listening on port %u, database %s", http_server_port(http), config_str(opts, "db"));
-    service_wait();
-    rc = 0;
-out:
-    service_request_stop();
-    http_server_stop(http);
-    notification_amqp_stop(&svc);
-    notify_store_close(&svc.store);
-    db_close(&svc.db);
-    metrics_free(svc.metrics);
-    return rc;
+    struct notification_main m = {0};
+    const struct service_def def = {
+        .name = "notification",
+        .listen = "127.0.0.1:8082",
+        .db = "notification.db",
+        .usage = usage,
+        .options = opts,
+        .db_handle = &m.svc.db,
+        .metrics = &m.svc.metrics,
+        .db_path = &m.svc.db_path,
+        .modes = MODE_BIT(MODE_SYNC) | MODE_BIT(MODE_ASYNC),
+        .mode = &m.mode,
+        .ctx = &m,
+        .handler = handle,
+        .handler_ctx = &m.svc,
+        .start = start,
+        .stop = stop,
+        .describe = describe,
+    };
+    return service_main(&def, argc, argv);
 }

@@ -3,6 +3,7 @@
 #define COMMLAB_ORDER_SERVICE_H
 
 #include "metrics/metrics.h"
+#include "runtime/mode.h"
 #include "store/db.h"
 #include "store/order_store.h"
 #include "store/outbox.h"
@@ -11,12 +12,6 @@
 #include "util/breaker.h"
 #include "transport/http_async.h"
 #include "transport/http_server.h"
-
-enum order_mode {
-    MODE_SYNC,   /* call inventory and notification over HTTP, answer 201 */
-    MODE_ASYNC,  /* store order + OrderPlaced in the outbox, answer 202; relay to RabbitMQ */
-    MODE_STREAM, /* store order + OrderPlaced in the outbox, answer 202; relay to Kafka */
-};
 
 /* Part A: the bulkhead and circuit breaker in front of inventory
  * (inventory_guard.c). */
@@ -35,7 +30,10 @@ struct kafka_relay;
 struct sync_recovery;
 
 struct order_service {
-    enum order_mode mode;
+    /* sync: call inventory and notification over HTTP, answer 201; async,
+     * stream: store order + OrderPlaced in the outbox, answer 202, relay it
+     * to RabbitMQ or Kafka */
+    enum service_mode mode;
     struct db db;
     struct order_store orders;
     struct outbox outbox;

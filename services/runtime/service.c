@@ -1,118 +1,13 @@
 #include "service.h"
 
-#ifdef __GLIBC__
-#include <malloc.h>
-#endif
-#include <signal.h>
-#include <stdatomic.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
-#include <unistd.h>
 
 #include "codec/order_json.h"
 #include "store/dump.h"
-#include "util/options.h"
 #include "util/log.h"
-
-static atomic_bool stopping;
-static sigset_t stop_signals;
-
-void service_signals_init(void)
-{
-#ifdef __GLIBC__
-    /* glibc gives threads their own malloc arenas, up to 8 per core; with a
-     * thread per connection that multiplies the resident heap. The threads
-     * mostly wait on sockets and fsync, so one arena costs no throughput. */
-    mallopt(M_ARENA_MAX, 1);
-#endif
-    signal(SIGPIPE, SIG_IGN);
-    sigemptyset(&stop_signals);
-    sigaddset(&stop_signals, SIGINT);
-    sigaddset(&stop_signals, SIGTERM);
-    pthread_sigmask(SIG_BLOCK, &stop_signals, NULL);
-}
-
-void service_wait(void)
-{
-    int sig = 0;
-    sigwait(&stop_signals, &sig);
-    atomic_store(&stopping, true);
-    log_info("received %s, stopping", sig == SIGINT ? "SIGINT" : "SIGTERM");
-}
-
-bool service_stopping(void)
-{
-    return atomic_load(&stopping);
-}
-
-void service_request_stop(void)
-{
-    atomic_store(&stopping, true);
-}
-
-int service_write_port_file(const char *path, unsigned port)
-{
-    char tmp[4096];
-    snprintf(tmp, sizeof tmp, "%s.tmp", path);
-    FILE *f = fopen(tmp, "w");
-    if (!f || fprintf(f, "%u\n", port) < 0 || fclose(f) != 0 || rename(tmp, path) != 0) {
-        log_error("cannot write port file %s", path);
-        return -1;
-    }
-    return 0;
-}
-
-static void observe(void *ctx, const char *route, int status, uint64_t usec)
-{
-    metrics_http_observe(ctx, route, status, usec);
-}
-
-static void count(void *ctx, const char *name, const char *help)
-{
-    metrics_count(ctx, name, help, 1);
-}
-
-static int limit(const struct opt *opts, const char *name, long min, long max, unsigned *out)
-{
-    long v;
-    if (config_long(opts, name, min, max, &v) != 0)
-        return -1;
-    *out = (unsigned)v;
-    return 0;
-}
-
-/* Never block: answered on the polling thread, no hand-off to a handler.
- * /configure (fault injection, atomics only) too, so that it reaches a
- * service whose handler threads all hang in an injected fault. */
-static const char *const inline_paths[] = {"/healthz", "/metrics", "/configure", NULL};
-
-struct http_server *service_http_start(const struct opt *opts, struct metrics *metrics,
-                                       http_handler_fn handler, void *ctx)
-{
-    struct http_limits lim;
-    if (limit(opts, "http-header-timeout-ms", 1, 3600000, &lim.header_timeout_ms) ||
-        limit(opts, "http-body-timeout-ms", 1, 3600000, &lim.body_timeout_ms) ||
-        limit(opts, "http-idle-timeout-s", 1, 86400, &lim.idle_timeout_s) ||
-        limit(opts, "http-max-connections", 1, 1000000, &lim.max_connections) ||
-        limit(opts, "http-max-per-client", 1, 1000000, &lim.max_per_client) ||
-        limit(opts, "http-handler-threads", 1, 1024, &lim.handler_threads) ||
-        limit(opts, "http-poll-threads", 1, 64, &lim.poll_threads))
-        return NULL;
-    struct http_server_config cfg = {
-        .listen = config_str(opts, "listen"),
-        .limits = lim,
-        .inline_paths = inline_paths,
-        .count = count,
-        .max_body = SERVICE_MAX_BODY,
-        .handler = handler,
-        .observe = observe,
-        .observe_ctx = metrics,
-        .ctx = ctx,
-    };
-    return http_server_start(&cfg);
-}
 
 static void answer(struct http_response *res, int status, const char *code, const char *field,
                    const char *message)

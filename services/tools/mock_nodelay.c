@@ -2,9 +2,8 @@
  *
  * librdkafka's mock brokers accept connections without TCP_NODELAY, so a
  * small response written while an earlier one is still unacknowledged waits
- * for the client's delayed ACK: about 40 ms, at random, in the middle of a
- * produce run (seen as one ProduceResponse with a 43 ms round trip on
- * librdkafka 2.0.2). Kafka brokers set TCP_NODELAY on every connection; doing
+ * for the client's delayed ACK (tens of milliseconds, at random, in the
+ * middle of a produce run). Kafka brokers set TCP_NODELAY on every connection; doing
  * the same here makes the local lab's timings those of the clients, not of a
  * Nagle stall. The mock calls accept() from librdkafka, so this program's
  * definitions take the call and hand it to the C library's. */

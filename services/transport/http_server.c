@@ -18,7 +18,6 @@
 #include <unistd.h>
 
 #include "util/clock.h"
-#include "util/log.h"
 #include "util/worker.h"
 #include "http_conns.h"
 #include "http_target.h"
@@ -43,6 +42,7 @@ struct http_server {
     struct http_server_config cfg;
     uint16_t port;
     unsigned max_connections;
+    char notice[256]; /* why max_connections is lower than asked; "" if it is not */
     struct http_conns conns;
     /* The handler pool's queue of suspended exchanges. */
     pthread_mutex_t mu;
@@ -531,11 +531,15 @@ static void on_library_log(void *cls, const char *fmt, va_list ap)
     vsnprintf(line, sizeof line, fmt, ap);
     line[strcspn(line, "\n")] = '\0';
     uint64_t more = atomic_exchange(&dropped, 0);
+    if (!s->cfg.log)
+        return;
+    char msg[600];
     if (more)
-        log_info("libmicrohttpd: %s (and %llu similar messages not shown)", line,
+        snprintf(msg, sizeof msg, "libmicrohttpd: %s (and %llu similar messages not shown)", line,
                  (unsigned long long)more);
     else
-        log_info("libmicrohttpd: %s", line);
+        snprintf(msg, sizeof msg, "libmicrohttpd: %s", line);
+    s->cfg.log(msg);
 }
 
 /* The library hands us the target as sent; http_target_decode does the
@@ -580,8 +584,9 @@ static int parse_listen(const char *listen, struct sockaddr_in *sa)
 }
 
 /* Raises the open-files limit as far as the hard limit allows and returns
- * the connection limit that fits under it. */
-static unsigned fit_connections(unsigned wanted)
+ * the connection limit that fits under it (saying why in `notice` when that
+ * is less than `wanted`). */
+static unsigned fit_connections(unsigned wanted, char *notice, size_t len)
 {
     struct rlimit rl;
     if (getrlimit(RLIMIT_NOFILE, &rl) != 0)
@@ -595,7 +600,8 @@ static unsigned fit_connections(unsigned wanted)
         return wanted;
     unsigned fit = rl.rlim_cur > 2 * FD_RESERVE ? (unsigned)(rl.rlim_cur - FD_RESERVE)
                                                 : (unsigned)(rl.rlim_cur / 2);
-    log_warn("open-files limit is %llu: serving at most %u connections instead of %u "
+    snprintf(notice, len,
+             "open-files limit is %llu: serving at most %u connections instead of %u "
              "(raise it with ulimit -n or LimitNOFILE=)",
              (unsigned long long)rl.rlim_cur, fit, wanted);
     return fit;
@@ -627,26 +633,32 @@ static int start_pool(struct http_server *s, unsigned n)
     return 0;
 }
 
-struct http_server *http_server_start(const struct http_server_config *cfg)
+struct http_server *http_server_start(const struct http_server_config *cfg, char *err,
+                                      size_t errlen)
 {
     struct sockaddr_in sa;
     if (parse_listen(cfg->listen, &sa) != 0) {
-        log_error("listen address '%s' is not HOST:PORT (for example 127.0.0.1:8080)", cfg->listen);
+        snprintf(err, errlen, "listen address '%s' is not HOST:PORT (for example 127.0.0.1:8080)",
+                 cfg->listen);
         return NULL;
     }
     struct http_server *s = calloc(1, sizeof *s);
-    if (!s)
+    if (!s) {
+        snprintf(err, errlen, "out of memory");
         return NULL;
+    }
     s->cfg = *cfg;
     pthread_mutex_init(&s->mu, NULL);
     pthread_cond_init(&s->cv, NULL);
     const struct http_limits *lim = &cfg->limits;
-    s->max_connections = fit_connections(lim->max_connections);
+    s->max_connections = fit_connections(lim->max_connections, s->notice, sizeof s->notice);
     if (http_conns_start(&s->conns, lim->header_timeout_ms, lim->body_timeout_ms,
                          s->cfg.count ? (http_conns_count_fn)s->cfg.count : NULL,
                          s->cfg.observe_ctx) != 0 ||
-        start_pool(s, lim->handler_threads ? lim->handler_threads : 1) != 0)
+        start_pool(s, lim->handler_threads ? lim->handler_threads : 1) != 0) {
+        snprintf(err, errlen, "cannot start the HTTP server's threads");
         goto fail;
+    }
     unsigned flags = MHD_USE_EPOLL_INTERNAL_THREAD | MHD_ALLOW_SUSPEND_RESUME | MHD_USE_ERROR_LOG;
     s->daemon = MHD_start_daemon(
         flags, ntohs(sa.sin_port), NULL, NULL, on_request, s, MHD_OPTION_EXTERNAL_LOGGER,
@@ -660,15 +672,12 @@ struct http_server *http_server_start(const struct http_server_config *cfg)
         MHD_OPTION_CONNECTION_MEMORY_LIMIT, (size_t)(16 * 1024), MHD_OPTION_THREAD_POOL_SIZE,
         lim->poll_threads > 1 ? lim->poll_threads : 0u, MHD_OPTION_END);
     if (!s->daemon) {
-        log_error("cannot listen on %s (in use, or not an address of this host?)", cfg->listen);
+        snprintf(err, errlen, "cannot listen on %s (in use, or not an address of this host?)",
+                 cfg->listen);
         goto fail;
     }
     const union MHD_DaemonInfo *info = MHD_get_daemon_info(s->daemon, MHD_DAEMON_INFO_BIND_PORT);
     s->port = info ? info->port : ntohs(sa.sin_port);
-    log_info("HTTP: libmicrohttpd %s, up to %u connections (%u per client address), "
-             "%u handler threads, header/body deadlines %u/%u ms, idle timeout %u s",
-             MHD_get_version(), s->max_connections, lim->max_per_client, s->npool,
-             lim->header_timeout_ms, lim->body_timeout_ms, lim->idle_timeout_s);
     return s;
 fail:
     stop_pool(s);
@@ -688,6 +697,21 @@ uint16_t http_server_port(const struct http_server *s)
 unsigned http_server_max_connections(const struct http_server *s)
 {
     return s->max_connections;
+}
+
+void http_server_describe(const struct http_server *s, char *buf, size_t len)
+{
+    const struct http_limits *lim = &s->cfg.limits;
+    snprintf(buf, len,
+             "libmicrohttpd %s, up to %u connections (%u per client address), "
+             "%u handler threads, header/body deadlines %u/%u ms, idle timeout %u s",
+             MHD_get_version(), s->max_connections, lim->max_per_client, s->npool,
+             lim->header_timeout_ms, lim->body_timeout_ms, lim->idle_timeout_s);
+}
+
+const char *http_server_notice(const struct http_server *s)
+{
+    return s->notice[0] ? s->notice : NULL;
 }
 
 void http_server_stop(struct http_server *s)

@@ -10,7 +10,11 @@
  *
  * The server enforces RFC 9112 framing and read deadlines before a handler
  * sees anything: bad framing is 400, bodies over `max_body` are 413 (cut as
- * soon as they pass the limit), and the connection is closed after either. */
+ * soon as they pass the limit), and the connection is closed after either.
+ *
+ * It logs nothing itself: errors come back to the caller (an err buffer),
+ * and what the service may want to log is handed to it (the `log` hook,
+ * http_server_describe, http_server_notice). */
 #ifndef COMMLAB_HTTP_SERVER_H
 #define COMMLAB_HTTP_SERVER_H
 
@@ -69,14 +73,27 @@ struct http_server_config {
     http_count_fn count;             /* may be NULL */
     void *observe_ctx;
     void *ctx;
+    /* libmicrohttpd's own messages, one line each and a few a second at
+     * most; may be NULL (dropped). */
+    void (*log)(const char *line);
 };
+
+/* Big enough for any http_server_start error. */
+#define HTTP_ERR_LEN 256
 
 struct http_server;
 
-struct http_server *http_server_start(const struct http_server_config *cfg);
+/* Starts serving; NULL with the reason in `err`. */
+struct http_server *http_server_start(const struct http_server_config *cfg, char *err,
+                                      size_t errlen);
 uint16_t http_server_port(const struct http_server *s);
 /* The connection limit in force (after the open-files limit). */
 unsigned http_server_max_connections(const struct http_server *s);
+/* One line for the log: the library's version and the limits in force. */
+void http_server_describe(const struct http_server *s, char *buf, size_t len);
+/* Why the connection limit is lower than asked (the open-files limit), or
+ * NULL when it is not. */
+const char *http_server_notice(const struct http_server *s);
 /* Stops accepting, lets queued handlers finish, frees everything. */
 void http_server_stop(struct http_server *s);
 

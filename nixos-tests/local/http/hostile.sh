@@ -9,12 +9,9 @@
 # dump must not name it, and exactly one answer comes back.
 set -u
 here=$(cd "$(dirname "$0")" && pwd)
-COMMLAB_ROOT=${COMMLAB_ROOT:-$(cd "$here/../../.." && pwd)}
-. "$here/../../lib/assert.sh"
+. "$here/../../lib/local.sh"
 # Failures of this run only: the test command shares its counts with earlier suites.
 failed_before=$(assert_failed_count)
-. "$here/../../lib/http.sh"
-. "$here/../../lib/lab.sh"
 
 lab_init || exit 1
 PROBE=$COMMLAB_BIN/commlab-httpprobe

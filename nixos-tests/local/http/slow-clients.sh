@@ -7,12 +7,9 @@
 # Prints the figures (RSS with 10,000 idle connections among them).
 set -u
 here=$(cd "$(dirname "$0")" && pwd)
-COMMLAB_ROOT=${COMMLAB_ROOT:-$(cd "$here/../../.." && pwd)}
-. "$here/../../lib/assert.sh"
+. "$here/../../lib/local.sh"
 # Failures of this run only: the test command shares its counts with earlier suites.
 failed_before=$(assert_failed_count)
-. "$here/../../lib/http.sh"
-. "$here/../../lib/lab.sh"
 
 # Deadlines: long while connections are to be held, short where a test
 # waits for them to pass (scenario 4, the body deadline).

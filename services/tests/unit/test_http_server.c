@@ -82,7 +82,8 @@ int main(void)
         .handler = handle,
         .inline_paths = inline_paths,
     };
-    struct http_server *s = http_server_start(&cfg);
+    char err[HTTP_ERR_LEN] = "";
+    struct http_server *s = http_server_start(&cfg, err, sizeof err);
     CHECK(s != NULL);
     if (!s)
         return check_summary("test_http_server");
@@ -95,5 +96,10 @@ int main(void)
     CHECK(strstr(buf, "{\"later\":true}") != NULL);
     CHECK(get(port, "/now%00", buf, sizeof buf) == 400);
     http_server_stop(s);
+    /* Errors come back in err, not in a log. */
+    cfg.listen = "no-port";
+    err[0] = '\0';
+    CHECK(http_server_start(&cfg, err, sizeof err) == NULL);
+    CHECK(strstr(err, "is not HOST:PORT") != NULL);
     return check_summary("test_http_server");
 }

@@ -3,7 +3,7 @@
 # JSON in RESULTS_DIR (each row: what, ours, bound, met; a missing file's rows
 # are left out): written to RESULTS_DIR/bench-bounds.md and into the README
 # between "<!-- bench-bounds:begin -->" and "<!-- bench-bounds:end -->".
-# usage: report-bench.sh RESULTS_DIR [README]
+# usage: report/bench.sh RESULTS_DIR [README]
 set -eu
 res=$1 readme=${2:-}
 md=$res/bench-bounds.md

@@ -4,7 +4,7 @@
 # dump for the seed (.state.txt, .state.sha256) and the counts proving
 # idempotency and the dead letters' reasons (.counts.txt). Timings go only in
 # the .json/.md and the depth series, never in a hashed file.
-# usage: report-amqp.sh OUT_DIR RESULTS_DIR
+# usage: report/async-rabbitmq.sh OUT_DIR RESULTS_DIR
 set -eu
 out=$1 res=$2
 mkdir -p "$res"
@@ -47,7 +47,7 @@ jq -n --arg seed "${SEED:-1}" \
     --rawfile depth "$res/$m.depth.tsv" \
     --arg hash "$(cat "$res/$m.state.sha256")" '
     def run: {requests, ok, status: (.status | with_entries(select(.value > 0))),
-              throughput_rps: (.throughput_rps * 10 | round / 10),
+              throughput_rps: (.rate_per_s * 10 | round / 10),
               latency_ms: (.latency_ms | map_values(. * 1000 | round / 1000))};
     {
       model: "async-rabbitmq", seed: ($seed | tonumber),

@@ -17,12 +17,9 @@
 # Writes results/bench-async-rabbitmq.json (RESULTS_DIR, default results/).
 set -u
 here=$(cd "$(dirname "$0")" && pwd)
-COMMLAB_ROOT=${COMMLAB_ROOT:-$(cd "$here/../.." && pwd)}
-. "$here/../lib/assert.sh"
-. "$here/../lib/http.sh"
-. "$here/../lib/lab.sh"
-. "$here/../lib/rabbitmq.sh"
-. "$here/../lib/bench.sh"
+. "$here/../lib/local.sh"
+. "$LIB/rabbitmq.sh"
+. "$LIB/bench.sh"
 : "${BACKLOG:=100000}" "${E2E_ORDERS:=20000}" "${RESULTS_DIR:=$COMMLAB_ROOT/results}"
 
 lab_init || exit 1
@@ -42,13 +39,13 @@ wait_empty() {
 
 echo "# bench-async-rabbitmq: $BACKLOG-message backlogs on RabbitMQ $RMQ_NODE"
 "$L" amqp publish --url "$AMQP_URL" --queue bench.noop -n "$BACKLOG" --json >/dev/null
-noop=$("$L" amqp noop --url "$AMQP_URL" --queue bench.noop --batch 512 --json | jq .rate)
+noop=$("$L" amqp noop --url "$AMQP_URL" --queue bench.noop --batch 512 --json | jq ".rate_per_s * 10 | round / 10")
 echo "noop consumer: $noop msg/s"
 # The ceiling of inventory's shape: consume, republish (persistent, confirmed)
 # through an exchange into two quorum queues, ack, no work of its own.
 "$L" amqp publish --url "$AMQP_URL" --queue bench.noop -n "$BACKLOG" --json >/dev/null
 relay=$("$L" amqp relay --url "$AMQP_URL" --queue bench.noop --to bench.relay-out --fanout 2 \
-    --batch 512 --json | jq .rate)
+    --batch 512 --json | jq ".rate_per_s * 10 | round / 10")
 for q in bench.relay-out bench.relay-out.2; do
     "$L" amqp noop --url "$AMQP_URL" --queue $q --batch 512 --json >/dev/null
 done

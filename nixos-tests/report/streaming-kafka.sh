@@ -3,7 +3,7 @@
 # lag tables, replay hashes and diff), and the deterministic files apart from
 # them: streaming-kafka.metrics.json (analytics of seed $SEED after every
 # phase) and streaming-kafka.state.txt (inventory's canonical dump).
-# usage: report-kafka.sh OUT_DIR RESULTS_DIR LAG_THRESHOLD
+# usage: report/streaming-kafka.sh OUT_DIR RESULTS_DIR LAG_THRESHOLD
 set -eu
 out=$1 res=$2 thr=$3
 mkdir -p "$res"
@@ -23,7 +23,9 @@ jq -n --arg seed "${SEED:-1}" --argjson produce "$(cat "$out/produce.json")" \
     --arg diff "$(cat "$out/replay.diff")" --argjson thr "$thr" \
     --arg kills "$(cat "$out/crash-kills.txt")" '{
     model: "streaming-kafka", seed: ($seed | tonumber), broker: "librdkafka mock cluster, 3 brokers, 6 partitions",
-    produce: ($produce | {events, delivered, failed, duration_s, rate_eps, latency_ms}),
+    produce: ($produce | {events, delivered, failed, duration_s: (.duration_s * 1e6 | round / 1e6),
+                          rate_eps: (.rate_per_s * 10 | round / 10),
+                          latency_ms: (.latency_ms | {p50, p95, p99, max})}),
     end_to_end: ($e2e + {events_per_s: (($e2e.events / $e2e.end_to_end_s) * 10 | round / 10)}),
     lag: { threshold: $thr,
            analytics_throttled_1ms: { series_s_lag: $an },

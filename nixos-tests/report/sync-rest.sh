@@ -1,7 +1,7 @@
 #!/bin/sh
 # Writes results/sync-rest.json and .md from the phase JSON of one run, and the
 # deterministic state dump of the baseline (results/sync-rest.state.txt).
-# usage: report-rest.sh OUT_DIR RESULTS_DIR ORDER_TIMEOUT_MS DELAY_OVERHEAD_MS FAIL_P99_MS
+# usage: report/sync-rest.sh OUT_DIR RESULTS_DIR ORDER_TIMEOUT_MS DELAY_OVERHEAD_MS FAIL_P99_MS
 set -eu
 out=$1 res=$2 timeout=$3 overhead=$4 failp99=$5
 mkdir -p "$res"
@@ -17,7 +17,7 @@ jq -s --arg seed "${SEED:-1}" '{
         successes: .ok, errors: .errors,
         status: (.status | with_entries(select(.value > 0))),
         latency_ms: (.latency_ms | map_values(. * 1000 | round / 1000)),
-        throughput_rps: (.throughput_rps * 10 | round / 10)
+        throughput_rps: (.rate_per_s * 10 | round / 10)
     } | with_entries(select(.value != null)) ]
 }' $files >"$res/sync-rest.json"
 

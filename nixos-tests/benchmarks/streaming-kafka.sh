@@ -12,15 +12,12 @@
 #            (--until-end) vs kcat -C reading the same two topics, both
 #            timed as whole processes.
 # Writes results/bench-streaming-kafka.json (RESULTS_DIR) and prints it.
-#   COMMLAB_BIN=build sh nixos-tests/local/bench-streaming-kafka.sh
+#   COMMLAB_BIN=build sh nixos-tests/benchmarks/streaming-kafka.sh
 set -u
 here=$(cd "$(dirname "$0")" && pwd)
-COMMLAB_ROOT=${COMMLAB_ROOT:-$(cd "$here/../.." && pwd)}
-. "$here/../lib/assert.sh"
-. "$here/../lib/http.sh"
-. "$here/../lib/lab.sh"
-. "$here/../lib/kafka.sh"
-. "$here/../lib/bench.sh"
+. "$here/../lib/local.sh"
+. "$LIB/kafka.sh"
+. "$LIB/bench.sh"
 N=10000
 : "${RESULTS_DIR:=$COMMLAB_ROOT/results}"
 lab_init || exit 1
@@ -89,7 +86,7 @@ echo "end to end: $e2e events/s (median round: $e2e_ms ms); per round inventory 
 # consume order-events, produce each message onward in one transaction per
 # batch with its offsets, no other work. Fresh groups; the first 1,000
 # messages warm it up untimed, as the consumers above were warmed up.
-relay() { "$L" kafka relay --brokers "$KAFKA_BROKERS" --warmup 1000 --count $N --json "$@" | jq .rate; }
+relay() { "$L" kafka relay --brokers "$KAFKA_BROKERS" --warmup 1000 --count $N --json "$@" | jq ".rate_per_s * 10 | round / 10"; }
 : >"$LAB_DIR/relay.txn" && : >"$LAB_DIR/relay.plain"
 for round in 1 2 3; do
     relay --to bench.relay-out >>"$LAB_DIR/relay.txn" || exit 1

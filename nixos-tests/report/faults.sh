@@ -4,7 +4,7 @@
 # across the inventory/broker cut and across the cluster partition. Timings
 # only: nothing here is hashed (faults-kafka.metrics.json is, and is written
 # by the runner). Parts that did not run are left out.
-# usage: report-faults.sh OUT_DIR RESULTS_DIR
+# usage: report/faults.sh OUT_DIR RESULTS_DIR
 set -eu
 out=$1 res=$2
 mkdir -p "$res"

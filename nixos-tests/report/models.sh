@@ -3,7 +3,7 @@
 # plot (bench-models.png: p50 and p99 of client and accepted-to-final latency
 # per model, log scale), and the same table in the README between the lines
 # "<!-- bench-models:begin -->" and "<!-- bench-models:end -->".
-# usage: report-models.sh BENCH-MODELS.JSON RESULTS_DIR [README]
+# usage: report/models.sh BENCH-MODELS.JSON RESULTS_DIR [README]
 set -eu
 json=$1 res=$2 readme=${3:-}
 md=$res/bench-models.md

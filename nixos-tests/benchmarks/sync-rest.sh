@@ -8,10 +8,7 @@
 # Writes $RESULTS_DIR/bench-sync-rest.json (never hashed: timings).
 set -u
 here=$(cd "$(dirname "$0")" && pwd)
-COMMLAB_ROOT=${COMMLAB_ROOT:-$(cd "$here/../.." && pwd)}
-. "$here/../lib/assert.sh"
-. "$here/../lib/http.sh"
-. "$here/../lib/lab.sh"
+. "$here/../lib/local.sh"
 : "${BENCH_ORDERS:=20000}" "${BENCH_NOOP:=60000}" "${RESULTS_DIR:=$COMMLAB_ROOT/results}"
 : "${BENCH_FSYNC_ORDERS:=2000}" "${BENCH_IDLE_CONNECTIONS:=10000}"
 RATIO_TARGET=0.1
@@ -98,7 +95,7 @@ jq -n --slurpfile noop "$out/noop.json" --slurpfile noop2 "$out/noop2.json" \
     def table($t): $t | split("\n") | map(select(length > 0) | split(" "))
         | map({ key: .[0], value: { ticks: (.[1] | tonumber), switches: (.[2] | tonumber) } })
         | from_entries;
-    ([$noop[0].throughput_rps, $noop2[0].throughput_rps] | add / 2) as $noop_rps |
+    ([$noop[0].rate_per_s, $noop2[0].rate_per_s] | add / 2) as $noop_rps |
     (table($before)) as $b | (table($after)) as $a | $chain[0].requests as $n |
     {
       model: "sync-rest",
@@ -106,13 +103,13 @@ jq -n --slurpfile noop "$out/noop.json" --slurpfile noop2 "$out/noop2.json" \
       noop_healthz: { requests: $noop[0].requests, throughput_rps: ($noop_rps | round),
                       p50_ms: $noop[0].latency_ms.p50 },
       chain_order: { requests: $chain[0].requests, ok: $chain[0].ok,
-                     throughput_rps: ($chain[0].throughput_rps | round),
+                     throughput_rps: ($chain[0].rate_per_s | round),
                      latency_ms: ($chain[0].latency_ms | map_values(. * 1000 | round / 1000)) },
       sequential_order: { requests: $seq[0].requests, concurrency: 1,
                           latency_ms: ($seq[0].latency_ms | map_values(. * 1000 | round / 1000)) },
-      ratio_chain_over_noop: ($chain[0].throughput_rps / $noop_rps * 1000 | round / 1000),
+      ratio_chain_over_noop: ($chain[0].rate_per_s / $noop_rps * 1000 | round / 1000),
       ratio_target: $ratio_target,
-      met: ($chain[0].throughput_rps / $noop_rps >= $ratio_target),
+      met: ($chain[0].rate_per_s / $noop_rps >= $ratio_target),
       p50_target_ms: $p50_target,
       p50_met: ($chain[0].latency_ms.p50 <= $p50_target),
       per_order: ($a | keys | map({ key: ., value: {

@@ -3,7 +3,7 @@
 # (cascade-unprotected.png, cascade-protected.png, cascade-baseline.png) from
 # the phase files of scenarios/cascade.sh: loadgen's JSON and traces and the
 # sampler's TSV.
-# usage: report-cascade.sh OUT_DIR RESULTS_DIR TIMEOUT_MS LIMIT FAILURES COOLDOWN_MS
+# usage: report/cascade.sh OUT_DIR RESULTS_DIR TIMEOUT_MS LIMIT FAILURES COOLDOWN_MS
 set -eu
 [ $# -eq 6 ] || { sed -n '6p' "$0" | sed 's/^# //' >&2; exit 2; }
 out=$1 res=$2 timeout=$3 limit=$4 failures=$5 cooldown=$6
@@ -166,7 +166,7 @@ if command -v gnuplot >/dev/null 2>&1; then
         unprotected) t="1. cascade: inventory hangs, no bulkhead, no breaker (timeout $timeout ms)" ;;
         protected) t="2-3. inventory hangs then returns: bulkhead $limit, breaker after $failures failures, cool-down $cooldown ms" ;;
         esac
-        plot "$n" "$t" || echo "report-cascade: no plot of $n (gnuplot failed; an empty series?)" >&2
+        plot "$n" "$t" || echo "report/cascade.sh: no plot of $n (gnuplot failed; an empty series?)" >&2
     done
 fi
 

@@ -13,7 +13,7 @@
 # /proc until every order's work is done.
 # Writes results/bench-models.json, .md and .png, and the README's table
 # between its bench-models markers.
-#   COMMLAB_BIN=build sh nixos-tests/local/bench-models.sh
+#   COMMLAB_BIN=build sh nixos-tests/benchmarks/models.sh
 set -u
 here=$(cd "$(dirname "$0")" && pwd)
 COMMLAB_ROOT=${COMMLAB_ROOT:-$(cd "$here/../.." && pwd)}
@@ -40,16 +40,14 @@ if [ "${1:-}" != one ]; then
     # The README's table only from the repository's own results/.
     readme=
     [ "$RESULTS_DIR" = "$COMMLAB_ROOT/results" ] && readme=$COMMLAB_ROOT/README.md
-    sh "$here/../lib/report-models.sh" "$RESULTS_DIR/bench-models.json" "$RESULTS_DIR" $readme
+    sh "$here/../report/models.sh" "$RESULTS_DIR/bench-models.json" "$RESULTS_DIR" $readme
     cat "$RESULTS_DIR/bench-models.md"
     exit 0
 fi
 
-# One model: sh bench-models.sh one MODEL OUT.json
+# One model: sh benchmarks/models.sh one MODEL OUT.json
 model=$2 out=$3
-. "$here/../lib/assert.sh"
-. "$here/../lib/http.sh"
-. "$here/../lib/lab.sh"
+. "$here/../lib/local.sh"
 lab_init || exit 1
 L=$COMMLAB_BIN/loadgen
 follow=""
@@ -59,7 +57,7 @@ sync-rest)
     lab_start_rest || exit 1
     done_yet() { true; } ;;
 async-rabbitmq)
-    . "$here/../lib/rabbitmq.sh"
+    . "$LIB/rabbitmq.sh"
     rabbitmq_start || exit 1
     lab_start inventory commlab-inventory --quiet --mode amqp --amqp-url "$AMQP_URL" &&
         lab_start notification commlab-notification --quiet --mode amqp --amqp-url "$AMQP_URL" &&
@@ -72,7 +70,7 @@ async-rabbitmq)
             [ "$("$L" amqp depth --url "$AMQP_URL" --queue order.inventory-outcome | cut -d' ' -f1)" = 0 ]
     } ;;
 streaming-kafka)
-    . "$here/../lib/kafka.sh"
+    . "$LIB/kafka.sh"
     kafka_start || exit 1
     lab_start inventory commlab-inventory --quiet --mode kafka --kafka-brokers "$KAFKA_BROKERS" &&
         lab_start analytics commlab-analytics --quiet --kafka-brokers "$KAFKA_BROKERS" &&
@@ -133,14 +131,14 @@ jq -n --arg model "$model" --slurpfile c "$LAB_DIR/closed.json" --slurpfile o "$
     def run(r): {
         requests: r.requests, ok: r.ok, concurrency: r.concurrency,
         client_ms: { p50: r.latency_ms.p50, p99: r.latency_ms.p99 },
-        throughput_rps: (r.throughput_rps | round),
+        throughput_rps: (r.rate_per_s | round),
         accepted_to_final_ms: (if r.accepted_to_final_ms then
             { p50: r.accepted_to_final_ms.p50, p99: r.accepted_to_final_ms.p99,
               via: r.accepted_to_final_ms.via, followed: r.accepted_to_final_ms.followed,
               unfinished: r.accepted_to_final_ms.unfinished }
           else { p50: r.latency_ms.p50, p99: r.latency_ms.p99, via: "the answer (201 is final)" } end),
         final_per_s: (if r.accepted_to_final_ms then (r.ok / r.accepted_to_final_ms.duration_s | round)
-                      else (r.throughput_rps | round) end)
+                      else (r.rate_per_s | round) end)
     };
     { model: $model, closed: run($c[0]), open: (run($o[0]) + { offered_rate: $o[0].offered_rate,
       late_starts: $o[0].late_starts }), cpu_us_per_order: $cpu }' >"$out"
