@@ -22,6 +22,7 @@
 #include "store/outbox.h"
 #include "util/clock.h"
 #include "util/log.h"
+#include "runtime/service.h"
 #include "runtime/amqp_apply.h"
 #include "transport/amqp_consume.h"
 #include "transport/amqp_outbox.h"
@@ -108,7 +109,7 @@ int inventory_amqp_start(struct inventory_service *svc, const char *amqp_url)
     if (seen_store_open(&a->seen, &svc->db) != 0)
         return -1;
     a->seen_open = true;
-    a->relay = amqp_outbox_relay_start(amqp_url, &a->outbox, svc->metrics);
+    a->relay = amqp_outbox_relay_start(amqp_url, &a->outbox, svc->metrics, &service_notifier);
     if (!a->relay)
         return -1;
     struct amqp_consumer_opts o = {.url = amqp_url,
@@ -120,7 +121,8 @@ int inventory_amqp_start(struct inventory_service *svc, const char *amqp_url)
                                    .metrics = svc->metrics,
                                    .applied_metric = "amqp_orders_applied_total",
                                    .applied_help =
-                                       "OrderPlaced events applied (reserved or refused)."};
+                                       "OrderPlaced events applied (reserved or refused).",
+                                   .notice = service_notifier};
     a->consumer = amqp_consumer_start(&o);
     if (!a->consumer)
         return -1;

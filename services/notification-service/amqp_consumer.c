@@ -8,6 +8,7 @@
 
 #include "codec/event_json.h"
 #include "util/log.h"
+#include "runtime/service.h"
 #include "runtime/amqp_apply.h"
 #include "transport/amqp_consume.h"
 #include "transport/amqp_topology.h"
@@ -59,7 +60,8 @@ int notification_amqp_start(struct notification_service *svc, const char *amqp_u
                                    .ctx = svc,
                                    .metrics = svc->metrics,
                                    .applied_metric = "notifications_sent_total",
-                                   .applied_help = "Confirmations recorded."};
+                                   .applied_help = "Confirmations recorded.",
+                                   .notice = service_notifier};
     a->consumer = amqp_consumer_start(&o);
     if (!a->consumer)
         return -1;

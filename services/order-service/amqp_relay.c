@@ -7,6 +7,7 @@
 
 #include "codec/event_json.h"
 #include "util/log.h"
+#include "runtime/service.h"
 #include "runtime/amqp_apply.h"
 #include "transport/amqp_consume.h"
 #include "transport/amqp_outbox.h"
@@ -77,7 +78,9 @@ int amqp_relay_start(struct order_service *svc, const char *amqp_url)
         return -1;
     s->svc = svc;
     s->seen_open = seen_store_open(&s->seen, &svc->db) == 0;
-    s->relay = s->seen_open ? amqp_outbox_relay_start(amqp_url, &svc->outbox, svc->metrics) : NULL;
+    s->relay = s->seen_open ? amqp_outbox_relay_start(amqp_url, &svc->outbox, svc->metrics,
+                                                      &service_notifier)
+                            : NULL;
     struct amqp_consumer_opts o = {
         .url = amqp_url,
         .queue = AMQP_Q_ORDER_OUTCOME,
@@ -88,6 +91,7 @@ int amqp_relay_start(struct order_service *svc, const char *amqp_url)
         .metrics = svc->metrics,
         .applied_metric = "outcomes_applied_total",
         .applied_help = "Inventory outcomes applied to orders.",
+        .notice = service_notifier,
     };
     s->outcomes = s->relay ? amqp_consumer_start(&o) : NULL;
     if (!s->outcomes) {

@@ -7,7 +7,6 @@
 
 #include "codec/event_json.h"
 #include "util/clock.h"
-#include "util/log.h"
 #include "util/worker.h"
 #include "amqp_topology.h"
 
@@ -64,24 +63,25 @@ static int connect_link(struct amqp_consumer *c)
     char err[256];
     c->link = amqp_link_open(c->url, err, sizeof err);
     if (!c->link) {
-        log_warn("%s: RabbitMQ unavailable: %s", c->queue, err);
+        notify(&c->o.notice, NOTICE_WARN, "%s: RabbitMQ unavailable: %s", c->queue, err);
         return -1;
     }
     if (amqp_topology_declare(c->link) != 0 ||
         amqp_link_consume(c->link, c->queue, c->o.prefetch) != 0) {
-        log_warn("%s: %s", c->queue, amqp_link_error(c->link));
+        notify(&c->o.notice, NOTICE_WARN, "%s: %s", c->queue, amqp_link_error(c->link));
         amqp_link_close(c->link);
         c->link = NULL;
         return -1;
     }
-    log_info("consuming %s (prefetch %u)", c->queue, c->o.prefetch);
+    notify(&c->o.notice, NOTICE_INFO, "consuming %s (prefetch %u)", c->queue, c->o.prefetch);
     return 0;
 }
 
 static void drop_links(struct amqp_consumer *c)
 {
     if (c->link && !worker_stopping(&c->w))
-        log_warn("%s: link lost: %s; reconnecting", c->queue, amqp_link_error(c->link));
+        notify(&c->o.notice, NOTICE_WARN, "%s: link lost: %s; reconnecting", c->queue,
+               amqp_link_error(c->link));
     amqp_link_close(c->link);
     amqp_link_close(c->dead);
     c->link = c->dead = NULL;
@@ -105,7 +105,8 @@ static int dead_letter(struct amqp_consumer *c, const struct amqp_msg *m, const 
     }
     if (amqp_link_publish(c->dead, AMQP_DLX, c->queue, m->body, m->len, reason) != 0 ||
         amqp_link_wait_confirms(c->dead, CONFIRM_TIMEOUT_MS) != 0) {
-        log_warn("%s: dead-letter publish failed: %s", c->queue, amqp_link_error(c->dead));
+        notify(&c->o.notice, NOTICE_WARN, "%s: dead-letter publish failed: %s", c->queue,
+               amqp_link_error(c->dead));
         amqp_link_close(c->dead);
         c->dead = NULL;
         return -1;
@@ -123,7 +124,8 @@ static int settle(struct amqp_consumer *c, size_t n)
     for (size_t i = 0; i < n; i++) {
         const struct amqp_msg *m = &c->msgs[i];
         if (c->verdicts[i] == VERDICT_DEAD) {
-            log_warn("%s: dead-lettering a %zu-byte message: %s", c->queue, m->len, c->reasons[i]);
+            notify(&c->o.notice, NOTICE_WARN, "%s: dead-lettering a %zu-byte message: %s", c->queue,
+                   m->len, c->reasons[i]);
             if (dead_letter(c, m, c->reasons[i]) == 0)
                 ack_upto = m->tag;
             else if (amqp_link_nack(c->link, m->tag, false) != 0)

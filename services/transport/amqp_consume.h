@@ -20,6 +20,7 @@
 #include "domain/event.h"
 #include "metrics/metrics.h"
 #include "amqp.h"
+#include "notice.h"
 
 /* What the apply callback says about each item. */
 enum amqp_item_result {
@@ -64,6 +65,7 @@ struct amqp_consumer_opts {
     struct metrics *metrics;
     /* The service's name for "applied", e.g. amqp_orders_applied_total. */
     const char *applied_metric, *applied_help;
+    struct notifier notice; /* the link's ups and downs, dead letters */
 };
 
 /* Starts the thread; it keeps trying to connect while the broker is away.

@@ -4,7 +4,6 @@
 #include <string.h>
 
 #include "store/outbox_relay.h"
-#include "util/log.h"
 #include "amqp.h"
 #include "amqp_topology.h"
 
@@ -19,6 +18,7 @@ struct amqp_outbox_relay {
     char *url;
     struct metrics *m;
     struct amqp_link *link;
+    struct notifier notice;
 };
 
 static void set_connected(struct amqp_outbox_relay *r, int up)
@@ -32,16 +32,16 @@ static int connect_link(void *ctx)
     char err[256];
     r->link = amqp_link_open(r->url, err, sizeof err);
     if (!r->link) {
-        log_warn("relay: RabbitMQ unavailable: %s", err);
+        notify(&r->notice, NOTICE_WARN, "relay: RabbitMQ unavailable: %s", err);
         return -1;
     }
     if (amqp_topology_declare(r->link) != 0 || amqp_link_confirm_mode(r->link) != 0) {
-        log_warn("relay: %s", amqp_link_error(r->link));
+        notify(&r->notice, NOTICE_WARN, "relay: %s", amqp_link_error(r->link));
         amqp_link_close(r->link);
         r->link = NULL;
         return -1;
     }
-    log_info("relay: connected to RabbitMQ");
+    notify(&r->notice, NOTICE_INFO, "relay: connected to RabbitMQ");
     set_connected(r, 1);
     return 0;
 }
@@ -68,7 +68,7 @@ static long publish(void *ctx, struct worker *w, const struct outbox_row *rows, 
         rc = -1;
     if (rc == 0)
         return (long)n;
-    log_warn("relay: link lost: %s; reconnecting", amqp_link_error(r->link));
+    notify(&r->notice, NOTICE_WARN, "relay: link lost: %s; reconnecting", amqp_link_error(r->link));
     return -1;
 }
 
@@ -77,7 +77,7 @@ static int watch_link(void *ctx, long ms)
     struct amqp_outbox_relay *r = ctx;
     if (amqp_link_idle(r->link, (int)ms) == 0)
         return 0;
-    log_warn("relay: link lost: %s; reconnecting", amqp_link_error(r->link));
+    notify(&r->notice, NOTICE_WARN, "relay: link lost: %s; reconnecting", amqp_link_error(r->link));
     return -1;
 }
 
@@ -89,7 +89,7 @@ static const struct outbox_relay_ops ops = {
 };
 
 struct amqp_outbox_relay *amqp_outbox_relay_start(const char *url, struct outbox *ob,
-                                                  struct metrics *m)
+                                                  struct metrics *m, const struct notifier *notice)
 {
     static const struct outbox_relay_config cfg = {
         .name = "amqp relay",
@@ -104,6 +104,7 @@ struct amqp_outbox_relay *amqp_outbox_relay_start(const char *url, struct outbox
         return NULL;
     r->url = strdup(url);
     r->m = m;
+    r->notice = *notice;
     if (!r->url || outbox_relay_start(&r->relay, &cfg, &ops, r, ob, m) != 0) {
         free(r->url);
         free(r);

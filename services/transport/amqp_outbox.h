@@ -9,12 +9,13 @@
 
 #include "metrics/metrics.h"
 #include "store/outbox.h"
+#include "transport/notice.h"
 
 struct amqp_outbox_relay;
 
 /* Starts at once even if RabbitMQ is down: it reconnects with backoff. */
 struct amqp_outbox_relay *amqp_outbox_relay_start(const char *url, struct outbox *ob,
-                                                  struct metrics *m);
+                                                  struct metrics *m, const struct notifier *notice);
 void amqp_outbox_relay_stop(struct amqp_outbox_relay *r);
 
 #endif
