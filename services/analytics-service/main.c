@@ -22,11 +22,12 @@ static struct opt opts[] = {
      NULL},
     {"rebuild", NULL,
      "forget every event counted so far and rebuild from the log (use after resetting the "
-     "group's offsets to earliest)",
+     "group's offsets to earliest; with --until-end it reads from the start of the log itself)",
      true, NULL},
     {"until-end", NULL,
      "read until every partition of both topics reaches the end offset it had at start, write "
-     "the metrics as usual, then exit 0 (times a replay as one process)",
+     "the metrics as usual, then exit 0 (times a replay as one process); reads by assignment "
+     "as kcat does, not as a member of the group, from the group's committed offsets",
      true, NULL},
     {"port-file", NULL, "write the bound port to this file once listening", false, NULL},
     {"quiet", NULL, "log warnings and errors only", true, NULL},
@@ -40,7 +41,8 @@ static const char usage[] =
     ", read_committed), once per event_id.\n"
     "GET /metrics.json (canonical, sorted), GET /stats, POST /configure {\"throttle_ms\":N,\n"
     "\"paused\":bool}, GET /healthz, GET /metrics. With --until-end it exits 0 once caught up\n"
-    "with the end offsets it saw at start (e.g. --rebuild --until-end after a reset: a replay).";
+    "with the end offsets it saw at start, reading by assignment (--rebuild --until-end: a\n"
+    "replay from the start of the log, as one process, with no reset and no group join).";
 
 static int clear_job(void *arg)
 {
@@ -73,10 +75,12 @@ int main(int argc, char **argv)
     if (config_flag(opts, "rebuild")) {
         if (db_transact(&a.db, clear_job, &a.store) != 0)
             goto out;
-        log_info("rebuild: forgot every event; counting again from the committed offsets");
+        log_info("rebuild: forgot every event; counting again from %s",
+                 config_flag(opts, "until-end") ? "the start of the log" : "the committed offsets");
     }
-    if (analytics_consumer_start(&a, config_str(opts, "kafka-brokers"),
-                                 config_flag(opts, "until-end")) != 0)
+    bool until_end = config_flag(opts, "until-end");
+    if (analytics_consumer_start(&a, config_str(opts, "kafka-brokers"), until_end,
+                                 config_flag(opts, "rebuild")) != 0)
         goto out;
     http = service_http_start(opts, a.metrics, analytics_api_handle, &a);
     if (!http)
@@ -87,7 +91,7 @@ int main(int argc, char **argv)
     log_info("listening on port %u, database %s, kafka %s", http_server_port(http), a.db_path,
              config_str(opts, "kafka-brokers"));
     service_wait();
-    rc = 0;
+    rc = until_end && !atomic_load(&a.reached) ? 1 : 0;
 out:
     service_request_stop();
     http_server_stop(http);
