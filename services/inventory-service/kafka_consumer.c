@@ -430,6 +430,9 @@ int inventory_kafka_start(struct inventory_service *svc, const char *brokers,
         return -1;
     atomic_store(&svc->stream_throttle_ms, o->throttle_ms);
     atomic_store(&svc->stream_paused, o->paused);
+    /* Batches of up to BATCH_MAX events per transaction: see db_tune_for_batches. */
+    if (db_tune_for_batches(&svc->db) != 0)
+        return -1;
     if (db_exec(&svc->db, schema) != 0 || db_prepare(&svc->db, sql, ST_COUNT, k->st) != 0)
         return -1;
     char err[KAFKA_ERR_LEN];
