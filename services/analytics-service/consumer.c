@@ -303,8 +303,9 @@ void analytics_consumer_stop(struct analytics *a)
 {
     bool ran = a->worker.running;
     worker_stop(&a->worker);
-    if (ran && (!a->until_end || atomic_load(&a->reached))) {
-        commit_positions(a);
+    if (ran) {
+        if (!a->until_end || atomic_load(&a->reached))
+            commit_positions(a);
         if (a->metrics_file)
             analytics_write_metrics_file(a);
     }
