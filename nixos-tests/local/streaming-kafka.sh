@@ -63,6 +63,13 @@ ref=
 [ -n "${RESULTS_DIR:-}" ] && [ -f "$RESULTS_DIR/streaming-kafka.metrics.json" ] &&
     ref=$RESULTS_DIR/streaming-kafka.metrics.json
 sh "$S" replay-after $ref
+# The same replay read by assignment from the start of the log, as one
+# process into a fresh database (no reset, no group join).
+check "replay: --rebuild --until-end exits 0 at the end of the log" \
+    "$COMMLAB_BIN/commlab-analytics" --quiet --kafka-brokers "$KAFKA_BROKERS" --listen 127.0.0.1:0 \
+    --db "$LAB_DIR/until-end.db" --metrics-file "$OUT_DIR/replay-until-end.json" --rebuild --until-end
+check "replay: --until-end metrics equal the service's (cmp)" \
+    cmp "$OUT_DIR/replay-before.json" "$OUT_DIR/replay-until-end.json"
 
 # 4. kill -9: a fresh inventory re-processes the whole topic from earliest
 # and is killed with SIGKILL at random moments, restarted each time.

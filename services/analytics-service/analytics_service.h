@@ -34,8 +34,11 @@ struct analytics {
      * latest batch were applied (a rebuild's rate, measured by itself). */
     atomic_ullong consumed;
     atomic_ullong first_us, last_us;
-    /* --until-end: the end offsets taken at start; NULL otherwise. */
+    /* --until-end: read by assignment up to the end offsets taken at start
+     * (the partitions not read to yet; NULL otherwise), then stop. */
+    bool until_end;
     rd_kafka_topic_partition_list_t *ends;
+    atomic_bool reached; /* everything up to `ends` applied */
     /* Consumer thread only. */
     struct event *evs;
     const rd_kafka_message_t **srcs; /* the message each of evs came from */
@@ -43,8 +46,11 @@ struct analytics {
     uint64_t last_gauges;
 };
 
-/* consumer.c: subscribes and starts the consumer worker; 0 or -1 (logged). */
-int analytics_consumer_start(struct analytics *a, const char *brokers, bool until_end);
+/* consumer.c: subscribes and starts the consumer worker; 0 or -1 (logged).
+ * until_end: reads by assignment instead, from the start of the log
+ * (from_start) or from the group's committed offsets, to the end. */
+int analytics_consumer_start(struct analytics *a, const char *brokers, bool until_end,
+                             bool from_start);
 /* Stops it: commits what it applied and writes the metrics file. */
 void analytics_consumer_stop(struct analytics *a);
 /* Writes the canonical metrics document to --metrics-file atomically. */

@@ -19,11 +19,12 @@ static const struct opt opts[] = {
      NULL},
     {"rebuild", NULL,
      "forget every event counted so far and rebuild from the log (use after resetting the "
-     "group's offsets to earliest)",
+     "group's offsets to earliest; with --until-end it reads from the start of the log itself)",
      true, NULL},
     {"until-end", NULL,
      "read until every partition of both topics reaches the end offset it had at start, write "
-     "the metrics as usual, then exit 0 (times a replay as one process)",
+     "the metrics as usual, then exit 0 (times a replay as one process); reads by assignment "
+     "as kcat does, not as a member of the group, from the group's committed offsets",
      true, NULL},
     {NULL, NULL, NULL, false, NULL},
 };
@@ -35,7 +36,8 @@ static const char usage[] =
     ", read_committed), once per event_id.\n"
     "GET /metrics.json (canonical, sorted), GET /stats, POST /configure {\"throttle_ms\":N,\n"
     "\"paused\":bool}, GET /healthz, GET /metrics. With --until-end it exits 0 once caught up\n"
-    "with the end offsets it saw at start (e.g. --rebuild --until-end after a reset: a replay).";
+    "with the end offsets it saw at start, reading by assignment (--rebuild --until-end: a\n"
+    "replay from the start of the log, as one process, with no reset and no group join).";
 
 static int clear_job(void *arg)
 {
@@ -62,9 +64,11 @@ static int start(void *ctx, const struct opt *o)
     if (config_flag(o, "rebuild")) {
         if (db_transact(&a->db, clear_job, &a->store) != 0)
             return -1;
-        log_info("rebuild: forgot every event; counting again from the committed offsets");
+        log_info("rebuild: forgot every event; counting again from %s",
+                 config_flag(o, "until-end") ? "the start of the log" : "the committed offsets");
     }
-    return analytics_consumer_start(a, config_str(o, "kafka-brokers"), config_flag(o, "until-end"));
+    return analytics_consumer_start(a, config_str(o, "kafka-brokers"), config_flag(o, "until-end"),
+                                    config_flag(o, "rebuild"));
 }
 
 static void stop(void *ctx)
@@ -72,6 +76,13 @@ static void stop(void *ctx)
     struct analytics *a = ctx;
     analytics_consumer_stop(a);
     analytics_store_close(&a->store);
+}
+
+/* An --until-end run stopped before the end is a failed replay. */
+static int exit_status(void *ctx)
+{
+    struct analytics *a = ctx;
+    return a->until_end && !atomic_load(&a->reached) ? 1 : 0;
 }
 
 static void describe(void *ctx, const struct opt *o, char *buf, size_t len)
@@ -98,6 +109,7 @@ int main(int argc, char **argv)
         .start = start,
         .stop = stop,
         .describe = describe,
+        .exit_status = exit_status,
     };
     return service_main(&def, argc, argv);
 }

@@ -56,9 +56,11 @@ static const char schema[] = "CREATE TABLE IF NOT EXISTS kafka_outcomes("
                              " event_id TEXT PRIMARY KEY, order_id TEXT NOT NULL) WITHOUT ROWID;";
 static const char *const sql[] = {
     [ST_FIND] = "SELECT src_partition, src_offset FROM kafka_outcomes WHERE order_id=?",
-    [ST_ADD] = "INSERT INTO kafka_outcomes(order_id,src_partition,src_offset) VALUES(?,?,?)",
+    [ST_ADD] = "INSERT INTO kafka_outcomes(order_id,src_partition,src_offset) VALUES(?,?,?)"
+               " ON CONFLICT(order_id) DO NOTHING",
     [ST_EVENT_FIND] = "SELECT order_id FROM kafka_events WHERE event_id=?",
-    [ST_EVENT_ADD] = "INSERT INTO kafka_events(event_id,order_id) VALUES(?,?)",
+    [ST_EVENT_ADD] = "INSERT INTO kafka_events(event_id,order_id) VALUES(?,?)"
+                     " ON CONFLICT(event_id) DO NOTHING",
 };
 
 /* What to do with one input message. */
@@ -106,7 +108,18 @@ static void on_delivery(rd_kafka_t *rk, const rd_kafka_message_t *m, void *opaqu
  * did, -1 on error. */
 static int owns_outcome(struct inventory_kafka *k, const char *order_id, int32_t part, int64_t off)
 {
-    sqlite3_stmt *st = db_reset(k->st[ST_FIND]);
+    /* Insert first: new order_ids are the common case, and this is one
+     * b-tree descent for them instead of a lookup and then an insert. */
+    sqlite3_stmt *st = db_reset(k->st[ST_ADD]);
+    if (db_bind_text(st, 1, order_id) != 0)
+        return -1;
+    sqlite3_bind_int(st, 2, part);
+    sqlite3_bind_int64(st, 3, off);
+    if (db_step_done(&k->svc->db, st) != 0)
+        return -1;
+    if (sqlite3_changes(k->svc->db.h) == 1)
+        return 1;
+    st = db_reset(k->st[ST_FIND]);
     if (db_bind_text(st, 1, order_id) != 0)
         return -1;
     int rc = sqlite3_step(st);
@@ -114,16 +127,7 @@ static int owns_outcome(struct inventory_kafka *k, const char *order_id, int32_t
     if (rc == SQLITE_ROW)
         owner = sqlite3_column_int(st, 0) == part && sqlite3_column_int64(st, 1) == off;
     sqlite3_reset(st);
-    if (rc == SQLITE_ROW)
-        return owner;
-    if (rc != SQLITE_DONE)
-        return -1;
-    st = db_reset(k->st[ST_ADD]);
-    if (db_bind_text(st, 1, order_id) != 0)
-        return -1;
-    sqlite3_bind_int(st, 2, part);
-    sqlite3_bind_int64(st, 3, off);
-    return db_step_done(&k->svc->db, st) == 0 ? 1 : -1;
+    return rc == SQLITE_ROW ? owner : -1;
 }
 
 /* 1 when the event's id is new or was this order's (a duplicate is the same
@@ -131,21 +135,24 @@ static int owns_outcome(struct inventory_kafka *k, const char *order_id, int32_t
  * another order's (a conflict: `other` says whose), -1 on error. */
 static int event_fits(struct inventory_kafka *k, const struct event *ev, char other[ID_MAX_LEN + 1])
 {
-    sqlite3_stmt *st = db_reset(k->st[ST_EVENT_FIND]);
+    /* Insert first, as in owns_outcome. */
+    sqlite3_stmt *st = db_reset(k->st[ST_EVENT_ADD]);
+    if (db_bind_text(st, 1, ev->event_id) != 0 || db_bind_text(st, 2, ev->order.order_id) != 0)
+        return -1;
+    if (db_step_done(&k->svc->db, st) != 0)
+        return -1;
+    if (sqlite3_changes(k->svc->db.h) == 1)
+        return 1;
+    st = db_reset(k->st[ST_EVENT_FIND]);
     if (db_bind_text(st, 1, ev->event_id) != 0)
         return -1;
     int rc = sqlite3_step(st);
     if (rc == SQLITE_ROW)
         snprintf(other, ID_MAX_LEN + 1, "%s", (const char *)sqlite3_column_text(st, 0));
     sqlite3_reset(st);
-    if (rc == SQLITE_ROW)
-        return strcmp(other, ev->order.order_id) == 0;
-    if (rc != SQLITE_DONE)
+    if (rc != SQLITE_ROW)
         return -1;
-    st = db_reset(k->st[ST_EVENT_ADD]);
-    if (db_bind_text(st, 1, ev->event_id) != 0 || db_bind_text(st, 2, ev->order.order_id) != 0)
-        return -1;
-    return db_step_done(&k->svc->db, st) == 0 ? 1 : -1;
+    return strcmp(other, ev->order.order_id) == 0;
 }
 
 static int apply_batch(void *arg)
@@ -430,6 +437,9 @@ int inventory_kafka_start(struct inventory_service *svc, const char *brokers,
         return -1;
     atomic_store(&svc->stream_throttle_ms, o->throttle_ms);
     atomic_store(&svc->stream_paused, o->paused);
+    /* Batches of up to BATCH_MAX events per transaction: see db_tune_for_batches. */
+    if (db_tune_for_batches(&svc->db) != 0)
+        return -1;
     if (db_exec(&svc->db, schema) != 0 || db_prepare(&svc->db, sql, ST_COUNT, k->st) != 0)
         return -1;
     char err[KAFKA_ERR_LEN];

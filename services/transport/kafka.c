@@ -64,13 +64,14 @@ rd_kafka_t *kafka_producer_new(const char *brokers, const char *transactional_id
     return client_new(RD_KAFKA_PRODUCER, conf, err, errlen);
 }
 
-rd_kafka_t *kafka_consumer_new(const char *brokers, const char *group, bool read_committed,
-                               char *err, size_t errlen)
+static rd_kafka_t *consumer_new(const char *brokers, const char *group, bool read_committed,
+                                bool eof, char *err, size_t errlen)
 {
     rd_kafka_conf_t *conf = conf_new(brokers, err, errlen);
     if (!conf)
         return NULL;
     if (set(conf, "group.id", group, err, errlen) != 0 ||
+        set(conf, "enable.partition.eof", eof ? "true" : "false", err, errlen) != 0 ||
         set(conf, "enable.auto.commit", "false", err, errlen) != 0 ||
         set(conf, "enable.auto.offset.store", "false", err, errlen) != 0 ||
         set(conf, "auto.offset.reset", "earliest", err, errlen) != 0 ||
@@ -89,7 +90,14 @@ rd_kafka_t *kafka_consumer_new(const char *brokers, const char *group, bool read
          * this long before giving its partitions to the restarted process.
          * 6 s is the brokers' default minimum. */
         set(conf, "session.timeout.ms", "6000", err, errlen) != 0 ||
-        set(conf, "heartbeat.interval.ms", "1000", err, errlen) != 0) {
+        set(conf, "heartbeat.interval.ms", "1000", err, errlen) != 0 ||
+        /* How long a broker may hold a fetch that finds no data. Kafka
+         * answers as soon as data arrives, so this only bounds idle
+         * fetching there; librdkafka's mock cluster (the local lab's
+         * broker) holds it the whole time however soon data arrives, so
+         * librdkafka's 500 ms default was added to every hop of the
+         * pipeline. 50 ms: 20 empty fetches a second per broker when idle. */
+        set(conf, "fetch.wait.max.ms", "50", err, errlen) != 0) {
         rd_kafka_conf_destroy(conf);
         return NULL;
     }
@@ -97,6 +105,18 @@ rd_kafka_t *kafka_consumer_new(const char *brokers, const char *group, bool read
     if (rk)
         rd_kafka_poll_set_consumer(rk);
     return rk;
+}
+
+rd_kafka_t *kafka_consumer_new(const char *brokers, const char *group, bool read_committed,
+                               char *err, size_t errlen)
+{
+    return consumer_new(brokers, group, read_committed, false, err, errlen);
+}
+
+rd_kafka_t *kafka_reader_new(const char *brokers, const char *group, bool read_committed, char *err,
+                             size_t errlen)
+{
+    return consumer_new(brokers, group, read_committed, true, err, errlen);
 }
 
 int kafka_subscribe(rd_kafka_t *rk, const char *const *topics, size_t n, char *err, size_t errlen)
@@ -464,31 +484,64 @@ rd_kafka_topic_partition_list_t *kafka_end_offsets(rd_kafka_t *rk, const char *c
     return watermarks(rk, topics, ntopics, MARK_HIGH_NONEMPTY, timeout_ms, err, errlen);
 }
 
-int kafka_reached(rd_kafka_t *rk, const rd_kafka_topic_partition_list_t *ends, int timeout_ms)
+rd_kafka_topic_partition_list_t *kafka_assign_until_end(rd_kafka_t *rk, const char *const *topics,
+                                                        size_t ntopics, bool from_start,
+                                                        int timeout_ms, char *err, size_t errlen)
 {
-    rd_kafka_topic_partition_list_t *pos = rd_kafka_topic_partition_list_copy(ends);
-    rd_kafka_topic_partition_list_t *behind = rd_kafka_topic_partition_list_new(pos->cnt);
-    int rc = 1;
-    if (rd_kafka_position(rk, pos) != RD_KAFKA_RESP_ERR_NO_ERROR)
-        rc = -1;
-    for (int i = 0; rc == 1 && i < pos->cnt; i++)
-        if (pos->elems[i].offset < ends->elems[i].offset)
-            rd_kafka_topic_partition_list_add(behind, pos->elems[i].topic, pos->elems[i].partition);
-    /* A partition it has read nothing from may still be at the end: its
-     * group's committed offset says where it would start. */
-    if (rc == 1 && behind->cnt > 0) {
-        if (rd_kafka_committed(rk, behind, timeout_ms) != RD_KAFKA_RESP_ERR_NO_ERROR)
-            rc = -1;
-        for (int i = 0; rc == 1 && i < behind->cnt; i++) {
-            const rd_kafka_topic_partition_t *end = rd_kafka_topic_partition_list_find(
-                ends, behind->elems[i].topic, behind->elems[i].partition);
-            if (behind->elems[i].offset < end->offset)
-                rc = 0;
+    rd_kafka_topic_partition_list_t *ends =
+        kafka_end_offsets(rk, topics, ntopics, timeout_ms, err, errlen);
+    if (!ends)
+        return NULL;
+    rd_kafka_topic_partition_list_t *from = rd_kafka_topic_partition_list_copy(ends);
+    rd_kafka_resp_err_t e = RD_KAFKA_RESP_ERR_NO_ERROR;
+    if (from_start) {
+        for (int i = 0; i < from->cnt; i++)
+            from->elems[i].offset = RD_KAFKA_OFFSET_BEGINNING;
+    } else {
+        /* OffsetFetch needs no membership, so the group is asked, not joined. */
+        e = rd_kafka_committed(rk, from, timeout_ms);
+        for (int i = 0; !e && i < from->cnt; i++) {
+            if (from->elems[i].err)
+                e = from->elems[i].err;
+            else if (from->elems[i].offset < 0)
+                from->elems[i].offset = RD_KAFKA_OFFSET_BEGINNING;
         }
     }
-    rd_kafka_topic_partition_list_destroy(behind);
+    /* Where the reader starts at or past the end there is nothing to wait for. */
+    for (int i = from->cnt - 1; !e && i >= 0; i--)
+        if (from->elems[i].offset >= ends->elems[i].offset) {
+            rd_kafka_topic_partition_list_del_by_idx(ends, i);
+            rd_kafka_topic_partition_list_del_by_idx(from, i);
+        }
+    if (!e)
+        e = rd_kafka_assign(rk, from);
+    rd_kafka_topic_partition_list_destroy(from);
+    if (e) {
+        snprintf(err, errlen, "cannot assign the partitions: %s", rd_kafka_err2str(e));
+        rd_kafka_topic_partition_list_destroy(ends);
+        return NULL;
+    }
+    return ends;
+}
+
+bool kafka_reached(rd_kafka_t *rk, rd_kafka_topic_partition_list_t *ends,
+                   const rd_kafka_message_t *eof)
+{
+    if (eof && eof->err == RD_KAFKA_RESP_ERR__PARTITION_EOF) {
+        int i = 0;
+        while (i < ends->cnt && (ends->elems[i].partition != eof->partition ||
+                                 strcmp(ends->elems[i].topic, rd_kafka_topic_name(eof->rkt)) != 0))
+            i++;
+        if (i < ends->cnt && eof->offset >= ends->elems[i].offset)
+            rd_kafka_topic_partition_list_del_by_idx(ends, i);
+    }
+    rd_kafka_topic_partition_list_t *pos = rd_kafka_topic_partition_list_copy(ends);
+    if (rd_kafka_position(rk, pos) == RD_KAFKA_RESP_ERR_NO_ERROR)
+        for (int i = pos->cnt - 1; i >= 0; i--)
+            if (pos->elems[i].offset >= ends->elems[i].offset)
+                rd_kafka_topic_partition_list_del_by_idx(ends, i);
     rd_kafka_topic_partition_list_destroy(pos);
-    return rc;
+    return ends->cnt == 0;
 }
 
 /* Bytes as lower-case hex into `out` (2 * n + 1 bytes). */

@@ -26,6 +26,11 @@ rd_kafka_t *kafka_producer_new(const char *brokers, const char *transactional_id
  * read_committed it never sees messages of aborted or open transactions. */
 rd_kafka_t *kafka_consumer_new(const char *brokers, const char *group, bool read_committed,
                                char *err, size_t errlen);
+/* The same, for reading by assignment (kafka_assign_until_end) rather than as
+ * a member of the group: it also reports each partition's end as an event
+ * (RD_KAFKA_RESP_ERR__PARTITION_EOF). */
+rd_kafka_t *kafka_reader_new(const char *brokers, const char *group, bool read_committed, char *err,
+                             size_t errlen);
 /* Subscribes to `n` topics; 0 or -1 with `err`. */
 int kafka_subscribe(rd_kafka_t *rk, const char *const *topics, size_t n, char *err, size_t errlen);
 
@@ -37,14 +42,24 @@ void kafka_pause(rd_kafka_t *rk, bool pause);
 rd_kafka_topic_partition_list_t *kafka_positions(rd_kafka_t *rk);
 
 /* The end offset (high watermark) of every non-empty partition of the
- * topics, as a list to hand to kafka_reached; NULL with `err`. */
+ * topics; NULL with `err`. */
 rd_kafka_topic_partition_list_t *kafka_end_offsets(rd_kafka_t *rk, const char *const *topics,
                                                    size_t ntopics, int timeout_ms, char *err,
                                                    size_t errlen);
-/* 1 when the consumer has read up to `ends` on every partition there (its
- * position, or its group's committed offset where it has read nothing), 0 when
- * not yet, -1 when the broker did not say. */
-int kafka_reached(rd_kafka_t *rk, const rd_kafka_topic_partition_list_t *ends, int timeout_ms);
+/* Reads to the end as kcat -e does, with no group join and no rebalance:
+ * assigns every non-empty partition of the topics to `rk` (a reader), from the
+ * start of the log, or from the committed offsets of its group (the start
+ * where it has none; fetching them needs no membership), and returns the end
+ * offsets to read to, leaving out partitions that start there already (an
+ * empty list: nothing to read). NULL with `err`. */
+rd_kafka_topic_partition_list_t *kafka_assign_until_end(rd_kafka_t *rk, const char *const *topics,
+                                                        size_t ntopics, bool from_start,
+                                                        int timeout_ms, char *err, size_t errlen);
+/* Takes out of `ends` every partition `rk` has read to: its position there (a
+ * local call, past transaction markers), or `eof` (a partition-EOF event, or
+ * NULL) at or past the end. True once none is left. */
+bool kafka_reached(rd_kafka_t *rk, rd_kafka_topic_partition_list_t *ends,
+                   const rd_kafka_message_t *eof);
 
 /* A dead letter is a copy of the message while key and value stay below
  * this (a producer sends up to 1,000,000 bytes by default); beyond it, its

@@ -138,6 +138,8 @@ static void collect(struct worker *w, struct kafka_loop *l, struct loop_state *s
         if (m->err) {
             if (m->err != RD_KAFKA_RESP_ERR__PARTITION_EOF)
                 log_warn("consumer: %s", rd_kafka_message_errstr(m));
+            else if (l->eof)
+                l->eof(l->ctx, m);
             rd_kafka_message_destroy(m);
             continue;
         }
@@ -202,6 +204,11 @@ void kafka_loop_run(struct worker *w, void *arg)
         /* Failing both, the loop must not go on past the batch: committing a
          * later one would skip it. */
         if (rewind_batch(l->rk, &s, err, sizeof err) != 0) {
+            if (l->reader) {
+                log_error("cannot seek back to a failed batch (%s); stopping", err);
+                free_msgs(&s);
+                break;
+            }
             log_warn("cannot seek back to a failed batch (%s); rewinding to the committed offsets",
                      err);
             while (kafka_rewind(l->rk, 10000, err, sizeof err) != 0 && !worker_stopping(w)) {

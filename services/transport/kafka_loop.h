@@ -41,6 +41,12 @@ struct kafka_loop {
     enum kafka_batch_result (*batch)(void *ctx, struct kafka_msg *msgs, size_t n);
     /* Optional: nothing arrived within a poll; true ends the loop. */
     bool (*idle)(void *ctx);
+    /* Optional: a partition-EOF event (a reader made with enable.partition.eof). */
+    void (*eof)(void *ctx, const rd_kafka_message_t *m);
+    /* Commits nothing as it reads (a reader by assignment): the group's
+     * committed offsets say nothing of its progress, so where a failed batch
+     * cannot be sought back to, the loop ends rather than rewind to them. */
+    bool reader;
     void *ctx;
     /* Filled by the loop: rewinds after a failed batch. */
     atomic_ullong failed_batches;

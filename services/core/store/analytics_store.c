@@ -16,7 +16,7 @@ static const char schema[] =
 /* Types are stored as enum event_type values. */
 static const char *const sql[] = {
     [ST_ADD] = "INSERT INTO analytics_events(event_id,type,order_id,occurred_at)"
-               " VALUES(?,?,?,?)",
+               " VALUES(?,?,?,?) ON CONFLICT(event_id) DO NOTHING",
     [ST_CLEAR] = "DELETE FROM analytics_events",
     [ST_TOTALS] = "SELECT type, count(*) FROM analytics_events GROUP BY type",
     [ST_MINUTES] = "SELECT occurred_at / 60000 AS m, type, count(*) FROM analytics_events"
@@ -46,21 +46,30 @@ static int found(sqlite3_stmt *st)
     return rc == SQLITE_ROW ? 1 : rc == SQLITE_DONE ? 0 : -1;
 }
 
-int analytics_add_locked(struct analytics_store *s, const struct event *ev)
+/* The verdict on an event_id counted already: the same event again, or
+ * another one reusing its id; 0 when it is not there, -1 on error. */
+static int counted(struct analytics_store *s, const struct event *ev)
 {
     sqlite3_stmt *st = db_reset(s->st[ST_FIND]);
     if (db_bind_text(st, 1, ev->event_id) != 0)
         return -1;
     int rc = sqlite3_step(st);
-    if (rc == SQLITE_ROW) {
-        bool same = sqlite3_column_int(st, 0) == (int)ev->type &&
-                    strcmp((const char *)sqlite3_column_text(st, 1), ev->order.order_id) == 0;
-        sqlite3_reset(st);
-        return same ? ANALYTICS_DUPLICATE : ANALYTICS_CONFLICT;
-    }
+    int v = rc == SQLITE_DONE ? 0 : -1;
+    if (rc == SQLITE_ROW)
+        v = sqlite3_column_int(st, 0) == (int)ev->type &&
+                    strcmp((const char *)sqlite3_column_text(st, 1), ev->order.order_id) == 0
+                ? ANALYTICS_DUPLICATE
+                : ANALYTICS_CONFLICT;
     sqlite3_reset(st);
-    if (rc != SQLITE_DONE)
-        return -1;
+    return v;
+}
+
+/* New event_ids are the common case: inserting first (nothing where the id
+ * is there) costs them one b-tree descent instead of a lookup and an insert;
+ * the verdicts are those of looking up first. */
+int analytics_add_locked(struct analytics_store *s, const struct event *ev)
+{
+    sqlite3_stmt *st;
     if (ev->type != EVENT_ORDER_PLACED) {
         /* One outcome per order: the opposite one counted already wins. */
         enum event_type opposite = ev->type == EVENT_INVENTORY_RESERVED ? EVENT_INVENTORY_FAILED
@@ -70,15 +79,24 @@ int analytics_add_locked(struct analytics_store *s, const struct event *ev)
             return -1;
         sqlite3_bind_int(st, 2, (int)opposite);
         int other = found(st);
-        if (other != 0)
-            return other < 0 ? -1 : ANALYTICS_CONTRADICTION;
+        if (other < 0)
+            return -1;
+        if (other) {
+            int v = counted(s, ev); /* a duplicate or a conflict says so first */
+            return v != 0 ? v : ANALYTICS_CONTRADICTION;
+        }
     }
     st = db_reset(s->st[ST_ADD]);
     if (db_bind_text(st, 1, ev->event_id) != 0 || db_bind_text(st, 3, ev->order.order_id) != 0)
         return -1;
     sqlite3_bind_int(st, 2, (int)ev->type);
     sqlite3_bind_int64(st, 4, ev->order.occurred_at);
-    return db_step_done(s->db, st) == 0 ? ANALYTICS_ADDED : -1;
+    if (db_step_done(s->db, st) != 0)
+        return -1;
+    if (sqlite3_changes(s->db->h) == 1)
+        return ANALYTICS_ADDED;
+    int v = counted(s, ev);
+    return v != 0 ? v : -1;
 }
 
 int analytics_clear_locked(struct analytics_store *s)

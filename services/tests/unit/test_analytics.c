@@ -85,6 +85,13 @@ static void test_conflicts(const struct event *placed, const struct event *outco
                                                                : EVENT_INVENTORY_RESERVED,
                      &outcome->order, outcome->type == EVENT_INVENTORY_RESERVED ? "x" : NULL);
     CHECK(verdict(&db, &s, &opposite) == ANALYTICS_CONTRADICTION);
+    CHECK(verdict(&db, &s, &opposite) == ANALYTICS_CONTRADICTION);
+    CHECK(verdict(&db, &s, outcome) == ANALYTICS_DUPLICATE);
+    /* The counted outcome's event_id on the opposite outcome: a conflict
+     * first, whatever else is wrong with it. */
+    struct event reused = opposite;
+    snprintf(reused.event_id, sizeof reused.event_id, "%s", outcome->event_id);
+    CHECK(verdict(&db, &s, &reused) == ANALYTICS_CONFLICT);
     struct analytics_totals t;
     CHECK(analytics_totals(&s, &t) == 0);
     CHECK(t.orders == 1 && t.reserved + t.failed == 1);
