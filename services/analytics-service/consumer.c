@@ -12,6 +12,7 @@
 #include "codec/json_common.h"
 #include "util/clock.h"
 #include "util/log.h"
+#include "runtime/service.h"
 #include "transport/kafka_topology.h"
 #include "analytics_service.h"
 
@@ -284,7 +285,8 @@ int analytics_consumer_start(struct analytics *a, const char *brokers, bool unti
         log_error("kafka: %s", err);
         return -1;
     }
-    a->loop = (struct kafka_loop){.rk = a->rk,
+    a->loop = (struct kafka_loop){.notice = log_notifier,
+                                  .rk = a->rk,
                                   .batch_max = BATCH_MAX,
                                   .batch_ms = BATCH_MS,
                                   .throttle_ms = &a->throttle_ms,

@@ -109,7 +109,7 @@ int inventory_amqp_start(struct inventory_service *svc, const char *amqp_url)
     if (seen_store_open(&a->seen, &svc->db) != 0)
         return -1;
     a->seen_open = true;
-    a->relay = amqp_outbox_relay_start(amqp_url, &a->outbox, svc->metrics, &service_notifier);
+    a->relay = amqp_outbox_relay_start(amqp_url, &a->outbox, svc->metrics, &log_notifier);
     if (!a->relay)
         return -1;
     struct amqp_consumer_opts o = {.url = amqp_url,
@@ -122,7 +122,7 @@ int inventory_amqp_start(struct inventory_service *svc, const char *amqp_url)
                                    .applied_metric = "amqp_orders_applied_total",
                                    .applied_help =
                                        "OrderPlaced events applied (reserved or refused).",
-                                   .notice = service_notifier};
+                                   .notice = log_notifier};
     a->consumer = amqp_consumer_start(&o);
     if (!a->consumer)
         return -1;

@@ -467,7 +467,8 @@ int inventory_kafka_start(struct inventory_service *svc, const char *brokers,
         log_error("kafka: %s", err);
         return -1;
     }
-    k->loop = (struct kafka_loop){.rk = k->consumer,
+    k->loop = (struct kafka_loop){.notice = log_notifier,
+                                  .rk = k->consumer,
                                   .batch_max = BATCH_MAX,
                                   .batch_ms = BATCH_MS,
                                   .throttle_ms = &svc->stream_throttle_ms,

@@ -11,6 +11,7 @@
 
 #include <cJSON.h>
 
+#include "util/log.h"
 #include "domain/workload.h"
 #include "metrics/histogram.h"
 #include "util/clock.h"
@@ -83,6 +84,7 @@ static int print_events(const struct workload *w, uint64_t start, uint64_t n)
 
 int loadgen_kafka(int argc, char **argv)
 {
+    kafka_set_notifier(&log_notifier);
     if (argc >= 2 && strcmp(argv[1], "relay") == 0)
         return loadgen_kafka_relay(argc - 1, argv + 1);
     loadgen_short_options(argc, argv);

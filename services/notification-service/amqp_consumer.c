@@ -61,7 +61,7 @@ int notification_amqp_start(struct notification_service *svc, const char *amqp_u
                                    .metrics = svc->metrics,
                                    .applied_metric = "notifications_sent_total",
                                    .applied_help = "Confirmations recorded.",
-                                   .notice = service_notifier};
+                                   .notice = log_notifier};
     a->consumer = amqp_consumer_start(&o);
     if (!a->consumer)
         return -1;

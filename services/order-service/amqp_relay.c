@@ -78,9 +78,9 @@ int amqp_relay_start(struct order_service *svc, const char *amqp_url)
         return -1;
     s->svc = svc;
     s->seen_open = seen_store_open(&s->seen, &svc->db) == 0;
-    s->relay = s->seen_open ? amqp_outbox_relay_start(amqp_url, &svc->outbox, svc->metrics,
-                                                      &service_notifier)
-                            : NULL;
+    s->relay = s->seen_open
+                   ? amqp_outbox_relay_start(amqp_url, &svc->outbox, svc->metrics, &log_notifier)
+                   : NULL;
     struct amqp_consumer_opts o = {
         .url = amqp_url,
         .queue = AMQP_Q_ORDER_OUTCOME,
@@ -91,7 +91,7 @@ int amqp_relay_start(struct order_service *svc, const char *amqp_url)
         .metrics = svc->metrics,
         .applied_metric = "outcomes_applied_total",
         .applied_help = "Inventory outcomes applied to orders.",
-        .notice = service_notifier,
+        .notice = log_notifier,
     };
     s->outcomes = s->relay ? amqp_consumer_start(&o) : NULL;
     if (!s->outcomes) {

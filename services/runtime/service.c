@@ -112,16 +112,3 @@ void service_internal_error(struct http_response *res, const char *what)
     log_error("%s", what);
     answer(res, 500, "internal_error", NULL, what);
 }
-
-static void log_notice(void *ctx, enum notice_level level, const char *text)
-{
-    (void)ctx;
-    if (level == NOTICE_ERROR)
-        log_error("%s", text);
-    else if (level == NOTICE_WARN)
-        log_warn("%s", text);
-    else
-        log_info("%s", text);
-}
-
-const struct notifier service_notifier = {log_notice, NULL};

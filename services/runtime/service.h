@@ -9,7 +9,6 @@
 #include "domain/order.h"
 #include "metrics/metrics.h"
 #include "transport/http_server.h"
-#include "transport/notice.h"
 
 /* Request bodies larger than this are refused with 413. */
 #define SERVICE_MAX_BODY 65536
@@ -23,8 +22,6 @@ bool service_stopping(void);
 /* Makes service_stopping() true without a signal: the way out of a start
  * that failed after background threads began (they stop on it). */
 void service_request_stop(void);
-/* The transports' notices, logged as the service's own lines. */
-extern const struct notifier service_notifier;
 
 /* Answers /healthz, /metrics and /dump (the canonical state of `db_path`,
  * as commlab-dump prints it); true when it did. */

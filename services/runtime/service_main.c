@@ -12,6 +12,7 @@
 #include "service.h"
 #include "util/log.h"
 #include "util/options.h"
+#include "transport/kafka.h"
 
 /* The options every service has: --listen and --db (defaults per service)
  * and the HTTP server's limits before the service's own, --port-file and
@@ -203,6 +204,7 @@ int service_main(const struct service_def *def, int argc, char **argv)
     mallopt(M_ARENA_MAX, 1);
 #endif
     signals_init();
+    kafka_set_notifier(&log_notifier);
     *def->db_path = config_str(opts, "db");
     if (db_open(def->db_handle, *def->db_path) != 0)
         return 1;

@@ -305,6 +305,7 @@ static int cmd_topics(int argc, char **argv)
 int main(int argc, char **argv)
 {
     log_init("commlab-kafka");
+    kafka_set_notifier(&log_notifier);
     const char *cmd = argc > 1 ? argv[1] : "";
     if (strcmp(cmd, "mock") == 0)
         return cmd_mock(argc - 1, argv + 1);

@@ -20,7 +20,7 @@
 #include "domain/event.h"
 #include "metrics/metrics.h"
 #include "amqp.h"
-#include "notice.h"
+#include "util/notice.h"
 
 /* What the apply callback says about each item. */
 enum amqp_item_result {

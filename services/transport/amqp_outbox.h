@@ -9,7 +9,7 @@
 
 #include "metrics/metrics.h"
 #include "store/outbox.h"
-#include "transport/notice.h"
+#include "util/notice.h"
 
 struct amqp_outbox_relay;
 

@@ -4,7 +4,14 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "util/log.h"
+/* librdkafka reports from its own threads, for every handle of the process:
+ * one notifier for all. */
+static struct notifier notice;
+
+void kafka_set_notifier(const struct notifier *n)
+{
+    notice = *n;
+}
 
 static int set(rd_kafka_conf_t *conf, const char *name, const char *value, char *err, size_t errlen)
 {
@@ -13,14 +20,12 @@ static int set(rd_kafka_conf_t *conf, const char *name, const char *value, char 
     return 0;
 }
 
-/* librdkafka logs through this, so its lines carry the service's prefix. */
+/* librdkafka's log lines become notices, so they carry the service's prefix. */
 static void log_cb(const rd_kafka_t *rk, int level, const char *fac, const char *buf)
 {
     (void)rk;
-    if (level <= 3)
-        log_error("kafka %s: %s", fac, buf);
-    else if (level <= 4)
-        log_warn("kafka %s: %s", fac, buf);
+    if (level <= 4)
+        notify(&notice, level <= 3 ? NOTICE_ERROR : NOTICE_WARN, "kafka %s: %s", fac, buf);
 }
 
 static rd_kafka_conf_t *conf_new(const char *brokers, char *err, size_t errlen)

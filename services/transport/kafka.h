@@ -10,7 +10,13 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "util/notice.h"
+
 #define KAFKA_ERR_LEN 512
+
+/* Where librdkafka's own log lines go (every handle of the process; set it
+ * before creating one). Unset, they are dropped. */
+void kafka_set_notifier(const struct notifier *n);
 
 /* A producer with enable.idempotence=true and acks=all: retries never
  * duplicate or reorder within a partition, and a delivery report says

@@ -5,7 +5,6 @@
 #include <string.h>
 
 #include "util/clock.h"
-#include "util/log.h"
 
 /* A message of a batch that failed, and how often it has. */
 struct suspect {
@@ -137,7 +136,7 @@ static void collect(struct worker *w, struct kafka_loop *l, struct loop_state *s
             break;
         if (m->err) {
             if (m->err != RD_KAFKA_RESP_ERR__PARTITION_EOF)
-                log_warn("consumer: %s", rd_kafka_message_errstr(m));
+                notify(&l->notice, NOTICE_WARN, "consumer: %s", rd_kafka_message_errstr(m));
             else if (l->eof)
                 l->eof(l->ctx, m);
             rd_kafka_message_destroy(m);
@@ -158,7 +157,7 @@ void kafka_loop_run(struct worker *w, void *arg)
     struct loop_state s = {.msgs = calloc(l->batch_max, sizeof *s.msgs),
                            .sus = calloc(l->batch_max, sizeof *s.sus)};
     if (!s.msgs || !s.sus) {
-        log_error("kafka consumer: out of memory");
+        notify(&l->notice, NOTICE_ERROR, "kafka consumer: out of memory");
         free(s.msgs);
         free(s.sus);
         return;
@@ -205,14 +204,17 @@ void kafka_loop_run(struct worker *w, void *arg)
          * later one would skip it. */
         if (rewind_batch(l->rk, &s, err, sizeof err) != 0) {
             if (l->reader) {
-                log_error("cannot seek back to a failed batch (%s); stopping", err);
+                notify(&l->notice, NOTICE_ERROR,
+                       "cannot seek back to a failed batch (%s); stopping", err);
                 free_msgs(&s);
                 break;
             }
-            log_warn("cannot seek back to a failed batch (%s); rewinding to the committed offsets",
-                     err);
+            notify(&l->notice, NOTICE_WARN,
+                   "cannot seek back to a failed batch (%s); rewinding to the committed offsets",
+                   err);
             while (kafka_rewind(l->rk, 10000, err, sizeof err) != 0 && !worker_stopping(w)) {
-                log_warn("cannot rewind after a failed batch: %s; trying again", err);
+                notify(&l->notice, NOTICE_WARN,
+                       "cannot rewind after a failed batch: %s; trying again", err);
                 worker_sleep(w, backoff_next(&bo));
             }
         }

@@ -14,6 +14,7 @@
 #include <stdatomic.h>
 #include <stdbool.h>
 
+#include "util/notice.h"
 #include "util/worker.h"
 #include "kafka.h"
 
@@ -48,6 +49,7 @@ struct kafka_loop {
      * cannot be sought back to, the loop ends rather than rewind to them. */
     bool reader;
     void *ctx;
+    struct notifier notice; /* consumer errors, rewinds */
     /* Filled by the loop: rewinds after a failed batch. */
     atomic_ullong failed_batches;
 };

@@ -55,3 +55,16 @@ void log_error(const char *fmt, ...)
     vlog("error", fmt, ap);
     va_end(ap);
 }
+
+static void log_notice(void *ctx, enum notice_level level, const char *text)
+{
+    (void)ctx;
+    if (level == NOTICE_ERROR)
+        log_error("%s", text);
+    else if (level == NOTICE_WARN)
+        log_warn("%s", text);
+    else
+        log_info("%s", text);
+}
+
+const struct notifier log_notifier = {log_notice, NULL};

@@ -2,6 +2,8 @@
 #ifndef COMMLAB_LOG_H
 #define COMMLAB_LOG_H
 
+#include "util/notice.h"
+
 void log_init(const char *service);
 void log_set_quiet(int quiet);
 
@@ -14,5 +16,9 @@ void log_set_quiet(int quiet);
 void log_info(const char *fmt, ...) COMMLAB_PRINTF(1, 2);
 void log_warn(const char *fmt, ...) COMMLAB_PRINTF(1, 2);
 void log_error(const char *fmt, ...) COMMLAB_PRINTF(1, 2);
+
+/* Library notices (util/notice.h) logged at their level, as the program's
+ * own lines. */
+extern const struct notifier log_notifier;
 
 #endif

@@ -1,4 +1,4 @@
-#include "transport/notice.h"
+#include "util/notice.h"
 
 #include <stdarg.h>
 #include <stdio.h>

@@ -1,9 +1,15 @@
-/* How a transport's background loop (a consumer, a relay, librdkafka's own
+/* How a library's background loop (a consumer, a relay, librdkafka's own
  * threads) tells its service what happened to the link: the service decides
  * whether and where that is logged. Library code does not log; calls made by
  * a service return their error to it instead (an err buffer, a result). */
 #ifndef COMMLAB_NOTICE_H
 #define COMMLAB_NOTICE_H
+
+#if defined(__GNUC__)
+#define COMMLAB_NOTICE_PRINTF __attribute__((format(printf, 3, 4)))
+#else
+#define COMMLAB_NOTICE_PRINTF
+#endif
 
 enum notice_level { NOTICE_INFO, NOTICE_WARN, NOTICE_ERROR };
 
@@ -14,7 +20,7 @@ struct notifier {
     void *ctx;
 };
 
-void notify(const struct notifier *n, enum notice_level level, const char *fmt, ...)
-    __attribute__((format(printf, 3, 4)));
+void notify(const struct notifier *n, enum notice_level level, const char *fmt,
+            ...) COMMLAB_NOTICE_PRINTF;
 
 #endif
