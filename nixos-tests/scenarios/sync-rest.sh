@@ -20,6 +20,17 @@ loadgen_json() {
         >"$OUT_DIR/$_name.json"
 }
 jget() { jq -r "$2" "$OUT_DIR/$1.json"; }
+# open_loop_start NAME RATE SECONDS START: an open-loop run in the background
+# (its JSON in $OUT_DIR/NAME.json); open_loop_wait NAME waits for it.
+open_loop_start() {
+    "$LOADGEN" rest --url "$ORDER_URL" --seed "$SEED" --label "$1" --json --quiet \
+        --rate "$2" --duration "$3" --start "$4" --timeout-ms 10000 >"$OUT_DIR/$1.json" &
+    echo $! >"$OUT_DIR/$1.pid"
+}
+open_loop_wait() {
+    _pid=$(cat "$OUT_DIR/$1.pid")
+    while kill -0 "$_pid" 2>/dev/null; do sleep 0.2; done
+}
 sent() { metric "$NOTIFICATION_URL" notifications_sent_total; }
 state() { state_hash "$ORDER_URL" "$INVENTORY_URL" "$NOTIFICATION_URL"; }
 order_json() { # ORDER_ID SKU QTY
@@ -36,124 +47,6 @@ phase_baseline() {
     assert_eq "baseline: state dump holds the 200 orders" 200 \
         "$(grep -c '^orders	.*	confirmed	notified$' "$OUT_DIR/baseline.state.txt")"
     sha256sum <"$OUT_DIR/baseline.state.txt" | cut -d' ' -f1 >"$OUT_DIR/baseline.state.sha256"
-}
-
-# 6. Bad input: the exact code, a JSON error body, and no state change.
-bad() { # DESCRIPTION EXPECTED_CODE EXPECTED_FIELD METHOD PATH [BODY [CONTENT_TYPE]]
-    _d=$1 _want=$2 _field=$3
-    shift 3
-    _m=$1 _p=$2
-    shift 2
-    _code=$(http_code "$_m" "${bad_base:-$ORDER_URL}$_p" "$@")
-    assert_eq "bad input: $_d -> $_want" "$_want" "$_code"
-    if ! jq -e '.error | strings' "$HTTP_BODY_FILE" >/dev/null 2>&1; then
-        fail "bad input: $_d has a JSON error body"
-    elif [ -n "$_field" ]; then
-        assert_eq "bad input: $_d names the field" "$_field" "$(jq -r '.field // ""' "$HTTP_BODY_FILE")"
-    fi
-}
-
-phase_bad_input() {
-    before=$(state)
-    sent_before=$(sent)
-    ok='{"user_id":"u1","items":[{"sku":"burger","qty":1}]}'
-    bad "malformed JSON" 400 "" POST /order '{"user_id":"u1","items":[{"sku":'
-    bad "not an object" 400 "" POST /order '[1,2,3]'
-    bad "user_id of the wrong type" 400 user_id POST /order '{"user_id":42,"items":[{"sku":"burger","qty":1}]}'
-    bad "missing user_id" 400 user_id POST /order '{"items":[{"sku":"burger","qty":1}]}'
-    bad "missing items" 400 items POST /order '{"user_id":"u1"}'
-    bad "empty items" 400 items POST /order '{"user_id":"u1","items":[]}'
-    bad "items not an array" 400 items POST /order '{"user_id":"u1","items":"burger"}'
-    bad "zero qty" 400 'items[0].qty' POST /order '{"user_id":"u1","items":[{"sku":"burger","qty":0}]}'
-    bad "negative qty" 400 'items[0].qty' POST /order '{"user_id":"u1","items":[{"sku":"burger","qty":-3}]}'
-    bad "huge qty" 400 'items[0].qty' POST /order '{"user_id":"u1","items":[{"sku":"burger","qty":1000000000000}]}'
-    bad "fractional qty" 400 'items[0].qty' POST /order '{"user_id":"u1","items":[{"sku":"burger","qty":1.5}]}'
-    bad "qty as a string" 400 'items[0].qty' POST /order '{"user_id":"u1","items":[{"sku":"burger","qty":"1"}]}'
-    bad "unknown SKU" 400 'items[1].sku' POST /order '{"user_id":"u1","items":[{"sku":"fries","qty":1},{"sku":"caviar","qty":1}]}'
-    bad "user_id too long" 400 user_id POST /order "{\"user_id\":\"$(printf '%070d' 0)\",\"items\":[{\"sku\":\"burger\",\"qty\":1}]}"
-    big=$(mktemp)
-    head -c 1048576 /dev/zero | tr '\0' 'x' >"$big"
-    code=$(curl -s -o "$HTTP_BODY_FILE" -w '%{http_code}' -X POST -H 'Content-Type: application/json' \
-        --data-binary @"$big" --max-time 30 "$ORDER_URL/order")
-    rm -f "$big"
-    assert_eq "bad input: 1 MiB body -> 413" 413 "$code"
-    check "bad input: 1 MiB body has a JSON error body" jq -e '.error == "body_too_large"' "$HTTP_BODY_FILE"
-    bad "wrong content type" 415 "" POST /order "$ok" text/plain
-    bad "wrong method" 405 "" DELETE /order
-    bad "GET on /order" 405 "" GET /order
-    bad "unknown path" 404 "" POST /orders-please "$ok"
-    bad "unknown order id" 404 order_id GET /orders/no-such-order
-    # Inventory's /release, which the order service calls: the same rules.
-    bad_base=$INVENTORY_URL
-    bad "/release: malformed JSON" 400 "" POST /release '{"order_id":'
-    bad "/release: missing order_id" 400 order_id POST /release '{}'
-    bad "/release: order_id of the wrong type" 400 order_id POST /release '{"order_id":7}'
-    bad "/release: wrong method" 405 "" GET /release
-    bad_base=
-    # Inventory's deadline header (the order service sends its budget in it):
-    # a value that is not milliseconds is 400, one already spent is 504, and
-    # neither reserves (the state dump below).
-    for _v in abc -5 1.5 +7 0x10 99999999999 '12 ms' 86400001; do
-        _code=$(curl -s -o "$HTTP_BODY_FILE" -w '%{http_code}' -H 'Content-Type: application/json' \
-            -H "X-Commlab-Deadline-Ms: $_v" --data "$(order_json dl-bad burger 1)" \
-            --max-time 10 "$INVENTORY_URL/reserve")
-        assert_eq "bad input: /reserve with deadline '$_v' -> 400 bad_deadline" "400 bad_deadline" \
-            "$_code $(jq -r .error "$HTTP_BODY_FILE" 2>/dev/null)"
-    done
-    _code=$(curl -s -o "$HTTP_BODY_FILE" -w '%{http_code}' -H 'Content-Type: application/json' \
-        -H "X-Commlab-Deadline-Ms: 0" --data "$(order_json dl-spent burger 1)" \
-        --max-time 10 "$INVENTORY_URL/reserve")
-    assert_eq "bad input: /reserve whose deadline is spent -> 504 deadline_exceeded" \
-        "504 deadline_exceeded" "$_code $(jq -r .error "$HTTP_BODY_FILE" 2>/dev/null)"
-    # The whole class: every hostile JSON case at every endpoint and field.
-    sh "$here/hostile-json.sh" http order inventory notification
-    assert_eq "bad input: state dump unchanged" "$before" "$(state)"
-    assert_eq "bad input: nothing notified" "$sent_before" "$(sent)"
-}
-
-# 7. Idempotency at each service, and of POST /order with a client order_id.
-phase_idempotency() {
-    burger() { http_get "$INVENTORY_URL/stock" | jq -r .burger; }
-    b0=$(burger)
-    body='{"order_id":"idem-reserve-1","items":[{"sku":"burger","qty":2}]}'
-    c1=$(http_code POST "$INVENTORY_URL/reserve" "$body")
-    a1=$(cat "$HTTP_BODY_FILE")
-    c2=$(http_code POST "$INVENTORY_URL/reserve" "$body")
-    a2=$(cat "$HTTP_BODY_FILE")
-    assert_eq "idempotency: first /reserve answers 200" 200 "$c1"
-    assert_eq "idempotency: repeated /reserve answers 200" 200 "$c2"
-    assert_eq "idempotency: repeated /reserve gets the first answer" "$a1" "$a2"
-    assert_eq "idempotency: stock moved once" $((b0 - 2)) "$(burger)"
-
-    s0=$(sent)
-    d0=$(metric "$NOTIFICATION_URL" send_duplicates_total)
-    body='{"order_id":"idem-send-1","user_id":"u7","items":[{"sku":"soda","qty":1}]}'
-    assert_eq "idempotency: first /send answers 200" 200 "$(http_code POST "$NOTIFICATION_URL/send" "$body")"
-    assert_eq "idempotency: repeated /send answers 200" 200 "$(http_code POST "$NOTIFICATION_URL/send" "$body")"
-    assert_eq "idempotency: one notification recorded" $((s0 + 1)) "$(sent)"
-    assert_eq "idempotency: the repeat counted as duplicate" $((d0 + 1)) \
-        "$(metric "$NOTIFICATION_URL" send_duplicates_total)"
-    assert_eq "idempotency: dump holds idem-send-1 once" 1 \
-        "$(http_get "$NOTIFICATION_URL/dump" | grep -c "	idem-send-1	")"
-
-    b0=$(burger)
-    body=$(order_json idem-order-1 burger 1)
-    assert_eq "idempotency: POST /order with a new order_id -> 201" 201 "$(http_code POST "$ORDER_URL/order" "$body")"
-    assert_eq "idempotency: the same order_id again -> 200 (stored order)" 200 "$(http_code POST "$ORDER_URL/order" "$body")"
-    assert_eq "idempotency: the stored order is confirmed" confirmed "$(jq -r .status "$HTTP_BODY_FILE")"
-    assert_eq "idempotency: stock moved once for the repeated order" $((b0 - 1)) "$(burger)"
-}
-
-# 5. Out of stock: 409, stock stays at zero, nothing notified.
-phase_out_of_stock() {
-    s0=$(sent)
-    code=$(http_code POST "$ORDER_URL/order" "$(order_json oos-1 truffle-fries 1)")
-    assert_eq "out of stock: 409" 409 "$code"
-    assert_eq "out of stock: error names it" out_of_stock "$(jq -r .error "$HTTP_BODY_FILE")"
-    assert_eq "out of stock: stock stays at zero" 0 "$(http_get "$INVENTORY_URL/stock" | jq -r '.["truffle-fries"]')"
-    assert_eq "out of stock: nothing notified" "$s0" "$(sent)"
-    assert_eq "out of stock: order stored as rejected" rejected \
-        "$(http_get "$ORDER_URL/orders/oos-1" | jq -r .status)"
 }
 
 # 2. With inventory answering DELAY ms late (injected by the caller), orders
@@ -277,18 +170,133 @@ phase_released() { # WAIT_S [timeout: stock also as before scenario 4]
     fi
 }
 
+# 5. Out of stock: 409, stock stays at zero, nothing notified.
+phase_out_of_stock() {
+    s0=$(sent)
+    code=$(http_code POST "$ORDER_URL/order" "$(order_json oos-1 truffle-fries 1)")
+    assert_eq "out of stock: 409" 409 "$code"
+    assert_eq "out of stock: error names it" out_of_stock "$(jq -r .error "$HTTP_BODY_FILE")"
+    assert_eq "out of stock: stock stays at zero" 0 "$(http_get "$INVENTORY_URL/stock" | jq -r '.["truffle-fries"]')"
+    assert_eq "out of stock: nothing notified" "$s0" "$(sent)"
+    assert_eq "out of stock: order stored as rejected" rejected \
+        "$(http_get "$ORDER_URL/orders/oos-1" | jq -r .status)"
+}
+
+# 6. Bad input: the exact code, a JSON error body, and no state change.
+bad() { # DESCRIPTION EXPECTED_CODE EXPECTED_FIELD METHOD PATH [BODY [CONTENT_TYPE]]
+    _d=$1 _want=$2 _field=$3
+    shift 3
+    _m=$1 _p=$2
+    shift 2
+    _code=$(http_code "$_m" "${bad_base:-$ORDER_URL}$_p" "$@")
+    assert_eq "bad input: $_d -> $_want" "$_want" "$_code"
+    if ! jq -e '.error | strings' "$HTTP_BODY_FILE" >/dev/null 2>&1; then
+        fail "bad input: $_d has a JSON error body"
+    elif [ -n "$_field" ]; then
+        assert_eq "bad input: $_d names the field" "$_field" "$(jq -r '.field // ""' "$HTTP_BODY_FILE")"
+    fi
+}
+
+phase_bad_input() {
+    before=$(state)
+    sent_before=$(sent)
+    ok='{"user_id":"u1","items":[{"sku":"burger","qty":1}]}'
+    bad "malformed JSON" 400 "" POST /order '{"user_id":"u1","items":[{"sku":'
+    bad "not an object" 400 "" POST /order '[1,2,3]'
+    bad "user_id of the wrong type" 400 user_id POST /order '{"user_id":42,"items":[{"sku":"burger","qty":1}]}'
+    bad "missing user_id" 400 user_id POST /order '{"items":[{"sku":"burger","qty":1}]}'
+    bad "missing items" 400 items POST /order '{"user_id":"u1"}'
+    bad "empty items" 400 items POST /order '{"user_id":"u1","items":[]}'
+    bad "items not an array" 400 items POST /order '{"user_id":"u1","items":"burger"}'
+    bad "zero qty" 400 'items[0].qty' POST /order '{"user_id":"u1","items":[{"sku":"burger","qty":0}]}'
+    bad "negative qty" 400 'items[0].qty' POST /order '{"user_id":"u1","items":[{"sku":"burger","qty":-3}]}'
+    bad "huge qty" 400 'items[0].qty' POST /order '{"user_id":"u1","items":[{"sku":"burger","qty":1000000000000}]}'
+    bad "fractional qty" 400 'items[0].qty' POST /order '{"user_id":"u1","items":[{"sku":"burger","qty":1.5}]}'
+    bad "qty as a string" 400 'items[0].qty' POST /order '{"user_id":"u1","items":[{"sku":"burger","qty":"1"}]}'
+    bad "unknown SKU" 400 'items[1].sku' POST /order '{"user_id":"u1","items":[{"sku":"fries","qty":1},{"sku":"caviar","qty":1}]}'
+    bad "user_id too long" 400 user_id POST /order "{\"user_id\":\"$(printf '%070d' 0)\",\"items\":[{\"sku\":\"burger\",\"qty\":1}]}"
+    big=$(mktemp)
+    head -c 1048576 /dev/zero | tr '\0' 'x' >"$big"
+    code=$(curl -s -o "$HTTP_BODY_FILE" -w '%{http_code}' -X POST -H 'Content-Type: application/json' \
+        --data-binary @"$big" --max-time 30 "$ORDER_URL/order")
+    rm -f "$big"
+    assert_eq "bad input: 1 MiB body -> 413" 413 "$code"
+    check "bad input: 1 MiB body has a JSON error body" jq -e '.error == "body_too_large"' "$HTTP_BODY_FILE"
+    bad "wrong content type" 415 "" POST /order "$ok" text/plain
+    bad "wrong method" 405 "" DELETE /order
+    bad "GET on /order" 405 "" GET /order
+    bad "unknown path" 404 "" POST /orders-please "$ok"
+    bad "unknown order id" 404 order_id GET /orders/no-such-order
+    # Inventory's /release, which the order service calls: the same rules.
+    bad_base=$INVENTORY_URL
+    bad "/release: malformed JSON" 400 "" POST /release '{"order_id":'
+    bad "/release: missing order_id" 400 order_id POST /release '{}'
+    bad "/release: order_id of the wrong type" 400 order_id POST /release '{"order_id":7}'
+    bad "/release: wrong method" 405 "" GET /release
+    bad_base=
+    # Inventory's deadline header (the order service sends its budget in it):
+    # a value that is not milliseconds is 400, one already spent is 504, and
+    # neither reserves (the state dump below).
+    for _v in abc -5 1.5 +7 0x10 99999999999 '12 ms' 86400001; do
+        _code=$(curl -s -o "$HTTP_BODY_FILE" -w '%{http_code}' -H 'Content-Type: application/json' \
+            -H "X-Commlab-Deadline-Ms: $_v" --data "$(order_json dl-bad burger 1)" \
+            --max-time 10 "$INVENTORY_URL/reserve")
+        assert_eq "bad input: /reserve with deadline '$_v' -> 400 bad_deadline" "400 bad_deadline" \
+            "$_code $(jq -r .error "$HTTP_BODY_FILE" 2>/dev/null)"
+    done
+    _code=$(curl -s -o "$HTTP_BODY_FILE" -w '%{http_code}' -H 'Content-Type: application/json' \
+        -H "X-Commlab-Deadline-Ms: 0" --data "$(order_json dl-spent burger 1)" \
+        --max-time 10 "$INVENTORY_URL/reserve")
+    assert_eq "bad input: /reserve whose deadline is spent -> 504 deadline_exceeded" \
+        "504 deadline_exceeded" "$_code $(jq -r .error "$HTTP_BODY_FILE" 2>/dev/null)"
+    # The whole class: every hostile JSON case at every endpoint and field.
+    sh "$here/hostile-json.sh" http order inventory notification
+    assert_eq "bad input: state dump unchanged" "$before" "$(state)"
+    assert_eq "bad input: nothing notified" "$sent_before" "$(sent)"
+}
+
+# 7. Idempotency at each service, and of POST /order with a client order_id.
+phase_idempotency() {
+    burger() { http_get "$INVENTORY_URL/stock" | jq -r .burger; }
+    b0=$(burger)
+    body='{"order_id":"idem-reserve-1","items":[{"sku":"burger","qty":2}]}'
+    c1=$(http_code POST "$INVENTORY_URL/reserve" "$body")
+    a1=$(cat "$HTTP_BODY_FILE")
+    c2=$(http_code POST "$INVENTORY_URL/reserve" "$body")
+    a2=$(cat "$HTTP_BODY_FILE")
+    assert_eq "idempotency: first /reserve answers 200" 200 "$c1"
+    assert_eq "idempotency: repeated /reserve answers 200" 200 "$c2"
+    assert_eq "idempotency: repeated /reserve gets the first answer" "$a1" "$a2"
+    assert_eq "idempotency: stock moved once" $((b0 - 2)) "$(burger)"
+
+    s0=$(sent)
+    d0=$(metric "$NOTIFICATION_URL" send_duplicates_total)
+    body='{"order_id":"idem-send-1","user_id":"u7","items":[{"sku":"soda","qty":1}]}'
+    assert_eq "idempotency: first /send answers 200" 200 "$(http_code POST "$NOTIFICATION_URL/send" "$body")"
+    assert_eq "idempotency: repeated /send answers 200" 200 "$(http_code POST "$NOTIFICATION_URL/send" "$body")"
+    assert_eq "idempotency: one notification recorded" $((s0 + 1)) "$(sent)"
+    assert_eq "idempotency: the repeat counted as duplicate" $((d0 + 1)) \
+        "$(metric "$NOTIFICATION_URL" send_duplicates_total)"
+    assert_eq "idempotency: dump holds idem-send-1 once" 1 \
+        "$(http_get "$NOTIFICATION_URL/dump" | grep -c "	idem-send-1	")"
+
+    b0=$(burger)
+    body=$(order_json idem-order-1 burger 1)
+    assert_eq "idempotency: POST /order with a new order_id -> 201" 201 "$(http_code POST "$ORDER_URL/order" "$body")"
+    assert_eq "idempotency: the same order_id again -> 200 (stored order)" 200 "$(http_code POST "$ORDER_URL/order" "$body")"
+    assert_eq "idempotency: the stored order is confirmed" confirmed "$(jq -r .status "$HTTP_BODY_FILE")"
+    assert_eq "idempotency: stock moved once for the repeated order" $((b0 - 1)) "$(burger)"
+}
+
 # 8. Inventory killed during load. kill_start starts an open-loop run in the
 # background; the caller kills inventory, waits, restarts it; kill_finish
 # checks that orders failed cleanly meanwhile and succeed again after.
 phase_kill_start() { # RATE SECONDS
-    "$LOADGEN" rest --url "$ORDER_URL" --seed "$SEED" --label kill --json --quiet \
-        --rate "$1" --duration "$2" --start 4000 --timeout-ms 10000 >"$OUT_DIR/kill.json" &
-    echo $! >"$OUT_DIR/kill.pid"
+    open_loop_start kill "$1" "$2" 4000
 }
 
 phase_kill_finish() {
-    pid=$(cat "$OUT_DIR/kill.pid")
-    while kill -0 "$pid" 2>/dev/null; do sleep 0.2; done
+    open_loop_wait kill
     ok=$(jget kill '.status["201"] // 0')
     down=$(jget kill '(.status["502"] // 0) + (.status["503"] // 0) + (.status["504"] // 0)')
     total=$(jget kill .requests)
@@ -333,32 +341,6 @@ phase_release_crash_finish() { # WAIT_S
         grep -cE '^orders	crash-release-[1-5]	.*	failed	inventory_(unavailable|timeout)$')"
 }
 
-# 12. The order host cut off from inventory (a network partition, hosts mode
-# or VMs) during open-loop load; the caller cuts and heals. Orders fail with
-# 504 (or 502, or 503 once a breaker opens) while cut, 201 again after, and
-# every failed order's stock comes back through its release.
-phase_partition_start() { # RATE SECONDS
-    "$LOADGEN" rest --url "$ORDER_URL" --seed "$SEED" --label partition --json --quiet \
-        --rate "$1" --duration "$2" --start 6000 --timeout-ms 10000 >"$OUT_DIR/partition.json" &
-    echo $! >"$OUT_DIR/partition.pid"
-}
-
-phase_partition_finish() { # WAIT_S
-    pid=$(cat "$OUT_DIR/partition.pid")
-    while kill -0 "$pid" 2>/dev/null; do sleep 0.2; done
-    ok=$(jget partition '.status["201"] // 0')
-    cut=$(jget partition '(.status["502"] // 0) + (.status["503"] // 0) + (.status["504"] // 0)')
-    total=$(jget partition .requests)
-    assert_num "partition: orders succeeded before the cut and after the heal" "$ok" ">" 0
-    assert_num "partition: orders failed (502/503/504) while cut off from inventory" "$cut" ">" 0
-    assert_eq "partition: every answer was 201, 502, 503 or 504" "$total" "$((ok + cut))"
-    phase_released "$1"
-    assert_eq "partition: no order left pending" 0 \
-        "$(http_get "$ORDER_URL/dump" | awk -F'\t' '$1 == "orders" && $6 == "pending"' | wc -l | tr -d ' ')"
-    loadgen_json after-partition -n 50 -c 5 --start 9000
-    assert_eq "partition: 50 orders after the heal all 201" 50 "$(jget after-partition '.status["201"] // 0')"
-}
-
 # Per SKU, stock + what reservations hold: constant whatever crashes.
 stock_plus_held() {
     http_get "$INVENTORY_URL/dump" | awk -F'\t' '$1 == "stock" { s[$2] += $3 }
@@ -388,9 +370,7 @@ held_by_unconfirmed() {
 # ids, left in flight), kills the order service at once and restarts it.
 phase_pending_crash_start() { # RATE SECONDS
     stock_plus_held >"$OUT_DIR/pending-crash.stock-before"
-    "$LOADGEN" rest --url "$ORDER_URL" --seed "$SEED" --label pending-crash --json --quiet \
-        --rate "$1" --duration "$2" --start 6000 --timeout-ms 10000 >"$OUT_DIR/pending-crash.json" &
-    echo $! >"$OUT_DIR/pending-crash.pid"
+    open_loop_start pending-crash "$1" "$2" 6000
 }
 
 phase_pending_crash_inflight() {
@@ -405,8 +385,7 @@ phase_pending_crash_inflight() {
 }
 
 phase_pending_crash_finish() { # WAIT_S
-    _pid=$(cat "$OUT_DIR/pending-crash.pid")
-    while kill -0 "$_pid" 2>/dev/null; do sleep 0.2; done
+    open_loop_wait pending-crash
     # A request to a crashed host ends only at its --max-time.
     for _pid in $(cat "$OUT_DIR/pending-crash.curls"); do
         while kill -0 "$_pid" 2>/dev/null; do sleep 0.2; done
@@ -446,14 +425,11 @@ phase_pending_crash_finish() { # WAIT_S
 # caller kills notification -9 during notify-kill-start's load and restarts
 # it; every confirmed order ends notified once, and its status says so.
 phase_notify_kill_start() { # RATE SECONDS
-    "$LOADGEN" rest --url "$ORDER_URL" --seed "$SEED" --label notify-kill --json --quiet \
-        --rate "$1" --duration "$2" --start 7000 --timeout-ms 10000 >"$OUT_DIR/notify-kill.json" &
-    echo $! >"$OUT_DIR/notify-kill.pid"
+    open_loop_start notify-kill "$1" "$2" 7000
 }
 
 phase_notify_kill_finish() { # WAIT_S
-    _pid=$(cat "$OUT_DIR/notify-kill.pid")
-    while kill -0 "$_pid" 2>/dev/null; do sleep 0.2; done
+    open_loop_wait notify-kill
     assert_eq "notify kill: every order answered 201" "$(jget notify-kill .requests)" \
         "$(jget notify-kill '.status["201"] // 0')"
     _end=$(($(date +%s) + $1))
@@ -474,6 +450,29 @@ phase_notify_kill_finish() { # WAIT_S
     assert_eq "notify kill: every confirmed order notified (count at notification)" "$_c" "$_n"
     assert_eq "notify kill: no order notified twice" 0 "$_x"
     assert_eq "notify kill: every confirmed order's status says notified" "$_c" "$_d"
+}
+
+# 12. The order host cut off from inventory (a network partition, hosts mode
+# or VMs) during open-loop load; the caller cuts and heals. Orders fail with
+# 504 (or 502, or 503 once a breaker opens) while cut, 201 again after, and
+# every failed order's stock comes back through its release.
+phase_partition_start() { # RATE SECONDS
+    open_loop_start partition "$1" "$2" 6000
+}
+
+phase_partition_finish() { # WAIT_S
+    open_loop_wait partition
+    ok=$(jget partition '.status["201"] // 0')
+    cut=$(jget partition '(.status["502"] // 0) + (.status["503"] // 0) + (.status["504"] // 0)')
+    total=$(jget partition .requests)
+    assert_num "partition: orders succeeded before the cut and after the heal" "$ok" ">" 0
+    assert_num "partition: orders failed (502/503/504) while cut off from inventory" "$cut" ">" 0
+    assert_eq "partition: every answer was 201, 502, 503 or 504" "$total" "$((ok + cut))"
+    phase_released "$1"
+    assert_eq "partition: no order left pending" 0 \
+        "$(http_get "$ORDER_URL/dump" | awk -F'\t' '$1 == "orders" && $6 == "pending"' | wc -l | tr -d ' ')"
+    loadgen_json after-partition -n 50 -c 5 --start 9000
+    assert_eq "partition: 50 orders after the heal all 201" 50 "$(jget after-partition '.status["201"] // 0')"
 }
 
 scenario_dispatch sync-rest.sh "baseline bad-input idempotency out-of-stock delay fail500 \
