@@ -87,42 +87,6 @@ phase_order_api() { # N START EXPECTED_ORDERS
     assert_eq "order api: outbox empty" 0 "$(metric "$ORDER_URL" outbox_backlog)"
 }
 
-# 5. The same events produced twice count once; malformed messages go to
-# the dead-letter topic and the stream flows on.
-phase_dup_malformed() { # EXPECTED_ORDERS (after 50 new ones)
-    before=$(orders)
-    dlq0=$(hwm order-events.dlq)
-    "$LOADGEN" kafka --brokers "$KAFKA_BROKERS" --seed "$SEED" -n 100 --start 0 \
-        --label duplicates --json --quiet >"$OUT_DIR/duplicates.json"
-    assert_eq "duplicates: 100 repeated events delivered" 100 "$(jq .delivered "$OUT_DIR/duplicates.json")"
-    printf '%s\n' "bad-1${TAB}this is not json" \
-        "bad-2${TAB}{\"schema\":2,\"type\":\"OrderPlaced\"}" \
-        "bad-3${TAB}{\"schema\":1,\"type\":\"OrderPlaced\",\"event_id\":\"e1\",\"order_id\":\"x\",\"occurred_at\":\"2026-02-18T11:30:00Z\",\"payload\":{\"user_id\":\"u1\",\"items\":[{\"sku\":\"caviar\",\"qty\":1}]}}" |
-        kcat -P -b "$KAFKA_BROKERS" -t order-events -K "$TAB" 2>"$OUT_DIR/kcat-produce.err"
-    "$LOADGEN" kafka --brokers "$KAFKA_BROKERS" --seed "$SEED" -n 50 --start 20000 \
-        --label after-malformed --json --quiet >/dev/null
-    check "duplicates: drained within 60 s" drain 60
-    assert_eq "duplicates: counted once (orders = before + 50 new)" "$((before + 50))" "$(orders)"
-    totals duplicates "$1"
-    assert_num "duplicates: analytics saw and ignored the repeats" \
-        "$(metric "$ANALYTICS_URL" analytics_duplicates_total)" ">=" 100
-    assert_eq "malformed: 3 messages in order-events.dlq" "$((dlq0 + 3))" "$(hwm order-events.dlq)"
-    kcat -C -b "$KAFKA_BROKERS" -t order-events.dlq -o beginning -e -q \
-        -f '%k %h\n' >"$OUT_DIR/dlq.txt" 2>/dev/null
-    check "malformed: dead letters say why" grep -q 'dead_letter_reason=malformed' "$OUT_DIR/dlq.txt"
-}
-
-# Reads the topics once with a plain Kafka client: ordinary JSON.
-phase_kcat_read() {
-    for t in order-events inventory-events; do
-        kcat -C -b "$KAFKA_BROKERS" -t "$t" -o beginning -c 3 -e -q \
-            -X isolation.level=read_committed -f '%s\n' >"$OUT_DIR/kcat-$t.txt" 2>/dev/null
-        check "kcat: $t is JSON events a third party can read" \
-            jq -e -s 'length == 3 and all(.[]; .schema == 1 and (.event_id | length) > 0)' \
-            "$OUT_DIR/kcat-$t.txt"
-    done
-}
-
 # 2. With a consumer slowed or paused (CONTROL, a /configure body sent to
 # URL), N events arrive: the lag report shows lag above THRESHOLD; once
 # released, lag drains to 0. Writes the lag time series NAME.lag.tsv
@@ -258,6 +222,42 @@ phase_crash_finish() {
         assert_eq "crash: repeated outcomes (mock only) are identical copies of the first" \
             "$distinct" "$(cat "$OUT_DIR/crash-distinct-bodies")"
     fi
+}
+
+# 5. The same events produced twice count once; malformed messages go to
+# the dead-letter topic and the stream flows on.
+phase_dup_malformed() { # EXPECTED_ORDERS (after 50 new ones)
+    before=$(orders)
+    dlq0=$(hwm order-events.dlq)
+    "$LOADGEN" kafka --brokers "$KAFKA_BROKERS" --seed "$SEED" -n 100 --start 0 \
+        --label duplicates --json --quiet >"$OUT_DIR/duplicates.json"
+    assert_eq "duplicates: 100 repeated events delivered" 100 "$(jq .delivered "$OUT_DIR/duplicates.json")"
+    printf '%s\n' "bad-1${TAB}this is not json" \
+        "bad-2${TAB}{\"schema\":2,\"type\":\"OrderPlaced\"}" \
+        "bad-3${TAB}{\"schema\":1,\"type\":\"OrderPlaced\",\"event_id\":\"e1\",\"order_id\":\"x\",\"occurred_at\":\"2026-02-18T11:30:00Z\",\"payload\":{\"user_id\":\"u1\",\"items\":[{\"sku\":\"caviar\",\"qty\":1}]}}" |
+        kcat -P -b "$KAFKA_BROKERS" -t order-events -K "$TAB" 2>"$OUT_DIR/kcat-produce.err"
+    "$LOADGEN" kafka --brokers "$KAFKA_BROKERS" --seed "$SEED" -n 50 --start 20000 \
+        --label after-malformed --json --quiet >/dev/null
+    check "duplicates: drained within 60 s" drain 60
+    assert_eq "duplicates: counted once (orders = before + 50 new)" "$((before + 50))" "$(orders)"
+    totals duplicates "$1"
+    assert_num "duplicates: analytics saw and ignored the repeats" \
+        "$(metric "$ANALYTICS_URL" analytics_duplicates_total)" ">=" 100
+    assert_eq "malformed: 3 messages in order-events.dlq" "$((dlq0 + 3))" "$(hwm order-events.dlq)"
+    kcat -C -b "$KAFKA_BROKERS" -t order-events.dlq -o beginning -e -q \
+        -f '%k %h\n' >"$OUT_DIR/dlq.txt" 2>/dev/null
+    check "malformed: dead letters say why" grep -q 'dead_letter_reason=malformed' "$OUT_DIR/dlq.txt"
+}
+
+# Reads the topics once with a plain Kafka client: ordinary JSON.
+phase_kcat_read() {
+    for t in order-events inventory-events; do
+        kcat -C -b "$KAFKA_BROKERS" -t "$t" -o beginning -c 3 -e -q \
+            -X isolation.level=read_committed -f '%s\n' >"$OUT_DIR/kcat-$t.txt" 2>/dev/null
+        check "kcat: $t is JSON events a third party can read" \
+            jq -e -s 'length == 3 and all(.[]; .schema == 1 and (.event_id | length) > 0)' \
+            "$OUT_DIR/kcat-$t.txt"
+    done
 }
 
 # 6. Broker unreachable (the caller pauses it): orders are still accepted,
