@@ -78,6 +78,12 @@ wait_until() {
     done
 }
 
+# wait_gone PID: waits until a process exits that need not be this shell's
+# child (a background run an earlier phase started).
+wait_gone() {
+    while kill -0 "$1" 2>/dev/null; do sleep 0.2; done
+}
+
 # scenario_dispatch SCRIPT "PHASE..." [PHASE [ARGS...]]: the end of every
 # scenario script. Runs phase_PHASE (dashes as underscores) with ARGS when
 # PHASE is in the list, and exits 2 otherwise; the status says whether the

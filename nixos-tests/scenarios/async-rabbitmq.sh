@@ -161,8 +161,7 @@ phase_backlog_start() { # RATE SECONDS START
 }
 
 phase_backlog_finish() {
-    pid=$(cat "$OUT_DIR/backlog.loadgen.pid")
-    while kill -0 "$pid" 2>/dev/null; do sleep 0.2; done
+    wait_gone "$(cat "$OUT_DIR/backlog.loadgen.pid")"
     read -r start count <"$OUT_DIR/backlog.range"
     assert_eq "backlog: all $count orders accepted (202) while inventory was down" "$count" \
         "$(jq -r '.status["202"] // 0' "$OUT_DIR/backlog.json")"
@@ -282,8 +281,7 @@ phase_load_start() { # NAME RATE SECONDS START
 }
 
 phase_load_finish() { # NAME WHAT
-    pid=$(cat "$OUT_DIR/$1.pid")
-    while kill -0 "$pid" 2>/dev/null; do sleep 0.2; done
+    wait_gone "$(cat "$OUT_DIR/$1.pid")"
     read -r start count <"$OUT_DIR/$1.range"
     assert_eq "$1: all $count orders accepted (202) $2" "$count" \
         "$(jq -r '.status["202"] // 0' "$OUT_DIR/$1.json")"

@@ -92,7 +92,7 @@ start_load() {
 wait_load() {
     for _p in load healthz control; do
         _pid=$(cat "$OUT_DIR/$1.$_p.pid")
-        wait "$_pid" 2>/dev/null || while kill -0 "$_pid" 2>/dev/null; do sleep 0.2; done
+        wait "$_pid" 2>/dev/null || wait_gone "$_pid"
     done
     sleep 0.3
     kill -TERM "$(cat "$OUT_DIR/$1.sampler.pid")" 2>/dev/null
@@ -153,6 +153,14 @@ grown_while_open() { # NAME COLUMN
         END { print g + 0 }' "$OUT_DIR/$1.samples.tsv"
 }
 
+# Inventory has answered every call sent since it had answered $1 and the
+# order service had sent $2.
+answered_all_sent() {
+    [ "$(($(reserve_answers) - $1))" -ge "$(($(order_metric inventory_calls_total) - $2))" ]
+}
+none_held_by_failed() { [ "$(held_by_failed)" = 0 ]; }
+release_backlog_empty() { [ "$(order_metric release_backlog)" = 0 ]; }
+
 # Orders in status $1 in the order service's dump; "x" when it cannot be read.
 orders_in() {
     http_get "$ORDER_URL/dump" | awk -F'\t' -v s="$1" '$1 == "orders" && $6 == s { n++ } END { print n + 0 }' ||
@@ -175,21 +183,14 @@ held_by_failed() {
 # pending.
 settle() {
     _end=$(($(date +%s) + $2))
-    while [ "$(($(reserve_answers) - $3))" -lt "$(($(order_metric inventory_calls_total) - $4))" ] &&
-        [ "$(date +%s)" -lt "$_end" ]; do
-        sleep 0.2
-    done
+    wait_until "$2" answered_all_sent "$3" "$4"
     # At least: recovery (orders left pending, driven on by the order
     # service) calls inventory too, outside the bulkhead and the count.
     assert_n "$1: inventory answered every call the order service sent (within $2 s)" \
         "$(($(reserve_answers) - $3))" ">=" "$(($(order_metric inventory_calls_total) - $4))"
-    while held=$(held_by_failed) && [ "$held" != 0 ] && [ "$(date +%s)" -lt "$_end" ]; do
-        sleep 0.5
-    done
-    assert_eq "$1: no failed order holds stock" 0 "$held"
-    while [ "$(order_metric release_backlog)" != 0 ] && [ "$(date +%s)" -lt "$_end" ]; do
-        sleep 0.5
-    done
+    wait_until $((_end - $(date +%s))) none_held_by_failed
+    assert_eq "$1: no failed order holds stock" 0 "$(held_by_failed)"
+    wait_until $((_end - $(date +%s))) release_backlog_empty
     assert_eq "$1: every release delivered (backlog 0)" 0 "$(order_metric release_backlog)"
     assert_eq "$1: no order left pending" 0 "$(orders_in pending)"
 }

@@ -100,8 +100,7 @@ check_now() { # MODEL KILLS
 # verdict.
 phase_finish() { # MODEL KILLS [RECOVERY_S]
     _model=$1 _kills=$2 _bound=${3:-30}
-    _pid=$(cat "$OUT_DIR/crash.loadgen.pid")
-    while kill -0 "$_pid" 2>/dev/null; do sleep 0.2; done
+    wait_gone "$(cat "$OUT_DIR/crash.loadgen.pid")"
     [ "$_model" = stream ] || : >"$OUT_DIR/crash.analytics.json"
     _t0=$(date +%s) _ok=0
     while :; do

@@ -28,8 +28,7 @@ open_loop_start() {
     echo $! >"$OUT_DIR/$1.pid"
 }
 open_loop_wait() {
-    _pid=$(cat "$OUT_DIR/$1.pid")
-    while kill -0 "$_pid" 2>/dev/null; do sleep 0.2; done
+    wait_gone "$(cat "$OUT_DIR/$1.pid")"
 }
 sent() { metric "$NOTIFICATION_URL" notifications_sent_total; }
 state() { state_hash "$ORDER_URL" "$INVENTORY_URL" "$NOTIFICATION_URL"; }
@@ -140,6 +139,10 @@ held_by_failed() {
 reserve_answers_at_least() { [ "$(reserve_answers)" -ge "$1" ]; }
 none_held_by_failed() { [ "$(held_by_failed)" = 0 ]; }
 release_backlog_empty() { [ "$(metric "$ORDER_URL" release_backlog)" = 0 ]; }
+release_backlog_at_least() { [ "$(metric "$ORDER_URL" release_backlog)" -ge "$1" ]; }
+notification_backlog_empty() { [ "$(metric "$ORDER_URL" notification_backlog)" = 0 ]; }
+none_in() { [ "$(orders_in "$1")" = 0 ]; }
+none_held_by_unconfirmed() { [ "$(held_by_unconfirmed)" = 0 ]; }
 
 # 4 and 8, once the fault is gone: an order that ended 502/504 holds no stock.
 # Inventory may have reserved it anyway (a late or lost answer); the order
@@ -245,6 +248,11 @@ phase_bad_input() {
             "$_code $(jq -r .error "$HTTP_BODY_FILE" 2>/dev/null)"
     done
     _code=$(curl -s -o "$HTTP_BODY_FILE" -w '%{http_code}' -H 'Content-Type: application/json' \
+        -H "X-Commlab-Deadline-Ms: 5000" -H "X-Commlab-Deadline-Ms: 0" \
+        --data "$(order_json dl-twice burger 1)" --max-time 10 "$INVENTORY_URL/reserve")
+    assert_eq "bad input: /reserve with the deadline given twice -> 400 bad_deadline" \
+        "400 bad_deadline" "$_code $(jq -r .error "$HTTP_BODY_FILE" 2>/dev/null)"
+    _code=$(curl -s -o "$HTTP_BODY_FILE" -w '%{http_code}' -H 'Content-Type: application/json' \
         -H "X-Commlab-Deadline-Ms: 0" --data "$(order_json dl-spent burger 1)" \
         --max-time 10 "$INVENTORY_URL/reserve")
     assert_eq "bad input: /reserve whose deadline is spent -> 504 deadline_exceeded" \
@@ -320,10 +328,7 @@ phase_release_crash_start() {
     done
     assert_eq "release crash: 5 orders 502/504 with inventory down" 5 "$_n"
     # A delivery attempt to a host that is gone takes the whole timeout.
-    _end=$(($(date +%s) + 20))
-    while [ "$(metric "$ORDER_URL" release_backlog)" -lt 5 ] && [ "$(date +%s)" -lt "$_end" ]; do
-        sleep 0.2
-    done
+    wait_until 20 release_backlog_at_least 5
     assert_eq "release crash: their 5 releases wait in the outbox" 5 \
         "$(metric "$ORDER_URL" release_backlog)"
 }
@@ -388,13 +393,11 @@ phase_pending_crash_finish() { # WAIT_S
     open_loop_wait pending-crash
     # A request to a crashed host ends only at its --max-time.
     for _pid in $(cat "$OUT_DIR/pending-crash.curls"); do
-        while kill -0 "$_pid" 2>/dev/null; do sleep 0.2; done
+        wait_gone "$_pid"
     done
     _end=$(($(date +%s) + $1))
-    while _p=$(orders_in pending) && [ "$_p" != 0 ] && [ "$(date +%s)" -lt "$_end" ]; do
-        sleep 0.5
-    done
-    assert_eq "pending crash: no order left pending (within $1 s)" 0 "$_p"
+    wait_until "$1" none_in pending
+    assert_eq "pending crash: no order left pending (within $1 s)" 0 "$(orders_in pending)"
     assert_num "pending crash: the restarted service drove orders on" \
         "$(metric "$ORDER_URL" orders_recovered_total)" ">" 0
     _inflight=0 _final=0
@@ -411,10 +414,8 @@ phase_pending_crash_finish() { # WAIT_S
     done
     assert_num "pending crash: known orders were in flight at the kill" "$_inflight" ">" 0
     assert_eq "pending crash: a retry of each in-flight order gets its final state" "$_inflight" "$_final"
-    while _h=$(held_by_unconfirmed) && [ "$_h" != 0 ] && [ "$(date +%s)" -lt "$_end" ]; do
-        sleep 0.5
-    done
-    assert_eq "pending crash: no order but a confirmed one holds stock" 0 "$_h"
+    wait_until $((_end - $(date +%s))) none_held_by_unconfirmed
+    assert_eq "pending crash: no order but a confirmed one holds stock" 0 "$(held_by_unconfirmed)"
     assert_eq "pending crash: per SKU, stock + held unchanged" \
         "$(cat "$OUT_DIR/pending-crash.stock-before")" "$(stock_plus_held)"
     assert_num "pending crash: the client saw orders confirmed" \
@@ -432,10 +433,7 @@ phase_notify_kill_finish() { # WAIT_S
     open_loop_wait notify-kill
     assert_eq "notify kill: every order answered 201" "$(jget notify-kill .requests)" \
         "$(jget notify-kill '.status["201"] // 0')"
-    _end=$(($(date +%s) + $1))
-    while [ "$(metric "$ORDER_URL" notification_backlog)" != 0 ] && [ "$(date +%s)" -lt "$_end" ]; do
-        sleep 0.5
-    done
+    wait_until "$1" notification_backlog_empty
     assert_eq "notify kill: every notification delivered (backlog 0, within $1 s)" 0 \
         "$(metric "$ORDER_URL" notification_backlog)"
     assert_num "notify kill: notifications were delivered late, by the relay" \

@@ -52,6 +52,12 @@ static int deadline_of(const struct http_request *req, struct http_response *res
                                   "expected the milliseconds left, 0 to 86400000"));
         return -1;
     }
+    /* Two values leave it open which one a proxy on the way acted on. */
+    if (http_request_header_count(req, DEADLINE_HEADER) > 1) {
+        http_respond(res, 400,
+                     error_encode("bad_deadline", DEADLINE_HEADER, "given more than once"));
+        return -1;
+    }
     *deadline_us = req->received_us + (uint64_t)ms * 1000u;
     return 0;
 }

@@ -97,8 +97,10 @@ static void stop(void *ctx)
     struct order_service *svc = ctx;
     sync_recovery_stop(svc);
     http_relays_stop(svc);
-    if (svc->mode == MODE_SYNC)
+    if (svc->mode == MODE_SYNC) {
+        sync_chain_stop(svc);
         inventory_guard_destroy(svc);
+    }
     if (svc->mode == MODE_ASYNC)
         amqp_relay_stop(svc);
     if (svc->mode == MODE_STREAM)

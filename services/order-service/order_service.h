@@ -92,6 +92,7 @@ void inventory_guard_refuse(enum admission why, unsigned retry_after_s, struct h
  * (refusing new ones) and stops it, before the HTTP server stops. */
 int sync_chain_start(struct order_service *svc);
 void sync_chain_drain(struct order_service *svc);
+void sync_chain_stop(struct order_service *svc);
 
 /* Part A: drives orders left pending (in flight when the service stopped, or
  * whose final update failed) to a final state in the background. */

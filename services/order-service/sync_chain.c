@@ -16,6 +16,10 @@
 #include "transport/http_client.h"
 #include "order_service.h"
 
+/* Less time left than this for inventory, and it is not asked: no answer
+ * could come back in time. */
+#define MIN_CALL_MS 10
+
 struct step {
     int http_status;    /* what the client gets */
     const char *status; /* order status stored */
@@ -195,6 +199,7 @@ struct chain {
     struct step s;
     const char *notification;
     bool notify_later, probe;
+    bool not_sent; /* inventory was not called: says nothing of inventory */
 };
 
 static void chain_end(struct chain *c)
@@ -236,7 +241,7 @@ static void reserved(void *arg, struct http_result *r)
     /* A refusal (409) is inventory working; what the breaker counts is
      * inventory not answering, or failing. */
     bool ok = r->failure == HTTP_ANSWERED && r->status < 500;
-    inventory_guard_done(svc, ok ? CALL_OK : CALL_FAILED, c->probe);
+    inventory_guard_done(svc, c->not_sent ? CALL_NOT_MADE : ok ? CALL_OK : CALL_FAILED, c->probe);
     classify_inventory(r, svc->inventory_timeout_ms, &c->s);
     http_result_free(r);
     c->notification = "skipped";
@@ -308,8 +313,15 @@ void sync_place_order(struct order_service *svc, const struct order *o, struct h
     /* The budget left for inventory, sent along so it does not start work
      * the order service will no longer wait for. */
     long left = svc->inventory_timeout_ms - (long)((clock_mono_us() - start_us) / 1000u);
-    if (left < 1)
-        left = 1;
+    if (left < MIN_CALL_MS) {
+        /* The budget went on this side (a slow insert): too little is left to
+         * ask inventory, and its breaker must not count it. */
+        c->not_sent = true;
+        struct http_result spent = {.failure = HTTP_TIMEOUT};
+        snprintf(spent.error, sizeof spent.error, "no time left to call inventory");
+        reserved(c, &spent);
+        return;
+    }
     char deadline[64];
     snprintf(deadline, sizeof deadline, "%s: %ld", DEADLINE_HEADER, left);
     struct http_async_request reserve = {.url = svc->reserve_url,
@@ -317,10 +329,11 @@ void sync_place_order(struct order_service *svc, const struct order *o, struct h
                                          .body_len = strlen(c->body),
                                          .header = deadline,
                                          .timeout_ms = left};
-    if (http_async_call(svc->client, &reserve, reserved, c) == 0) {
-        inventory_guard_called(svc);
+    /* Counted first: once the call is under way the chain may end at any time. */
+    inventory_guard_called(svc);
+    if (http_async_call(svc->client, &reserve, reserved, c) == 0)
         return;
-    }
+    c->not_sent = true;
     struct http_result none = {.failure = HTTP_UNREACHABLE};
     snprintf(none.error, sizeof none.error, "cannot start the call");
     reserved(c, &none);
@@ -343,6 +356,13 @@ void sync_chain_drain(struct order_service *svc)
     if (inventory_guard_chains(svc) > 0)
         log_warn("%ld orders still in flight at stop: recovery drives them at the next start",
                  inventory_guard_chains(svc));
+    /* Freed only after the HTTP server has stopped (sync_chain_stop): a chain
+     * still waiting on its insert calls it later, and is refused. */
     http_async_stop(svc->client);
+}
+
+void sync_chain_stop(struct order_service *svc)
+{
+    http_async_free(svc->client);
     svc->client = NULL;
 }

@@ -105,6 +105,8 @@ static void call_free(struct http_async *a, struct call *c)
 int http_async_call(struct http_async *a, const struct http_async_request *req,
                     http_async_done_fn done, void *arg)
 {
+    if (!a)
+        return -1;
     struct call *c = calloc(1, sizeof *c);
     if (!c)
         return -1;
@@ -220,6 +222,13 @@ void http_async_stop(struct http_async *a)
     pthread_mutex_unlock(&a->mu);
     curl_multi_wakeup(a->multi);
     worker_stop(&a->w);
+}
+
+void http_async_free(struct http_async *a)
+{
+    if (!a)
+        return;
+    http_async_stop(a);
     curl_multi_cleanup(a->multi);
     for (unsigned i = 0; i < a->nspare; i++)
         curl_easy_cleanup(a->spare[i]);

@@ -25,9 +25,12 @@ struct http_async_request {
 typedef void (*http_async_done_fn)(void *arg, struct http_result *r);
 
 struct http_async *http_async_start(const char *name);
-/* Refuses new calls, waits for the calls in flight (each ends by its
- * timeout at the latest) and frees everything. */
+/* Refuses new calls from now on and waits for the calls in flight (each
+ * ends by its timeout at the latest); http_async_call keeps answering -1
+ * until http_async_free, which may only come when no thread can call any
+ * more. */
 void http_async_stop(struct http_async *a);
+void http_async_free(struct http_async *a);
 /* 0: `done` will run exactly once, on the client's thread. -1: the call
  * could not be started (stopping, out of memory); `done` never runs. */
 int http_async_call(struct http_async *a, const struct http_async_request *req,

@@ -158,3 +158,15 @@ void http_conns_remove(struct http_conns *c, struct http_conn *conn)
     pthread_mutex_unlock(&c->mu);
     free(conn);
 }
+
+unsigned http_conns_answering(struct http_conns *c)
+{
+    unsigned n = 0;
+    pthread_mutex_lock(&c->mu);
+    for (struct http_conn *p = c->head; p; p = p->next) {
+        enum conn_phase ph = PHASE(atomic_load(&p->state));
+        n += ph == CONN_BUSY || ph == CONN_SENDING;
+    }
+    pthread_mutex_unlock(&c->mu);
+    return n;
+}

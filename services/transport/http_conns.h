@@ -46,5 +46,7 @@ struct http_conn *http_conns_add(struct http_conns *c, int fd);
 void http_conns_remove(struct http_conns *c, struct http_conn *conn);
 /* The connection entered `phase` now; NULL is ignored. */
 void http_conns_phase(struct http_conn *conn, enum conn_phase phase);
+/* Connections with a request in a handler or an answer being written. */
+unsigned http_conns_answering(struct http_conns *c);
 
 #endif

@@ -12,7 +12,6 @@
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
-#include <sys/ioctl.h>
 #include <sys/resource.h>
 #include <sys/socket.h>
 #include <unistd.h>
@@ -31,10 +30,11 @@ typedef enum MHD_Result MHD_Result_t;
 /* Descriptors kept for everything but client connections: the database, the
  * downstream clients, the brokers, the log. */
 #define FD_RESERVE 256
-/* A declared body over the limit, under this and already being sent, is read
- * and dropped before the 413: closing a socket with unread data in it resets the connection,
- * and the reset can destroy the answer before the client has read it. A
- * larger one is answered at once and the connection closed. */
+/* A declared body over the limit but under this is answered 413 at once and
+ * then read and dropped before the connection is closed: closing a socket
+ * with unread data in it resets the connection, and the reset can destroy
+ * the answer before the client has read it. A larger one is answered and
+ * the connection closed at once. */
 #define DISCARD_MAX (8u << 20)
 
 struct http_server {
@@ -151,15 +151,6 @@ static int too_large_json(const struct http_server *s, char *buf, size_t size)
                     s->cfg.max_body, s->cfg.max_body);
 }
 
-/* Has the client sent more than the header already? */
-static bool body_in_flight(struct MHD_Connection *conn)
-{
-    const union MHD_ConnectionInfo *ci =
-        MHD_get_connection_info(conn, MHD_CONNECTION_INFO_CONNECTION_FD);
-    int pending = 0;
-    return ci && ioctl(ci->connect_fd, FIONREAD, &pending) == 0 && pending > 0;
-}
-
 /* 413 for a declared body over the limit; the connection is closed after it. */
 static MHD_Result_t answer_too_large(struct http_server *s, struct MHD_Connection *conn,
                                      uint64_t start_us)
@@ -172,25 +163,33 @@ static MHD_Result_t answer_too_large(struct http_server *s, struct MHD_Connectio
     return send_response(conn, &res, true);
 }
 
-/* A body of undeclared size passed the limit while being read. libmicrohttpd
- * (0.9.75 and 1.0) queues answers only before or after a body, never in the
- * middle, so the server writes this one answer to the socket itself, then
- * has the library close the connection: the rest is never read. */
-static MHD_Result_t cut_body(struct http_exchange *ex)
+/* Writes a 413 to the socket itself and shuts its sending side: the client
+ * has its answer and the end of the stream at once, whatever the library
+ * does with the connection afterwards. libmicrohttpd (0.9.75 and 1.0) queues
+ * answers only before or after a body, never in the middle, so a body cut
+ * while it arrives is answered this way. */
+static void write_too_large(struct http_server *s, struct MHD_Connection *conn)
 {
     char body[160], msg[400];
-    int bl = too_large_json(ex->s, body, sizeof body);
+    int bl = too_large_json(s, body, sizeof body);
     int n = snprintf(msg, sizeof msg,
                      "HTTP/1.1 413 Content Too Large\r\nConnection: close\r\n"
                      "Content-Type: application/json\r\nContent-Length: %d\r\n\r\n%s",
                      bl, body);
     const union MHD_ConnectionInfo *ci =
-        MHD_get_connection_info(ex->conn, MHD_CONNECTION_INFO_CONNECTION_FD);
+        MHD_get_connection_info(conn, MHD_CONNECTION_INFO_CONNECTION_FD);
     if (ci && n > 0 && (size_t)n < sizeof msg) {
         ssize_t w = send(ci->connect_fd, msg, (size_t)n, MSG_NOSIGNAL | MSG_DONTWAIT);
         (void)w; /* a client that cannot take 400 bytes is closed all the same */
         shutdown(ci->connect_fd, SHUT_WR);
     }
+}
+
+/* A body of undeclared size passed the limit while being read: answered,
+ * and the library closes the connection; the rest is never read. */
+static MHD_Result_t cut_body(struct http_exchange *ex)
+{
+    write_too_large(ex->s, ex->conn);
     observe(ex->s, "other", 413, ex->start_us);
     return MHD_NO;
 }
@@ -375,6 +374,29 @@ const char *http_request_header(const struct http_request *req, const char *name
                          : NULL;
 }
 
+struct header_count {
+    const char *name;
+    unsigned n;
+};
+
+static MHD_Result_t count_header(void *cls, enum MHD_ValueKind kind, const char *key,
+                                 const char *value)
+{
+    (void)kind;
+    (void)value;
+    struct header_count *c = cls;
+    c->n += strcasecmp(key, c->name) == 0;
+    return MHD_YES;
+}
+
+unsigned http_request_header_count(const struct http_request *req, const char *name)
+{
+    struct header_count c = {name, 0};
+    if (req->exchange)
+        MHD_get_connection_values(req->exchange->conn, MHD_HEADER_KIND, count_header, &c);
+    return c.n;
+}
+
 static struct http_conn *conn_of(struct MHD_Connection *conn)
 {
     const union MHD_ConnectionInfo *ci =
@@ -399,9 +421,7 @@ static MHD_Result_t first_call(struct http_server *s, struct MHD_Connection *con
         return refuse(s, conn, 400, "bad_framing", why, start);
     const char *cl = MHD_lookup_connection_value(conn, MHD_HEADER_KIND, "Content-Length");
     unsigned long long declared = cl ? strtoull(cl, NULL, 10) : 0;
-    /* Answered at once unless the body is already on its way (then it is
-     * read and dropped first, up to DISCARD_MAX, see there). */
-    bool discard = declared > s->cfg.max_body && declared <= DISCARD_MAX && body_in_flight(conn);
+    bool discard = declared > s->cfg.max_body && declared <= DISCARD_MAX;
     if (declared > s->cfg.max_body && !discard)
         return answer_too_large(s, conn, start);
     struct http_exchange *ex = calloc(1, sizeof *ex);
@@ -411,7 +431,14 @@ static MHD_Result_t first_call(struct http_server *s, struct MHD_Connection *con
     ex->s = s;
     ex->conn = conn;
     ex->start_us = start;
-    ex->discard = discard;
+    if (discard) {
+        /* Answered now; its body is still read, and dropped (DISCARD_MAX). */
+        write_too_large(s, conn);
+        observe(s, "other", 413, start);
+        ex->discard = true;
+        atomic_store(&ex->state, EX_ANSWERED);
+        return MHD_YES;
+    }
     int rc = http_target_decode(url, &ex->path, &why);
     if (rc == -2)
         return MHD_NO;
@@ -436,19 +463,18 @@ static MHD_Result_t on_request(void *cls, struct MHD_Connection *conn, const cha
     struct http_exchange *ex = *con_cls;
     if (!ex)
         return first_call(s, conn, url, method, con_cls);
-    int state = atomic_load(&ex->state);
-    if (state == EX_READY)
-        return answer(ex);
-    if (state != EX_READING)
-        return MHD_YES; /* already answered (an early refusal) */
     if (ex->discard) {
         if (*upload_size) {
             *upload_size = 0;
             return MHD_YES;
         }
-        atomic_store(&ex->state, EX_ANSWERED);
-        return answer_too_large(s, conn, ex->start_us);
+        return MHD_NO; /* all of it read: closed with nothing left unread */
     }
+    int state = atomic_load(&ex->state);
+    if (state == EX_READY)
+        return answer(ex);
+    if (state != EX_READING)
+        return MHD_YES; /* already answered (an early refusal) */
     if (*upload_size) {
         if (ex->len + *upload_size > s->cfg.max_body)
             return cut_body(ex);
@@ -724,6 +750,10 @@ void http_server_stop(struct http_server *s)
     if (listener != MHD_INVALID_SOCKET)
         close(listener);
     stop_pool(s);
+    /* The answers resumed last may still be being written: stopping the
+     * library now would cut them off. */
+    for (int i = 0; i < 200 && http_conns_answering(&s->conns) > 0; i++)
+        clock_sleep_us(10000);
     http_conns_stop(&s->conns);
     MHD_stop_daemon(s->daemon);
     http_conns_free(&s->conns);

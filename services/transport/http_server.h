@@ -116,5 +116,7 @@ void http_deferred_continue(struct http_deferred *d, http_continue_fn fn, void *
 
 /* A request header's value, or NULL. Only while the handler runs. */
 const char *http_request_header(const struct http_request *req, const char *name);
+/* How many times the request carries the header (0 when absent). */
+unsigned http_request_header_count(const struct http_request *req, const char *name);
 
 #endif

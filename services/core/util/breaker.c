@@ -48,12 +48,15 @@ bool breaker_allow(struct breaker *b, uint64_t now_us, uint64_t *retry_after_ms,
     pthread_mutex_lock(&b->mu);
     bool ok = true;
     uint64_t cooldown_us = (uint64_t)b->cfg.cooldown_ms * 1000u;
-    if (b->state == BREAKER_OPEN && now_us - b->opened_us >= cooldown_us) {
+    /* A clock read before the breaker opened (on another thread) is "just
+     * opened", never a wrap-around past the cool-down. */
+    uint64_t open_for = now_us > b->opened_us ? now_us - b->opened_us : 0;
+    if (b->state == BREAKER_OPEN && open_for >= cooldown_us) {
         move_locked(b, BREAKER_HALF_OPEN);
     }
     if (b->state == BREAKER_OPEN) {
         ok = false;
-        *retry_after_ms = (cooldown_us - (now_us - b->opened_us) + 999) / 1000;
+        *retry_after_ms = (cooldown_us - open_for + 999) / 1000;
     } else if (b->state == BREAKER_HALF_OPEN) {
         ok = !b->probing;
         b->probing = true;

@@ -29,6 +29,10 @@ static void test_run_of_failures(void)
     uint64_t retry = 0;
     CHECK(!breaker_allow(&b, t + S, &retry, &probe));
     CHECK(retry == 1000);
+    /* A clock read on another thread just before it opened is not "long
+     * after": no probe before the cool-down. */
+    CHECK(!breaker_allow(&b, t - 1000, &retry, &probe) && !probe);
+    CHECK(b.state == BREAKER_OPEN);
     /* After the cool-down one probe goes, the next call waits for it. */
     CHECK(allow(&b, t + 2 * S, &probe) && probe);
     CHECK(b.state == BREAKER_HALF_OPEN);
