@@ -19,6 +19,7 @@ set -u
 here=$(cd "$(dirname "$0")" && pwd)
 . "$here/../lib/assert.sh"
 . "$here/../lib/http.sh"
+. "$here/../lib/rest-state.sh"
 : "${SEED:=1}" "${LOADGEN:=loadgen}" "${PROBE:=commlab-httpprobe}"
 : "${OUT_DIR:?OUT_DIR must name a directory for results}"
 : "${RATE:=200}" "${HANG_S:=8}" "${RECOVER_S:=6}"
@@ -158,24 +159,7 @@ grown_while_open() { # NAME COLUMN
 answered_all_sent() {
     [ "$(($(reserve_answers) - $1))" -ge "$(($(order_metric inventory_calls_total) - $2))" ]
 }
-none_held_by_failed() { [ "$(held_by_failed)" = 0 ]; }
 release_backlog_empty() { [ "$(order_metric release_backlog)" = 0 ]; }
-
-# Orders in status $1 in the order service's dump; "x" when it cannot be read.
-orders_in() {
-    http_get "$ORDER_URL/dump" | awk -F'\t' -v s="$1" '$1 == "orders" && $6 == s { n++ } END { print n + 0 }' ||
-        echo x
-}
-
-# Orders stored as failed whose reservation inventory still holds; "x" when
-# a dump cannot be read.
-held_by_failed() {
-    { http_get "$ORDER_URL/dump" && http_get "$INVENTORY_URL/dump"; } >"$OUT_DIR/held.dump" ||
-        { echo x; return; }
-    awk -F'\t' '$1 == "orders" && $6 == "failed" { f[$2] = 1 }
-        $1 == "reservations" && $3 == "reserved" { r[$2] = 1 }
-        END { n = 0; for (k in f) if (k in r) n++; print n }' "$OUT_DIR/held.dump"
-}
 
 # settle NAME WAIT_S RESERVES0 CALLS0: inventory has answered every call the
 # order service sent since it had answered RESERVES0 and the order service

@@ -9,6 +9,7 @@ set -u
 here=$(cd "$(dirname "$0")" && pwd)
 . "$here/../lib/assert.sh"
 . "$here/../lib/http.sh"
+. "$here/../lib/rest-state.sh"
 : "${SEED:=1}" "${LOADGEN:=loadgen}" "${OUT_DIR:?OUT_DIR must name a directory for results}"
 mkdir -p "$OUT_DIR"
 
@@ -125,24 +126,12 @@ reserve_answers() {
         awk '$1 ~ /^commlab_http_requests_total\{.*route="\/reserve"/ { n += $2 } END { print n + 0 }'
 }
 
-# Orders stored as failed whose reservation inventory still holds; "x" when
-# a dump cannot be read.
-held_by_failed() {
-    { http_get "$ORDER_URL/dump" && http_get "$INVENTORY_URL/dump"; } >"$OUT_DIR/held.dump" ||
-        { echo x; return; }
-    awk -F'\t' '$1 == "orders" && $6 == "failed" { f[$2] = 1 }
-        $1 == "reservations" && $3 == "reserved" { r[$2] = 1 }
-        END { n = 0; for (k in f) if (k in r) n++; print n }' "$OUT_DIR/held.dump"
-}
-
 # The conditions phase_released waits for.
 reserve_answers_at_least() { [ "$(reserve_answers)" -ge "$1" ]; }
-none_held_by_failed() { [ "$(held_by_failed)" = 0 ]; }
 release_backlog_empty() { [ "$(metric "$ORDER_URL" release_backlog)" = 0 ]; }
 release_backlog_at_least() { [ "$(metric "$ORDER_URL" release_backlog)" -ge "$1" ]; }
 notification_backlog_empty() { [ "$(metric "$ORDER_URL" notification_backlog)" = 0 ]; }
 none_in() { [ "$(orders_in "$1")" = 0 ]; }
-none_held_by_unconfirmed() { [ "$(held_by_unconfirmed)" = 0 ]; }
 
 # 4 and 8, once the fault is gone: an order that ended 502/504 holds no stock.
 # Inventory may have reserved it anyway (a late or lost answer); the order
@@ -352,21 +341,6 @@ stock_plus_held() {
         $1 == "reservations" && $3 == "reserved" {
             n = split($4, it, ","); for (i = 1; i <= n; i++) { split(it[i], kv, ":"); s[kv[1]] += kv[2] } }
         END { for (k in s) print k "=" s[k] }' | sort | tr '\n' ' '
-}
-
-# Orders in status $1 in the order service's dump; "x" when it cannot be read.
-orders_in() {
-    http_get "$ORDER_URL/dump" | awk -F'\t' -v s="$1" '$1 == "orders" && $6 == s { n++ } END { print n + 0 }' ||
-        echo x
-}
-
-# Orders not confirmed whose reservation inventory holds; "x" when a dump cannot be read.
-held_by_unconfirmed() {
-    { http_get "$ORDER_URL/dump" && http_get "$INVENTORY_URL/dump"; } >"$OUT_DIR/held.dump" ||
-        { echo x; return; }
-    awk -F'\t' '$1 == "orders" && $6 != "confirmed" { f[$2] = 1 }
-        $1 == "reservations" && $3 == "reserved" { r[$2] = 1 }
-        END { n = 0; for (k in f) if (k in r) n++; print n }' "$OUT_DIR/held.dump"
 }
 
 # 10. Orders in flight when the order service is killed -9 end final. The
