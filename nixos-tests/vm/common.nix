@@ -188,7 +188,9 @@ rec {
       services.rabbitmq = {
         enable = true;
         listenAddress = "0.0.0.0";
-        cookie = "commlab-vm-cluster";
+        # nixpkgs removed `cookie` (mkRemovedOptionModule); `unsafeCookie`
+        # puts it in the store, which only a test network may do.
+        unsafeCookie = "commlab-vm-cluster";
         configItems = {
           "loopback_users.guest" = "false";
           "cluster_formation.peer_discovery_backend" = "classic_config";
@@ -208,6 +210,13 @@ rec {
       virtualisation.memorySize = 1536;
       virtualisation.diskSize = 2048;
     };
+
+  # `rabbitmqctl ARGS` as the rabbitmq user: the module writes the Erlang
+  # cookie only to its home (/var/lib/rabbitmq/.erlang.cookie), so root's CLI
+  # would bring a cookie of its own and be refused (nixpkgs' own
+  # nixos/tests/rabbitmq.nix runs it the same way).
+  rabbitmqctl =
+    args: "su -s ${pkgs.runtimeShell} rabbitmq -c ${lib.escapeShellArg "rabbitmqctl ${args}"}";
 
   # Apache Kafka from nixpkgs' module in KRaft mode, every node both broker
   # and controller. VOTERS lists all nodes as "ID@HOST:9093"; REPLICAS is the

@@ -14,6 +14,7 @@ let
     serviceNode
     clientNode
     rabbitmqClusterNode
+    rabbitmqctl
     ;
   model = "async-rabbitmq";
   out = "rabbitmq-cluster";
@@ -42,7 +43,7 @@ let
       inherit mode;
       amqp-url = amqpUrl;
     };
-  runningNodes = "rabbitmqctl cluster_status --formatter json | jq -e '.running_nodes | length == 3'";
+  runningNodes = "${rabbitmqctl "cluster_status --formatter json"} | jq -e '.running_nodes | length == 3'";
 in
 {
   name = "commlab-rabbitmq-cluster";
