@@ -109,6 +109,9 @@ let
   pkgsFor = args: mapAttrs (n: _: packages.${n} or (pkg n)) args;
 in
 {
+  # The package set and the package stand-in, for nix-option-paths.nix.
+  inherit packages pkg;
+
   # { name, text, shellcheckFlags } of the writeShellApplication in FILE
   # (a callPackage-style expression).
   shellApplication =

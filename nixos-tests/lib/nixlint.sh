@@ -8,6 +8,9 @@
 #                          its check phase runs it, bash -n, no trap-only function
 #   nixlint_vm_glue        every VM testScript: pyflakes and mypy as the
 #                          test driver runs them (node names, driver stub)
+#   nixlint_options        every option path the VM tests define is a row of
+#                          nixpkgs-options.tsv, none removed or renamed; every
+#                          node states its memory
 #   nixlint_module_help BIN
 #                          every setting of pkgs/module.nix is an option in
 #                          the --help of its binary in BIN
@@ -142,5 +145,55 @@ nixlint_module_help() { # BIN
         done
         assert_eq "module: every setting of services.commlab.$_svc is an option in $_bin --help" "" "$_missing"
     done
+    rm -rf "$_dir"
+}
+
+# Rows of nixpkgs-options.tsv as JSON: [{ scope, option, segs, status, walk }].
+_nixlint_option_rows() { # TSV
+    grep -v '^#' "$1" | sed 1d |
+        jq -R -s 'split("\n") | map(select(length > 0) | split("\t")
+            | { scope: .[0], option: .[1], segs: (.[1] | split(".")), revision: .[4], status: .[5], walk: .[6], fields: length })'
+}
+
+# Every option path a VM test defines (its nodes' definitions, pkgs/module.nix
+# followed through `imports`, and the test's own attributes) is a row of the
+# option facts table, and no such row is marked removed or renamed: a
+# definition of a removed option stops `nix flake check` at evaluation.
+# Every node states its memory. TABLE defaults to nixpkgs-options.tsv.
+nixlint_options() { # [TABLE]
+    _table=${1:-$COMMLAB_ROOT/nixos-tests/lib/nixpkgs-options.tsv}
+    _dir=$(mktemp -d)
+    if ! _nixlint_eval "import (/. + file) s" "$COMMLAB_ROOT/nixos-tests/lib/nix-option-paths.nix" >"$_dir/paths.json"; then
+        fail "option paths of the VM tests evaluate (nix-option-paths.nix)"
+        rm -rf "$_dir"
+        return 0
+    fi
+    _nixlint_option_rows "$_table" >"$_dir/rows.json"
+    _bad=$(jq -r '.[] | select(.fields != 7 or (.status | test("^(ok|removed|renamed->.+)$") | not)
+            or (.walk | test("^(leaf|ends)$") | not) or .revision == "" or (.option | test("\"")))
+        | .option' "$_dir/rows.json")
+    assert_eq "nixpkgs-options.tsv: every row has 7 fields, a revision, a status (ok, removed, renamed->NEW) and a walk (leaf, ends)" "" "$_bad"
+    # PATH (a list of segments) is covered by ROW when the row's segments
+    # are its first ones (<name> stands for any) and the row is the path's
+    # end, or ends the walk.
+    jq -r --slurpfile rows "$_dir/rows.json" '
+        def covers($p): . as $r
+            | ($r.segs | length) as $n
+            | ($n == ($p | length) or ($r.walk == "ends" and $n <= ($p | length)))
+              and all(range(0; $n); $r.segs[.] == "<name>" or $r.segs[.] == $p[.]);
+        .[] | . as $e
+        | [$rows[0][] | select(.scope == $e.scope and covers($e.path))] as $m
+        | ($e.path | map(if test("[.]") then "\"\(.)\"" else . end) | join(".")) as $shown
+        | if ($m | length) == 0 then "\($e.test)\tmissing\t\($e.scope) \($shown)"
+          elif any($m[]; .status != "ok") then "\($e.test)\t\([$m[] | select(.status != "ok") | .status] | join(","))\t\($e.scope) \($shown)"
+          else "\($e.test)\tok\t\($e.scope) \($shown)" end' "$_dir/paths.json" | sort -u >"$_dir/verdicts"
+    for _t in $(cut -f1 "$_dir/verdicts" | sort -u); do
+        _n=$(awk -F'\t' -v t="$_t" '$1 == t' "$_dir/verdicts" | wc -l)
+        _wrong=$(awk -F'\t' -v t="$_t" '$1 == t && $2 != "ok" { print "  " $3 ": " $2 }' "$_dir/verdicts")
+        assert_eq "$_t: each of its $_n option paths is in nixpkgs-options.tsv, none removed or renamed" "" "$_wrong"
+    done
+    _nomem=$(jq -r 'map(select(.scope == "node" and .node != "")) | group_by(.test + " " + .node)
+        | .[] | select(all(.[]; .path != ["virtualisation", "memorySize"])) | "\(.[0].test) \(.[0].node)"' "$_dir/paths.json")
+    assert_eq "every VM node states virtualisation.memorySize" "" "$_nomem"
     rm -rf "$_dir"
 }
