@@ -5,7 +5,8 @@
 DEPS_BUILD="build-essential cmake pkg-config libmicrohttpd-dev libcurl4-openssl-dev
 libsqlite3-dev libcjson-dev librabbitmq-dev librdkafka-dev"
 DEPS_LAB="curl jq rabbitmq-server amqp-tools kcat gnuplot-nox iproute2 nftables sqlite3"
-DEPS_TEST="clang libclang-rt-14-dev nix-bin shellcheck pyflakes3 mypy"
+# socat: a dual-stack listener for local/net-fault.sh.
+DEPS_TEST="clang libclang-rt-14-dev nix-bin shellcheck pyflakes3 mypy socat"
 # The benchmarks count fsyncs with perf.
 DEPS_BENCH="linux-perf"
 
