@@ -1,6 +1,7 @@
 # Assertions for scenario scripts. Every check prints "ok - what" or
-# "not ok - what (why)" and is counted in $ASSERT_DIR, so checks made in
-# subshells count too; assert_summary prints "N passed, N failed".
+# "not ok - what (why)", a check that cannot run here "skip - what: why";
+# each is counted in $ASSERT_DIR, so checks made in subshells count too;
+# assert_summary prints "N passed, N failed, N skipped".
 
 : "${ASSERT_DIR:=$(mktemp -d)}"
 export ASSERT_DIR
@@ -19,6 +20,13 @@ fail() {
     _assert_count failed
     printf 'not ok - %s\n' "$*"
     printf '%s\n' "$*" >>"$ASSERT_DIR/failures"
+}
+
+# skip WHAT WHY: a check that cannot run on this machine, counted and said
+# (as git's test prerequisites do), never passed silently.
+skip() {
+    _assert_count skipped
+    printf 'skip - %s: %s\n' "$1" "$2"
 }
 
 # check DESCRIPTION COMMAND...: passes when the command succeeds.
@@ -62,7 +70,8 @@ assert_summary() {
         sed 's/^/  - /' "$ASSERT_DIR/failures"
     fi
     echo
-    echo "$_assert_p passed, $_assert_f failed"
+    _assert_s=$(cat "$ASSERT_DIR/skipped" 2>/dev/null || echo 0)
+    echo "$_assert_p passed, $_assert_f failed, $_assert_s skipped"
     [ "$_assert_f" -eq 0 ]
 }
 

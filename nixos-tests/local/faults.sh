@@ -254,7 +254,7 @@ for _part in $parts; do
             if hosts_supported; then
                 hosts_init order inventory notification rabbitmq rabbitmq1 rabbitmq2 rabbitmq3 || { fail "hosts: namespaces made"; continue; }
             else
-                echo "# faults/$_part: skipped (hosts mode unavailable, see above)"
+                skip "faults/$_part" "hosts mode unavailable (needs root, ip netns and nft; see above)"
                 continue
             fi
         fi

@@ -12,11 +12,11 @@ F="$here/../scenarios/net-fault.sh"
 case "${1:-}" in -h | --help) sed -n '2,7p' "$0" | sed 's/^# \{0,1\}//'; exit 0 ;; esac
 
 if [ "$(id -u)" -ne 0 ]; then
-    echo "# net-fault: needs root (network namespaces); skipped"
+    skip "net-fault" "hosts mode: needs root (network namespaces)"
     exit 0
 fi
 for c in ip nft socat; do
-    command -v "$c" >/dev/null 2>&1 || { echo "# net-fault: $c is missing; skipped"; exit 0; }
+    command -v "$c" >/dev/null 2>&1 || { skip "net-fault" "$c is missing"; exit 0; }
 done
 
 id=$(($$ % 250 + 1))
