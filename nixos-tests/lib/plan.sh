@@ -21,8 +21,9 @@ _plan_val() { # JQ_PATH
         "include \"plan\"; $1 | plan_value(\$p[0]; \"local\"; \$u[0]; \$r[0])"
 }
 
-_plan_note() { # KIND TEXT: ran | substituted | skipped | failed
+_plan_note() { # KIND TEXT: ran | substituted | skipped | failed (the step: $_name)
     printf '%s\n' "$2" >>"$_plan_dir/$1"
+    printf '%s\n' "$_name" >>"$_plan_dir/noted"
     [ "$1" = ran ] || echo "# plan: $1: $2"
 }
 
@@ -138,7 +139,9 @@ _plan_step_run() {
             if [ "$_op" = delay ]; then fault_delay "$_node" "$_ms"; else fault_delay_clear "$_node"; fi
         else
             _plan_configure "$_node" "{\"delay_ms\":$_ms,\"mode\":\"none\"}" || return 1
-            _plan_note substituted "$_name ($_op $_node): netem unavailable here (no hosts mode, or no netem in this kernel): the service's delay knob, POST /configure {\"delay_ms\":$_ms}"
+            _why="no netem in this kernel"
+            [ -n "${HOSTS_ID:-}" ] || _why="no hosts mode (netem needs a host of its own)"
+            _plan_note substituted "$_name ($_op $_node): $_why: the service's delay knob, POST /configure {\"delay_ms\":$_ms}"
             return 0
         fi ;;
     cut)
@@ -206,6 +209,7 @@ plan_run() { # PLAN
     : >"$_plan_dir/substituted"
     : >"$_plan_dir/skipped"
     : >"$_plan_dir/failed"
+    : >"$_plan_dir/noted"
     # Hosts mode when the plan has steps that need it and this host can.
     if jq -e '.needs // [] | index("hosts")' "$_plan_file" >/dev/null; then
         COMMLAB_HOSTS=1
@@ -224,7 +228,7 @@ plan_run() { # PLAN
             _failed=$(assert_failed_count)
             if _plan_step_run; then
                 echo "# plan step done: $_name"
-                grep -qxF "$_name" "$_plan_dir/substituted" "$_plan_dir/skipped" ||
+                grep -qxF "$_name" "$_plan_dir/noted" ||
                     _plan_note ran "$_name"
             else
                 # A phase whose checks failed has said so; anything else
