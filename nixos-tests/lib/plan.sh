@@ -21,9 +21,9 @@ _plan_val() { # JQ_PATH
         "include \"plan\"; $1 | plan_value(\$p[0]; \"local\"; \$u[0]; \$r[0])"
 }
 
-_plan_note() { # KIND TEXT: ran | substituted | skipped | failed (the step: $_name)
+_plan_note() { # KIND TEXT: ran | substituted | skipped | failed (the step: $_pl_name)
     printf '%s\n' "$2" >>"$_plan_dir/$1"
-    printf '%s\n' "$_name" >>"$_plan_dir/noted"
+    printf '%s\n' "$_pl_name" >>"$_plan_dir/noted"
     [ "$1" = ran ] || echo "# plan: $1: $2"
 }
 
@@ -87,22 +87,22 @@ _plan_phase() {
 _plan_step_run() {
     # The step's plain fields at once: a crash right after a phase must not
     # wait for jq runs (pending-crash kills with orders in flight).
-    _name='' _op='' _node='' _needs='' _bg=''
-    eval "$(printf '%s' "$_plan_step" | jq -r '@sh "_name=\(.name) _op=\(.op) _node=\(.node // "")
-        _needs=\(.needs // "") _bg=\(.background // false)"')"
-    if [ "$_needs" = hosts ] && [ -z "${HOSTS_ID:-}" ]; then
-        _plan_note skipped "$_name ($_op): needs hosts mode (root, ip netns, nft)"
+    _pl_name='' _pl_op='' _pl_node='' _pl_needs='' _pl_bg=''
+    eval "$(printf '%s' "$_plan_step" | jq -r '@sh "_pl_name=\(.name) _pl_op=\(.op) _pl_node=\(.node // "")
+        _pl_needs=\(.needs // "") _pl_bg=\(.background // false)"')"
+    if [ "$_pl_needs" = hosts ] && [ -z "${HOSTS_ID:-}" ]; then
+        _plan_note skipped "$_pl_name ($_pl_op): needs hosts mode (root, ip netns, nft)"
         return 0
     fi
-    case $_op in
+    case $_pl_op in
     boot)
         for _n in $(_plan_val '.order[]'); do _plan_start_node "$_n" || return 1; done ;;
     phase)
-        if [ "$_bg" = true ]; then
+        if [ "$_pl_bg" = true ]; then
             (_plan_phase >"$_plan_dir/bg.$(_plan_val '.name | @base32').log" 2>&1
                 echo $? >"$_plan_dir/bg.$(_plan_val '.name | @base32').rc") &
         else
-            _plan_phase || { echo "plan: step '$_name' failed (phase $_script $_ph)" >&2; return 1; }
+            _plan_phase || { echo "plan: step '$_pl_name' failed (phase $_script $_ph)" >&2; return 1; }
         fi ;;
     await)
         _k=$(_plan_val '.step | @base32')
@@ -113,49 +113,49 @@ _plan_step_run() {
     sleep) sleep "$(_plan_val .seconds)" ;;
     kill)
         # The supervisor's part: started again at once, same port and state.
-        lab_kill "$_node" KILL && lab_restart "$_node" ;;
-    crash) lab_kill "$_node" KILL ;;
-    stop) lab_kill "$_node" TERM ;;
-    start) lab_restart "$_node" ;;
+        lab_kill "$_pl_node" KILL && lab_restart "$_pl_node" ;;
+    crash) lab_kill "$_pl_node" KILL ;;
+    stop) lab_kill "$_pl_node" TERM ;;
+    start) lab_restart "$_pl_node" ;;
     restart)
-        lab_kill "$_node" TERM
+        lab_kill "$_pl_node" TERM
         # Settings for one start, as COMMLAB_* variables (the VM: systemctl
         # set-environment); a static option of the same name would win.
         _sets=$(_plan_val '.settings // {} | to_entries[] | "COMMLAB_\(.key | ascii_upcase | gsub("-"; "_"))=\(.value)"')
         for _s in $_sets; do export "${_s?}"; done
-        lab_restart "$_node"
+        lab_restart "$_pl_node"
         _rc=$?
         for _s in $_sets; do unset "${_s%%=*}"; done
         return $_rc ;;
-    wait) wait_healthy "$(_plan_url "$_node")" "$(_plan_val '.timeout // 60')" ;;
-    pause) fault_pause "$_node" ;;
-    resume) fault_resume "$_node" ;;
-    wipe) lab_kill "$_node" KILL && rm -f "$LAB_DIR/$_node".db* ;;
-    fault) _plan_configure "$_node" "$(_plan_val '.body | map_values(plan_value($p[0]; "local"; $u[0]; $r[0])) | tojson')" ;;
+    wait) wait_healthy "$(_plan_url "$_pl_node")" "$(_plan_val '.timeout // 60')" ;;
+    pause) fault_pause "$_pl_node" ;;
+    resume) fault_resume "$_pl_node" ;;
+    wipe) lab_kill "$_pl_node" KILL && rm -f "$LAB_DIR/$_pl_node".db* ;;
+    fault) _plan_configure "$_pl_node" "$(_plan_val '.body | map_values(plan_value($p[0]; "local"; $u[0]; $r[0])) | tojson')" ;;
     delay | undelay)
         _ms=0
-        [ "$_op" = delay ] && _ms=$(_plan_val .ms)
+        [ "$_pl_op" = delay ] && _ms=$(_plan_val .ms)
         if [ -n "${HOSTS_ID:-}" ] && fault_netem_available; then
-            if [ "$_op" = delay ]; then fault_delay "$_node" "$_ms"; else fault_delay_clear "$_node"; fi
+            if [ "$_pl_op" = delay ]; then fault_delay "$_pl_node" "$_ms"; else fault_delay_clear "$_pl_node"; fi
         else
-            _plan_configure "$_node" "{\"delay_ms\":$_ms,\"mode\":\"none\"}" || return 1
+            _plan_configure "$_pl_node" "{\"delay_ms\":$_ms,\"mode\":\"none\"}" || return 1
             _why="no netem in this kernel"
             [ -n "${HOSTS_ID:-}" ] || _why="no hosts mode (netem needs a host of its own)"
-            _plan_note substituted "$_name ($_op $_node): $_why: the service's delay knob, POST /configure {\"delay_ms\":$_ms}"
+            _plan_note substituted "$_pl_name ($_pl_op $_pl_node): $_why: the service's delay knob, POST /configure {\"delay_ms\":$_ms}"
             return 0
         fi ;;
     cut)
-        for _peer in $(_plan_val '.peers[]'); do fault_cut "$_node" "$_peer" || return 1; done ;;
+        for _peer in $(_plan_val '.peers[]'); do fault_cut "$_pl_node" "$_peer" || return 1; done ;;
     heal)
-        for _h in "$_node" $(_plan_val '.peers[]'); do fault_heal "$_h"; done ;;
-    block) fault_partition "$_node" ;;
-    unblock) fault_heal "$_node" ;;
+        for _h in "$_pl_node" $(_plan_val '.peers[]'); do fault_heal "$_h"; done ;;
+    block) fault_partition "$_pl_node" ;;
+    unblock) fault_heal "$_pl_node" ;;
     record)
         case $(_plan_val .what) in
-        pid) _v=$(lab_pid "$_node") ;;
+        pid) _v=$(lab_pid "$_pl_node") ;;
         time) _v=$(($(date +%s%N) / 1000000)) ;;
         elapsed_ms) _v=$(($(date +%s%N) / 1000000 - $(_plan_val '$r[0][.since]'))) ;;
-        *) echo "plan: step '$_name': unknown record '$(_plan_val .what)' (pid, time, elapsed_ms)" >&2; return 1 ;;
+        *) echo "plan: step '$_pl_name': unknown record '$(_plan_val .what)' (pid, time, elapsed_ms)" >&2; return 1 ;;
         esac
         _plan_record "$(_plan_val .record)" "$_v"
         echo "# plan: $(_plan_val .record) = $_v" ;;
@@ -164,10 +164,10 @@ _plan_step_run() {
         _rec=$(_plan_val .record)
         _first=$(_plan_val '$r[0][.record]')
         _n=$(jq -r --arg k "$_rec" '[.. | objects | select(.op? == "record" and .record == $k)][0].node' "$_plan_file")
-        assert_eq "$_name ($_rec)" "$_first" "$(lab_pid "$_n")" ;;
+        assert_eq "$_pl_name ($_rec)" "$_first" "$(lab_pid "$_n")" ;;
     report)
         if [ -z "${RESULTS_DIR:-}" ]; then
-            _plan_note skipped "$_name (report): RESULTS_DIR is not set"
+            _plan_note skipped "$_pl_name (report): RESULTS_DIR is not set"
             return 0
         fi
         eval "set -- $(_plan_val '[.args // [] | .[] | plan_value($p[0]; "local"; $u[0]; $r[0]) | tostring] | @sh')"
@@ -176,7 +176,7 @@ _plan_step_run() {
     *)
         # plan.jq's schema check stops an unknown op before any step runs;
         # these are in the vocabulary, not yet in this backend.
-        echo "plan: step '$_name': operation '$_op' is not implemented by the local backend" >&2
+        echo "plan: step '$_pl_name': operation '$_pl_op' is not implemented by the local backend" >&2
         return 1 ;;
     esac
 }
@@ -227,19 +227,19 @@ plan_run() { # PLAN
         while IFS= read -r _plan_step <&3; do
             _failed=$(assert_failed_count)
             if _plan_step_run; then
-                echo "# plan step done: $_name"
-                grep -qxF "$_name" "$_plan_dir/noted" ||
-                    _plan_note ran "$_name"
+                echo "# plan step done: $_pl_name"
+                grep -qxF "$_pl_name" "$_plan_dir/noted" ||
+                    _plan_note ran "$_pl_name"
             else
                 # A phase whose checks failed has said so; anything else
                 # that stopped a step is a failure of its own.
                 [ "$(assert_failed_count)" -gt "$_failed" ] ||
-                    fail "plan $_plan_name: step '$_name' ($_op) was carried out"
-                _plan_note failed "$_name"
+                    fail "plan $_plan_name: step '$_pl_name' ($_pl_op) was carried out"
+                _plan_note failed "$_pl_name"
                 _plan_rc=1
-                if [ -n "$_node" ] && [ -f "$LAB_DIR/$_node.log" ]; then
-                    echo "# plan: the last lines of $_node's log:"
-                    tail -n 20 "$LAB_DIR/$_node.log"
+                if [ -n "$_pl_node" ] && [ -f "$LAB_DIR/$_pl_node.log" ]; then
+                    echo "# plan: the last lines of $_pl_node's log:"
+                    tail -n 20 "$LAB_DIR/$_pl_node.log"
                 fi
             fi
         done 3<"$_plan_dir/$_list.jsonl"
