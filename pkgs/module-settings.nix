@@ -12,6 +12,10 @@
       default = false;
       description = "Log warnings and errors only.";
     };
+    http-max-per-client = {
+      type = types.ints.positive;
+      description = "Open HTTP connections per client address at most (a hanging service keeps every one it was sent).";
+    };
   };
 
   services.order = {

@@ -8,6 +8,15 @@
 #                          its check phase runs it, bash -n, no trap-only function
 #   nixlint_vm_glue        every VM testScript: pyflakes and mypy as the
 #                          test driver runs them (node names, driver stub)
+#   nixlint_vm_dryrun      every VM testScript run against a recording driver
+#                          stub (vm/driver-record.py); every shell command it
+#                          would run passes `bash -n -c 'set -euo pipefail; CMD'`
+#                          (as the driver runs it); the transcript is printed
+#   nixlint_plans          every plan (plans/*.json) passes the schema check
+#                          of lib/plan.jq (unknown operation, node, setting or
+#                          parameter; a parameter without a lab value or why;
+#                          a broken product constraint; a run-time override of
+#                          a static setting)
 #   nixlint_options        every option path the VM tests define is a row of
 #                          nixpkgs-options.tsv, none removed or renamed; every
 #                          node states its memory
@@ -122,6 +131,72 @@ nixlint_vm_glue() {
             fail "$_t: testScript passes mypy against the driver stub"
             head -n 40 "$_dir/mypy.log"
         fi
+    done
+    rm -rf "$_dir"
+}
+
+nixlint_vm_dryrun() {
+    _dir=$(mktemp -d)
+    if ! _nixlint_eval s.vmTests >"$_dir/tests.json"; then
+        fail "VM tests evaluate with the stand-ins (nix-standin.nix)"
+        rm -rf "$_dir"
+        return 0
+    fi
+    for _t in $(jq -r 'keys[]' "$_dir/tests.json"); do
+        mkdir "$_dir/$_t"
+        jq -r --arg t "$_t" '.[$t].script' "$_dir/tests.json" >"$_dir/$_t.py"
+        # shellcheck disable=SC2046 # the node names are words
+        if ! python3 "$COMMLAB_ROOT/nixos-tests/vm/driver-record.py" "$_dir/$_t.py" "$_dir/$_t" \
+            $(jq -r --arg t "$_t" '.[$t].nodes[]' "$_dir/tests.json") >"$_dir/$_t.log" 2>&1; then
+            fail "$_t: testScript runs to its end against the recording driver stub"
+            tail -n 20 "$_dir/$_t.log"
+            continue
+        fi
+        echo "# $_t: the commands its testScript runs (dry run)"
+        sed 's/^/#   /' "$_dir/$_t/transcript.txt"
+        _bad=
+        _n=0
+        for _c in "$_dir/$_t"/cmd.*; do
+            [ -e "$_c" ] || continue
+            _n=$((_n + 1))
+            if ! bash -n -c "set -euo pipefail; $(cat "$_c")" 2>"$_dir/bash.err"; then
+                _bad="$_bad ${_c##*.}"
+                echo "#   command [${_c##*.}] is not valid bash: $(head -n 3 "$_dir/bash.err")"
+            fi
+        done
+        assert_eq "$_t: every command of its testScript ($_n) passes bash -n as the driver runs it" "" "$_bad"
+    done
+    rm -rf "$_dir"
+}
+
+nixlint_plans() {
+    _dir=$(mktemp -d)
+    if ! _nixlint_eval s.moduleSettings >"$_dir/settings.json"; then
+        fail "pkgs/module-settings.nix evaluates"
+        rm -rf "$_dir"
+        return 0
+    fi
+    jq 'map_values(.settings)' "$_dir/settings.json" >"$_dir/names.json"
+    for _p in "$COMMLAB_ROOT"/nixos-tests/plans/*.json; do
+        [ -e "$_p" ] || continue
+        _name=plans/$(basename "$_p")
+        if ! jq -L "$COMMLAB_ROOT/nixos-tests/lib" -r -n --slurpfile p "$_p" --slurpfile s "$_dir/names.json" \
+            'include "plan"; $p[0] | plan_errors($s[0])' >"$_dir/errors" 2>&1; then
+            fail "$_name: is JSON the schema check can read"
+            head -n 5 "$_dir/errors"
+            continue
+        fi
+        # Each phase a step names is a phase_NAME function of its scenario script.
+        jq -r '.. | objects | select(.op? == "phase") | "\(.script) \(.phase)"' "$_p" | sort -u |
+            while read -r _s _ph; do
+                _f=$COMMLAB_ROOT/nixos-tests/scenarios/$_s.sh
+                if [ ! -f "$_f" ]; then
+                    echo "phase $_s $_ph: no scenarios/$_s.sh"
+                elif ! grep -q "^phase_$(echo "$_ph" | tr - _)()" "$_f"; then
+                    echo "phase $_s $_ph: not a phase of scenarios/$_s.sh"
+                fi
+            done >>"$_dir/errors"
+        assert_eq "$_name: passes the plan schema check" "" "$(cat "$_dir/errors")"
     done
     rm -rf "$_dir"
 }

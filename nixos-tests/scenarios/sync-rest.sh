@@ -429,7 +429,7 @@ phase_notify_kill_finish() { # WAIT_S
 # 504 (or 502, or 503 once a breaker opens) while cut, 201 again after, and
 # every failed order's stock comes back through its release.
 phase_partition_start() { # RATE SECONDS
-    open_loop_start partition "$1" "$2" 6000
+    open_loop_start partition "$1" "$2" 10000
 }
 
 phase_partition_finish() { # WAIT_S

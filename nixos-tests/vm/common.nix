@@ -37,6 +37,66 @@ rec {
     + builtins.concatStringsSep "" (builtins.attrValues (builtins.mapAttrs line values))
     + builtins.concatStringsSep "" (map (f: "\n\n" + builtins.readFile f) files);
 
+  # Plans (nixos-tests/plans/TEST.json, format in plans/README.md): the
+  # nodes and the testScript of a VM test that runs one. Values take their
+  # "vm" side; a node reference is the URL of that node's service.
+  moduleServices = (import ../../pkgs/module-settings.nix { types = { }; }).services;
+  planValue =
+    plan: v:
+    if builtins.isAttrs v then
+      if v ? param then
+        plan.params.${v.param}.vm
+      else if v ? node then
+        planUrl plan v.node
+      else
+        throw "plan ${plan.test}: not a value: ${builtins.toJSON v}"
+    else
+      v;
+  planUrl =
+    plan: n: "http://${n}:${toString moduleServices.${plan.nodes.${n}.service}.port}";
+  planNodes =
+    plan:
+    builtins.mapAttrs (
+      n: node:
+      if node ? service then
+        serviceNode node.service (builtins.mapAttrs (_: planValue plan) (node.settings or { }))
+      else if (node.role or "") == "client" then
+        clientNode
+      else
+        throw "plan ${plan.test}: node ${n}: no VM node for role ${node.role or "(none)"}"
+    ) plan.nodes;
+  # What the interpreter (plan.py) knows of this test's machines.
+  planLab =
+    plan:
+    let
+      services = builtins.listToAttrs (
+        map (n: {
+          name = n;
+          value = plan.nodes.${n};
+        }) (builtins.filter (n: plan.nodes.${n} ? service) (builtins.attrNames plan.nodes))
+      );
+    in
+    {
+      inherit seed;
+      inherit (plan) test;
+      scenarios = "${scenarios}/share/commlab/nixos-tests/scenarios";
+      netfault = "NFT=${pkgs.nftables}/bin/nft sh ${scenarios}/share/commlab/nixos-tests/scenarios/net-fault.sh";
+      results = "/tmp/results/${plan.test}";
+      # netem on the inter-VM interface (eth1; eth0 is the driver's).
+      iface = "eth1";
+      urls = builtins.mapAttrs (n: _: planUrl plan n) services;
+      units = builtins.mapAttrs (_: node: "commlab-${node.service}.service") services;
+      ports = builtins.mapAttrs (_: node: moduleServices.${node.service}.port) services;
+    };
+  # The testScript: the plan and planLab as JSON strings (a JSON string is a
+  # Python string literal), the interpreter, and its call.
+  planScript =
+    plan:
+    "PLAN_JSON = ${builtins.toJSON (builtins.toJSON plan)}\n"
+    + "LAB_JSON = ${builtins.toJSON (builtins.toJSON (planLab plan))}\n\n"
+    + builtins.readFile ./plan.py
+    + "\n\nrun_plan(json.loads(PLAN_JSON), json.loads(LAB_JSON))\n";
+
   # Command line running phase NAME of scenarios/SCRIPT.sh on the client,
   # with the endpoints in ENV; results go to /tmp/results/OUT (copied to $out).
   phase =

@@ -5,12 +5,24 @@
 # check: add it with the driver's signature.
 
 
+from contextlib import contextmanager
+from typing import Iterator
+
+
 class Machine:
+    name: str
+
     def start(self, allow_reboot: bool = False) -> None: ...
 
     def crash(self) -> None: ...
 
     def succeed(self, *commands: str, timeout: int | None = None) -> str:
+        raise NotImplementedError
+
+    def execute(
+        self, command: str, check_return: bool = True, check_output: bool = True,
+        timeout: int | None = 900
+    ) -> tuple[int, str]:
         raise NotImplementedError
 
     def wait_for_unit(
@@ -35,3 +47,11 @@ class Machine:
 
 
 def start_all() -> None: ...
+
+
+machines: list[Machine] = []
+
+
+@contextmanager
+def subtest(name: str) -> Iterator[None]:
+    yield

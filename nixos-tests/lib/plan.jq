@@ -1,0 +1,92 @@
+# jq definitions shared by the local plan runner (plan.sh) and the plan lint
+# (nixlint.sh): the step vocabulary, value resolution and the schema check.
+# The format is nixos-tests/plans/README.md.
+
+# Every operation and the fields it requires (beyond name and op).
+def plan_ops: {
+  boot: ["order"], phase: ["script", "phase"], await: ["step"],
+  sleep: ["seconds"], repeat: ["times", "steps"],
+  kill: ["node"], crash: ["node"], start: ["node"], stop: ["node"], restart: ["node"],
+  pause: ["node"], resume: ["node"], wipe: ["node"], wait: ["node"],
+  cut: ["node", "peers"], heal: ["node", "peers"], block: ["node"], unblock: ["node"],
+  delay: ["node", "ms"], undelay: ["node"], fault: ["node", "body"],
+  until: ["condition"], record: ["record", "what"], unchanged: ["record"],
+  sample: ["series", "node", "metric"], mark: ["series", "what"], unsample: ["series"],
+  report: ["script", "out"]
+};
+# Node roles besides the commlab services.
+def plan_roles: ["client", "rabbitmq", "kafka"];
+def plan_services: ["order", "inventory", "notification", "analytics"];
+
+# A value of LAB ("vm" or "local"): {"param": P} is that lab's value of P;
+# node and record references are resolved by the lab (URLS, RECORDS).
+def plan_value($plan; $lab; $urls; $records):
+  if type == "object" and has("param") then $plan.params[.param][$lab]
+  elif type == "object" and has("node") then $urls[.node]
+  elif type == "object" and has("record") then $records[.record]
+  else . end;
+
+# Steps in order, repeats expanded (times resolved for LAB).
+def plan_flat($plan; $lab):
+  def flat: .[] | if .op == "repeat"
+    then . as $r | range(0; ($r.times | plan_value($plan; $lab; {}; {}))) as $i
+      | ($r.steps | flat) | .name = "\($r.name) \($i + 1): \(.name)"
+    else . end;
+  flat;
+
+# Schema errors of a plan, one string each ($settings: {service: [name]}
+# from pkgs/module-settings.nix, or {} not to check setting names).
+def plan_errors($settings):
+  . as $p
+  | ($p.nodes // {}) as $nodes
+  | [($p.steps // []), ($p.local_only // [])] as $lists
+  | def steps_of: .[] | ., (select(.op == "repeat") | .steps | steps_of);
+    def refs: .. | objects | select(has("param") or has("node") or has("record"));
+    def all_steps: $lists[] | steps_of;
+  (["test", "about", "needs", "params", "constraints", "nodes", "env", "steps", "local_only"] as $top
+    | $p | keys[] | select(. as $k | $top | index($k) | not) | "unknown top-level key '\(.)'"),
+  (if ($p.steps | type) != "array" then "steps: missing (an array)" else empty end),
+  ($p.needs // [] | .[] | select(. != "hosts") | "needs: unknown '\(.)' (only \"hosts\")"),
+  ($p.params // {} | to_entries[] | .key as $k | .value
+    | (if has("vm") | not then "parameter \($k): no vm value" else empty end),
+      (if has("local") | not then "parameter \($k): no local value" else empty end),
+      (if ((.why // "") | type) != "string" or (.why // "") == "" then "parameter \($k): no why" else empty end)),
+  ($nodes | to_entries[] | .key as $n | .value
+    | if has("service") then
+        (if (.service as $x | plan_services | index($x)) == null then "node \($n): unknown service '\(.service)'" else empty end),
+        (.service as $svc | .settings // {} | keys[]
+          | select(($settings | has($svc)) and (($settings[$svc] | index(.)) == null))
+          | "node \($n): unknown setting '\(.)' of service \($svc) (pkgs/module-settings.nix)"),
+        (.settings // {} | keys[] | select(. == "listen" or . == "db" or . == "port-file")
+          | "node \($n): setting '\(.)' belongs to each lab's backend, not the plan")
+      elif has("role") then
+        (if (.role as $x | plan_roles | index($x)) == null then "node \($n): unknown role '\(.role)'" else empty end)
+      else "node \($n): neither a service nor a role" end),
+  ([all_steps | .name] | group_by(.) | .[] | select(length > 1) | "step name '\(.[0])' used twice"),
+  (all_steps | . as $s | (.name // "?") as $name
+    | if (.name | type) != "string" then "a step without a name: \(tojson)"
+      elif (plan_ops | has($s.op // "")) | not then "step '\($name)': unknown operation '\($s.op)'"
+      else
+        (plan_ops[$s.op][] | select(. as $f | $s | has($f) | not) | "step '\($name)': \($s.op) needs '\(.)'"),
+        ([$s.node // empty, ($s.peers // [])[], ($s.order // [])[]][]
+          | select(. as $x | $nodes | has($x) | not) | "step '\($name)': unknown node '\(.)'"),
+        (if $s.needs != null and $s.needs != "hosts" then "step '\($name)': unknown need '\($s.needs)'" else empty end),
+        (if $s.needs == "hosts" and (($p.needs // []) | index("hosts")) == null
+          then "step '\($name)': needs hosts, the plan's needs do not say so" else empty end),
+        (if $s.op == "restart" then
+          ($s.settings // {} | keys[] | select(. as $k | $nodes[$s.node].settings // {} | has($k))
+            | "step '\($name)': overrides setting '\(.)', which is also a static setting of node \($s.node) (a command-line option wins over COMMLAB_*: the override would not happen)")
+         else empty end)
+      end),
+  ([$p | refs | select(has("param")) | .param] | unique[]
+    | select(. as $k | $p.params // {} | has($k) | not) | "unknown parameter '\(.)'"),
+  ([$p | refs | select(has("node")) | .node] | unique[]
+    | select(. as $k | ($nodes[$k].service // null) == null) | "reference to '\(.)', not a service node"),
+  (($p.params // {} | keys) - [$p | refs | select(has("param")) | .param] | .[]
+    | "parameter \(.): never used"),
+  ($p.constraints // [] | .[] | . as $c | ("vm", "local") as $lab
+    | ([$c.product[] | plan_value($p; $lab; {}; {})] | reduce .[] as $x (1; . * $x)) as $prod
+    | ($c.equals | plan_value($p; $lab; {}; {})) as $eq
+    | if ($c.why // "") == "" then "constraint \($c.name): no why"
+      elif $prod != $eq then "constraint \($c.name) broken in the \($lab) lab: product \($prod), stated \($eq)"
+      else empty end);
