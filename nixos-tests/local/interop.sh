@@ -1,0 +1,49 @@
+#!/bin/sh
+# What clients of other implementations send and look for, in a lab of its
+# own (scenarios/interop.sh): RFC 3339 event times on every entry point (HTTP,
+# RabbitMQ, Kafka), messages published without properties, and the peer's
+# check (6 fractional digits and an offset over HTTP and kcat, a bare
+# amqp-publish, each applied exactly once). ~40 s, normal build.
+set -u
+here=$(cd "$(dirname "$0")" && pwd)
+. "$here/../lib/local.sh"
+. "$LIB/rabbitmq.sh"
+. "$LIB/kafka.sh"
+S="$here/../scenarios/interop.sh"
+case "${1:-}" in -h | --help) sed -n '2,6p' "$0" | sed 's/^# \{0,1\}//'; exit 0 ;; esac
+
+lab_init || exit 1
+: "${OUT_DIR:=$LAB_DIR/out}"
+LOADGEN="$COMMLAB_BIN/loadgen"
+export OUT_DIR LOADGEN
+echo "# interop: local lab in $LAB_DIR"
+started=$(date +%s)
+
+rabbitmq_start || exit 1
+lab_start inventory commlab-inventory --mode amqp --amqp-url "$AMQP_URL" &&
+    lab_start notification commlab-notification --mode amqp --amqp-url "$AMQP_URL" &&
+    lab_start order commlab-order --mode async --amqp-url "$AMQP_URL" ||
+    { fail "interop: the async services started"; exit 1; }
+ORDER_URL=$(lab_url order) INVENTORY_URL=$(lab_url inventory) NOTIFICATION_URL=$(lab_url notification)
+export AMQP_URL ORDER_URL INVENTORY_URL NOTIFICATION_URL
+sh "$S" time-http
+sh "$S" time-amqp
+sh "$S" no-properties
+for s in order notification inventory; do lab_kill "$s" TERM; done
+rabbitmq_stop
+# RabbitMQ is stopped: its exit hook goes (kafka_start adds its own).
+# shellcheck disable=SC2034 # read by lab_stop_all
+LAB_STOP_HOOKS=''
+
+kafka_start || exit 1
+lab_start inventory-kafka commlab-inventory --mode kafka --kafka-brokers "$KAFKA_BROKERS" ||
+    { fail "interop: inventory (kafka) started"; exit 1; }
+INVENTORY_URL=$(lab_url inventory-kafka)
+export KAFKA_BROKERS INVENTORY_URL
+sh "$S" time-kafka
+
+if [ -n "${LAB_CHECK_LOGS:-}" ]; then
+    lab_stop_all
+    lab_check_logs
+fi
+echo "# interop: $(($(date +%s) - started)) s"

@@ -1,0 +1,264 @@
+#!/bin/sh
+# What clients of other implementations send and look for, one phase per call:
+#   time-http      occurred_at on POST /order (ORDER_URL): valid RFC 3339
+#                  forms stored canonical, invalid ones 400 naming the field
+#   time-amqp      the same over RabbitMQ (AMQP_URL, INVENTORY_URL): applied
+#                  with the canonical time carried on, invalid ones in
+#                  inventory.order-placed.dlq with the reason
+#   time-kafka     the same over Kafka (KAFKA_BROKERS, INVENTORY_URL in kafka
+#                  mode), produced with kcat; invalid ones in order-events.dlq
+#   no-properties  messages published without any property (amqp-publish's
+#                  default, like pika and the management UI) reach every
+#                  consumer: applied once, repeats deduplicated, not
+#                  dead-lettered; another content type still is (ORDER_URL,
+#                  INVENTORY_URL, NOTIFICATION_URL of the async stack)
+# LOADGEN lists dead-letter queues; OUT_DIR keeps what the phases read.
+set -u
+here=$(cd "$(dirname "$0")" && pwd)
+. "$here/../lib/assert.sh"
+. "$here/../lib/http.sh"
+: "${LOADGEN:=loadgen}" "${OUT_DIR:?OUT_DIR must name a directory}"
+mkdir -p "$OUT_DIR"
+TAB=$(printf '\t')
+
+# Valid non-canonical forms and the canonical text each is stored as.
+VALID_TIMES="2026-02-18T11:30:00.935789+01:00 2026-02-18T10:30:00.935Z
+2026-02-18T11:30:00.9Z 2026-02-18T11:30:00.900Z
+2026-02-18t11:30:00z 2026-02-18T11:30:00.000Z
+2026-02-18T11:30:00-00:00 2026-02-18T11:30:00.000Z
+2026-02-18T06:00:00.123456789-05:30 2026-02-18T11:30:00.123Z
+2026-02-19T00:30:00+23:59 2026-02-18T00:31:00.000Z
+2016-12-31T23:59:60Z 2016-12-31T23:59:59.999Z"
+# Invalid ones and a part of the reason each is refused with, after a |.
+INVALID_TIMES="2026-13-01T00:00:00Z|month out of range
+2026-02-30T00:00:00Z|day out of range
+2026-02-29T00:00:00Z|day out of range for the month
+2026-02-18T24:00:00Z|hour out of range
+2026-02-18T11:60:00Z|minute out of range
+2026-02-18T11:30:61Z|second out of range
+2026-02-18T11:30:00+24:00|offset out of range
+2026-02-18T11:30Z|time must be hh:mm:ss
+2026-02-18T11:30:00.Z|fraction needs at least one digit
+26-02-18T11:30:00Z|date must be YYYY-MM-DD
+2026-02-18 11:30:00Z|date and time must be separated by T
+2026-02-18T11:30:00|offset must be Z or +hh:mm"
+
+order_body() { # ORDER_ID TIME
+    printf '{"order_id":"%s","user_id":"u1","occurred_at":"%s","items":[{"sku":"soda","qty":1}]}' "$1" "$2"
+}
+event() { # TYPE EVENT_ID ORDER_ID TIME
+    printf '{"schema":1,"type":"%s","event_id":"%s","order_id":"%s","occurred_at":"%s","payload":{"user_id":"u1","items":[{"sku":"soda","qty":1}]}}' \
+        "$1" "$2" "$3" "$4"
+}
+# Published the way a plain client does it: no property at all.
+bare_publish() { # ROUTING_KEY BODY [EXCHANGE]
+    printf '%s' "$2" | amqp-publish --url="$AMQP_URL" --exchange="${3-commlab.events}" --routing-key="$1"
+}
+depth() { "$LOADGEN" amqp depth --url "$AMQP_URL" --queue "$1" 2>/dev/null | cut -d' ' -f1; }
+depth_is() { [ "$(depth "$1")" = "$2" ]; } # QUEUE N
+rows() { # URL TABLE ORDER_ID: rows of TABLE in URL's dump for ORDER_ID
+    http_get "$1/dump" | awk -F'\t' -v t="$2" -v o="$3" '$1 == t && $2 == o' | wc -l | tr -d ' '
+}
+rows_are() { [ "$(rows "$1" "$2" "$3")" = "$4" ]; } # URL TABLE ORDER_ID N
+status_of() { http_get "$ORDER_URL/orders/$1" | jq -r .status; }
+status_is() { [ "$(status_of "$1")" = "$2" ]; }
+
+phase_time_http() {
+    i=0
+    while read -r t want; do
+        i=$((i + 1))
+        id=ix-http-$i
+        assert_eq "time http: $t accepted" 202 "$(http_code POST "$ORDER_URL/order" "$(order_body $id "$t")" |
+            sed 's/^201$/202/')"
+        assert_eq "time http: $t stored as $want" "$want" \
+            "$(http_get "$ORDER_URL/orders/$id" | jq -r .occurred_at)"
+    done <<EOF
+$VALID_TIMES
+EOF
+    i=0
+    while IFS="|" read -r t why; do
+        i=$((i + 1))
+        id=ix-http-bad-$i
+        assert_eq "time http: '$t' refused (400)" 400 "$(http_code POST "$ORDER_URL/order" "$(order_body $id "$t")")"
+        assert_eq "time http: '$t' refused naming occurred_at" occurred_at "$(jq -r .field "$HTTP_BODY_FILE")"
+        check "time http: '$t' refused saying '$why'" grep -qF "$why" "$HTTP_BODY_FILE"
+        assert_eq "time http: '$t' stored nothing" 404 "$(http_code GET "$ORDER_URL/orders/$id")"
+    done <<EOF
+$INVALID_TIMES
+EOF
+    # A peer writing Python's isoformat() with an offset, twice: one order.
+    b=$(order_body ix-http-peer 2026-02-18T12:30:00.935789+01:00)
+    c1=$(http_code POST "$ORDER_URL/order" "$b")
+    c2=$(http_code POST "$ORDER_URL/order" "$b")
+    assert_eq "peer: 6 fractional digits and an offset over HTTP, twice: accepted, then the stored order" \
+        "202 200" "$(echo "$c1" | sed 's/^201$/202/') $c2"
+    assert_eq "peer: one order, stored at 2026-02-18T11:30:00.935Z" \
+        "1 2026-02-18T11:30:00.935Z" \
+        "$(http_get "$ORDER_URL/dump" | awk -F'\t' '$1 == "orders" && $2 == "ix-http-peer" { n++; t = $4 } END { print n + 0, t }')"
+}
+
+# Events through inventory; the outcome it publishes carries the time on,
+# read from a queue of our own bound to the outcome's routing key.
+phase_time_amqp() {
+    n=$(echo "$VALID_TIMES" | wc -l)
+    amqp-consume --url="$AMQP_URL" -e commlab.events -r inventory.reserved -x -c "$n" cat \
+        >"$OUT_DIR/time-amqp.outcomes" 2>"$OUT_DIR/time-amqp.consume.err" &
+    cons=$!
+    sleep 1
+    i=0
+    while read -r t want; do
+        i=$((i + 1))
+        bare_publish order-events "$(event OrderPlaced ix-amqp-ev-$i ix-amqp-$i "$t")"
+    done <<EOF
+$VALID_TIMES
+EOF
+    dlq0=$(depth inventory.order-placed.dlq)
+    i=0
+    while IFS="|" read -r t why; do
+        i=$((i + 1))
+        bare_publish order-events "$(event OrderPlaced ix-amqp-bad-ev-$i ix-amqp-bad-$i "$t")"
+    done <<EOF
+$INVALID_TIMES
+EOF
+    nbad=$i
+    wait_until 30 sh -c "! kill -0 $cons 2>/dev/null" || kill $cons 2>/dev/null
+    wait $cons 2>/dev/null
+    i=0
+    while read -r t want; do
+        i=$((i + 1))
+        assert_eq "time amqp: $t applied (one reservation)" 1 "$(rows "$INVENTORY_URL" reservations ix-amqp-$i)"
+        assert_eq "time amqp: $t carried on as $want" "$want" \
+            "$(jq -r --arg o ix-amqp-$i 'select(.order_id == $o) | .occurred_at' "$OUT_DIR/time-amqp.outcomes")"
+    done <<EOF
+$VALID_TIMES
+EOF
+    check "time amqp: the $nbad invalid ones dead-lettered" wait_until 30 depth_is inventory.order-placed.dlq $((dlq0 + nbad))
+    "$LOADGEN" amqp dlq --url "$AMQP_URL" --queue inventory.order-placed.dlq >"$OUT_DIR/time-amqp.dlq"
+    i=0
+    while IFS="|" read -r t why; do
+        i=$((i + 1))
+        check "time amqp: '$t' dead-lettered saying occurred_at: ... $why" \
+            grep -qF "occurred_at: must be an RFC 3339 date-time: $why" "$OUT_DIR/time-amqp.dlq"
+        assert_eq "time amqp: '$t' applied nothing" 0 "$(rows "$INVENTORY_URL" reservations ix-amqp-bad-$i)"
+    done <<EOF
+$INVALID_TIMES
+EOF
+}
+
+phase_time_kafka() {
+    hwm() { kcat -Q -b "$KAFKA_BROKERS" -t "$1:0" >/dev/null 2>&1; } # warms kcat up
+    hwm order-events
+    dlq0=$(kcat -C -b "$KAFKA_BROKERS" -t order-events.dlq -o beginning -e -q -f '%o\n' 2>/dev/null | wc -l)
+    i=0
+    while read -r t want; do
+        i=$((i + 1))
+        printf 'ix-kafka-%s\t%s\n' $i "$(event OrderPlaced ix-kafka-ev-$i ix-kafka-$i "$t")"
+    done <<EOF >"$OUT_DIR/time-kafka.valid"
+$VALID_TIMES
+EOF
+    # The peer's event twice (a producer retry): applied once.
+    peer=$(event OrderPlaced ix-kafka-peer-ev ix-kafka-peer 2026-02-18T17:00:00.935789+05:30)
+    printf 'ix-kafka-peer\t%s\nix-kafka-peer\t%s\n' "$peer" "$peer" >>"$OUT_DIR/time-kafka.valid"
+    i=0
+    while IFS="|" read -r t why; do
+        i=$((i + 1))
+        printf 'ix-kafka-bad-%s\t%s\n' $i "$(event OrderPlaced ix-kafka-bad-ev-$i ix-kafka-bad-$i "$t")"
+    done <<EOF >"$OUT_DIR/time-kafka.invalid"
+$INVALID_TIMES
+EOF
+    nbad=$i
+    cat "$OUT_DIR/time-kafka.valid" "$OUT_DIR/time-kafka.invalid" |
+        kcat -P -b "$KAFKA_BROKERS" -t order-events -K "$TAB" 2>"$OUT_DIR/time-kafka.produce.err"
+    check "time kafka: the valid events and the peer's applied" wait_until 60 rows_are "$INVENTORY_URL" reservations ix-kafka-peer 1
+    kcat -C -b "$KAFKA_BROKERS" -t inventory-events -o beginning -e -q -f '%s\n' \
+        >"$OUT_DIR/time-kafka.outcomes" 2>/dev/null
+    i=0
+    while read -r t want; do
+        i=$((i + 1))
+        check "time kafka: $t applied (one reservation)" wait_until 30 rows_are "$INVENTORY_URL" reservations ix-kafka-$i 1
+    done <<EOF
+$VALID_TIMES
+EOF
+    kcat -C -b "$KAFKA_BROKERS" -t inventory-events -o beginning -e -q -f '%s\n' \
+        >"$OUT_DIR/time-kafka.outcomes" 2>/dev/null
+    i=0
+    while read -r t want; do
+        i=$((i + 1))
+        assert_eq "time kafka: $t carried on as $want" "$want" \
+            "$(jq -r --arg o ix-kafka-$i 'select(.order_id == $o) | .occurred_at' "$OUT_DIR/time-kafka.outcomes" | sort -u)"
+    done <<EOF
+$VALID_TIMES
+EOF
+    assert_eq "peer: 6 fractional digits and an offset via kcat, twice: one reservation" 1 \
+        "$(rows "$INVENTORY_URL" reservations ix-kafka-peer)"
+    assert_eq "peer: its outcome at 2026-02-18T11:30:00.935Z" 2026-02-18T11:30:00.935Z \
+        "$(jq -r 'select(.order_id == "ix-kafka-peer") | .occurred_at' "$OUT_DIR/time-kafka.outcomes" | sort -u)"
+    dlq_now() {
+        kcat -C -b "$KAFKA_BROKERS" -t order-events.dlq -o beginning -e -q -f '%k %h\n' \
+            >"$OUT_DIR/time-kafka.dlq" 2>/dev/null
+        [ "$(wc -l <"$OUT_DIR/time-kafka.dlq")" -ge $((dlq0 + nbad)) ]
+    }
+    check "time kafka: the $nbad invalid ones dead-lettered" wait_until 30 dlq_now
+    i=0
+    while IFS="|" read -r t why; do
+        i=$((i + 1))
+        check "time kafka: '$t' dead-lettered saying occurred_at: ... $why" \
+            grep -qF "occurred_at: must be an RFC 3339 date-time: $why" "$OUT_DIR/time-kafka.dlq"
+        assert_eq "time kafka: '$t' applied nothing" 0 "$(rows "$INVENTORY_URL" reservations ix-kafka-bad-$i)"
+    done <<EOF
+$INVALID_TIMES
+EOF
+}
+
+phase_no_properties() {
+    qi=inventory.order-placed qn=notification.inventory-reserved qo=order.inventory-outcome
+    di=$(depth $qi.dlq) dn=$(depth $qn.dlq) do_=$(depth $qo.dlq)
+    ai=$(metric "$INVENTORY_URL" amqp_orders_applied_total)
+    ui=$(metric "$INVENTORY_URL" amqp_duplicates_total)
+    # Inventory: the same OrderPlaced twice, no properties.
+    ev=$(event OrderPlaced np-ev-1 np-order-1 2026-02-18T12:00:00.000Z)
+    bare_publish order-events "$ev"
+    bare_publish order-events "$ev"
+    check "no properties: inventory reserved np-order-1" wait_until 30 rows_are "$INVENTORY_URL" reservations np-order-1 1
+    # The order service's consumer and notification: an order whose
+    # OrderPlaced inventory holds (fault mode hang), settled by a hand-made
+    # InventoryReserved published twice without properties.
+    http_code POST "$INVENTORY_URL/configure" '{"delay_ms":0,"mode":"hang"}' >/dev/null
+    assert_eq "no properties: order np-order-2 accepted" 202 \
+        "$(http_code POST "$ORDER_URL/order" "$(order_body np-order-2 2026-02-18T12:00:00Z)")"
+    ev=$(event InventoryReserved np-ev-2 np-order-2 2026-02-18T12:00:00.000Z)
+    bare_publish inventory.reserved "$ev"
+    bare_publish inventory.reserved "$ev"
+    check "no properties: the order service applied the outcome (confirmed)" wait_until 30 status_is np-order-2 confirmed
+    check "no properties: notification applied it" wait_until 30 rows_are "$NOTIFICATION_URL" notifications np-order-2 1
+    http_code POST "$INVENTORY_URL/configure" '{"delay_ms":0,"mode":"none"}' >/dev/null
+    check "no properties: inventory's own outcome for np-order-2 arrived" wait_until 30 rows_are "$INVENTORY_URL" reservations np-order-2 1
+    sleep 2
+    assert_eq "peer: OrderPlaced without properties, twice: applied once" $((ai + 2)) \
+        "$(metric "$INVENTORY_URL" amqp_orders_applied_total)"
+    assert_eq "no properties: the repeat counted as a duplicate" $((ui + 1)) "$(metric "$INVENTORY_URL" amqp_duplicates_total)"
+    assert_eq "no properties: one notification for np-order-2" 1 "$(rows "$NOTIFICATION_URL" notifications np-order-2)"
+    assert_eq "no properties: np-order-2 stays confirmed" confirmed "$(status_of np-order-2)"
+    assert_eq "no properties: nothing in $qi.dlq" "$di" "$(depth $qi.dlq)"
+    assert_eq "no properties: nothing in $qn.dlq" "$dn" "$(depth $qn.dlq)"
+    # np-order-1 was never placed at the order service: its outcome is a
+    # conflict there (an order it never accepted), dead-lettered as before.
+    check "no properties: $qo.dlq holds only np-order-1's outcome" wait_until 10 depth_is $qo.dlq $((do_ + 1))
+    # A client declaring our queue without its arguments: 406, nothing changed.
+    amqp-declare-queue --url="$AMQP_URL" -q $qi -d >/dev/null 2>"$OUT_DIR/declare.err"
+    check "declare: a classic declare of $qi is refused with 406 PRECONDITION_FAILED" \
+        grep -q "406.*PRECONDITION_FAILED - inequivalent arg 'x-dead-letter-exchange'" "$OUT_DIR/declare.err"
+    # Another content type is still refused, on every queue, with the reason.
+    for q in $qi $qn $qo; do
+        case $q in "$qi") ty=OrderPlaced ;; *) ty=InventoryReserved ;; esac
+        d0=$(depth $q.dlq)
+        printf '%s' "$(event $ty np-ct-$q np-ct-$q 2026-02-18T12:00:00Z)" |
+            amqp-publish --url="$AMQP_URL" --exchange= --routing-key=$q --content-type=text/plain
+        check "content type: text/plain on $q dead-lettered" wait_until 30 depth_is $q.dlq $((d0 + 1))
+        "$LOADGEN" amqp dlq --url "$AMQP_URL" --queue $q.dlq >"$OUT_DIR/ct-$q.dlq"
+        check "content type: $q's dead letter says content_type: 'text/plain'" \
+            grep -qF "content_type: 'text/plain'" "$OUT_DIR/ct-$q.dlq"
+    done
+}
+
+scenario_dispatch "$0" "time-http time-amqp time-kafka no-properties" "$@"
