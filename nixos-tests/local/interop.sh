@@ -29,6 +29,8 @@ export AMQP_URL ORDER_URL INVENTORY_URL NOTIFICATION_URL
 sh "$S" time-http
 sh "$S" time-amqp
 sh "$S" no-properties
+sh "$S" health "$ORDER_URL" "$INVENTORY_URL" "$NOTIFICATION_URL"
+sh "$S" lists
 for s in order notification inventory; do lab_kill "$s" TERM; done
 rabbitmq_stop
 # RabbitMQ is stopped: its exit hook goes (kafka_start adds its own).
@@ -36,11 +38,14 @@ rabbitmq_stop
 LAB_STOP_HOOKS=''
 
 kafka_start || exit 1
-lab_start inventory-kafka commlab-inventory --mode kafka --kafka-brokers "$KAFKA_BROKERS" ||
-    { fail "interop: inventory (kafka) started"; exit 1; }
-INVENTORY_URL=$(lab_url inventory-kafka)
-export KAFKA_BROKERS INVENTORY_URL
+lab_start inventory-kafka commlab-inventory --mode kafka --kafka-brokers "$KAFKA_BROKERS" &&
+    lab_start analytics commlab-analytics --kafka-brokers "$KAFKA_BROKERS" \
+        --metrics-file "$LAB_DIR/metrics.json" ||
+    { fail "interop: inventory (kafka) and analytics started"; exit 1; }
+INVENTORY_URL=$(lab_url inventory-kafka) ANALYTICS_URL=$(lab_url analytics)
+export KAFKA_BROKERS INVENTORY_URL ANALYTICS_URL
 sh "$S" time-kafka
+sh "$S" health "$INVENTORY_URL" "$ANALYTICS_URL"
 
 if [ -n "${LAB_CHECK_LOGS:-}" ]; then
     lab_stop_all

@@ -12,7 +12,13 @@
 #                  consumer: applied once, repeats deduplicated, not
 #                  dead-lettered; another content type still is (ORDER_URL,
 #                  INVENTORY_URL, NOTIFICATION_URL of the async stack)
-# LOADGEN lists dead-letter queues; OUT_DIR keeps what the phases read.
+#   health URL...  GET /health answers as /healthz on every service given
+#   lists          GET /orders, GET /notifications and GET /stock/{sku} (ORDER_URL,
+#                  NOTIFICATION_URL, INVENTORY_URL of the async stack): paging
+#                  and filters against the state dumps, hostile parameters
+#                  (400 naming the parameter), a scan bounded per page
+# LOADGEN lists dead-letter queues and places orders; OUT_DIR keeps what the
+# phases read.
 set -u
 here=$(cd "$(dirname "$0")" && pwd)
 . "$here/../lib/assert.sh"
@@ -261,4 +267,125 @@ phase_no_properties() {
     done
 }
 
-scenario_dispatch "$0" "time-http time-amqp time-kafka no-properties" "$@"
+phase_health() { # URL...
+    for u in "$@"; do
+        assert_eq "health: GET $u/health answers 200" 200 "$(http_code GET "$u/health")"
+        assert_eq "health: with /healthz's body" "$(http_get "$u/healthz")" "$(cat "$HTTP_BODY_FILE")"
+        assert_eq "health: POST $u/health is 405" 405 "$(http_code POST "$u/health" '{}')"
+    done
+}
+
+# pages URL PATH KEY QUERY: every page of a list, one JSON object a line;
+# writes the pages' sizes to $OUT_DIR/pages.
+pages() {
+    _after=
+    : >"$OUT_DIR/pages"
+    _i=0
+    while :; do
+        _q=$4${_after:+&after=$_after}
+        http_get "$1$2?${_q#&}" >"$OUT_DIR/page" || { echo "GET $1$2?${_q#&} failed" >&2; return 1; }
+        jq -c ".$3[]" "$OUT_DIR/page"
+        jq ".$3 | length" "$OUT_DIR/page" >>"$OUT_DIR/pages"
+        _after=$(jq -r '.next // empty' "$OUT_DIR/page")
+        [ -n "$_after" ] || return 0
+        _i=$((_i + 1))
+        [ $_i -lt 1000 ] || return 1
+    done
+}
+dump_ids() { # URL TABLE [AWK-CONDITION]: the order_ids of TABLE's rows, sorted
+    http_get "$1/dump" | awk -F'\t' -v t="$2" "\$1 == t ${3:+&& $3} { print \$2 }" | LC_ALL=C sort
+}
+quiet_now() {
+    [ $(($(depth inventory.order-placed) + $(depth notification.inventory-reserved) +
+        $(depth order.inventory-outcome) + $(metric "$ORDER_URL" outbox_backlog) +
+        $(metric "$INVENTORY_URL" outbox_backlog))) -eq 0 ]
+}
+# bad PATH QUERY FIELD: 400 naming FIELD.
+bad() {
+    _c=$(curl -s -o "$HTTP_BODY_FILE" -w '%{http_code}' --max-time 10 --path-as-is "$1?$2")
+    assert_eq "lists: GET ${1#http://*/}?$2 is 400 naming '$3'" "400 validation_failed $3" \
+        "$_c $(jq -r '.error + " " + (.field // "")' "$HTTP_BODY_FILE" 2>/dev/null)"
+}
+
+phase_lists() {
+    # More orders than one page may read (LIST_SCAN_MAX 1000), a few sold out.
+    "$LOADGEN" rest --url "$ORDER_URL" --seed 11 --sold-out-pct 10 --start 50000 -n 1100 -c 4 \
+        --json --quiet >"$OUT_DIR/lists.orders.json"
+    check "lists: 1,100 orders settled" wait_until 120 quiet_now
+    sleep 1
+    all=$(dump_ids "$ORDER_URL" orders | wc -l)
+    pages "$ORDER_URL" /orders orders "limit=200" >"$OUT_DIR/orders.all"
+    assert_eq "lists: /orders pages (limit=200) hold every order once" "$(dump_ids "$ORDER_URL" orders | tr '\n' ' ')" \
+        "$(jq -r .order_id "$OUT_DIR/orders.all" | tr '\n' ' ')"
+    assert_eq "lists: pages of 200 but the last" "200" "$(sed '$d' "$OUT_DIR/pages" | sort -u | tr -d '\n')"
+    assert_num "lists: $all orders listed" "$all" -ge 1100
+    first=$(http_get "$ORDER_URL/orders" | jq '.orders | length')
+    assert_eq "lists: the default limit is 50" 50 "$first"
+    for st in confirmed rejected; do
+        pages "$ORDER_URL" /orders orders "status=$st&limit=100" >"$OUT_DIR/orders.$st"
+        assert_eq "lists: status=$st gives exactly the $st orders" \
+            "$(dump_ids "$ORDER_URL" orders "\$6 == \"$st\"" | tr '\n' ' ')" \
+            "$(jq -r .order_id "$OUT_DIR/orders.$st" | tr '\n' ' ')"
+        check "lists: status=$st: each listed order is $st" jq -e -s "all(.[]; .status == \"$st\")" "$OUT_DIR/orders.$st"
+    done
+    # The workload's busiest user.
+    user=$(http_get "$ORDER_URL/dump" | awk -F'\t' '$1 == "orders" { n[$3]++ } END { for (u in n) print n[u], u }' |
+        sort -rn | head -n 1 | cut -d' ' -f2)
+    pages "$ORDER_URL" /orders orders "user_id=$user&status=confirmed" >"$OUT_DIR/orders.user"
+    assert_num "lists: $user has several confirmed orders" "$(wc -l <"$OUT_DIR/orders.user")" -ge 2
+    assert_eq "lists: user_id=$user&status=confirmed gives exactly that user's confirmed orders" \
+        "$(dump_ids "$ORDER_URL" orders "\$3 == \"$user\" && \$6 == \"confirmed\"" | tr '\n' ' ')" \
+        "$(jq -r .order_id "$OUT_DIR/orders.user" | tr '\n' ' ')"
+    # A filter nothing matches still reads at most 1,000 rows a page: an empty
+    # page with a cursor, then the rest.
+    assert_eq "lists: status=pending (none) stops after 1,000 rows: an empty page with a cursor" "0 true" \
+        "$(http_get "$ORDER_URL/orders?status=pending&limit=10" | jq -r '"\(.orders | length) \(.next != null)"')"
+    pages "$ORDER_URL" /orders orders "status=pending" >"$OUT_DIR/orders.pending"
+    assert_eq "lists: status=pending: nothing, in $(wc -l <"$OUT_DIR/pages" | tr -d ' ') bounded pages" 0 "$(wc -l <"$OUT_DIR/orders.pending")"
+    pages "$NOTIFICATION_URL" /notifications notifications "limit=77" >"$OUT_DIR/notifications.all"
+    assert_eq "lists: /notifications pages hold every notification once" \
+        "$(dump_ids "$NOTIFICATION_URL" notifications | tr '\n' ' ')" \
+        "$(jq -r .order_id "$OUT_DIR/notifications.all" | tr '\n' ' ')"
+    pages "$NOTIFICATION_URL" /notifications notifications "user_id=$user" >"$OUT_DIR/notifications.user"
+    assert_eq "lists: /notifications?user_id=$user gives that user's" \
+        "$(dump_ids "$NOTIFICATION_URL" notifications "\$3 == \"$user\"" | tr '\n' ' ')" \
+        "$(jq -r .order_id "$OUT_DIR/notifications.user" | tr '\n' ' ')"
+    # Stock of one SKU.
+    assert_eq "lists: GET /stock/burger is /stock's burger" \
+        "$(http_get "$INVENTORY_URL/stock" | jq -c '{sku: "burger", qty: .burger}')" \
+        "$(http_get "$INVENTORY_URL/stock/burger" | jq -c .)"
+    for p in /stock/caviar /stock/ /stock/burger/x /stock/BURGER; do
+        assert_eq "lists: GET $p is 404 JSON" "404 not_found" \
+            "$(http_code GET "$INVENTORY_URL$p") $(jq -r .error "$HTTP_BODY_FILE")"
+    done
+    assert_eq "lists: POST /stock/burger is 405" 405 "$(http_code POST "$INVENTORY_URL/stock/burger" '{}')"
+    # Hostile parameters: 400 naming the parameter, on both lists.
+    for u in "$ORDER_URL/orders" "$NOTIFICATION_URL/notifications"; do
+        for l in 0 -1 201 1000 99999999999999999999 abc 1e2 +5 %2B5 05 1.0 " 1" "%201" 0x10 1%00; do
+            bad "$u" "limit=$(printf '%s' "$l" | sed 's/ /%20/g')" limit
+        done
+        bad "$u" "limit=" limit
+        bad "$u" "limit" limit
+        bad "$u" "limit=1&limit=2" limit
+        bad "$u" "limit=10&limit=10" limit
+        for a in zzz c cX c4F c4 c00 c0a c%00 %00 "$(printf 'c%0130d' 0)"; do
+            bad "$u" "after=$a" after
+        done
+        for id in %00 a%0Ab a%7Fb %ZZ a+b %C3%A9 "$(printf '%065d' 0)"; do
+            bad "$u" "user_id=$id" user_id
+        done
+        bad "$u" "user_id=u1&user_id=u2" user_id
+        bad "$u" "foo=1" foo
+        bad "$u" "limit=5&Limit=5" Limit
+        bad "$u" "user%5Fid=u1" "user%5Fid"
+        bad "$u" "%00=1" "%00"
+    done
+    for st in shipped CONFIRMED "" %00 confirmed%00 "confirmed,rejected"; do
+        bad "$ORDER_URL/orders" "status=$st" status
+    done
+    bad "$NOTIFICATION_URL/notifications" "status=confirmed" status
+    c=$(http_code POST "$ORDER_URL/orders" '{}')
+    assert_eq "lists: POST /orders is 405" 405 "$c"
+}
+
+scenario_dispatch "$0" "time-http time-amqp time-kafka no-properties health lists" "$@"

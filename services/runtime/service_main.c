@@ -116,7 +116,7 @@ static void library_log(const char *line)
 /* Never block: answered on the polling thread, no hand-off to a handler.
  * /configure (fault injection, atomics only) too, so that it reaches a
  * service whose handler threads all hang in an injected fault. */
-static const char *const inline_paths[] = {"/healthz", "/metrics", "/configure", NULL};
+static const char *const inline_paths[] = {"/healthz", "/health", "/metrics", "/configure", NULL};
 
 static struct http_server *http_start(const struct opt *opts, struct metrics *metrics,
                                       http_handler_fn handler, void *ctx)

@@ -397,6 +397,26 @@ unsigned http_request_header_count(const struct http_request *req, const char *n
     return c.n;
 }
 
+struct arg_walk {
+    http_arg_fn fn;
+    void *ctx;
+};
+
+static MHD_Result_t walk_arg(void *cls, enum MHD_ValueKind kind, const char *key, const char *value)
+{
+    (void)kind;
+    struct arg_walk *w = cls;
+    w->fn(w->ctx, key, value);
+    return MHD_YES;
+}
+
+void http_request_args(const struct http_request *req, http_arg_fn fn, void *ctx)
+{
+    struct arg_walk w = {fn, ctx};
+    if (req->exchange)
+        MHD_get_connection_values(req->exchange->conn, MHD_GET_ARGUMENT_KIND, walk_arg, &w);
+}
+
 static struct http_conn *conn_of(struct MHD_Connection *conn)
 {
     const union MHD_ConnectionInfo *ci =
