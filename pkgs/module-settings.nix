@@ -12,6 +12,11 @@
       default = false;
       description = "Log warnings and errors only.";
     };
+    log-events = {
+      type = types.bool;
+      default = false;
+      description = "One info line per event consumed (applied, duplicate, conflict, dead letter) with event_id and order_id; written even with quiet.";
+    };
   };
 
   services.order = {

@@ -20,15 +20,16 @@ echo "# interop: local lab in $LAB_DIR"
 started=$(date +%s)
 
 rabbitmq_start || exit 1
-lab_start inventory commlab-inventory --mode amqp --amqp-url "$AMQP_URL" &&
-    lab_start notification commlab-notification --mode amqp --amqp-url "$AMQP_URL" &&
-    lab_start order commlab-order --mode async --amqp-url "$AMQP_URL" ||
+lab_start inventory commlab-inventory --quiet --log-events --mode amqp --amqp-url "$AMQP_URL" &&
+    lab_start notification commlab-notification --quiet --log-events --mode amqp --amqp-url "$AMQP_URL" &&
+    lab_start order commlab-order --quiet --log-events --mode async --amqp-url "$AMQP_URL" ||
     { fail "interop: the async services started"; exit 1; }
 ORDER_URL=$(lab_url order) INVENTORY_URL=$(lab_url inventory) NOTIFICATION_URL=$(lab_url notification)
 export AMQP_URL ORDER_URL INVENTORY_URL NOTIFICATION_URL
 sh "$S" time-http
 sh "$S" time-amqp
 sh "$S" no-properties
+sh "$S" log-events amqp "$LAB_DIR/inventory.log" "$LAB_DIR/notification.log" "$LAB_DIR/order.log"
 sh "$S" health "$ORDER_URL" "$INVENTORY_URL" "$NOTIFICATION_URL"
 sh "$S" lists
 for s in order notification inventory; do lab_kill "$s" TERM; done
@@ -38,13 +39,14 @@ rabbitmq_stop
 LAB_STOP_HOOKS=''
 
 kafka_start || exit 1
-lab_start inventory-kafka commlab-inventory --mode kafka --kafka-brokers "$KAFKA_BROKERS" &&
-    lab_start analytics commlab-analytics --kafka-brokers "$KAFKA_BROKERS" \
+lab_start inventory-kafka commlab-inventory --quiet --log-events --mode kafka --kafka-brokers "$KAFKA_BROKERS" &&
+    lab_start analytics commlab-analytics --quiet --log-events --kafka-brokers "$KAFKA_BROKERS" \
         --metrics-file "$LAB_DIR/metrics.json" ||
     { fail "interop: inventory (kafka) and analytics started"; exit 1; }
 INVENTORY_URL=$(lab_url inventory-kafka) ANALYTICS_URL=$(lab_url analytics)
 export KAFKA_BROKERS INVENTORY_URL ANALYTICS_URL
 sh "$S" time-kafka
+sh "$S" log-events kafka "$LAB_DIR/inventory-kafka.log" "$LAB_DIR/analytics.log"
 sh "$S" health "$INVENTORY_URL" "$ANALYTICS_URL"
 
 if [ -n "${LAB_CHECK_LOGS:-}" ]; then

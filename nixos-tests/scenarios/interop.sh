@@ -17,6 +17,11 @@
 #                  NOTIFICATION_URL, INVENTORY_URL of the async stack): paging
 #                  and filters against the state dumps, hostile parameters
 #                  (400 naming the parameter), a scan bounded per page
+#   log-events amqp INVENTORY_LOG NOTIFICATION_LOG ORDER_LOG
+#   log-events kafka INVENTORY_LOG ANALYTICS_LOG
+#                  after no-properties / time-kafka, services run with
+#                  --log-events: one line per applied event, duplicate,
+#                  conflict and dead letter, with event_id and order_id
 # LOADGEN lists dead-letter queues and places orders; OUT_DIR keeps what the
 # phases read.
 set -u
@@ -388,4 +393,38 @@ phase_lists() {
     assert_eq "lists: POST /orders is 405" 405 "$c"
 }
 
-scenario_dispatch "$0" "time-http time-amqp time-kafka no-properties health lists" "$@"
+# lines LOG OUTCOME EVENT_ID ORDER_ID: how many event lines LOG has for them.
+lines() {
+    grep -cE " info: event $2 type=[A-Za-z]+ event_id=$3 order_id=$4 source=" "$1"
+}
+once() { # WHAT LOG OUTCOME EVENT_ID ORDER_ID
+    assert_eq "log events: $1" 1 "$(lines "$2" "$3" "$4" "$5")"
+}
+phase_log_events() { # amqp INV NOTE ORDER | kafka INV ANALYTICS
+    if [ "$1" = amqp ]; then
+        inv=$2 note=$3 ord=$4
+        once "inventory: np-ev-1 applied once" "$inv" applied np-ev-1 np-order-1
+        once "inventory: np-ev-1 a duplicate once" "$inv" duplicate np-ev-1 np-order-1
+        once "order: np-ev-2 applied once" "$ord" applied np-ev-2 np-order-2
+        once "order: np-ev-2 a duplicate once" "$ord" duplicate np-ev-2 np-order-2
+        once "notification: np-ev-2 applied once" "$note" applied np-ev-2 np-order-2
+        check "order: np-order-1's outcome a conflict, with the reason" \
+            grep -qE " info: event conflict type=InventoryReserved event_id=[0-9a-f]+ order_id=np-order-1 source=order.inventory-outcome reason=." "$ord"
+        for f in "$inv" "$note" "$ord"; do
+            check "$(basename "$f" .log): the text/plain message's dead letter logged with its reason" \
+                grep -qF "info: event dead_letter type=- event_id=- order_id=- source=" "$f"
+        done
+        check "inventory: a bad occurred_at's dead letter logged with its reason" \
+            grep -qF "reason=occurred_at: must be an RFC 3339 date-time: month out of range" "$inv"
+    else
+        inv=$2 an=$3
+        once "inventory (kafka): the peer's event applied once" "$inv" applied ix-kafka-peer-ev ix-kafka-peer
+        once "inventory (kafka): its repeat a duplicate once" "$inv" duplicate ix-kafka-peer-ev ix-kafka-peer
+        once "analytics: the peer's event applied once" "$an" applied ix-kafka-peer-ev ix-kafka-peer
+        once "analytics: its repeat a duplicate once" "$an" duplicate ix-kafka-peer-ev ix-kafka-peer
+        check "inventory (kafka): a bad occurred_at's dead letter logged with its reason" \
+            grep -qE "info: event dead_letter type=- event_id=- order_id=- source=order-events reason=malformed: occurred_at: must be an RFC 3339 date-time: month out of range" "$inv"
+    fi
+}
+
+scenario_dispatch "$0" "time-http time-amqp time-kafka no-properties health lists log-events" "$@"
