@@ -17,6 +17,8 @@
 #                  NOTIFICATION_URL, INVENTORY_URL of the async stack): paging
 #                  and filters against the state dumps, hostile parameters
 #                  (400 naming the parameter), a scan bounded per page
+#   management     the lab's RabbitMQ management API (RMQ_MANAGEMENT_URL) answers
+#                  guest, and shows the queues with the arguments the README states
 #   log-events amqp INVENTORY_LOG NOTIFICATION_LOG ORDER_LOG
 #   log-events kafka INVENTORY_LOG ANALYTICS_LOG
 #                  after no-properties / time-kafka, services run with
@@ -393,6 +395,23 @@ phase_lists() {
     assert_eq "lists: POST /orders is 405" 405 "$c"
 }
 
+phase_management() {
+    [ -n "${RMQ_MANAGEMENT_URL:-}" ] || { fail "management: the lab printed the plugin's URL"; return 1; }
+    assert_eq "management: GET /api/overview as guest answers 200" 200 \
+        "$(curl -s -o "$HTTP_BODY_FILE" -w '%{http_code}' -u guest:guest --max-time 10 "$RMQ_MANAGEMENT_URL/api/overview")"
+    check "management: it names the broker's version" jq -e '.rabbitmq_version | length > 0' "$HTTP_BODY_FILE"
+    assert_eq "management: without credentials 401" 401 \
+        "$(curl -s -o /dev/null -w '%{http_code}' --max-time 10 "$RMQ_MANAGEMENT_URL/api/overview")"
+    for q in inventory.order-placed notification.inventory-reserved order.inventory-outcome; do
+        assert_eq "management: $q has the README's arguments" \
+            "{\"x-dead-letter-exchange\":\"commlab.dlx\",\"x-dead-letter-routing-key\":\"$q\",\"x-delivery-limit\":5,\"x-queue-type\":\"quorum\"} true false" \
+            "$(curl -s -u guest:guest --max-time 10 "$RMQ_MANAGEMENT_URL/api/queues/%2F/$q" |
+                jq -c -r '"\(.arguments | to_entries | sort_by(.key) | from_entries | tojson) \(.durable) \(.auto_delete)"')"
+        assert_eq "management: $q.dlq is a quorum queue" '{"x-queue-type":"quorum"}' \
+            "$(curl -s -u guest:guest --max-time 10 "$RMQ_MANAGEMENT_URL/api/queues/%2F/$q.dlq" | jq -c .arguments)"
+    done
+}
+
 # lines LOG OUTCOME EVENT_ID ORDER_ID: how many event lines LOG has for them.
 lines() {
     grep -cE " info: event $2 type=[A-Za-z]+ event_id=$3 order_id=$4 source=" "$1"
@@ -427,4 +446,4 @@ phase_log_events() { # amqp INV NOTE ORDER | kafka INV ANALYTICS
     fi
 }
 
-scenario_dispatch "$0" "time-http time-amqp time-kafka no-properties health lists log-events" "$@"
+scenario_dispatch "$0" "time-http time-amqp time-kafka no-properties health lists management log-events" "$@"
