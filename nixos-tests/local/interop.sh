@@ -32,6 +32,7 @@ sh "$S" no-properties
 sh "$S" log-events amqp "$LAB_DIR/inventory.log" "$LAB_DIR/notification.log" "$LAB_DIR/order.log"
 sh "$S" health "$ORDER_URL" "$INVENTORY_URL" "$NOTIFICATION_URL"
 sh "$S" lists
+sh "$S" csv
 sh "$S" management
 for s in order notification inventory; do lab_kill "$s" TERM; done
 rabbitmq_stop

@@ -17,6 +17,8 @@
 #                  NOTIFICATION_URL, INVENTORY_URL of the async stack): paging
 #                  and filters against the state dumps, hostile parameters
 #                  (400 naming the parameter), a scan bounded per page
+#   csv            loadgen rest --csv against ORDER_URL: a header, one line per
+#                  request, closed and open loop, order ids as accepted
 #   management     the lab's RabbitMQ management API (RMQ_MANAGEMENT_URL) answers
 #                  guest, and shows the queues with the arguments the README states
 #   log-events amqp INVENTORY_LOG NOTIFICATION_LOG ORDER_LOG
@@ -395,6 +397,37 @@ phase_lists() {
     assert_eq "lists: POST /orders is 405" 405 "$c"
 }
 
+csv_ok() { # FILE N: the header, N lines of numbers in order, end >= start >= 0
+    awk -F, -v n="$2" 'NR == 1 { if ($0 != "scheduled_ms,start_ms,end_ms,status,order_id") exit 1; next }
+        NF != 5 || $1 !~ /^[0-9]+\.[0-9][0-9][0-9]$/ || $2 !~ /^[0-9]+\.[0-9][0-9][0-9]$/ || $3 !~ /^[0-9]+\.[0-9][0-9][0-9]$/ ||
+        $3 + 0 < $2 + 0 || $1 + 0 < prev { exit 1 }
+        { prev = $1 + 0 } END { exit NR - 1 != n }' "$1"
+}
+phase_csv() {
+    "$LOADGEN" rest --url "$ORDER_URL" --seed 13 --start 60000 -n 40 -c 4 --quiet --json \
+        --csv "$OUT_DIR/closed.csv" --accepted-file "$OUT_DIR/closed.accepted" >/dev/null
+    check "csv: closed loop, a header and 40 lines of times in order" csv_ok "$OUT_DIR/closed.csv" 40
+    assert_eq "csv: 40 orders accepted" 40 "$(wc -l <"$OUT_DIR/closed.accepted" | tr -d ' ')"
+    assert_eq "csv: the order_ids are the accepted orders" "$(LC_ALL=C sort "$OUT_DIR/closed.accepted" | tr '\n' ' ')" \
+        "$(awk -F, 'NR > 1 && $4 == 202 { print $5 }' "$OUT_DIR/closed.csv" | LC_ALL=C sort | tr '\n' ' ')"
+    check "csv: closed loop, scheduled = start" awk -F, 'NR > 1 && $1 != $2 { exit 1 }' "$OUT_DIR/closed.csv"
+    "$LOADGEN" rest --url "$ORDER_URL" --seed 13 --start 60000 --rate 40 --duration 1 -c 4 --quiet --json \
+        --csv "$OUT_DIR/open.csv" >/dev/null
+    check "csv: open loop, a header and 40 lines of times in order" csv_ok "$OUT_DIR/open.csv" 40
+    check "csv: open loop, the same orders again (200: seen before)" \
+        awk -F, 'NR > 1 && $4 != 200 { exit 1 }' "$OUT_DIR/open.csv"
+    assert_eq "csv: open loop, scheduled 25 ms apart" "25.000" \
+        "$(awk -F, 'NR == 3 { a = $1 } NR == 4 { printf "%.3f", $1 - a }' "$OUT_DIR/open.csv")"
+    "$LOADGEN" rest --url "$ORDER_URL" --target healthz -n 5 -c 1 --quiet --json --csv "$OUT_DIR/health.csv" >/dev/null
+    check "csv: --target healthz, 5 lines with an empty order_id" \
+        awk -F, 'NR > 1 && ($4 != 200 || $5 != "") { exit 1 } END { exit NR != 6 }' "$OUT_DIR/health.csv"
+    rc=0
+    "$LOADGEN" rest --url "$ORDER_URL" -n 1 --quiet --json --csv /nonexistent/dir/x.csv \
+        >/dev/null 2>"$OUT_DIR/csv.err" || rc=$?
+    assert_eq "csv: an unwritable file: exit status 1" 1 "$rc"
+    check "csv: ... saying so" grep -q 'cannot write --csv /nonexistent/dir/x.csv' "$OUT_DIR/csv.err"
+}
+
 phase_management() {
     [ -n "${RMQ_MANAGEMENT_URL:-}" ] || { fail "management: the lab printed the plugin's URL"; return 1; }
     assert_eq "management: GET /api/overview as guest answers 200" 200 \
@@ -446,4 +479,4 @@ phase_log_events() { # amqp INV NOTE ORDER | kafka INV ANALYTICS
     fi
 }
 
-scenario_dispatch "$0" "time-http time-amqp time-kafka no-properties health lists management log-events" "$@"
+scenario_dispatch "$0" "time-http time-amqp time-kafka no-properties health lists csv management log-events" "$@"
