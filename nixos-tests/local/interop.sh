@@ -49,6 +49,14 @@ INVENTORY_URL=$(lab_url inventory-kafka) ANALYTICS_URL=$(lab_url analytics)
 export KAFKA_BROKERS INVENTORY_URL ANALYTICS_URL
 sh "$S" time-kafka
 sh "$S" log-events kafka "$LAB_DIR/inventory-kafka.log" "$LAB_DIR/analytics.log"
+# Each service started without --quiet: its start lines hold no library warning.
+lab_start inventory-plain commlab-inventory &&
+    lab_start notification-plain commlab-notification &&
+    lab_start order-plain commlab-order --mode sync --inventory-url "$(lab_url inventory-plain)" \
+        --notification-url "$(lab_url notification-plain)" &&
+    lab_start analytics-plain commlab-analytics --kafka-brokers "$KAFKA_BROKERS" ||
+    fail "interop: every service started without --quiet"
+sh "$S" start-logs "$LAB_DIR"/*-plain.log
 sh "$S" health "$INVENTORY_URL" "$ANALYTICS_URL"
 
 if [ -n "${LAB_CHECK_LOGS:-}" ]; then
