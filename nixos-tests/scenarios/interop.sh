@@ -390,6 +390,12 @@ phase_lists() {
         bad "$u" "limit=5&Limit=5" Limit
         bad "$u" "user%5Fid=u1" "user%5Fid"
         bad "$u" "%00=1" "%00"
+        bad "$u" "=5" query
+        # Empty sequences are nothing, as URL parsers read them.
+        for q in "limit=5&" "&limit=5" "limit=5&&" "limit=%35"; do
+            assert_eq "lists: GET ${u#http://*/}?$q gives 5" 5 \
+                "$(curl -s --max-time 10 "$u?$q" | jq '.[keys_unsorted[0]] | length')"
+        done
     done
     for st in shipped CONFIRMED "" %00 confirmed%00 "confirmed,rejected"; do
         bad "$ORDER_URL/orders" "status=$st" status

@@ -42,6 +42,10 @@ static const char *decode(const char *in, char out[HTTP_QUERY_VALUE_MAX + 1])
 static void one_arg(void *ctx, const char *name, const char *value)
 {
     struct http_query *q = ctx;
+    /* An empty sequence ("a=1&&b=2", a trailing "&"): nothing, as URL
+     * parsers read it. */
+    if (!name[0] && (!value || !value[0]))
+        return;
     size_t i = 0;
     while (q->names[i] && strcmp(q->names[i], name) != 0)
         i++;
