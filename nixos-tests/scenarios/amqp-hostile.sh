@@ -64,7 +64,6 @@ reason_of() { # CASE
     wrong-content-type) echo "content_type: 'text/plain'" ;;
     xml-content-type) echo "content_type: 'application/xml'" ;;
     empty-content-type) echo "content_type: ''" ;;
-    no-properties) echo 'content_type: missing' ;;
     gzip-encoding) echo "content_encoding: 'gzip'" ;;
     forged-death) echo 'headers: x-death must be an array of tables' ;;
     *) echo "no reason known for case $1" ;;

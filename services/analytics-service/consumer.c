@@ -27,8 +27,9 @@ static const char *const topics[] = {KAFKA_TOPIC_ORDERS, KAFKA_TOPIC_OUTCOMES};
 struct batch {
     struct analytics *a;
     size_t n;
-    uint64_t verdicts[4]; /* by enum analytics_verdict */
-    int sql_err;          /* why the batch failed to store (an SQLite code) */
+    uint64_t verdicts[4];             /* by enum analytics_verdict */
+    unsigned char verdict[BATCH_MAX]; /* each event's, for --log-events */
+    int sql_err;                      /* why the batch failed to store (an SQLite code) */
 };
 
 static int apply_batch(void *arg)
@@ -41,6 +42,7 @@ static int apply_batch(void *arg)
         if (v < 0)
             return -1;
         b->verdicts[v]++;
+        b->verdict[i] = (unsigned char)v;
         if (v == ANALYTICS_CONFLICT || v == ANALYTICS_CONTRADICTION) {
             const rd_kafka_message_t *m = b->a->srcs[i];
             log_warn("not counted, %s [%d] offset %lld: %s %s of order %s %s",
@@ -173,6 +175,26 @@ static bool reached_end(struct analytics *a)
     return true;
 }
 
+/* --log-events: what became of each event of a committed batch. */
+static void log_batch(const struct batch *b)
+{
+    struct notifier out = log_event_notifier();
+    for (size_t i = 0; out.fn && i < b->n; i++) {
+        int v = b->verdict[i];
+        const char *outcome = v == ANALYTICS_ADDED       ? EVENT_OUTCOME_APPLIED
+                              : v == ANALYTICS_DUPLICATE ? EVENT_OUTCOME_DUPLICATE
+                                                         : EVENT_OUTCOME_CONFLICT;
+        const char *reason =
+            v == ANALYTICS_CONFLICT        ? "reuses an event_id counted with other content"
+            : v == ANALYTICS_CONTRADICTION ? "contradicts the outcome counted for the order"
+                                           : NULL;
+        char line[EVENT_LINE_MAX];
+        event_outcome_line(line, outcome, &b->a->evs[i], rd_kafka_topic_name(b->a->srcs[i]->rkt),
+                           reason);
+        notify(&out, NOTICE_INFO, "%s", line);
+    }
+}
+
 static enum kafka_batch_result on_batch(void *ctx, struct kafka_msg *msgs, size_t n)
 {
     struct analytics *a = ctx;
@@ -196,6 +218,7 @@ static enum kafka_batch_result on_batch(void *ctx, struct kafka_msg *msgs, size_
                       "Batches that could not be stored.", 1);
         return db_error_is_transient(b.sql_err) ? KAFKA_BATCH_RETRY : KAFKA_BATCH_FAILED;
     }
+    log_batch(&b);
     if (!a->until_end)
         commit_positions(a); /* a reader commits once, at its end */
     uint64_t now = clock_mono_us();

@@ -71,8 +71,10 @@ struct item {
     int tries;
     enum action act;
     bool conflict;
-    struct event ev;  /* the outcome to emit */
-    char reason[200]; /* dead letter: why */
+    struct event ev;            /* the input, then the outcome to emit */
+    char in_id[ID_MAX_LEN + 1]; /* the input's event_id (--log-events) */
+    bool decoded;               /* ev holds the input (an event, maybe of another type) */
+    char reason[200];           /* dead letter: why */
 };
 
 struct inventory_kafka {
@@ -209,6 +211,7 @@ static void classify(struct item *it)
     struct field_error err;
     const rd_kafka_message_t *m = it->m;
     it->conflict = false;
+    it->decoded = false;
     if (it->tries > KAFKA_LOOP_MAX_TRIES) {
         /* Even its coordinates could not be dead-lettered. */
         it->act = ACT_SKIP;
@@ -224,8 +227,11 @@ static void classify(struct item *it)
         snprintf(it->reason, sizeof it->reason, "unexpected event type %s on " KAFKA_TOPIC_ORDERS,
                  event_type_name(it->ev.type));
         it->act = ACT_DEAD_LETTER;
+        it->decoded = true;
     } else {
         it->act = ACT_EMIT;
+        it->decoded = true;
+        memcpy(it->in_id, it->ev.event_id, sizeof it->in_id);
     }
 }
 
@@ -355,6 +361,31 @@ abort:
                                                                 : KAFKA_BATCH_RETRY;
 }
 
+/* --log-events: what became of each message of a committed batch. */
+static void log_batch(const struct inventory_kafka *k)
+{
+    struct notifier out = log_event_notifier();
+    for (size_t i = 0; out.fn && i < k->n; i++) {
+        const struct item *it = &k->items[i];
+        char line[EVENT_LINE_MAX];
+        if (it->act == ACT_EMIT) {
+            struct event in = {.type = EVENT_ORDER_PLACED};
+            memcpy(in.event_id, it->in_id, sizeof in.event_id);
+            memcpy(in.order.order_id, it->ev.order.order_id, sizeof in.order.order_id);
+            event_outcome_line(line, EVENT_OUTCOME_APPLIED, &in, KAFKA_TOPIC_ORDERS, NULL);
+        } else if (it->act == ACT_DUPLICATE) {
+            event_outcome_line(line, EVENT_OUTCOME_DUPLICATE, &it->ev, KAFKA_TOPIC_ORDERS, NULL);
+        } else if (it->act == ACT_DEAD_LETTER) {
+            event_outcome_line(line,
+                               it->conflict ? EVENT_OUTCOME_CONFLICT : EVENT_OUTCOME_DEAD_LETTER,
+                               it->decoded ? &it->ev : NULL, KAFKA_TOPIC_ORDERS, it->reason);
+        } else {
+            continue;
+        }
+        notify(&out, NOTICE_INFO, "%s", line);
+    }
+}
+
 static void count_batch(struct inventory_kafka *k)
 {
     uint64_t res = 0, fail = 0, dup = 0, dlq = 0, conflicts = 0, skipped = 0;
@@ -411,8 +442,10 @@ static enum kafka_batch_result on_batch(void *ctx, struct kafka_msg *msgs, size_
         return db_error_is_transient(k->sql_err) ? KAFKA_BATCH_RETRY : KAFKA_BATCH_FAILED;
     }
     enum kafka_batch_result r = kafka_txn(k);
-    if (r == KAFKA_BATCH_DONE)
+    if (r == KAFKA_BATCH_DONE) {
         count_batch(k);
+        log_batch(k);
+    }
     if (r == KAFKA_BATCH_FATAL) {
         /* Fenced by a newer instance, or the producer is broken: this
          * process cannot go on. /healthz says so, and the process stops

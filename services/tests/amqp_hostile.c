@@ -46,7 +46,6 @@ static const char *const cases[] = {
     "wrong-content-type",  /* text/plain */
     "xml-content-type",    /* application/xml */
     "empty-content-type",  /* "" */
-    "no-properties",       /* no flags at all */
     "gzip-encoding",       /* content-encoding gzip */
     "forged-death",        /* x-death a string, x-delivery-count a string */
 };
@@ -168,8 +167,6 @@ static int build(const char *c, amqp_basic_properties_t *p)
         p->content_type = amqp_cstring_bytes("application/xml");
     } else if (strcmp(c, "empty-content-type") == 0) {
         p->content_type = amqp_cstring_bytes("");
-    } else if (strcmp(c, "no-properties") == 0) {
-        p->_flags = 0;
     } else if (strcmp(c, "gzip-encoding") == 0) {
         p->_flags |= AMQP_BASIC_CONTENT_ENCODING_FLAG;
         p->content_encoding = amqp_cstring_bytes("gzip");

@@ -600,9 +600,10 @@ static bool known_headers_ok(struct shape *s, const amqp_table_t *t)
 static bool props_ok(const amqp_basic_properties_t *p, char why[AMQP_REASON_MAX])
 {
     struct shape s = {0, 0, why};
-    if (!(p->_flags & AMQP_BASIC_CONTENT_TYPE_FLAG))
-        return refuse(&s, "content_type: missing (want application/json)");
-    if (!content_type_ok(p->content_type))
+    /* No content type at all is read as JSON: the management UI, pika and
+     * amqp-publish send none by default, and the body's strict validation
+     * still applies. A content type that names something else is refused. */
+    if ((p->_flags & AMQP_BASIC_CONTENT_TYPE_FLAG) && !content_type_ok(p->content_type))
         return refuse(&s, "content_type: '%.*s' (want application/json)",
                       (int)(p->content_type.len > 64 ? 64 : p->content_type.len),
                       (const char *)p->content_type.bytes);

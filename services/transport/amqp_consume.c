@@ -144,6 +144,16 @@ static int settle(struct amqp_consumer *c, size_t n)
     return ack_upto ? amqp_link_ack(c->link, ack_upto, true) : 0;
 }
 
+static void event_line(struct amqp_consumer *c, const char *outcome, const struct event *ev,
+                       const char *reason)
+{
+    if (!c->o.events.fn)
+        return;
+    char line[EVENT_LINE_MAX];
+    event_outcome_line(line, outcome, ev, c->queue, reason);
+    notify(&c->o.events, NOTICE_INFO, "%s", line);
+}
+
 static void refuse(struct amqp_consumer *c, size_t i, const char *reason)
 {
     c->verdicts[i] = VERDICT_DEAD;
@@ -163,10 +173,12 @@ static bool decide(struct amqp_consumer *c, size_t n)
         c->reasons[i][0] = '\0';
         if (m->refused[0]) {
             refuse(c, i, m->refused);
+            event_line(c, EVENT_OUTCOME_DEAD_LETTER, NULL, c->reasons[i]);
             dead++;
         } else if (!event_accept(m->body, m->len, c->o.accepted, &c->items[k].ev, c->reasons[i],
                                  sizeof c->reasons[i])) {
             refuse(c, i, c->reasons[i]);
+            event_line(c, EVENT_OUTCOME_DEAD_LETTER, NULL, c->reasons[i]);
             dead++;
         } else {
             c->items[k].result = AMQP_ITEM_APPLIED;
@@ -215,10 +227,13 @@ static bool decide(struct amqp_consumer *c, size_t n)
             retry++;
         } else if (c->items[j].result == AMQP_ITEM_CONFLICT) {
             refuse(c, i, c->items[j].reason);
+            event_line(c, EVENT_OUTCOME_CONFLICT, &c->items[j].ev, c->items[j].reason);
             conflict++;
         } else if (c->items[j].result == AMQP_ITEM_DUPLICATE) {
+            event_line(c, EVENT_OUTCOME_DUPLICATE, &c->items[j].ev, NULL);
             dup++;
         } else {
+            event_line(c, EVENT_OUTCOME_APPLIED, &c->items[j].ev, NULL);
             applied++;
         }
     }

@@ -66,6 +66,7 @@ struct amqp_consumer_opts {
     /* The service's name for "applied", e.g. amqp_orders_applied_total. */
     const char *applied_metric, *applied_help;
     struct notifier notice; /* the link's ups and downs, dead letters */
+    struct notifier events; /* one line per message settled (--log-events); may be off */
 };
 
 /* Starts the thread; it keeps trying to connect while the broker is away.

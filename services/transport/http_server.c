@@ -397,6 +397,26 @@ unsigned http_request_header_count(const struct http_request *req, const char *n
     return c.n;
 }
 
+struct arg_walk {
+    http_arg_fn fn;
+    void *ctx;
+};
+
+static MHD_Result_t walk_arg(void *cls, enum MHD_ValueKind kind, const char *key, const char *value)
+{
+    (void)kind;
+    struct arg_walk *w = cls;
+    w->fn(w->ctx, key, value);
+    return MHD_YES;
+}
+
+void http_request_args(const struct http_request *req, http_arg_fn fn, void *ctx)
+{
+    struct arg_walk w = {fn, ctx};
+    if (req->exchange)
+        MHD_get_connection_values(req->exchange->conn, MHD_GET_ARGUMENT_KIND, walk_arg, &w);
+}
+
 static struct http_conn *conn_of(struct MHD_Connection *conn)
 {
     const union MHD_ConnectionInfo *ci =
@@ -695,8 +715,12 @@ struct http_server *http_server_start(const struct http_server_config *cfg, char
         MHD_OPTION_PER_IP_CONNECTION_LIMIT, lim->max_per_client, MHD_OPTION_LISTEN_BACKLOG_SIZE,
         (unsigned)4096, MHD_OPTION_LISTENING_ADDRESS_REUSE, (unsigned)1,
         /* Per-connection pool for headers and buffers; bodies are copied out. */
-        MHD_OPTION_CONNECTION_MEMORY_LIMIT, (size_t)(16 * 1024), MHD_OPTION_THREAD_POOL_SIZE,
-        lim->poll_threads > 1 ? lim->poll_threads : 0u, MHD_OPTION_END);
+        MHD_OPTION_CONNECTION_MEMORY_LIMIT, (size_t)(16 * 1024),
+        /* A pool only for 2 or more threads: a size of 0 or 1 makes the
+         * library log a warning at every start. With one thread the list
+         * ends here (MHD_OPTION_END), and the size after it is not read. */
+        lim->poll_threads > 1 ? MHD_OPTION_THREAD_POOL_SIZE : MHD_OPTION_END, lim->poll_threads,
+        MHD_OPTION_END);
     if (!s->daemon) {
         snprintf(err, errlen, "cannot listen on %s (in use, or not an address of this host?)",
                  cfg->listen);

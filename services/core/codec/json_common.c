@@ -56,8 +56,12 @@ int json_read_time(const cJSON *obj, const char *name, bool required, int64_t *o
             field_error_set(err, name, "is required");
         return required ? -1 : 0;
     }
-    if (!cJSON_IsString(v) || time_parse_ms(v->valuestring, out) != 0) {
-        field_error_set(err, name, "must be a UTC time like 2026-02-18T11:30:00.000Z");
+    const char *why = cJSON_IsString(v) ? time_parse_ms(v->valuestring, out) : "not a string";
+    if (why) {
+        char message[sizeof err->message];
+        snprintf(message, sizeof message, "must be an RFC 3339 date-time: %s", why);
+        field_error_set(err, name, message);
+        *out = -1;
         return -1;
     }
     return 0;

@@ -81,6 +81,16 @@ char *stock_encode(const long *levels)
     return json_finish(root);
 }
 
+char *stock_item_encode(const char *sku, long qty)
+{
+    cJSON *root = cJSON_CreateObject();
+    if (root && (!cJSON_AddStringToObject(root, "sku", sku) || !json_add_int(root, "qty", qty))) {
+        cJSON_Delete(root);
+        return NULL;
+    }
+    return json_finish(root);
+}
+
 char *json_object_of(const char *const *pairs)
 {
     cJSON *root = cJSON_CreateObject();

@@ -46,3 +46,18 @@ void event_from_order(struct event *ev, enum event_type t, const struct order *o
     if (reason)
         snprintf(ev->reason, sizeof ev->reason, "%s", reason);
 }
+
+void event_outcome_line(char out[EVENT_LINE_MAX], const char *outcome, const struct event *ev,
+                        const char *source, const char *reason)
+{
+    int n =
+        snprintf(out, EVENT_LINE_MAX, "event %s type=%s event_id=%s order_id=%s source=%s", outcome,
+                 ev ? event_type_name(ev->type) : "-", ev && ev->event_id[0] ? ev->event_id : "-",
+                 ev && ev->order.order_id[0] ? ev->order.order_id : "-", source);
+    if (reason && reason[0] && n > 0 && n < EVENT_LINE_MAX)
+        snprintf(out + n, EVENT_LINE_MAX - (size_t)n, " reason=%s", reason);
+    /* A reason may quote a message's bytes: one line stays one line. */
+    for (char *p = out; *p; p++)
+        if ((unsigned char)*p < 0x20 || *p == 0x7f)
+            *p = '?';
+}
