@@ -4,6 +4,14 @@
 #   start MODEL RATE SECONDS START        record the state, start the open-loop load
 #   finish MODEL KILLS [RECOVERY_S]       wait for the load, then for recovery, and
 #                                         check the invariants (lib/check-invariants.sh)
+#   fault KIND [ARGS]                     a fault for the load to run into, set between
+#                                         start and finish (or before start):
+#     slow-apply MS     every inventory apply takes MS longer (POST /configure)
+#     none              no inventory fault
+#     paused | resumed  (stream) inventory stops or goes on reading order-events
+#     txn-errors N      (stream, Kafka mock) the next N Produce requests are
+#                       answered INVALID_RECORD: inventory's transactions abort
+#                       on a message error until its messages are set aside
 #   self-test                             the checker finds each kind of violation
 # MODEL is sync, async or stream. Whoever calls the phases does the kills and
 # restarts between start and finish, at the times of the schedule: the local
@@ -14,6 +22,7 @@ set -u
 here=$(cd "$(dirname "$0")" && pwd)
 . "$here/../lib/assert.sh"
 . "$here/../lib/http.sh"
+. "$here/../lib/kafka.sh"
 : "${SEED:=1}" "${LOADGEN:=loadgen}" "${OUT_DIR:?OUT_DIR must name a directory for results}"
 mkdir -p "$OUT_DIR"
 CHECK="$here/../lib/check-invariants.sh"
@@ -57,6 +66,23 @@ phase_start() { # MODEL RATE SECONDS START
         --rate "$1" --duration "$2" --start "$3" -c 16 --timeout-ms 10000 --label crash \
         --accepted-file "$OUT_DIR/crash.accepted.txt" --json --quiet >"$OUT_DIR/crash.load.json" &
     echo $! >"$OUT_DIR/crash.loadgen.pid"
+}
+
+phase_fault() { # KIND [ARGS]
+    case $1 in
+    slow-apply) _body="{\"delay_ms\":$2,\"mode\":\"none\"}" ;;
+    none) _body='{"delay_ms":0,"mode":"none"}' ;;
+    paused | resumed) _body="{\"throttle_ms\":0,\"paused\":$([ "$1" = paused ] && echo true || echo false)}" ;;
+    txn-errors)
+        # The order relay's events are all in by now (the caller waits for
+        # its outbox): every Produce that fails is inventory's.
+        _codes=$(awk -v n="$2" 'BEGIN { for (i = 0; i < n; i++) printf " INVALID_RECORD" }')
+        # shellcheck disable=SC2086 # one word per code
+        check "crash: fault $* set" kafka_mock_ctl errors Produce $_codes
+        return ;;
+    *) fail "crash: fault '$1' known"; return 1 ;;
+    esac
+    assert_eq "crash: fault $* set" 200 "$(http_code POST "$INVENTORY_URL/configure" "$_body")"
 }
 
 # Dead letters as "SOURCE<TAB>REASON" lines for the checker.
@@ -194,4 +220,4 @@ reservations	o7	reserved	burger:1	'
     rm -rf "$_d"
 }
 
-scenario_dispatch crash.sh "schedule start finish self-test" "$@"
+scenario_dispatch crash.sh "schedule start finish fault self-test" "$@"

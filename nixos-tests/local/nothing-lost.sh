@@ -1,0 +1,87 @@
+#!/bin/sh
+# Faults that must neither lose an order nor hold one up, in the local lab,
+# judged by the crash-invariant checker (scenarios/crash.sh, no kills):
+#   sh nixos-tests/local/nothing-lost.sh [slow-apply] ...   (default: all)
+#   slow-apply  RabbitMQ with a HEARTBEAT_S heartbeat; inventory's apply takes
+#               SLOW_APPLY_MS per batch (several heartbeats) under a load of
+#               SLOW_RATE orders/s for SLOW_SECONDS: every accepted order
+#               final once, and no link dropped for silence.
+#   aborted-txn (Kafka mock) orders wait in order-events while inventory is
+#               paused; then the next TXN_ERRORS Produce requests fail with
+#               INVALID_RECORD, so inventory's transactions abort after its
+#               reservations were committed, until messages are set aside:
+#               every order an outcome, stock + held = initial, analytics
+#               sees every order.
+# The long slow-apply run: HEARTBEAT_S=10 SLOW_APPLY_MS=25000 SLOW_RATE=5
+# SLOW_SECONDS=300 SLOW_RECOVERY_S=600 (see README).
+set -u
+here=$(cd "$(dirname "$0")" && pwd)
+. "$here/../lib/local.sh"
+S="$here/../scenarios/crash.sh"
+case "${1:-}" in -h | --help) sed -n '2,11p' "$0" | sed 's/^# \{0,1\}//'; exit 0 ;; esac
+: "${HEARTBEAT_S:=2}" "${SLOW_APPLY_MS:=7000}" "${SLOW_RATE:=40}" "${SLOW_SECONDS:=30}"
+: "${SLOW_RECOVERY_S:=90}"
+: "${TXN_ERRORS:=16}" "${TXN_ORDERS:=300}"
+phases=${*:-slow-apply aborted-txn}
+LOADGEN="$COMMLAB_BIN/loadgen"
+export LOADGEN
+
+slow_apply() {
+    lab_init || return 1
+    . "$LIB/rabbitmq.sh"
+    RMQ_CONF_EXTRA="heartbeat = $HEARTBEAT_S" rabbitmq_start || return 1
+    lab_start inventory commlab-inventory --quiet --mode amqp --amqp-url "$AMQP_URL" &&
+        lab_start notification commlab-notification --quiet --mode amqp --amqp-url "$AMQP_URL" &&
+        lab_start order commlab-order --quiet --mode async --amqp-url "$AMQP_URL" ||
+        { fail "slow-apply: the async services started"; return 1; }
+    ORDER_URL=$(lab_url order) INVENTORY_URL=$(lab_url inventory) NOTIFICATION_URL=$(lab_url notification)
+    OUT_DIR=$LAB_DIR/out
+    export AMQP_URL ORDER_URL INVENTORY_URL NOTIFICATION_URL OUT_DIR
+    echo "# slow-apply: heartbeat ${HEARTBEAT_S} s, apply +${SLOW_APPLY_MS} ms a batch," \
+        "$SLOW_RATE orders/s for $SLOW_SECONDS s; local lab in $LAB_DIR"
+    sh "$S" fault slow-apply "$SLOW_APPLY_MS"
+    sh "$S" start async "$SLOW_RATE" "$SLOW_SECONDS" 2000000
+    sh "$S" finish async 0 "$SLOW_RECOVERY_S"
+    # The link held: no consumer lost it while its apply ran.
+    lost=$(grep -c 'link lost' "$LAB_DIR/inventory.log")
+    assert_eq "slow-apply: inventory's link never dropped during an apply" 0 "$lost"
+    assert_eq "slow-apply: nothing reached inventory's dead-letter queue" 0 \
+        "$(awk -F '\t' '$1 == "inventory.order-placed.dlq"' "$OUT_DIR/crash.dlq.txt" | wc -l)"
+    lab_stop_all
+    [ -z "${LAB_CHECK_LOGS:-}" ] || lab_check_logs
+}
+
+aborted_txn() {
+    lab_init || return 1
+    . "$LIB/kafka.sh"
+    COMMLAB_KAFKA=mock kafka_start || return 1
+    lab_start inventory commlab-inventory --quiet --mode kafka --kafka-brokers "$KAFKA_BROKERS" &&
+        lab_start analytics commlab-analytics --quiet --kafka-brokers "$KAFKA_BROKERS" \
+            --metrics-file "$LAB_DIR/metrics.json" &&
+        lab_start order commlab-order --quiet --mode stream --kafka-brokers "$KAFKA_BROKERS" ||
+        { fail "aborted-txn: the streaming services started"; return 1; }
+    ORDER_URL=$(lab_url order) INVENTORY_URL=$(lab_url inventory) ANALYTICS_URL=$(lab_url analytics)
+    OUT_DIR=$LAB_DIR/out
+    export KAFKA_BROKERS ORDER_URL INVENTORY_URL ANALYTICS_URL OUT_DIR
+    echo "# aborted-txn: $TXN_ORDERS orders, then $TXN_ERRORS Produce errors; local lab in $LAB_DIR"
+    sh "$S" fault paused
+    sh "$S" start stream 100 $((TXN_ORDERS / 100)) 3000000
+    wait_gone "$(cat "$OUT_DIR/crash.loadgen.pid")"
+    outbox_empty() { [ "$(metric "$ORDER_URL" outbox_backlog)" = 0 ]; }
+    check "aborted-txn: every order event is in order-events" wait_until 30 outbox_empty
+    sh "$S" fault txn-errors "$TXN_ERRORS"
+    sh "$S" fault resumed
+    sh "$S" finish stream 0 60
+    assert_num "aborted-txn: a message was set aside after its tries" \
+        "$(grep -c 'failed 3 times' "$OUT_DIR/crash.dlq.txt")" ">=" 1
+    lab_stop_all
+    [ -z "${LAB_CHECK_LOGS:-}" ] || lab_check_logs
+}
+
+for p in $phases; do
+    case $p in
+    slow-apply) (slow_apply) ;;
+    aborted-txn) (aborted_txn) ;;
+    *) fail "nothing-lost: phase '$p' known" ;;
+    esac
+done
