@@ -30,8 +30,8 @@ void notify_store_close(struct notify_store *s)
 
 void notify_message(const struct order *o, char out[NOTIFY_MESSAGE_MAX])
 {
-    size_t n = (size_t)snprintf(out, NOTIFY_MESSAGE_MAX,
-                                "Hi %s, order %s is confirmed:", o->user_id, o->order_id);
+    size_t n = (size_t)snprintf(out, NOTIFY_MESSAGE_MAX, "Hi %s, order %s is confirmed:",
+                                o->user_id, o->order_id);
     for (int i = 0; i < o->n_items && n < NOTIFY_MESSAGE_MAX; i++)
         n += (size_t)snprintf(out + n, NOTIFY_MESSAGE_MAX - n, "%s %dx %s", i ? "," : "",
                               o->items[i].qty, catalog_sku((size_t)o->items[i].sku));
