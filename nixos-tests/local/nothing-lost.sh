@@ -12,6 +12,12 @@
 #               reservations were committed, until messages are set aside:
 #               every order an outcome, stock + held = initial, analytics
 #               sees every order.
+#   refused-rows  in each model a row its receiver refuses for good is added
+#               to the order service's outbox in the middle of a load (sync:
+#               a notification and a release answered 400 while notification
+#               is down; async: an unroutable one; stream: one over Kafka's
+#               size limit): every order final, 0 rows held behind it, the
+#               refused one listed by /dump with its reason.
 # The long slow-apply run: HEARTBEAT_S=10 SLOW_APPLY_MS=25000 SLOW_RATE=5
 # SLOW_SECONDS=300 SLOW_RECOVERY_S=600 (see README).
 set -u
@@ -22,7 +28,7 @@ case "${1:-}" in -h | --help) sed -n '2,11p' "$0" | sed 's/^# \{0,1\}//'; exit 0
 : "${HEARTBEAT_S:=2}" "${SLOW_APPLY_MS:=7000}" "${SLOW_RATE:=40}" "${SLOW_SECONDS:=30}"
 : "${SLOW_RECOVERY_S:=90}"
 : "${TXN_ERRORS:=16}" "${TXN_ORDERS:=300}"
-phases=${*:-slow-apply aborted-txn}
+phases=${*:-slow-apply aborted-txn refused-rows}
 LOADGEN="$COMMLAB_BIN/loadgen"
 export LOADGEN
 
@@ -78,10 +84,71 @@ aborted_txn() {
     [ -z "${LAB_CHECK_LOGS:-}" ] || lab_check_logs
 }
 
+# refused_check KIND... : each refused row set aside with a reason, and no
+# backlog left in the relays named by their metric prefixes ($prefixes).
+refused_check() {
+    _dump=$(http_get "$ORDER_URL/dump")
+    for _k in "$@"; do
+        _line=$(printf '%s\n' "$_dump" | awk -F '\t' -v id="refused-$_k" '$1 == "outbox_dead" && $2 == id')
+        check "refused-rows ($model): the $_k row is listed as a dead letter" test -n "$_line"
+        check "refused-rows ($model): with its reason ($(printf '%s' "$_line" | cut -f5 | cut -c1-60))" \
+            test -n "$(printf '%s' "$_line" | cut -f5)"
+    done
+    for _p in $prefixes; do
+        assert_eq "refused-rows ($model): 0 rows held in ${_p}_backlog" 0 "$(metric "$ORDER_URL" "${_p}_backlog")"
+    done
+}
+
+refused_model() { # sync|async|stream
+    model=$1
+    lab_init || return 1
+    OUT_DIR=$LAB_DIR/out
+    export OUT_DIR
+    case $model in
+    sync) lab_start_rest || return 1
+        kinds="notify release" prefixes="notification release" ;;
+    async)
+        . "$LIB/rabbitmq.sh"
+        rabbitmq_start || return 1
+        lab_start inventory commlab-inventory --quiet --mode amqp --amqp-url "$AMQP_URL" &&
+            lab_start notification commlab-notification --quiet --mode amqp --amqp-url "$AMQP_URL" &&
+            lab_start order commlab-order --quiet --mode async --amqp-url "$AMQP_URL" || return 1
+        ORDER_URL=$(lab_url order) INVENTORY_URL=$(lab_url inventory) NOTIFICATION_URL=$(lab_url notification)
+        export AMQP_URL ORDER_URL INVENTORY_URL NOTIFICATION_URL
+        kinds=unroutable prefixes=outbox ;;
+    stream)
+        . "$LIB/kafka.sh"
+        COMMLAB_KAFKA=mock kafka_start || return 1
+        lab_start inventory commlab-inventory --quiet --mode kafka --kafka-brokers "$KAFKA_BROKERS" &&
+            lab_start analytics commlab-analytics --quiet --kafka-brokers "$KAFKA_BROKERS" \
+                --metrics-file "$LAB_DIR/metrics.json" &&
+            lab_start order commlab-order --quiet --mode stream --kafka-brokers "$KAFKA_BROKERS" || return 1
+        ORDER_URL=$(lab_url order) INVENTORY_URL=$(lab_url inventory) ANALYTICS_URL=$(lab_url analytics)
+        export KAFKA_BROKERS ORDER_URL INVENTORY_URL ANALYTICS_URL
+        kinds=too-large prefixes=outbox ;;
+    esac
+    echo "# refused-rows ($model): $kinds; local lab in $LAB_DIR"
+    sh "$S" start "$model" 50 8 4000000
+    # Sync: the chain's notifications wait in the outbox while notification
+    # is down; the refused rows go in among them.
+    [ "$model" != sync ] || { sleep 1; lab_kill notification KILL; }
+    sleep 2
+    for _k in $kinds; do sh "$S" fault refused-row "$LAB_DIR/order.db" "$_k"; done
+    if [ "$model" = sync ]; then
+        sleep 3
+        lab_restart notification || fail "refused-rows (sync): notification restarted"
+    fi
+    sh "$S" finish "$model" 0 60
+    refused_check $kinds
+    lab_stop_all
+    [ -z "${LAB_CHECK_LOGS:-}" ] || lab_check_logs
+}
+
 for p in $phases; do
     case $p in
     slow-apply) (slow_apply) ;;
     aborted-txn) (aborted_txn) ;;
+    refused-rows) for m in sync async stream; do (refused_model "$m"); done ;;
     *) fail "nothing-lost: phase '$p' known" ;;
     esac
 done

@@ -12,6 +12,11 @@
 #     txn-errors N      (stream, Kafka mock) the next N Produce requests are
 #                       answered INVALID_RECORD: inventory's transactions abort
 #                       on a message error until its messages are set aside
+#     refused-row DB KIND  a row the far side refuses for good, added to the
+#                       outbox of the order service's database DB: notify or
+#                       release (a body the receiver answers 400), unroutable
+#                       (a routing key no queue is bound to), too-large (over
+#                       Kafka's message size limit)
 #   self-test                             the checker finds each kind of violation
 # MODEL is sync, async or stream. Whoever calls the phases does the kills and
 # restarts between start and finish, at the times of the schedule: the local
@@ -79,6 +84,17 @@ phase_fault() { # KIND [ARGS]
         _codes=$(awk -v n="$2" 'BEGIN { for (i = 0; i < n; i++) printf " INVALID_RECORD" }')
         # shellcheck disable=SC2086 # one word per code
         check "crash: fault $* set" kafka_mock_ctl errors Produce $_codes
+        return ;;
+    refused-row)
+        case $3 in
+        notify) _dest=notification.send _body="'{\"order_id\":'" ;;
+        release) _dest=inventory.release _body="'{\"order_id\":'" ;;
+        unroutable) _dest=nowhere.unbound _body="'{}'" ;;
+        too-large) _dest=order-events _body="'{\"pad\":\"'||hex(zeroblob(1100000))||'\"}'" ;;
+        *) fail "crash: refused-row kind '$3' known"; return 1 ;;
+        esac
+        check "crash: fault $1 $3 set" sqlite3 -cmd ".timeout 10000" "$2" \
+            "INSERT INTO outbox(event_id,destination,key,body) VALUES('refused-$3','$_dest','refused-$3',$_body)"
         return ;;
     *) fail "crash: fault '$1' known"; return 1 ;;
     esac
