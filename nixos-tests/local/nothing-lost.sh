@@ -6,6 +6,11 @@
 #               SLOW_APPLY_MS per batch (several heartbeats) under a load of
 #               SLOW_RATE orders/s for SLOW_SECONDS: every accepted order
 #               final once, and no link dropped for silence.
+#   link-drops  the broker closes every connection DROPS times while
+#               inventory's apply is slow: each drop returns the unacked
+#               window, which is no fault of its messages; none may be
+#               dead-lettered for it (the consumer counts failed applies,
+#               the broker's delivery limit is a crash backstop).
 #   aborted-txn (Kafka mock) orders wait in order-events while inventory is
 #               paused; then the next TXN_ERRORS Produce requests fail with
 #               INVALID_RECORD, so inventory's transactions abort after its
@@ -28,7 +33,8 @@ case "${1:-}" in -h | --help) sed -n '2,11p' "$0" | sed 's/^# \{0,1\}//'; exit 0
 : "${HEARTBEAT_S:=2}" "${SLOW_APPLY_MS:=7000}" "${SLOW_RATE:=40}" "${SLOW_SECONDS:=30}"
 : "${SLOW_RECOVERY_S:=90}"
 : "${TXN_ERRORS:=16}" "${TXN_ORDERS:=300}"
-phases=${*:-slow-apply aborted-txn refused-rows}
+: "${DROPS:=8}"
+phases=${*:-slow-apply link-drops aborted-txn refused-rows}
 LOADGEN="$COMMLAB_BIN/loadgen"
 export LOADGEN
 
@@ -53,6 +59,37 @@ slow_apply() {
     assert_eq "slow-apply: inventory's link never dropped during an apply" 0 "$lost"
     assert_eq "slow-apply: nothing reached inventory's dead-letter queue" 0 \
         "$(awk -F '\t' '$1 == "inventory.order-placed.dlq"' "$OUT_DIR/crash.dlq.txt" | wc -l)"
+    lab_stop_all
+    [ -z "${LAB_CHECK_LOGS:-}" ] || lab_check_logs
+}
+
+link_drops() {
+    lab_init || return 1
+    . "$LIB/rabbitmq.sh"
+    rabbitmq_start || return 1
+    lab_start inventory commlab-inventory --quiet --mode amqp --amqp-url "$AMQP_URL" &&
+        lab_start notification commlab-notification --quiet --mode amqp --amqp-url "$AMQP_URL" &&
+        lab_start order commlab-order --quiet --mode async --amqp-url "$AMQP_URL" ||
+        { fail "link-drops: the async services started"; return 1; }
+    ORDER_URL=$(lab_url order) INVENTORY_URL=$(lab_url inventory) NOTIFICATION_URL=$(lab_url notification)
+    OUT_DIR=$LAB_DIR/out
+    export AMQP_URL ORDER_URL INVENTORY_URL NOTIFICATION_URL OUT_DIR
+    echo "# link-drops: every connection closed $DROPS times under load; local lab in $LAB_DIR"
+    # Slower than the drops: no batch is acked between two of them.
+    sh "$S" fault slow-apply 4000
+    sh "$S" start async 40 5 5000000
+    sleep 2
+    _i=0
+    while [ $_i -lt "$DROPS" ]; do
+        rabbitmqctl_lab close_all_connections "lab: link drop $_i" >/dev/null 2>&1
+        _i=$((_i + 1))
+        sleep 2
+    done
+    sh "$S" fault none
+    sh "$S" finish async 0 60
+    assert_num "link-drops: inventory lost its link at every drop" \
+        "$(grep -c 'link lost' "$LAB_DIR/inventory.log")" ">=" "$DROPS"
+    assert_eq "link-drops: nothing dead-lettered for the drops" 0 "$(wc -l <"$OUT_DIR/crash.dlq.txt")"
     lab_stop_all
     [ -z "${LAB_CHECK_LOGS:-}" ] || lab_check_logs
 }
@@ -147,6 +184,7 @@ refused_model() { # sync|async|stream
 for p in $phases; do
     case $p in
     slow-apply) (slow_apply) ;;
+    link-drops) (link_drops) ;;
     aborted-txn) (aborted_txn) ;;
     refused-rows) for m in sync async stream; do (refused_model "$m"); done ;;
     *) fail "nothing-lost: phase '$p' known" ;;
