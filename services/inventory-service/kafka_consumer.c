@@ -168,15 +168,24 @@ static int event_fits(struct inventory_kafka *k, const struct event *ev, char ot
     return strcmp(other, ev->order.order_id) == 0;
 }
 
-/* The undo of a message set aside (see struct item): -1 on error. */
+/* The undo of a message set aside (see struct item): -1 on error. When the
+ * store refuses the undo itself for this order (a constraint, a trigger:
+ * what may have made it fail its tries), no try of it can have committed
+ * either, the reservation and the record of its outcome being one
+ * transaction: nothing to undo, and the dead letter goes alone. */
 static int withdraw(struct inventory_kafka *k, struct item *it)
 {
-    int own = owns_outcome(k, it->ev.order.order_id, it->m->partition, it->m->offset);
-    if (own <= 0)
-        return own; /* another message carries this order's outcome */
     enum release_outcome ro;
-    if (stock_release_locked(&k->svc->stock, it->ev.order.order_id, &ro) != 0)
-        return -1;
+    int own = owns_outcome(k, it->ev.order.order_id, it->m->partition, it->m->offset);
+    if (own == 0)
+        return 0; /* another message carries this order's outcome */
+    if (own < 0 || stock_release_locked(&k->svc->stock, it->ev.order.order_id, &ro) != 0) {
+        if (db_error_is_transient(sqlite3_errcode(k->svc->db.h)))
+            return -1;
+        log_warn("order %s: the store refuses its undo (%s); dead-lettering it alone",
+                 it->ev.order.order_id, sqlite3_errmsg(k->svc->db.h));
+        return 0;
+    }
     struct order o = it->ev.order;
     event_from_order(&it->ev, EVENT_INVENTORY_FAILED, &o, WITHDRAWN_REASON);
     it->withdrawn = true;
