@@ -89,6 +89,8 @@ rabbitmq_start() {
         [ -n "${RMQ_HOST:-}" ] && _loopback=false
         printf 'loopback_users.guest = %s\ndisk_free_limit.absolute = 50MB\n' "$_loopback" >"$R/rabbitmq.conf"
         _rmq_mgmt_conf
+        # RMQ_CONF_EXTRA: more rabbitmq.conf lines (e.g. "heartbeat = 2").
+        [ -z "${RMQ_CONF_EXTRA:-}" ] || printf '%s\n' "$RMQ_CONF_EXTRA" >>"$R/rabbitmq.conf"
         echo '[].' >"$R/advanced.config"
         : >"$R/rabbitmq-env.conf"
         LAB_STOP_HOOKS="${LAB_STOP_HOOKS:-}${LAB_STOP_HOOKS:+; }rabbitmq_stop"

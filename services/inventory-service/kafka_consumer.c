@@ -24,7 +24,12 @@
  * one message at a time, and a message that failed KAFKA_LOOP_MAX_TRIES
  * times is dead-lettered (as its coordinates once even that failed), never
  * retried for ever. An event_id seen before with another order_id is a
- * conflict: dead-lettered, counted, not applied.
+ * conflict: dead-lettered, counted, not applied. A dead letter never leaves a
+ * committed effect behind: an OrderPlaced that failed its tries (a
+ * reservation may have been committed by one of them, its outcome never)
+ * has its reservation released and InventoryFailed ("dead_lettered") sent
+ * in the transaction that dead-letters it; that outcome is retried, with
+ * backoff, until it is committed.
  *
  * Startup settings: --throttle-ms, --paused, --transactional-id (see
  * main.c). At run time: POST /configure {"throttle_ms":N,"paused":bool}. */
@@ -46,6 +51,8 @@
 #define BATCH_MAX 1000
 #define BATCH_MS 100
 #define TXN_TIMEOUT_MS 30000
+/* The InventoryFailed reason of an order whose message was dead-lettered. */
+#define WITHDRAWN_REASON "dead_lettered"
 
 enum { ST_FIND, ST_ADD, ST_EVENT_FIND, ST_EVENT_ADD, ST_COUNT };
 
@@ -71,6 +78,12 @@ struct item {
     int tries;
     enum action act;
     bool conflict;
+    /* An OrderPlaced set aside after its tries: an earlier try may have
+     * committed its reservation, so it is released and, when this message
+     * owns the order's outcome, InventoryFailed goes out with the dead
+     * letter (`withdrawn`). Otherwise the stock would stay held with no
+     * outcome that anyone downstream sees. */
+    bool undo, withdrawn;
     struct event ev;            /* the input, then the outcome to emit */
     char in_id[ID_MAX_LEN + 1]; /* the input's event_id (--log-events) */
     bool decoded;               /* ev holds the input (an event, maybe of another type) */
@@ -157,11 +170,38 @@ static int event_fits(struct inventory_kafka *k, const struct event *ev, char ot
     return strcmp(other, ev->order.order_id) == 0;
 }
 
+/* The undo of a message set aside (see struct item): -1 on error. When the
+ * store refuses the undo itself for this order (a constraint, a trigger:
+ * what may have made it fail its tries), no try of it can have committed
+ * either, the reservation and the record of its outcome being one
+ * transaction: nothing to undo, and the dead letter goes alone. */
+static int withdraw(struct inventory_kafka *k, struct item *it)
+{
+    enum release_outcome ro;
+    int own = owns_outcome(k, it->ev.order.order_id, it->m->partition, it->m->offset);
+    if (own == 0)
+        return 0; /* another message carries this order's outcome */
+    if (own < 0 || stock_release_locked(&k->svc->stock, it->ev.order.order_id, &ro) != 0) {
+        if (db_error_is_transient(sqlite3_errcode(k->svc->db.h)))
+            return -1;
+        log_warn("order %s: the store refuses its undo (%s); dead-lettering it alone",
+                 it->ev.order.order_id, sqlite3_errmsg(k->svc->db.h));
+        return 0;
+    }
+    struct order o = it->ev.order;
+    event_from_order(&it->ev, EVENT_INVENTORY_FAILED, &o, WITHDRAWN_REASON);
+    it->withdrawn = true;
+    return 0;
+}
+
 static int apply_batch(void *arg)
 {
     struct inventory_kafka *k = arg;
     for (size_t i = 0; i < k->n; i++) {
         struct item *it = &k->items[i];
+        it->withdrawn = false;
+        if (it->undo && withdraw(k, it) != 0)
+            return -1;
         if (it->act != ACT_EMIT)
             continue;
         char other[ID_MAX_LEN + 1];
@@ -212,6 +252,14 @@ static void classify(struct item *it)
     const rd_kafka_message_t *m = it->m;
     it->conflict = false;
     it->decoded = false;
+    it->undo = false;
+    if (it->tries >= KAFKA_LOOP_MAX_TRIES) {
+        it->undo = event_decode(m->payload ? m->payload : "", m->len, &it->ev, &err) == 0 &&
+                   it->ev.type == EVENT_ORDER_PLACED;
+        if (it->undo)
+            memcpy(it->in_id, it->ev.event_id, sizeof it->in_id);
+        it->decoded = it->undo;
+    }
     if (it->tries > KAFKA_LOOP_MAX_TRIES) {
         /* Even its coordinates could not be dead-lettered. */
         it->act = ACT_SKIP;
@@ -313,6 +361,8 @@ static enum kafka_batch_result kafka_txn(struct inventory_kafka *k)
             pe = produce_outcome(k, &it->ev);
         else if (it->act == ACT_DEAD_LETTER)
             pe = produce_dead_letter(k, it);
+        if (!pe && it->withdrawn)
+            pe = produce_outcome(k, &it->ev);
         if (pe) {
             message_error = kafka_error_is_message(pe);
             log_warn("cannot produce in the transaction (%s [%d] offset %lld): %s",
@@ -375,6 +425,13 @@ static void log_batch(const struct inventory_kafka *k)
             event_outcome_line(line, EVENT_OUTCOME_APPLIED, &in, KAFKA_TOPIC_ORDERS, NULL);
         } else if (it->act == ACT_DUPLICATE) {
             event_outcome_line(line, EVENT_OUTCOME_DUPLICATE, &it->ev, KAFKA_TOPIC_ORDERS, NULL);
+        } else if (it->act == ACT_DEAD_LETTER && it->withdrawn) {
+            /* ev is now the InventoryFailed that went out with it. */
+            struct event in = {.type = EVENT_ORDER_PLACED};
+            memcpy(in.event_id, it->in_id, sizeof in.event_id);
+            memcpy(in.order.order_id, it->ev.order.order_id, sizeof in.order.order_id);
+            event_outcome_line(line, EVENT_OUTCOME_DEAD_LETTER, &in, KAFKA_TOPIC_ORDERS,
+                               it->reason);
         } else if (it->act == ACT_DEAD_LETTER) {
             event_outcome_line(line,
                                it->conflict ? EVENT_OUTCOME_CONFLICT : EVENT_OUTCOME_DEAD_LETTER,
@@ -388,7 +445,7 @@ static void log_batch(const struct inventory_kafka *k)
 
 static void count_batch(struct inventory_kafka *k)
 {
-    uint64_t res = 0, fail = 0, dup = 0, dlq = 0, conflicts = 0, skipped = 0;
+    uint64_t res = 0, fail = 0, dup = 0, dlq = 0, conflicts = 0, skipped = 0, withdrawn = 0;
     for (size_t i = 0; i < k->n; i++) {
         const struct item *it = &k->items[i];
         if (it->act == ACT_EMIT && it->ev.type == EVENT_INVENTORY_RESERVED)
@@ -402,6 +459,7 @@ static void count_batch(struct inventory_kafka *k)
         else if (it->act == ACT_SKIP)
             skipped++;
         conflicts += it->conflict;
+        withdrawn += it->withdrawn;
     }
     struct metrics *mx = k->svc->metrics;
     metrics_count(mx, "kafka_txn_commits_total", "Kafka transactions committed.", 1);
@@ -414,6 +472,10 @@ static void count_batch(struct inventory_kafka *k)
     metrics_count(mx, "kafka_conflicts_total",
                   "OrderPlaced reusing another order's event_id (dead-lettered, not applied).",
                   conflicts);
+    metrics_count(mx, "kafka_withdrawn_total",
+                  "Orders whose message was set aside after its tries: reservation released, "
+                  "InventoryFailed sent.",
+                  withdrawn);
     metrics_count(mx, "kafka_skipped_total",
                   "Messages whose dead letter could not be produced either (logged, passed).",
                   skipped);
