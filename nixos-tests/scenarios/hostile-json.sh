@@ -18,7 +18,7 @@ set -u
 here=$(cd "$(dirname "$0")" && pwd)
 . "$here/../lib/assert.sh"
 . "$here/../lib/http.sh"
-: "${JSON_CASES:=$here/../corpus/json.cases}" "${LOADGEN:=loadgen}"
+: "${JSON_CASES:=$here/../corpus/json.cases}" "${INT_CASES:=$here/../corpus/integers.cases}" "${LOADGEN:=loadgen}"
 # Byte counts, not characters, and printf's octal escapes as bytes.
 LC_ALL=C
 export LC_ALL
@@ -27,8 +27,15 @@ WORK=$(mktemp -d)
 trap 'rm -rf "$WORK"' EXIT
 ITEM='{"sku":"burger","qty":1}'
 
-# cases: the case lines "EXPECT<TAB>NAME<TAB>BYTES", comments left out.
-cases() { grep -v '^#' "$JSON_CASES"; }
+# cases: the case lines "EXPECT<TAB>NAME<TAB>BYTES", comments left out, of
+# $CASES (JSON_CASES unless a site of integer fields sets it to INT_CASES).
+cases() { grep -v '^#' "${CASES:-$JSON_CASES}"; }
+# int_site ARGS...: site with the integer corpus.
+int_site() {
+    CASES=$INT_CASES
+    site "$@"
+    CASES=
+}
 
 # splice EXPECT BYTES PREFIX SUFFIX OUT: the bytes between PREFIX and SUFFIX
 # (alone for a whole-body case) into OUT. Only builtins: a loaded CI machine
@@ -112,23 +119,28 @@ http_target() { # TARGET
         site "$u" /order '{"user_id":"u1","items":[{"sku":"fries","qty":1},{"sku":' ',"qty":1}]}' \
             'items[1].sku' 'items[1]'
         site "$u" /order '{"user_id":"u1","items":[{"sku":"burger","qty":' '}]}' 'items[0].qty' 'items[0]'
+        int_site "$u" /order '{"user_id":"u1","items":[{"sku":"burger","qty":' '}]}' 'items[0].qty' 'items[0]'
         site "$u" /order "{\"user_id\":\"u1\",\"items\":[$ITEM],\"note\":" '}' note body ;;
     inventory)
         u=$INVENTORY_URL
         site "$u" /reserve '{"order_id":' ",\"items\":[$ITEM]}" order_id body
         site "$u" /reserve '{"order_id":"hx-r","items":[{"sku":' ',"qty":1}]}' 'items[0].sku' 'items[0]'
+        int_site "$u" /reserve '{"order_id":"hx-r","items":[{"sku":"fries","qty":1},{"sku":"burger","qty":' '}]}' 'items[1].qty' 'items[1]'
         site "$u" /release '{"order_id":' '}' order_id body
         site "$u" /release '{"order_id":"hx-r","note":' '}' note body
         site "$u" /configure '{"delay_ms":' ',"mode":"none"}' delay_ms body
+        int_site "$u" /configure '{"delay_ms":' ',"mode":"none"}' delay_ms body
         site "$u" /configure '{"delay_ms":0,"mode":' '}' mode body
         http_code POST "$u/configure" '{"delay_ms":0,"mode":"none"}' >/dev/null ;;
     notification)
         u=$NOTIFICATION_URL
         site "$u" /send '{"order_id":' ",\"user_id\":\"u1\",\"items\":[$ITEM]}" order_id body
-        site "$u" /send '{"order_id":"hx-s","user_id":' ",\"items\":[$ITEM]}" user_id body ;;
+        site "$u" /send '{"order_id":"hx-s","user_id":' ",\"items\":[$ITEM]}" user_id body
+        int_site "$u" /send '{"order_id":"hx-s","user_id":"u1","items":[{"sku":"burger","qty":' '}]}' 'items[0].qty' 'items[0]' ;;
     inventory-stream | analytics)
         [ "$1" = analytics ] && u=$ANALYTICS_URL || u=$INVENTORY_URL
         site "$u" /configure '{"throttle_ms":' ',"paused":false}' throttle_ms body
+        int_site "$u" /configure '{"throttle_ms":' ',"paused":false}' throttle_ms body
         site "$u" /configure '{"throttle_ms":0,"paused":' '}' paused body
         http_code POST "$u/configure" '{"throttle_ms":0,"paused":false}' >/dev/null ;;
     *)
@@ -164,6 +176,14 @@ event_hostile() { # EXPECT BYTES N OUT
         '}}' "$4" ;;
     esac
 }
+# event_int BYTES N OUT: an integer case in the payload's qty or the schema.
+event_int() {
+    _rest="\"type\":\"$EV_TYPE\",\"event_id\":\"hx-e-$2\",\"order_id\":\"hx-$2\",$EV_TIME,\"payload\":{\"user_id\":\"u1\",\"items\":[{\"sku\":\"soda\",\"qty\":"
+    case $(($2 % 2)) in
+    0) splice @ "$1" "{\"schema\":1,$_rest" '}]}}' "$3" ;;
+    1) splice @ "$1" '{"schema":' ",${_rest}1}]}}" "$3" ;;
+    esac
+}
 event_valid() { # N OUT
     EV_HEAD="{\"schema\":1,\"type\":\"$EV_TYPE\",\"event_id\":"
     printf '%s"hv-e-%s","order_id":"hv-%s",%s,"payload":{"user_id":"u1","items":[{"sku":"soda","qty":1}]}}' \
@@ -187,6 +207,14 @@ events() {
     done <<EOF_CASES
 $(cases)
 EOF_CASES
+    # The integer corpus at the event's integer fields.
+    while IFS=$TAB read -r _exp _name _bytes _desc; do
+        _i=$((_i + 1))
+        event_int "$_bytes" "$_i" "$1/$((10000 + _i))-hx"
+        hostile=$((hostile + 1))
+    done <<EOF_CASES
+$(CASES=$INT_CASES cases)
+EOF_CASES
 }
 
 reservations() { # PREFIX: reservation rows of order ids starting with it
@@ -194,8 +222,9 @@ reservations() { # PREFIX: reservation rows of order ids starting with it
 }
 
 # A dead-letter reason from the validator ("FIELD: what at byte N"), or from
-# the decoder for a body that is JSON but no object.
-REASON='[^ ]+: .* at byte [0-9]+|body: must be a JSON object'
+# the decoder for a body that is JSON but no object or an integer field
+# holding no valid integer.
+REASON='[^ ]+: .* at byte [0-9]+|body: must be a JSON object|(payload\.items\[0\]\.qty|schema): must be '
 
 valid_reserved() { [ "$(reservations hv-)" -ge "$valid" ]; }
 
