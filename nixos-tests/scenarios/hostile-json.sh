@@ -18,7 +18,8 @@ set -u
 here=$(cd "$(dirname "$0")" && pwd)
 . "$here/../lib/assert.sh"
 . "$here/../lib/http.sh"
-: "${JSON_CASES:=$here/../corpus/json.cases}" "${INT_CASES:=$here/../corpus/integers.cases}" "${LOADGEN:=loadgen}"
+: "${JSON_CASES:=$here/../corpus/json.cases}" "${INT_CASES:=$here/../corpus/integers.cases}" \
+    "${ENV_CASES:=$here/../corpus/envelope.cases}" "${LOADGEN:=loadgen}"
 # Byte counts, not characters, and printf's octal escapes as bytes.
 LC_ALL=C
 export LC_ALL
@@ -184,6 +185,27 @@ event_int() {
     1) splice @ "$1" '{"schema":' ",${_rest}1}]}}" "$3" ;;
     esac
 }
+# event_env FIELD BYTES N OUT: a valid event but for one envelope field
+# (BYTES "-": the field left out; a payload.* field: BYTES are the payload).
+event_env() {
+    # shellcheck disable=SC2059 # the cases are printf formats by design
+    _v=$(printf "x$2")
+    _v=${_v#x}
+    _m=
+    for _f in schema type event_id order_id occurred_at payload; do
+        case $_f in
+        schema) _d=1 ;; type) _d="\"$EV_TYPE\"" ;; event_id) _d="\"hx-e-$3\"" ;;
+        order_id) _d="\"hx-$3\"" ;; occurred_at) _d='"2026-02-18T12:00:00.000Z"' ;;
+        payload) _d='{"user_id":"u1","items":[{"sku":"soda","qty":1}]}' ;;
+        esac
+        if [ "$_f" = "$1" ] || { [ "$_f" = payload ] && [ "${1#payload.}" != "$1" ]; }; then
+            [ "$2" = - ] && continue
+            _d=$_v
+        fi
+        _m="$_m${_m:+,}\"$_f\":$_d"
+    done
+    printf '{%s}' "$_m" >"$4"
+}
 event_valid() { # N OUT
     EV_HEAD="{\"schema\":1,\"type\":\"$EV_TYPE\",\"event_id\":"
     printf '%s"hv-e-%s","order_id":"hv-%s",%s,"payload":{"user_id":"u1","items":[{"sku":"soda","qty":1}]}}' \
@@ -215,6 +237,14 @@ EOF_CASES
     done <<EOF_CASES
 $(CASES=$INT_CASES cases)
 EOF_CASES
+    # Every envelope field with a wrong format, or left out.
+    while IFS=$TAB read -r _field _name _bytes _desc; do
+        _i=$((_i + 1))
+        event_env "$_field" "$_bytes" "$_i" "$1/$((10000 + _i))-hx"
+        hostile=$((hostile + 1))
+    done <<EOF_CASES
+$(CASES=$ENV_CASES cases)
+EOF_CASES
 }
 
 reservations() { # PREFIX: reservation rows of order ids starting with it
@@ -224,7 +254,7 @@ reservations() { # PREFIX: reservation rows of order ids starting with it
 # A dead-letter reason from the validator ("FIELD: what at byte N"), or from
 # the decoder for a body that is JSON but no object or an integer field
 # holding no valid integer.
-REASON='[^ ]+: .* at byte [0-9]+|body: must be a JSON object|(payload\.items\[0\]\.qty|schema): must be '
+REASON='[^ ]+: .* at byte [0-9]+|body: must be a JSON object|(schema|type|event_id|order_id|occurred_at|payload)[][a-z_.0-9]*: (is required|must |is not on the menu|appears twice)'
 
 valid_reserved() { [ "$(reservations hv-)" -ge "$valid" ]; }
 
