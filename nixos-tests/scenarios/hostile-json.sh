@@ -265,6 +265,24 @@ check_applied() { # BROKER
     assert_eq "hostile $1: no valid event reserved twice" "$valid" "$(reservations hv-)"
 }
 
+# reuse_events DIR ID: an event, its event_id reused for the same type and
+# order with other items (twice), and the event again: the reuses are
+# conflicts (dead-lettered, not applied), the repeat a duplicate.
+reuse_events() {
+    mkdir -p "$1"
+    for _n in 1 2 3 4; do
+        case $_n in
+        1 | 4) _items='{"sku":"soda","qty":1}' ;;
+        2) _items='{"sku":"soda","qty":2}' ;;
+        3) _items='{"sku":"soda","qty":1},{"sku":"burger","qty":1}' ;;
+        esac
+        printf '{"schema":1,"type":"%s","event_id":"rv-e-%s","order_id":"rv-%s",%s,"payload":{"user_id":"u1","items":[%s]}}' \
+            "$EV_TYPE" "$2" "$2" "$EV_TIME" "$_items" >"$1/$_n"
+    done
+}
+# The reservation row of order rv-ID: its items as the dump shows them.
+reuse_reserved() { http_get "$INVENTORY_URL/dump" | awk -F'\t' -v o="rv-$1" '$1 == "reservations" && $2 == o { print $4 }'; }
+
 phase_amqp() {
     : "${AMQP_URL:?AMQP_URL must name the broker}"
     q=inventory.order-placed
@@ -284,6 +302,22 @@ phase_amqp() {
         "$(tail -n "$hostile" "$WORK/dlq.txt" | cut -f1 | grep -cE "$REASON")"
     wait_until 30 valid_reserved
     check_applied amqp
+    # An event_id reused with other items: both reuses dead-lettered, the
+    # first event applied once, the repeat of it a duplicate.
+    dlq1=$(depth "$q.dlq")
+    reuse_events "$WORK/rv" a
+    for m in 1 2 3 4; do
+        amqp-publish --url="$AMQP_URL" --exchange=commlab.events --routing-key=order-events \
+            --persistent --content-type=application/json <"$WORK/rv/$m" ||
+            fail "reuse amqp: published event $m"
+    done
+    reused() { [ "$(depth "$q.dlq")" -ge $((dlq1 + 2)) ] && [ "$(depth "$q")" = 0 ] && [ -n "$(reuse_reserved a)" ]; }
+    check "reuse amqp: the two reuses dead-lettered" wait_until 30 reused
+    assert_eq "reuse amqp: nothing else dead-lettered (the repeat is a duplicate)" $((dlq1 + 2)) "$(depth "$q.dlq")"
+    "$LOADGEN" amqp dlq --url "$AMQP_URL" --queue "$q.dlq" >"$WORK/dlq.txt"
+    assert_eq "reuse amqp: each says the event_id came with other content" 2 \
+        "$(tail -n 2 "$WORK/dlq.txt" | cut -f1 | grep -c 'event_id rv-e-a was OrderPlaced for order rv-a with other content')"
+    assert_eq "reuse amqp: the first event's items reserved, nothing of the reuses" "soda:1" "$(reuse_reserved a)"
     [ -n "${NOTIFICATION_URL:-}" ] && amqp_outcomes
 }
 
@@ -320,6 +354,7 @@ phase_kafka() {
     dlq_count() { kcat -C -b "$KAFKA_BROKERS" -t order-events.dlq -o beginning -e -q -f '%h\n' 2>/dev/null | grep -c .; }
     dlq0=$(dlq_count)
     mal0=$(metric "$ANALYTICS_URL" analytics_malformed_total)
+    adl0=$(kcat -C -b "$KAFKA_BROKERS" -t analytics.dlq -o beginning -e -q -f '%h\n' 2>/dev/null | grep -c 'dead_letter_reason=malformed: ')
     events "$WORK/ev"
     # One message per file, all under one key: one partition, in order.
     check "hostile kafka: produced $((hostile + valid)) events with kcat" \
@@ -339,6 +374,26 @@ phase_kafka() {
     check_applied kafka
     skipped() { [ "$(metric "$ANALYTICS_URL" analytics_malformed_total)" -ge $((mal0 + hostile)) ]; }
     check "hostile kafka: analytics skipped the $hostile hostile events" wait_until 30 skipped
+    # Analytics dead-letters what it cannot count, in a topic of its own.
+    adlq() { kcat -C -b "$KAFKA_BROKERS" -t analytics.dlq -o beginning -e -q -f '%h\n' 2>/dev/null | grep -c 'dead_letter_reason=malformed: '; }
+    adl() { [ "$(adlq)" -ge $((adl0 + hostile)) ]; }
+    check "hostile kafka: analytics dead-lettered the $hostile hostile events to analytics.dlq" wait_until 30 adl
+    assert_eq "hostile kafka: exactly those in analytics.dlq" $((adl0 + hostile)) "$(adlq)"
+    # An event_id reused with other items: dead-lettered by inventory and by
+    # analytics, counted as a conflict, the first event applied once.
+    dlq1=$(dlq_count) con0=$(metric "$ANALYTICS_URL" analytics_conflicts_total)
+    reuse_events "$WORK/rv" k
+    check "reuse kafka: produced an event and its reuses" \
+        kcat -P -b "$KAFKA_BROKERS" -t order-events -k reuse-k "$WORK/rv/1" "$WORK/rv/2" "$WORK/rv/3" "$WORK/rv/4"
+    reused() { [ "$(dlq_count)" -ge $((dlq1 + 2)) ] && [ "$(metric "$ANALYTICS_URL" analytics_conflicts_total)" -ge $((con0 + 2)) ]; }
+    check "reuse kafka: inventory dead-lettered the two reuses, analytics counted them as conflicts" wait_until 30 reused
+    kcat -C -b "$KAFKA_BROKERS" -t order-events.dlq -o beginning -e -q -f '%h\n' >"$WORK/dlq.txt" 2>/dev/null
+    assert_eq "reuse kafka: inventory dead-lettered them alone, saying other content" "$((dlq1 + 2)) 2" \
+        "$(dlq_count) $(grep -c "dead_letter_reason=conflict: event_id rv-e-k was order rv-k's with other content" "$WORK/dlq.txt")"
+    aconf() { [ "$(kcat -C -b "$KAFKA_BROKERS" -t analytics.dlq -o beginning -e -q -f '%h\n' 2>/dev/null | grep -c 'conflict: event_id rv-e-k reused with other content')" -ge 2 ]; }
+    check "reuse kafka: analytics dead-lettered the two reuses to analytics.dlq" wait_until 30 aconf
+    assert_eq "reuse kafka: analytics counted two conflicts, no more" $((con0 + 2)) "$(metric "$ANALYTICS_URL" analytics_conflicts_total)"
+    assert_eq "reuse kafka: the first event's items reserved, nothing of the reuses" "soda:1" "$(reuse_reserved k)"
 }
 
 scenario_dispatch hostile-json.sh "http amqp kafka" "$@"
