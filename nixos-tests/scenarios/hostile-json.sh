@@ -14,6 +14,10 @@
 # are. Every case must be refused (400 naming the field, or dead-lettered
 # with the validator's reason) and change nothing; the valid events
 # published between the hostile ones must be applied exactly once.
+# INT_CASES (corpus/integers.cases) go to every integer field, ENV_CASES
+# (corpus/envelope.cases) replace one envelope field of an event each; on
+# both brokers an event_id reused with other items must be dead-lettered
+# (inventory, and analytics into analytics.dlq), the first event applied.
 set -u
 here=$(cd "$(dirname "$0")" && pwd)
 . "$here/../lib/assert.sh"

@@ -2,7 +2,9 @@
 # Hostile HTTP against every service (order, inventory, notification,
 # analytics), over raw sockets: RFC 9112 framing (repeated Content-Length,
 # Content-Length with Transfer-Encoding, other transfer codings, bodies over
-# the limit of declared and undeclared size), request targets (percent-encoded
+# the limit of declared and undeclared size), field lines (RFC 9112 5: whitespace
+# before the colon, obs-fold, NUL and controls, Host; 400 and a close within
+# 2 s), request targets (percent-encoded
 # NUL and control bytes, absolute form), 405 with Allow, HEAD, and the errors
 # libmicrohttpd answers itself (counted in commlab_http_requests_total).
 # A request hidden in a refused body must never run: each service's state
