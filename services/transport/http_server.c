@@ -304,14 +304,17 @@ static MHD_Result_t check_field(void *cls, enum MHD_ValueKind kind, const char *
         if (!is_tchar(*p))
             f->why = *p == ' ' || *p == '\t' ? "whitespace between a field name and its colon"
                                              : "a field name that is not a token";
+    bool in_place = value != NULL; /* a NULL value is no line of the header */
     if (!value)
         value = "";
     for (const unsigned char *p = (const unsigned char *)value; *p && !f->why; p++)
         if (!is_field_vchar(*p))
             f->why = "a control character in a field value";
 #if MHD_VERSION < 0x00097600
-    if (!f->why && cut_short(name, value))
+    if (!f->why && in_place && cut_short(name, value))
         f->why = "a NUL, a bare CR or LF, or a folded line (obs-fold) in the header";
+#else
+    (void)in_place;
 #endif
     if (strcasecmp(name, MHD_HTTP_HEADER_HOST) == 0) {
         f->hosts++;
