@@ -60,13 +60,14 @@ static const char schema[] = "CREATE TABLE IF NOT EXISTS kafka_outcomes("
                              " order_id TEXT PRIMARY KEY, src_partition INTEGER NOT NULL,"
                              " src_offset INTEGER NOT NULL) WITHOUT ROWID;"
                              "CREATE TABLE IF NOT EXISTS kafka_events("
-                             " event_id TEXT PRIMARY KEY, order_id TEXT NOT NULL) WITHOUT ROWID;";
+                             " event_id TEXT PRIMARY KEY, order_id TEXT NOT NULL, digest INTEGER)"
+                             " WITHOUT ROWID;";
 static const char *const sql[] = {
     [ST_FIND] = "SELECT src_partition, src_offset FROM kafka_outcomes WHERE order_id=?",
     [ST_ADD] = "INSERT INTO kafka_outcomes(order_id,src_partition,src_offset) VALUES(?,?,?)"
                " ON CONFLICT(order_id) DO NOTHING",
-    [ST_EVENT_FIND] = "SELECT order_id FROM kafka_events WHERE event_id=?",
-    [ST_EVENT_ADD] = "INSERT INTO kafka_events(event_id,order_id) VALUES(?,?)"
+    [ST_EVENT_FIND] = "SELECT order_id, digest FROM kafka_events WHERE event_id=?",
+    [ST_EVENT_ADD] = "INSERT INTO kafka_events(event_id,order_id,digest) VALUES(?,?,?)"
                      " ON CONFLICT(event_id) DO NOTHING",
 };
 
@@ -145,14 +146,18 @@ static int owns_outcome(struct inventory_kafka *k, const char *order_id, int32_t
     return rc == SQLITE_ROW ? owner : -1;
 }
 
-/* 1 when the event's id is new or was this order's (a duplicate is the same
- * event_id, type and order_id; inventory takes one type), 0 when it was
- * another order's (a conflict: `other` says whose), -1 on error. */
+/* 1 when the event's id is new or was this event's (a duplicate is the same
+ * event_id, type, order_id and content, event_digest; inventory takes one
+ * type), 0 when it was another order's (a conflict: `other` says whose), 2
+ * when it was this order's with other content (a conflict too; rows from
+ * before the digest have none and are told apart by order), -1 on error. */
 static int event_fits(struct inventory_kafka *k, const struct event *ev, char other[ID_MAX_LEN + 1])
 {
     /* Insert first, as in owns_outcome. */
     sqlite3_stmt *st = db_reset(k->st[ST_EVENT_ADD]);
-    if (db_bind_text(st, 1, ev->event_id) != 0 || db_bind_text(st, 2, ev->order.order_id) != 0)
+    sqlite3_int64 digest = (sqlite3_int64)event_digest(ev);
+    if (db_bind_text(st, 1, ev->event_id) != 0 || db_bind_text(st, 2, ev->order.order_id) != 0 ||
+        sqlite3_bind_int64(st, 3, digest) != SQLITE_OK)
         return -1;
     if (db_step_done(&k->svc->db, st) != 0)
         return -1;
@@ -162,12 +167,18 @@ static int event_fits(struct inventory_kafka *k, const struct event *ev, char ot
     if (db_bind_text(st, 1, ev->event_id) != 0)
         return -1;
     int rc = sqlite3_step(st);
-    if (rc == SQLITE_ROW)
+    bool same_body = true;
+    if (rc == SQLITE_ROW) {
         snprintf(other, ID_MAX_LEN + 1, "%s", (const char *)sqlite3_column_text(st, 0));
+        same_body =
+            sqlite3_column_type(st, 1) == SQLITE_NULL || sqlite3_column_int64(st, 1) == digest;
+    }
     sqlite3_reset(st);
     if (rc != SQLITE_ROW)
         return -1;
-    return strcmp(other, ev->order.order_id) == 0;
+    if (strcmp(other, ev->order.order_id) != 0)
+        return 0;
+    return same_body ? 1 : 2;
 }
 
 /* The undo of a message set aside (see struct item): -1 on error. When the
@@ -208,10 +219,15 @@ static int apply_batch(void *arg)
         int fits = event_fits(k, &it->ev, other);
         if (fits < 0)
             return -1;
-        if (!fits) {
-            snprintf(it->reason, sizeof it->reason,
-                     "conflict: event_id %s was order %s's, not %s's", it->ev.event_id, other,
-                     it->ev.order.order_id);
+        if (fits != 1) {
+            if (fits == 2)
+                snprintf(it->reason, sizeof it->reason,
+                         "conflict: event_id %s was order %s's with other content", it->ev.event_id,
+                         other);
+            else
+                snprintf(it->reason, sizeof it->reason,
+                         "conflict: event_id %s was order %s's, not %s's", it->ev.event_id, other,
+                         it->ev.order.order_id);
             it->act = ACT_DEAD_LETTER;
             it->conflict = true;
             continue;
@@ -535,7 +551,9 @@ int inventory_kafka_start(struct inventory_service *svc, const char *brokers,
     /* Batches of up to BATCH_MAX events per transaction: see db_tune_for_batches. */
     if (db_tune_for_batches(&svc->db) != 0)
         return -1;
-    if (db_exec(&svc->db, schema) != 0 || db_prepare(&svc->db, sql, ST_COUNT, k->st) != 0)
+    if (db_exec(&svc->db, schema) != 0 ||
+        db_add_column(&svc->db, "kafka_events", "digest", "INTEGER") != 0 ||
+        db_prepare(&svc->db, sql, ST_COUNT, k->st) != 0)
         return -1;
     char err[KAFKA_ERR_LEN];
     k->producer = kafka_producer_new(brokers, o->transactional_id, on_delivery, k, err, sizeof err);

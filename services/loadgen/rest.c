@@ -188,6 +188,7 @@ static void one_request(struct worker *w, uint64_t i, uint64_t sched_us)
 static void *work(void *arg)
 {
     struct worker *w = arg;
+    pthread_setname_np(pthread_self(), "rest-client");
     struct shared *sh = w->sh;
     for (;;) {
         uint64_t i = atomic_fetch_add(&sh->next, 1);

@@ -11,6 +11,7 @@
 
 #include "util/log.h"
 #include "util/worker.h"
+#include "amqp_props.h"
 
 /* rabbitmq-c 0.12 moved its headers (nixpkgs has 0.14+, Debian 12 has 0.11);
  * the old names still exist there but warn. */
@@ -588,7 +589,6 @@ static bool value_ok(struct shape *s, const amqp_field_value_t *v, int depth)
         s->bytes += 8;
         break;
     case AMQP_FIELD_KIND_UTF8:
-    case AMQP_FIELD_KIND_BYTES:
         s->bytes += v->value.bytes.len;
         break;
     case AMQP_FIELD_KIND_TABLE:
@@ -603,7 +603,8 @@ static bool value_ok(struct shape *s, const amqp_field_value_t *v, int depth)
                 return false;
         break;
     default:
-        /* Floats, decimals and void: nothing we or a broker write. */
+        /* Floats, decimals, void and byte arrays (a RabbitMQ extension):
+         * nothing we or a broker write. */
         return refuse(s,
                       "headers: a field of kind '%c' (strings, integers, booleans, "
                       "timestamps, tables and arrays only)",
@@ -964,4 +965,9 @@ int amqp_link_nack(struct amqp_link *l, uint64_t tag, bool requeue)
 int amqp_link_idle(struct amqp_link *l, int timeout_ms)
 {
     LOCKED(int, link_idle(l, timeout_ms));
+}
+
+bool amqp_properties_ok(const amqp_basic_properties_t *p, char why[AMQP_REASON_MAX])
+{
+    return props_ok(p, why);
 }

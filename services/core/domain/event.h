@@ -26,6 +26,10 @@ int event_type_parse(const char *name, enum event_type *out);
 void event_id_derive(enum event_type t, const char *order_id, char out[EVENT_ID_LEN + 1]);
 void event_from_order(struct event *ev, enum event_type t, const struct order *o,
                       const char *reason);
+/* What an event says, as one number: equal for two copies of an event
+ * however they were encoded, different (but for a 2^-64 chance) when any
+ * field differs. A reused event_id is a duplicate only with an equal digest. */
+uint64_t event_digest(const struct event *ev);
 
 /* What a consumer did with one event, as one line (--log-events):
  * "event OUTCOME type=T event_id=E order_id=O source=S[ reason=R]", with

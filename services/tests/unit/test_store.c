@@ -58,6 +58,62 @@ static int seen_twice(void *arg)
     return 0;
 }
 
+/* The same event_id, type and order_id with other content, one field at a
+ * time: each a conflict, and the original still a duplicate after. */
+static void vary(struct event *ev, int how)
+{
+    switch (how) {
+    case 0:
+        ev->order.items[0].qty = 2;
+        break; /* other quantity */
+    case 1:
+        ev->order.items[0].sku = 1;
+        break; /* other SKU */
+    case 2:
+        order_add_item(&ev->order, 5, 1);
+        break; /* one item more */
+    case 3:
+        ev->order.n_items = 0;
+        break; /* no items */
+    case 4:
+        snprintf(ev->order.user_id, sizeof ev->order.user_id, "u2");
+        break;
+    case 5:
+        ev->order.occurred_at += 1;
+        break; /* one ms later */
+    case 6:
+        snprintf(ev->reason, sizeof ev->reason, "out_of_stock:fries");
+        break;
+    }
+}
+
+static int seen_other_content(void *arg)
+{
+    struct event base = make_event("c1", EVENT_ORDER_PLACED, "oc");
+    snprintf(base.order.user_id, sizeof base.order.user_id, "u1");
+    base.order.occurred_at = 1771416000000;
+    order_add_item(&base.order, 0, 1);
+    order_add_item(&base.order, 3, 2);
+    char why[160] = "";
+    CHECK(seen_claim_locked(arg, &base, why, sizeof why) == SEEN_NEW);
+    for (int how = 0; how < 7; how++) {
+        struct event other = base;
+        vary(&other, how);
+        CHECK(event_digest(&other) != event_digest(&base));
+        CHECK(seen_claim_locked(arg, &other, why, sizeof why) == SEEN_CONFLICT);
+        CHECK_STR(why, "event_id c1 was OrderPlaced for order oc with other content");
+        CHECK(seen_claim_locked(arg, &base, NULL, 0) == SEEN_DUPLICATE);
+    }
+    /* The same items added in another order: the same event. */
+    struct event same = make_event("c1", EVENT_ORDER_PLACED, "oc");
+    snprintf(same.order.user_id, sizeof same.order.user_id, "u1");
+    same.order.occurred_at = base.order.occurred_at;
+    order_add_item(&same.order, 3, 2);
+    order_add_item(&same.order, 0, 1);
+    CHECK(seen_claim_locked(arg, &same, NULL, 0) == SEEN_DUPLICATE);
+    return 0;
+}
+
 struct orders_job {
     struct order_store *os;
     struct outbox *ob;
@@ -124,6 +180,7 @@ static void test_stock(void)
     struct seen_store seen;
     CHECK(seen_store_open(&seen, &db) == 0);
     CHECK(db_transact(&db, seen_twice, &seen) == 0);
+    CHECK(db_transact(&db, seen_other_content, &seen) == 0);
     seen_store_close(&seen);
     stock_store_close(&s);
     db_close(&db);
