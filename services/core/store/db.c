@@ -3,6 +3,7 @@
 #include <errno.h>
 #include <stdio.h>
 #include <string.h>
+#include <sys/statvfs.h>
 
 #include "util/clock.h"
 #include "util/log.h"
@@ -19,6 +20,26 @@ int db_exec(struct db *db, const char *sql)
         return -1;
     }
     return 0;
+}
+
+/* The checkpoint after a commit (in place of SQLite's own, which knows only a
+ * page count): when the log holds checkpoint_pages, or earlier when the
+ * filesystem has less room left than twice what the log holds. A checkpoint
+ * must grow the database by what the log holds before the log can be
+ * emptied; if the disk fills first, neither can move. */
+static int after_commit(void *arg, sqlite3 *h, const char *name, int pages)
+{
+    struct db *db = arg;
+    bool due = pages >= db->checkpoint_pages;
+    if (!due && pages >= DB_LOW_SPACE_MIN_PAGES) {
+        struct statvfs fs;
+        unsigned long long log = (unsigned long long)pages * (unsigned long long)db->page_size;
+        due =
+            statvfs(db->path, &fs) == 0 && (unsigned long long)fs.f_bavail * fs.f_frsize < 2 * log;
+    }
+    if (due)
+        sqlite3_wal_checkpoint_v2(h, name, SQLITE_CHECKPOINT_PASSIVE, NULL, NULL);
+    return SQLITE_OK;
 }
 
 static int wal_limit(struct db *db, long bytes)
@@ -49,6 +70,15 @@ int db_open(struct db *db, const char *path)
         db->h = NULL;
         return -1;
     }
+    snprintf(db->path, sizeof db->path, "%s", path);
+    db->checkpoint_pages = 1000;
+    sqlite3_stmt *st = NULL;
+    db->page_size = 4096;
+    if (sqlite3_prepare_v2(db->h, "PRAGMA page_size", -1, &st, NULL) == SQLITE_OK &&
+        sqlite3_step(st) == SQLITE_ROW)
+        db->page_size = sqlite3_column_int(st, 0);
+    sqlite3_finalize(st);
+    sqlite3_wal_hook(db->h, after_commit, db);
     pthread_mutex_init(&db->mu, NULL);
     pthread_mutex_init(&db->queue_mu, NULL);
     db->tail = &db->queue;
@@ -73,7 +103,8 @@ int db_tune_for_batches(struct db *db)
         return -1;
     if (wal_limit(db, DB_WAL_LIMIT_BATCH_BYTES) != 0)
         return -1;
-    return db_exec(db, "PRAGMA wal_autocheckpoint=8192");
+    db->checkpoint_pages = 8192;
+    return 0;
 }
 
 int db_prepare(struct db *db, const char *const *sql, size_t n, sqlite3_stmt **out)
@@ -158,8 +189,15 @@ static bool may_write(struct db *db)
         return false;
     db->full_probe_us = now + DB_FULL_PROBE_MS * 1000u;
     int rc = checkpoint_truncate(db);
-    if (rc == SQLITE_FULL)
-        return false;
+    if (rc == SQLITE_FULL) {
+        /* The room freed may fit a write but not the checkpoint (the log
+         * holds more than that): a write is still tried now and then, and
+         * commits early checkpoint as room allows (after_commit). */
+        if (now < db->full_write_us)
+            return false;
+        db->full_write_us = now + DB_FULL_WRITE_MS * 1000u;
+        return true;
+    }
     /* Done, or held up by a reader (SQLITE_BUSY): the write decides. */
     atomic_store(&db->full, false);
     log_info("sqlite: disk space is back (checkpoint %s); writing again",
@@ -167,10 +205,17 @@ static bool may_write(struct db *db)
     return true;
 }
 
-/* Under mu, after a group failed with `err`. */
+/* Under mu, after a group ran: err is SQLITE_FULL if it found the disk full. */
 static void note_failure(struct db *db, int err)
 {
-    if (err != SQLITE_FULL || atomic_load(&db->full))
+    if (err != SQLITE_FULL) {
+        if (atomic_load(&db->full)) {
+            atomic_store(&db->full, false);
+            log_info("sqlite: a write fit in the room freed; writing again");
+        }
+        return;
+    }
+    if (atomic_load(&db->full))
         return;
     log_warn("sqlite: the disk is full; writes are refused until a checkpoint can empty the log");
     atomic_store(&db->full, true);

@@ -31,6 +31,9 @@
 /* While the disk is full, how often a write first tries to move the log into
  * the database and truncate it; in between, writes are refused at once. */
 #define DB_FULL_PROBE_MS 200
+#define DB_FULL_WRITE_MS 1000
+/* Below this many pages in the log, no early checkpoint for lack of room. */
+#define DB_LOW_SPACE_MIN_PAGES 64
 
 struct db_job;
 
@@ -48,6 +51,10 @@ struct db {
      * goes to the checkpoint, not to a log that can never be moved). */
     atomic_bool full;
     uint64_t full_probe_us; /* the next checkpoint attempt; under mu */
+    uint64_t full_write_us; /* the next write tried although the checkpoint failed */
+    int checkpoint_pages;   /* the log's size, in pages, that starts a checkpoint */
+    int page_size;
+    char path[4096]; /* the database file, for the room left beside it */
 };
 
 /* Work run inside a transaction; return 0 to keep it, non-zero to undo it. */
@@ -62,8 +69,9 @@ int db_exec(struct db *db, const char *sql);
  * nearly every event. An 8 MiB page cache holds a batch's dirty pages (a
  * smaller one spills them to the WAL mid-transaction), and a checkpoint every
  * 8192 pages instead of 1000 copies each hot page back to the database once
- * per several batches rather than once per batch. The cache fills within the
- * first few thousand events and stays that size. */
+ * per several batches rather than once per batch (earlier when the disk has
+ * less room than twice the log: see after_commit). The cache fills within
+ * the first few thousand events and stays that size. */
 int db_tune_for_batches(struct db *db);
 /* Prepares n statements so that a typo fails at start, not mid-run. */
 int db_prepare(struct db *db, const char *const *sql, size_t n, sqlite3_stmt **out);
