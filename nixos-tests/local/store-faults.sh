@@ -89,6 +89,20 @@ if [ $model = sync ]; then
     sh "$S" inventory-failing
     lab_restart order || fail "recovery: the order service restarted"
     sh "$S" recovery-breaker 300
+    if [ -n "$mounted" ]; then
+        # The disk full from 3 s to 9 s of a 40/s load: orders refused, final
+        # updates failed (503 outcome_unknown) and finished by recovery; the
+        # crash-invariant checker on the end state, no answer 500.
+        sh "$C" start sync 40 12 1000000
+        sleep 3
+        sh "$S" fill "$DISK"
+        sleep 6
+        sh "$S" free "$DISK"
+        sh "$C" finish sync 0 60
+        assert_eq "full disk (sync): no order answered 500" null "$(jq '.answers["500"]' "$OUT_DIR/crash.json")"
+        assert_num "full disk (sync): orders were refused 503 while full" \
+            "$(jq '.answers["503"] // 0' "$OUT_DIR/crash.json")" -gt 0
+    fi
 elif [ -n "$mounted" ]; then
     # The consumers' disk is full from 3 s to 9 s of a 12 s load (the
     # orders still accepted); inventory is killed and restarted while full.
