@@ -82,6 +82,15 @@ if [ $model = sync ]; then
         sh "$S" back order "$ORDER_URL" /order
         sh "$S" back inventory "$INVENTORY_URL" /reserve
         sh "$S" back notification "$NOTIFICATION_URL" /send
+        # With 2 MiB left, the logs fill the disk; once space is back, the
+        # logs must not take it: 600 orders in a row (and after a restart).
+        sh "$S" fill-leaving "$DISK" 2048
+        DISK_DIR=$DISK sh "$S" sustained order-tight "$ORDER_URL" /order 600 any
+        sh "$S" free "$DISK"
+        DISK_DIR=$DISK sh "$S" sustained order "$ORDER_URL" /order 600
+        lab_kill order KILL
+        lab_restart order || fail "full disk: the order service restarted"
+        DISK_DIR=$DISK sh "$S" sustained order-restarted "$ORDER_URL" /order 20
     fi
     sh "$S" final-update-locked "$DISK/order.db"
     sh "$S" pending-made 300

@@ -1,6 +1,8 @@
 #!/bin/sh
 # The store's faults, synchronous chain, one phase per call:
 #   fill DISK_DIR                take every free byte of the filesystem at DISK_DIR
+#   fill-leaving DISK_DIR KB     the same, but for KB
+#   sustained NAME URL PATH N [any]  N writes in a row succeed (any: counted only)
 #   full NAME URL PATH           while full: writes to URL's PATH get 503 with
 #                                Retry-After and a JSON body; none 500; nothing stored
 #   free DISK_DIR                give the space back
@@ -41,6 +43,26 @@ phase_fill() { # DISK_DIR
     dd if=/dev/zero of="$1/filler" bs=64k 2>/dev/null
     dd if=/dev/zero of="$1/filler2" bs=512 2>/dev/null
     assert_eq "full disk: no space left on $1" 0 "$(df -P "$1" | awk 'NR == 2 { print $4 }')"
+}
+
+# All but KB of the free space taken: the databases' logs grow into the rest.
+phase_fill_leaving() { # DISK_DIR KB
+    _avail=$(df -k -P "$1" | awk 'NR == 2 { print $4 }')
+    dd if=/dev/zero of="$1/filler" bs=1k count=$((_avail - $2)) 2>/dev/null
+    assert_num "full disk: $2 KiB left on $1" "$(df -k -P "$1" | awk 'NR == 2 { print $4 }')" -le "$2"
+}
+
+# N writes in a row succeed: the room freed holds their data many times
+# over, so a refusal is the log taking it (a log never moved into the
+# database, or moved and never truncated).
+phase_sustained() { # NAME URL PATH N [any]
+    _ok=0 _i=0
+    while [ $_i -lt "$4" ]; do
+        _i=$((_i + 1))
+        case $(post "$2" "$3" "$(printf 'sus-%s-%s-%04d' "$1" "$$" "$_i")") in 2??) _ok=$((_ok + 1)) ;; esac
+    done
+    echo "# $1 $3: $_ok of $4 writes stored; $(df -k -P "${DISK_DIR:-.}" | awk 'NR == 2 { print $5 }') of the disk used"
+    [ "${5:-}" = any ] || assert_eq "space back: $1 $3: $4 writes in a row succeed" "$4" "$_ok"
 }
 
 phase_free() { # DISK_DIR
@@ -167,4 +189,4 @@ phase_recovery_breaker() { # N (the order service restarted since inventory-fail
 }
 
 scenario_dispatch store-faults.sh \
-    "fill full free back final-update-locked pending-made inventory-failing recovery-breaker" "$@"
+    "fill fill-leaving sustained full free back final-update-locked pending-made inventory-failing recovery-breaker" "$@"
