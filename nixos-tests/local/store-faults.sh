@@ -112,6 +112,16 @@ if [ $model = sync ]; then
         assert_num "full disk (sync): orders were refused 503 while full" \
             "$(jq '.answers["503"] // 0' "$OUT_DIR/crash.json")" -gt 0
     fi
+    # A lock held on the order database for 7 s (over the 5 s busy timeout)
+    # under load: inserts and final updates fail; no answer may contradict
+    # the end state (the checker's answer invariant), none is 500.
+    sh "$C" start sync 40 12 2000000
+    sleep 3
+    sh "$S" hold-lock "$ODISK/order.db" 7
+    sh "$C" finish sync 0 60
+    assert_eq "locked database (sync): no order answered 500" null "$(jq '.answers["500"]' "$OUT_DIR/crash.json")"
+    assert_num "locked database (sync): orders answered 503 while locked" \
+        "$(jq '.answers["503"] // 0' "$OUT_DIR/crash.json")" -gt 0
 elif [ -n "$mounted" ]; then
     # The consumers' disk is full from 3 s to 9 s of a 12 s load (the
     # orders still accepted); inventory is killed and restarted while full.

@@ -7,6 +7,7 @@
 #                                Retry-After and a JSON body; none 500; nothing stored
 #   free DISK_DIR                give the space back
 #   back NAME URL PATH [SECONDS] the service writes again by itself
+#   hold-lock DB SECONDS         a write lock held by sqlite3 on DB
 #   final-update-locked DB       the order's final update fails (a lock on the
 #                                order database held by sqlite3): the answer is
 #                                503 "outcome unknown", and a retry with the
@@ -139,6 +140,12 @@ phase_final_update_locked() { # ORDER_DB
     assert_eq "final update failed: the order ended confirmed" confirmed "$_state"
 }
 
+# A write lock on DB, held by an sqlite3 process for SECONDS: every write of
+# the service waits, and those that wait longer than its busy timeout fail.
+phase_hold_lock() { # DB SECONDS
+    { echo 'BEGIN IMMEDIATE;'; sleep "$2"; echo 'COMMIT;'; } | sqlite3 "$1"
+}
+
 reserve_calls() {
     curl -sf "$INVENTORY_URL/metrics" |
         awk '/^commlab_http_request_duration_seconds_count\{.*route="\/reserve"/ { n += $2 } END { print n + 0 }'
@@ -189,4 +196,4 @@ phase_recovery_breaker() { # N (the order service restarted since inventory-fail
 }
 
 scenario_dispatch store-faults.sh \
-    "fill fill-leaving sustained full free back final-update-locked pending-made inventory-failing recovery-breaker" "$@"
+    "fill fill-leaving sustained full free back hold-lock final-update-locked pending-made inventory-failing recovery-breaker" "$@"
