@@ -107,7 +107,7 @@ if [ $model = sync ]; then
         sh "$S" fill "$DISK"
         sleep 6
         sh "$S" free "$DISK"
-        sh "$C" finish sync 0 60
+        sh "$C" finish sync 0 90
         assert_eq "full disk (sync): no order answered 500" null "$(jq '.answers["500"]' "$OUT_DIR/crash.json")"
         assert_num "full disk (sync): orders were refused 503 while full" \
             "$(jq '.answers["503"] // 0' "$OUT_DIR/crash.json")" -gt 0
@@ -118,7 +118,7 @@ if [ $model = sync ]; then
     sh "$C" start sync 40 12 2000000
     sleep 3
     sh "$S" hold-lock "$ODISK/order.db" 7
-    sh "$C" finish sync 0 60
+    sh "$C" finish sync 0 90
     assert_eq "locked database (sync): no order answered 500" null "$(jq '.answers["500"]' "$OUT_DIR/crash.json")"
     assert_num "locked database (sync): orders answered 503 while locked" \
         "$(jq '.answers["503"] // 0' "$OUT_DIR/crash.json")" -gt 0
