@@ -3,13 +3,14 @@
 # commlab-dump: tab-separated orders, stock, reservations, notifications).
 #
 #   sh check-invariants.sh --model sync|async|stream --initial DUMP --state DUMP
-#       --accepted FILE [--dlq FILE] [--analytics METRICS_JSON
+#       --accepted FILE [--answers FILE] [--dlq FILE] [--analytics METRICS_JSON
 #       [--analytics-initial METRICS_JSON]] [--kills N] [--json OUT]
 #
 # --initial holds the services' dumps before the load (orders it lists are
 # not checked: a lab that ran other scenarios first works too), --state the
 # dumps after recovery, --accepted the order_ids the client saw answered 201/202
-# (loadgen rest --accepted-file), --dlq one line per dead letter,
+# (loadgen rest --accepted-file), --answers "ORDER_ID<TAB>STATUS" per answer
+# (loadgen rest --answers-file), --dlq one line per dead letter,
 # "SOURCE<TAB>REASON" ("-" or empty: none), --analytics the analytics
 # service's metrics.json (stream; --analytics-initial: before the load). Prints one "violation: KIND: ..." line per
 # breach, then the figures; --json writes them as one object. Exits 1 on any
@@ -29,11 +30,14 @@
 #   orphan        no reservation or notification without its order
 #   stock         per SKU, stock + held = initial stock + held
 #   dlq           every dead letter has a reason
+#   answer        no answer contradicts the end state: 201 confirmed, 409
+#                 rejected, 502/504 failed (sync); 500 or a 4xx other than
+#                 409 (not placed) neither confirmed nor pending
 #   analytics     (stream) analytics counts each order once: its totals equal
 #                 the orders and the reserved and refused reservations
 set -u
 usage() { sed -n '5,7p' "$0" | sed 's/^# \{0,1\}//' >&2; exit 2; }
-model='' initial='' state='' accepted='' dlq=/dev/null analytics='' analytics0='' kills=0 json=''
+model='' initial='' state='' accepted='' answers=/dev/null dlq=/dev/null analytics='' analytics0='' kills=0 json=''
 while [ $# -gt 0 ]; do
     [ $# -ge 2 ] || usage
     case $1 in
@@ -41,6 +45,7 @@ while [ $# -gt 0 ]; do
     --initial) initial=$2 ;;
     --state) state=$2 ;;
     --accepted) accepted=$2 ;;
+    --answers) answers=$2 ;;
     --dlq) dlq=$2 ;;
     --analytics) analytics=$2 ;;
     --analytics-initial) analytics0=$2 ;;
@@ -51,7 +56,7 @@ while [ $# -gt 0 ]; do
     shift 2
 done
 case $model in sync | async | stream) ;; *) usage ;; esac
-for f in "$initial" "$state" "$accepted" "$dlq"; do
+for f in "$initial" "$state" "$accepted" "$answers" "$dlq"; do
     [ -r "$f" ] || { echo "check-invariants: cannot read '$f'" >&2; exit 2; }
 done
 an_orders=-1 an_reserved=-1 an_failed=-1
@@ -103,6 +108,7 @@ file == 4 && $0 != "" {
     dead++
     if ($2 == "" || $2 == "-") v("dlq", "a dead letter in " $1 " has no reason: " $0)
 }
+file == 5 && $1 != "" { answer[$1] = $2 }
 END {
     if (model == "sync") { known = "^(pending|confirmed|failed|rejected)$"; open_s = "pending" }
     else if (model == "async") { known = "^(accepted|confirmed|rejected)$"; open_s = "accepted" }
@@ -130,6 +136,16 @@ END {
             if (id in note) v("notification", s " order " id " was notified")
         }
     }
+    # An answer the end state contradicts: the client was told an outcome
+    # the system did not keep (503 and timeouts promise none).
+    for (id in answer) {
+        a = answer[id]; s = (id in status) ? status[id] : "absent"
+        if (model == "sync" && ((a == 201 && s != "confirmed") || (a == 409 && s != "rejected") ||
+            ((a == 502 || a == 504) && s != "failed")))
+            v("answer", "order " id " was answered " a " but ended " s)
+        if ((a == 500 || (a >= 400 && a < 500 && a != 409)) && s != "absent" && s != "failed" && s != "rejected")
+            v("answer", "order " id " was answered " a " (not placed) but ended " s)
+    }
     for (id in res) if (!(id in status) && res[id] == "reserved")
         v("orphan", "stock held for order " id ", which the order service does not know")
     for (id in note) if (!(id in status))
@@ -145,7 +161,7 @@ END {
     kinds = ""
     for (k in n) kinds = kinds sprintf("%s\"%s\":%d", kinds == "" ? "" : ",", k, n[k])
     printf "figures\t%d\t%d\t%d\t%d\t%d\t{%s}\n", orders, accepted, kills, dead, total, kinds
-}' file=1 "$initial" file=2 "$state" file=3 "$accepted" file=4 "$dlq" >"$out"
+}' file=1 "$initial" file=2 "$state" file=3 "$accepted" file=4 "$dlq" file=5 "$answers" >"$out"
 rc=$?
 [ $rc -eq 0 ] || { echo "check-invariants: awk failed ($rc)" >&2; exit 2; }
 

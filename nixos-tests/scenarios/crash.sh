@@ -69,7 +69,8 @@ phase_start() { # MODEL RATE SECONDS START
     fi
     "$LOADGEN" rest --url "$ORDER_URL" --seed "$SEED" --sold-out-pct "$SOLD_OUT_PCT" \
         --rate "$1" --duration "$2" --start "$3" -c 16 --timeout-ms 10000 --label crash \
-        --accepted-file "$OUT_DIR/crash.accepted.txt" --json --quiet >"$OUT_DIR/crash.load.json" &
+        --accepted-file "$OUT_DIR/crash.accepted.txt" --answers-file "$OUT_DIR/crash.answers.txt" \
+        --json --quiet >"$OUT_DIR/crash.load.json" &
     echo $! >"$OUT_DIR/crash.loadgen.pid"
 }
 
@@ -131,7 +132,8 @@ check_now() { # MODEL KILLS
     esac || return 2
     dead_letters "$1" >"$OUT_DIR/crash.dlq.txt" || return 2
     sh "$CHECK" --model "$1" --initial "$OUT_DIR/crash.initial.txt" --state "$OUT_DIR/crash.state.tmp" \
-        --accepted "$OUT_DIR/crash.accepted.txt" --dlq "$OUT_DIR/crash.dlq.txt" \
+        --accepted "$OUT_DIR/crash.accepted.txt" --answers "$OUT_DIR/crash.answers.txt" \
+        --dlq "$OUT_DIR/crash.dlq.txt" \
         --analytics "$OUT_DIR/crash.analytics.json" \
         --analytics-initial "$OUT_DIR/crash.analytics0.json" --kills "$2" --json "$OUT_DIR/crash.check.json" \
         >"$OUT_DIR/crash.violations.txt"
@@ -218,6 +220,18 @@ reservations	o7	reserved	burger:1	'
     breach stock 's/burger	8/burger	9/'
     breach dlq 's/x/x/' '' 'inventory.order-placed.dlq	-
 '
+    # The answers the client got against the end state.
+    answers() { # LINES...
+        printf '%s\n' "$@" >"$_d/answers"
+        sh "$CHECK" --model sync --initial "$_d/initial" --state "$_d/clean" --accepted "$_d/accepted" \
+            --answers "$_d/answers" >"$_d/out"
+    }
+    check "checker: answers that agree with the end state pass" \
+        answers "o1	201" "o2	409" "o3	504" "o4	503" "o5	timeout"
+    answers "o1	201" "o2	201" && fail "checker: finds 'answer' (201 for a rejected order; it passed)"
+    check "checker: finds 'answer' (201 for a rejected order)" grep -q '^violation: answer: order o2 ' "$_d/out"
+    answers "o1	500" && fail "checker: finds 'answer' (500 for a confirmed order; it passed)"
+    check "checker: finds 'answer' (500 for a confirmed order)" grep -q '^violation: answer: order o1 ' "$_d/out"
     # Stream: the outcome is the reservation; analytics must agree.
     printf '%s\n' 'orders	o1	u1	t	burger:2	accepted	' 'orders	o2	u2	t	soda:1	accepted	' \
         'stock	burger	8' 'stock	soda	10' 'reservations	o1	reserved	burger:2	' \

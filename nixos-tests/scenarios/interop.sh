@@ -445,7 +445,7 @@ phase_management() {
         "$(curl -s -o /dev/null -w '%{http_code}' --max-time 10 "$RMQ_MANAGEMENT_URL/api/overview")"
     for q in inventory.order-placed notification.inventory-reserved order.inventory-outcome; do
         assert_eq "management: $q has the README's arguments" \
-            "{\"x-dead-letter-exchange\":\"commlab.dlx\",\"x-dead-letter-routing-key\":\"$q\",\"x-delivery-limit\":5,\"x-queue-type\":\"quorum\"} true false" \
+            "{\"x-dead-letter-exchange\":\"commlab.dlx\",\"x-dead-letter-routing-key\":\"$q\",\"x-delivery-limit\":20,\"x-queue-type\":\"quorum\"} true false" \
             "$(curl -s -u guest:guest --max-time 10 "$RMQ_MANAGEMENT_URL/api/queues/%2F/$q" |
                 jq -c -r '"\(.arguments | to_entries | sort_by(.key) | from_entries | tojson) \(.durable) \(.auto_delete)"')"
         assert_eq "management: $q.dlq is a quorum queue" '{"x-queue-type":"quorum"}' \

@@ -72,6 +72,9 @@ static void reserve(struct inventory_service *svc, const struct http_request *re
     if (deadline_of(req, res, &deadline_us) != 0 ||
         !service_post_order(req, res, NEED_ORDER_ID | NEED_ITEMS, &o))
         return;
+    if (deadline_us)
+        metrics_count(svc->metrics, "reserve_deadline_given_total",
+                      "Reservations that came with the caller's deadline.", 1);
     if (!apply_fault(svc, res))
         return;
     /* The caller has given up (or will before an answer reaches it): a
@@ -86,7 +89,7 @@ static void reserve(struct inventory_service *svc, const struct http_request *re
     }
     struct reserve_result r;
     if (stock_reserve(&svc->stock, &o, &r) != 0) {
-        service_internal_error(res, "cannot update the stock database");
+        service_store_failed(res, "cannot update the stock database");
         return;
     }
     if (r.duplicate)
@@ -116,7 +119,7 @@ static void release(struct inventory_service *svc, const struct http_request *re
     }
     enum release_outcome r;
     if (stock_release(&svc->stock, o.order_id, &r) != 0) {
-        service_internal_error(res, "cannot update the stock database");
+        service_store_failed(res, "cannot update the stock database");
         return;
     }
     metrics_count(svc->metrics, "releases_total", "Orders released at the order service's request.",

@@ -46,6 +46,10 @@ static struct opt opts[] = {
     {"accepted-file", NULL,
      "write the order_id of every order answered 201 or 202 to this file, one per line", false,
      NULL},
+    {"answers-file", NULL,
+     "write \"order_id<TAB>status\" for every order answered (status: the HTTP code, or timeout) "
+     "to this file, one per line",
+     false, NULL},
     {"trace", NULL,
      "write one line per request to this file (TSV with a header): send_ms (since the start; "
      "open loop: the scheduled time, which latency runs from), latency_ms, status (the HTTP "
@@ -81,6 +85,7 @@ struct shared {
     atomic_ullong next;
     struct progress progress;
     FILE *accepted;            /* --accepted-file, or NULL; stdio locks each write */
+    FILE *answers;             /* --answers-file, or NULL */
     bool trace;                /* --trace or --csv given */
     uint64_t origin_us;        /* --trace, --csv: times count from here */
     struct follower *follower; /* NULL: --follow none */
@@ -166,6 +171,10 @@ static void one_request(struct worker *w, uint64_t i, uint64_t sched_us)
         ok = r.failure == HTTP_ANSWERED && r.status >= 200 && r.status < 300;
         if (sh->accepted && r.failure == HTTP_ANSWERED && (r.status == 201 || r.status == 202))
             fprintf(sh->accepted, "%s\n", o.order_id);
+        if (sh->answers && r.failure == HTTP_ANSWERED)
+            fprintf(sh->answers, "%s\t%d\n", o.order_id, r.status);
+        else if (sh->answers && r.failure == HTTP_TIMEOUT)
+            fprintf(sh->answers, "%s\ttimeout\n", o.order_id);
         if (sh->follower && !sh->healthz && r.failure == HTTP_ANSWERED && r.status == 202 &&
             i % sh->follow_every == 0)
             follower_add(sh->follower, o.order_id, end);
@@ -357,10 +366,15 @@ int loadgen_rest(int argc, char **argv)
         free(workers);
         return 1;
     }
+    const char *answers_path = config_str(opts, "answers-file");
+    if (answers_path && !sh.healthz)
+        sh.answers = fopen(answers_path, "w");
     const char *trace_path = config_str(opts, "trace");
     FILE *trace = NULL;
     if (trace_path && !(trace = fopen(trace_path, "w"))) {
         fprintf(stderr, "loadgen: cannot write --trace %s: %s\n", trace_path, strerror(errno));
+        if (sh.answers)
+            fclose(sh.answers);
         if (sh.accepted)
             fclose(sh.accepted);
         http_client_cleanup();
@@ -431,6 +445,10 @@ int loadgen_rest(int argc, char **argv)
     free(workers);
     if (sh.accepted && fclose(sh.accepted) != 0) {
         fprintf(stderr, "loadgen: cannot write --accepted-file %s\n", accepted_path);
+        rc = 1;
+    }
+    if (answers_path && !sh.healthz && (!sh.answers || fclose(sh.answers) != 0)) {
+        fprintf(stderr, "loadgen: cannot write --answers-file %s\n", answers_path);
         rc = 1;
     }
 

@@ -38,7 +38,7 @@ static void send_one(struct notification_service *svc, const struct http_request
     bool duplicate;
     char message[NOTIFY_MESSAGE_MAX];
     if (notify_record(&svc->store, &o, &duplicate, message) != 0) {
-        service_internal_error(res, "cannot record the notification");
+        service_store_failed(res, "cannot record the notification");
         return;
     }
     metrics_count(

@@ -75,8 +75,8 @@ static int start(void *ctx, const struct opt *o)
     switch (svc->mode) {
     case MODE_SYNC:
         inventory_guard_init(svc, &svc->breaker_cfg);
-        return http_relays_start(svc) != 0 || sync_recovery_start(svc) != 0 ||
-                       sync_chain_start(svc) != 0
+        return http_relays_start(svc) != 0 || sync_chain_start(svc) != 0 ||
+                       sync_recovery_start(svc) != 0
                    ? -1
                    : 0;
     case MODE_ASYNC:

@@ -53,6 +53,8 @@ struct order_service {
     /* sync: the non-blocking client of the chain's calls, and its guard */
     struct http_async *client;
     struct inventory_guard guard;
+    pthread_mutex_t running_mu; /* the chains in flight (sync_chain.c) */
+    struct chain *running;
     struct breaker_config breaker_cfg;
     /* async: the outbox relay and the outcome consumer (amqp_relay.c) */
     void *relay;
@@ -98,16 +100,24 @@ void sync_chain_stop(struct order_service *svc);
  * whose final update failed) to a final state in the background. */
 int sync_recovery_start(struct order_service *svc);
 void sync_recovery_stop(struct order_service *svc);
-/* The chain in flight for an order in this process: recovery leaves it alone. */
-struct inflight {
-    const char *order_id;
-    struct inflight *prev, *next;
-};
-void inflight_enter(struct order_service *svc, struct inflight *f, const char *order_id);
-void inflight_leave(struct order_service *svc, struct inflight *f);
-/* Re-runs the chain for a stored pending order (idempotent at inventory and
- * notification): its final state, or nothing if another finished it first. */
-int sync_drive(struct order_service *svc, const struct order *o);
+/* Recovery drives a stored pending order through the same chain as a
+ * client's, and the same admission, breaker, deadline and metrics:
+ * sync_chain_resume admits it (else returns why, and *retry_after_s, with
+ * nothing started) and starts its calls; `done(ctx, c)` runs when they have
+ * ended, on the client's event loop, which must not block: it hands `c` to a
+ * thread that may, which calls sync_chain_finish (stores the final state:
+ * 0, 1 finished by someone else first, -1 the store failed,
+ * SYNC_CHAIN_LEFT_PENDING inventory failed or did not answer: asked again
+ * later) or sync_chain_abandon (stopping: the order stays pending). */
+struct chain;
+typedef void (*sync_chain_done_fn)(void *ctx, struct chain *c);
+#define SYNC_CHAIN_LEFT_PENDING 2
+enum admission sync_chain_resume(struct order_service *svc, const struct order *o,
+                                 sync_chain_done_fn done, void *ctx, unsigned *retry_after_s);
+int sync_chain_finish(struct chain *c);
+void sync_chain_abandon(struct chain *c);
+/* Whether a chain of this process is driving the order. */
+bool sync_chain_running(struct order_service *svc, const char *order_id);
 
 /* Part B: publishes the outbox to RabbitMQ with publisher confirms, in the
  * background; stop waits for the relay thread. 0 on success. */

@@ -46,7 +46,7 @@ void outbox_place_order(struct order_service *svc, const struct order *o, struct
     free(body);
     int inserted = job.inserted;
     if (inserted < 0) {
-        service_internal_error(res, "cannot store the order and its event");
+        service_store_failed(res, "cannot store the order and its event");
     } else if (inserted == 0) {
         order_answer_existing(&job.existing, res);
     } else {

@@ -137,19 +137,43 @@ static int store_final(struct order_service *svc, const struct order *o, const s
     return 0;
 }
 
+/* The answer when the order is stored but its outcome is not final here: its
+ * final state is stored later (recovery), so the client is told to ask again
+ * with the order_id rather than told an outcome the service may contradict. */
+static void answer_unknown(struct order_service *svc, const struct order *o,
+                           struct http_response *res)
+{
+    metrics_count(svc->metrics, "orders_outcome_unknown_total",
+                  "Orders answered 503: stored, final state not yet stored.", 1);
+    const char *extra[] = {"error", "outcome_unknown", "message",
+                           "the order is stored but its outcome is not final yet; retry with its "
+                           "order_id for the final answer",
+                           NULL};
+    res->retry_after_s =
+        db_full(&svc->db) ? SERVICE_STORE_FULL_RETRY_S : SERVICE_STORE_BUSY_RETRY_S;
+    http_respond(res, 503, order_view_encode(o, "pending", NULL, extra));
+}
+
+/* A repeated order_id: the stored order if final, else "ask again". */
+static void answer_stored(struct order_service *svc, const struct order_record *rec,
+                          struct http_response *res)
+{
+    if (strcmp(rec->status, "pending") == 0)
+        answer_unknown(svc, &rec->order, res);
+    else
+        order_answer_existing(rec, res);
+}
+
 static void respond(struct order_service *svc, const struct order *o, int stored,
                     const struct step *s, const char *notification, struct http_response *res)
 {
-    if (stored < 0) {
-        service_internal_error(res, "cannot store the order");
+    struct order_record rec;
+    if (stored < 0 || (stored == 1 && order_get(&svc->orders, o->order_id, &rec) != 1)) {
+        answer_unknown(svc, o, res);
         return;
     }
     if (stored == 1) {
-        struct order_record rec;
-        if (order_get(&svc->orders, o->order_id, &rec) != 1)
-            service_internal_error(res, "cannot read the order");
-        else
-            order_answer_existing(&rec, res);
+        answer_stored(svc, &rec, res);
         return;
     }
     metrics_count(svc->metrics, "orders_placed_total", "Orders answered by outcome.", 1);
@@ -159,53 +183,64 @@ static void respond(struct order_service *svc, const struct order *o, int stored
     http_respond(res, s->http_status, order_view_encode(o, s->status, s->detail, extra));
 }
 
-/* Recovery's chain, on its own thread: the same calls, made one after the
- * other. Both are idempotent by order_id, so running it again for the same
- * order changes nothing that was done. */
-int sync_drive(struct order_service *svc, const struct order *o)
-{
-    char *body = order_encode(o);
-    if (!body)
-        return -1;
-    struct http_result inv;
-    if (http_call("POST", svc->reserve_url, "application/json", body, strlen(body),
-                  svc->inventory_timeout_ms, &inv) != 0) {
-        inv.failure = HTTP_UNREACHABLE;
-        snprintf(inv.error, sizeof inv.error, "cannot create an HTTP request");
-    }
-    struct step s;
-    classify_inventory(&inv, svc->inventory_timeout_ms, &s);
-    http_result_free(&inv);
-    bool later = false;
-    if (s.http_status == 201) {
-        later = !http_deliver(svc->send_url, body, strlen(body), svc->notification_timeout_ms,
-                              "notification", o->order_id);
-        snprintf(s.detail, sizeof s.detail, later ? "notification_pending" : "notified");
-    }
-    int rc = store_final(svc, o, &s, body, later);
-    free(body);
-    return rc;
-}
-
-/* A client's order between its request and its answer. No thread waits for
- * it: the calls run on the client's event loop, the stores on a handler
- * thread (http_deferred_continue). */
+/* An order between its admission and its final state: a client's (answered
+ * when stored) or a stored pending one that recovery drives. No thread waits
+ * for it: the calls run on the client's event loop, the stores on a thread
+ * that may block (a handler thread, or recovery's). */
 struct chain {
     struct order_service *svc;
     struct order o;
     char *body;
-    struct http_deferred *d;
-    struct inflight f;
+    struct http_deferred *d; /* a client's order */
+    sync_chain_done_fn done; /* recovery's */
+    void *done_ctx;
+    struct chain *running_prev, *running_next;
     struct step s;
     const char *notification;
     bool notify_later, probe;
     bool not_sent; /* inventory was not called: says nothing of inventory */
 };
 
+/* The orders with a chain in this process: recovery leaves them alone. */
+static void running_enter(struct chain *c)
+{
+    struct order_service *svc = c->svc;
+    pthread_mutex_lock(&svc->running_mu);
+    c->running_prev = NULL;
+    c->running_next = svc->running;
+    if (svc->running)
+        svc->running->running_prev = c;
+    svc->running = c;
+    pthread_mutex_unlock(&svc->running_mu);
+}
+
+static void running_leave(struct chain *c)
+{
+    struct order_service *svc = c->svc;
+    pthread_mutex_lock(&svc->running_mu);
+    if (c->running_prev)
+        c->running_prev->running_next = c->running_next;
+    else
+        svc->running = c->running_next;
+    if (c->running_next)
+        c->running_next->running_prev = c->running_prev;
+    pthread_mutex_unlock(&svc->running_mu);
+}
+
+bool sync_chain_running(struct order_service *svc, const char *order_id)
+{
+    pthread_mutex_lock(&svc->running_mu);
+    struct chain *c = svc->running;
+    while (c && strcmp(c->o.order_id, order_id) != 0)
+        c = c->running_next;
+    pthread_mutex_unlock(&svc->running_mu);
+    return c != NULL;
+}
+
 static void chain_end(struct chain *c)
 {
     struct order_service *svc = c->svc;
-    inflight_leave(svc, &c->f);
+    running_leave(c);
     free(c->body);
     free(c);
     inventory_guard_leave(svc);
@@ -220,6 +255,32 @@ static void finish_chain(void *arg, struct http_response *res)
     chain_end(c);
 }
 
+/* The calls are over: the store is for a thread that may block. */
+static void calls_done(struct chain *c)
+{
+    if (c->d)
+        http_deferred_continue(c->d, finish_chain, c);
+    else
+        c->done(c->done_ctx, c);
+}
+
+int sync_chain_finish(struct chain *c)
+{
+    int rc = SYNC_CHAIN_LEFT_PENDING;
+    /* Nobody waits for a recovered order: an inventory that failed or did
+     * not answer is asked again later, through the breaker, rather than the
+     * order failed for it. */
+    if (c->s.http_status != 502 && c->s.http_status != 504)
+        rc = store_final(c->svc, &c->o, &c->s, c->body, c->notify_later);
+    chain_end(c);
+    return rc;
+}
+
+void sync_chain_abandon(struct chain *c)
+{
+    chain_end(c);
+}
+
 static void notified(void *arg, struct http_result *r)
 {
     struct chain *c = arg;
@@ -231,7 +292,7 @@ static void notified(void *arg, struct http_result *r)
     c->notification = sent ? "sent" : "pending";
     c->notify_later = !sent;
     snprintf(c->s.detail, sizeof c->s.detail, sent ? "notified" : "notification_pending");
-    http_deferred_continue(c->d, finish_chain, c);
+    calls_done(c);
 }
 
 static void reserved(void *arg, struct http_result *r)
@@ -257,61 +318,16 @@ static void reserved(void *arg, struct http_result *r)
         notified(c, &none);
         return;
     }
-    http_deferred_continue(c->d, finish_chain, c);
+    calls_done(c);
 }
 
-/* Answers an order not admitted: from the store if its order_id is known
- * (a retry of an order placed before), else 503 with nothing stored. */
-static void refuse(struct order_service *svc, const struct order *o, enum admission why,
-                   unsigned retry_after_s, struct http_response *res)
+/* A chain admitted by the guard (its ticket: c->probe, and the counts that
+ * chain_end and inventory_guard_done give back), for an order stored
+ * pending: asks inventory within what is left of the budget, the deadline
+ * sent along so that it does not start work nobody will wait for. */
+static void call_inventory(struct chain *c, uint64_t start_us)
 {
-    struct order_record rec;
-    int found = order_get(&svc->orders, o->order_id, &rec);
-    if (found == 1)
-        order_answer_existing(&rec, res);
-    else
-        inventory_guard_refuse(why, retry_after_s, res);
-}
-
-void sync_place_order(struct order_service *svc, const struct order *o, struct http_response *res)
-{
-    uint64_t start_us = clock_mono_us();
-    bool probe;
-    unsigned retry_after_s;
-    enum admission why = inventory_guard_admit(svc, &probe, &retry_after_s);
-    if (why != ADMIT_OK) {
-        refuse(svc, o, why, retry_after_s, res);
-        return;
-    }
-    struct chain *c = calloc(1, sizeof *c);
-    if (!c || !(c->body = order_encode(o))) {
-        free(c);
-        inventory_guard_done(svc, CALL_NOT_MADE, probe);
-        inventory_guard_leave(svc);
-        service_internal_error(res, "out of memory");
-        return;
-    }
-    c->svc = svc;
-    c->o = *o;
-    c->probe = probe;
-    /* In flight before it is stored: recovery must never take a pending
-     * order that a request of this process is about to drive. */
-    inflight_enter(svc, &c->f, c->o.order_id);
-    struct order_record existing;
-    struct insert_job job = {&svc->orders, o, &existing, -1};
-    int rc = db_transact(&svc->db, insert_job, &job);
-    if (rc != 0 || job.inserted != 1) {
-        inventory_guard_done(svc, CALL_NOT_MADE, probe);
-        chain_end(c);
-        if (rc == 0 && job.inserted == 0)
-            order_answer_existing(&existing, res);
-        else /* a pending order, if stored, is recovery's now */
-            service_internal_error(res, "cannot store the order");
-        return;
-    }
-    c->d = http_defer(res);
-    /* The budget left for inventory, sent along so it does not start work
-     * the order service will no longer wait for. */
+    struct order_service *svc = c->svc;
     long left = svc->inventory_timeout_ms - (long)((clock_mono_us() - start_us) / 1000u);
     if (left < MIN_CALL_MS) {
         /* The budget went on this side (a slow insert): too little is left to
@@ -339,8 +355,90 @@ void sync_place_order(struct order_service *svc, const struct order *o, struct h
     reserved(c, &none);
 }
 
+/* Admission, then a chain for the order: NULL (and *why) if not admitted or
+ * out of memory (ADMIT_OK with NULL), the guard's counts given back. */
+static struct chain *chain_new(struct order_service *svc, const struct order *o,
+                               enum admission *why, unsigned *retry_after_s)
+{
+    bool probe;
+    *why = inventory_guard_admit(svc, &probe, retry_after_s);
+    if (*why != ADMIT_OK)
+        return NULL;
+    struct chain *c = calloc(1, sizeof *c);
+    if (!c || !(c->body = order_encode(o))) {
+        free(c);
+        inventory_guard_done(svc, CALL_NOT_MADE, probe);
+        inventory_guard_leave(svc);
+        return NULL;
+    }
+    c->svc = svc;
+    c->o = *o;
+    c->probe = probe;
+    /* Running before anything is stored: recovery must never take a pending
+     * order that a chain of this process is about to drive. */
+    running_enter(c);
+    return c;
+}
+
+enum admission sync_chain_resume(struct order_service *svc, const struct order *o,
+                                 sync_chain_done_fn done, void *ctx, unsigned *retry_after_s)
+{
+    uint64_t start_us = clock_mono_us();
+    enum admission why;
+    struct chain *c = chain_new(svc, o, &why, retry_after_s);
+    if (!c)
+        return why == ADMIT_OK ? ADMIT_OVERLOADED : why;
+    c->done = done;
+    c->done_ctx = ctx;
+    call_inventory(c, start_us);
+    return ADMIT_OK;
+}
+
+/* Answers an order not admitted: from the store if its order_id is known
+ * (a retry of an order placed before), else 503 with nothing stored. */
+static void refuse(struct order_service *svc, const struct order *o, enum admission why,
+                   unsigned retry_after_s, struct http_response *res)
+{
+    struct order_record rec;
+    int found = order_get(&svc->orders, o->order_id, &rec);
+    if (found == 1)
+        answer_stored(svc, &rec, res);
+    else if (why == ADMIT_OK)
+        service_internal_error(res, "out of memory");
+    else
+        inventory_guard_refuse(why, retry_after_s, res);
+}
+
+void sync_place_order(struct order_service *svc, const struct order *o, struct http_response *res)
+{
+    uint64_t start_us = clock_mono_us();
+    enum admission why;
+    unsigned retry_after_s;
+    struct chain *c = chain_new(svc, o, &why, &retry_after_s);
+    if (!c) {
+        refuse(svc, o, why, retry_after_s, res);
+        return;
+    }
+    struct order_record existing;
+    struct insert_job job = {&svc->orders, o, &existing, -1};
+    int rc = db_transact(&svc->db, insert_job, &job);
+    if (rc != 0 || job.inserted != 1) {
+        inventory_guard_done(svc, CALL_NOT_MADE, c->probe);
+        if (rc == 0 && job.inserted == 0)
+            answer_stored(svc, &existing, res);
+        else /* nothing stored: the transaction rolled back */
+            service_store_failed(res, "cannot store the order");
+        chain_end(c);
+        return;
+    }
+    c->d = http_defer(res);
+    call_inventory(c, start_us);
+}
+
 int sync_chain_start(struct order_service *svc)
 {
+    pthread_mutex_init(&svc->running_mu, NULL);
+    svc->running = NULL;
     svc->client = http_async_start("sync-chain");
     return svc->client ? 0 : -1;
 }
@@ -363,6 +461,9 @@ void sync_chain_drain(struct order_service *svc)
 
 void sync_chain_stop(struct order_service *svc)
 {
+    if (!svc->client)
+        return;
     http_async_free(svc->client);
     svc->client = NULL;
+    pthread_mutex_destroy(&svc->running_mu);
 }

@@ -6,6 +6,7 @@
 #include <strings.h>
 
 #include "codec/order_json.h"
+#include "store/db.h"
 #include "store/dump.h"
 #include "util/log.h"
 
@@ -117,4 +118,19 @@ void service_internal_error(struct http_response *res, const char *what)
 {
     log_error("%s", what);
     answer(res, 500, "internal_error", NULL, what);
+}
+
+void service_store_failed(struct http_response *res, const char *what)
+{
+    int err = db_last_error();
+    if (!db_error_is_transient(err)) {
+        service_internal_error(res, what);
+        return;
+    }
+    bool full = (err & 0xff) == SQLITE_FULL;
+    char message[200];
+    snprintf(message, sizeof message, "%s: %s; nothing was stored, retry later", what,
+             full ? "the disk is full" : sqlite3_errstr(err));
+    res->retry_after_s = full ? SERVICE_STORE_FULL_RETRY_S : SERVICE_STORE_BUSY_RETRY_S;
+    answer(res, 503, full ? "storage_full" : "store_unavailable", NULL, message);
 }

@@ -41,5 +41,12 @@ void service_bad_request(struct http_response *res, const char *field, const cha
 bool service_post_order(const struct http_request *req, struct http_response *res, unsigned need,
                         struct order *o);
 void service_internal_error(struct http_response *res, const char *what);
+/* The answer to a write the store refused (db_transact failed on this
+ * thread; nothing was stored): 503 with Retry-After when the trouble passes
+ * by itself (a full disk, a lock held elsewhere, an I/O error), else 500. */
+void service_store_failed(struct http_response *res, const char *what);
+/* Seconds a client is told to wait while the disk is full, or the database busy. */
+#define SERVICE_STORE_FULL_RETRY_S 5
+#define SERVICE_STORE_BUSY_RETRY_S 1
 
 #endif

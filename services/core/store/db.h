@@ -14,11 +14,26 @@
 
 #include <pthread.h>
 #include <sqlite3.h>
+#include <stdatomic.h>
+#include <stdbool.h>
 #include <stddef.h>
+#include <stdint.h>
 
 /* How long a connection waits for another one holding the write lock (a
  * commlab-dump reading, a relay thread) before giving up with an error. */
 #define DB_BUSY_TIMEOUT_MS 5000
+/* What the write-ahead log may keep of its file after a checkpoint (a batch
+ * consumer keeps more: its log grows to 32 MiB between checkpoints). Without
+ * a limit the log never shrinks, and on a nearly full disk the space it holds
+ * is the space a checkpoint needs to grow the database. */
+#define DB_WAL_LIMIT_BYTES (4L << 20)
+#define DB_WAL_LIMIT_BATCH_BYTES (32L << 20)
+/* While the disk is full, how often a write first tries to move the log into
+ * the database and truncate it; in between, writes are refused at once. */
+#define DB_FULL_PROBE_MS 200
+#define DB_FULL_WRITE_MS 1000
+/* Below this many pages in the log, no early checkpoint for lack of room. */
+#define DB_LOW_SPACE_MIN_PAGES 64
 
 struct db_job;
 
@@ -31,6 +46,15 @@ struct db {
     size_t queued;              /* jobs in the queue */
     int committing;             /* a thread is running a group */
     unsigned long groups, jobs; /* counts, for metrics */
+    /* A write found the disk full: no write is tried until a checkpoint has
+     * moved the log into the database and truncated it (space freed meanwhile
+     * goes to the checkpoint, not to a log that can never be moved). */
+    atomic_bool full;
+    uint64_t full_probe_us; /* the next checkpoint attempt; under mu */
+    uint64_t full_write_us; /* the next write tried although the checkpoint failed */
+    int checkpoint_pages;   /* the log's size, in pages, that starts a checkpoint */
+    int page_size;
+    char path[4096]; /* the database file, for the room left beside it */
 };
 
 /* Work run inside a transaction; return 0 to keep it, non-zero to undo it. */
@@ -47,8 +71,9 @@ int db_add_column(struct db *db, const char *table, const char *column, const ch
  * nearly every event. An 8 MiB page cache holds a batch's dirty pages (a
  * smaller one spills them to the WAL mid-transaction), and a checkpoint every
  * 8192 pages instead of 1000 copies each hot page back to the database once
- * per several batches rather than once per batch. The cache fills within the
- * first few thousand events and stays that size. */
+ * per several batches rather than once per batch (earlier when the disk has
+ * less room than twice the log: see after_commit). The cache fills within
+ * the first few thousand events and stays that size. */
 int db_tune_for_batches(struct db *db);
 /* Prepares n statements so that a typo fails at start, not mid-run. */
 int db_prepare(struct db *db, const char *const *sql, size_t n, sqlite3_stmt **out);
@@ -57,6 +82,12 @@ void db_finalize(sqlite3_stmt **st, size_t n);
 /* Runs fn(arg) in a transaction, durably committed when this returns 0.
  * Returns fn's non-zero result (its work undone), or -1 if the commit failed. */
 int db_transact(struct db *db, db_txn_fn fn, void *arg);
+/* Why the calling thread's last db_transact failed: an SQLite code (a full
+ * disk is SQLITE_FULL however SQLite saw it), 0 if it succeeded or fn
+ * failed without an SQLite error. Per thread, as errno is. */
+int db_last_error(void);
+/* True while writes are refused because the disk was full (see `full`). */
+bool db_full(struct db *db);
 /* Whether an SQLite error code is the store's trouble, not the data's: a full
  * disk, an I/O error, a busy or locked database, no memory. The same data may
  * pass later; a consumer must not count it against the message. */

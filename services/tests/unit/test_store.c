@@ -679,6 +679,37 @@ static void test_error_classes(void)
     CHECK(!db_error_is_transient(SQLITE_OK));
     CHECK(!db_error_is_transient(SQLITE_DONE));
 }
+/* Why a transaction failed, per thread: a database that may not grow is
+ * SQLITE_FULL (what a service answers 503 storage_full for), a success 0. */
+static int insert_pad(void *arg)
+{
+    struct sql_job *j = arg;
+    return sqlite3_exec(j->db->h, j->sql, NULL, NULL, NULL) == SQLITE_OK ? 0 : -1;
+}
+
+static void test_last_error(void)
+{
+    char path[512];
+    path_of(path, sizeof path, "last-error.db");
+    struct db db;
+    CHECK(db_open(&db, path) == 0);
+    CHECK(db_exec(&db, "CREATE TABLE t(tag TEXT, pad BLOB)") == 0);
+    CHECK(db_exec(&db, "PRAGMA max_page_count=16") == 0);
+    struct sql_job big = {&db, "INSERT INTO t VALUES('big', zeroblob(1000000))", -2, 0};
+    struct sql_job small = {&db, "INSERT INTO t VALUES('small', x'00')", -2, 0};
+    CHECK(db_transact(&db, insert_pad, &big) != 0);
+    CHECK(db_last_error() == SQLITE_FULL);
+    CHECK(db_error_is_transient(db_last_error()));
+    CHECK(rows_with(&db, "big") == 0);
+    /* Not a full disk: the checkpoint it starts succeeds, writing goes on. */
+    usleep((DB_FULL_PROBE_MS + 50) * 1000);
+    CHECK(db_transact(&db, insert_pad, &small) == 0);
+    CHECK(db_last_error() == 0);
+    CHECK(!db_full(&db));
+    CHECK(rows_with(&db, "small") == 1);
+    db_close(&db);
+}
+
 int main(void)
 {
     /* $TMPDIR first: build sandboxes (Nix) have no /tmp. */
@@ -694,6 +725,7 @@ int main(void)
     test_notify();
     test_group_commit();
     test_group_rollback();
+    test_last_error();
     test_outbox_relay();
     test_outbox_relay_refusals();
     test_error_classes();
