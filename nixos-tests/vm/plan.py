@@ -250,6 +250,8 @@ class Plan:
         """The command that prints the metric of a measuring step: the
         registry's phase (lib/plan-metrics.json), the step's fields as its
         arguments; the local lab runs the same."""
+        if s["op"] == "until" and s["condition"] not in self.lab["registry"]["conditions"]:
+            raise PlanError(f"unknown condition '{s['condition']}'")
         name = self.lab["registry"]["conditions"][s["condition"]]["metric"] if s["op"] == "until" else s["metric"]
         if name not in self.lab["registry"]["metrics"]:
             raise PlanError(f"unknown metric '{name}'")
