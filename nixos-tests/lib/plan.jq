@@ -2,6 +2,9 @@
 # (nixlint.sh): the step vocabulary, value resolution and the schema check.
 # The format is nixos-tests/plans/README.md.
 
+# The metrics and conditions registry (plan-metrics.json).
+import "plan-metrics" as $registry;
+
 # Every operation and the fields it requires (beyond name and op).
 def plan_ops: {
   boot: ["order"], phase: ["script", "phase"], await: ["step"],
@@ -11,7 +14,7 @@ def plan_ops: {
   cut: ["node", "peers"], heal: ["node", "peers"], block: ["node"], unblock: ["node"],
   delay: ["node", "ms"], undelay: ["node"], fault: ["node", "body"],
   until: ["condition"], record: ["record", "what"], unchanged: ["record"],
-  sample: ["series", "node", "metric"], mark: ["series", "what"], unsample: ["series"],
+  sample: ["series", "metric"], mark: ["series", "what"], unsample: ["series"],
   report: ["script", "out"]
 };
 # Node roles besides the commlab services.
@@ -24,6 +27,7 @@ def plan_value($plan; $lab; $urls; $records):
   if type == "object" and has("param") then $plan.params[.param][$lab]
   elif type == "object" and has("node") then $urls[.node]
   elif type == "object" and has("record") then $records[.record]
+  elif type == "object" and has("db") then $urls["db:" + .db]
   else . end;
 
 # Steps in order, repeats expanded (times resolved for LAB).
@@ -34,6 +38,55 @@ def plan_flat($plan; $lab):
     else . end;
   flat;
 
+# The registry of metrics and named conditions (plan-metrics.json); jq 1.6
+# gives a data import as a one-element array.
+def plan_registry: $registry::registry | if type == "array" then .[0] else . end;
+
+# Schema errors of the steps that read the registry: until (a named
+# condition), sample and record (a metric), mark and unsample (a sampled
+# series), and of {"db": NODE} values (a service's database file: the local
+# lab's, so in local_only steps only).
+def plan_errors_registry($p):
+  def steps_of: .[] | ., (select(.op == "repeat") | .steps | steps_of);
+  plan_registry as $r
+  | ([$p | .. | objects | select(.op? == "sample") | .series]) as $series
+  | (($p.steps // []) | steps_of | select([.. | objects | select(has("db"))] | length > 0)
+      | "step '\(.name)': a {\"db\": NODE} value outside local_only (a VM cannot reach another node's files)"),
+    ([$p | .. | objects | select(has("db")) | .db] | unique[]
+      | select(. as $k | ($p.nodes[$k].service // null) == null) | "db reference to '\(.)', not a service node"),
+    ([($p.steps // []), ($p.local_only // [])][] | steps_of | . as $s | (.name // "?") as $name
+    | if .op == "until" then
+        if ($r.conditions | has($s.condition | tostring)) | not then
+          "step '\($name)': unknown condition '\($s.condition)' (one of: \($r.conditions | keys | join(", ")))"
+        else ($r.conditions[$s.condition] as $c | $c.needs + $r.metrics[$c.metric].args | unique[]
+          | select(. as $f | $s | has($f) | not) | "step '\($name)': condition \($s.condition) needs '\(.)'") end
+      elif .op == "sample" or (.op == "record" and .what == "metric") then
+        if ($r.metrics | has($s.metric | tostring)) | not then
+          "step '\($name)': unknown metric '\($s.metric)' (one of: \($r.metrics | keys | join(", ")))"
+        else ($r.metrics[$s.metric].args[] | select(. as $f | $s | has($f) | not)
+          | "step '\($name)': metric \($s.metric) needs '\(.)'") end
+      elif .op == "record" and (["pid", "time", "elapsed_ms", "metric"] | index($s.what)) == null then
+        "step '\($name)': unknown record '\($s.what)' (pid, time, elapsed_ms, metric)"
+      elif (.op == "mark" or .op == "unsample") and ($series | index($s.series)) == null then
+        "step '\($name)': no sample step makes series '\($s.series)'"
+      else empty end);
+
+# Schema errors of kafka nodes: each names its broker id (the VM's node.id,
+# the local mock cluster's broker), has no settings, and takes only the
+# operations a broker can (both labs implement these).
+def plan_kafka_ops: ["crash", "start", "stop", "kill", "pause", "resume", "wait", "cut", "heal", "block", "unblock"];
+def plan_errors_kafka($p):
+  def steps_of: .[] | ., (select(.op == "repeat") | .steps | steps_of);
+  ($p.nodes // {} | with_entries(select(.value.role == "kafka"))) as $k
+  | ($k | to_entries[] | .key as $n | .value
+      | (if (.broker | type) != "number" or .broker < 1 or .broker != (.broker | floor)
+          then "node \($n): a kafka node needs its broker id (\"broker\": 1, 2, ...)" else empty end),
+        (if has("settings") then "node \($n): a kafka node has no service settings" else empty end)),
+    ([$k[].broker] | group_by(.) | .[] | select(length > 1) | "kafka broker id \(.[0]) used twice"),
+    ([($p.steps // []), ($p.local_only // [])][] | steps_of
+      | . as $s | select($s.node != null and ($k | has($s.node | tostring)) and (plan_kafka_ops | index($s.op)) == null)
+      | "step '\(.name)': \(.op) is not an operation on a kafka node (\(plan_kafka_ops | join(", ")))");
+
 # Schema errors of a plan, one string each ($settings: {service: [name]}
 # from pkgs/module-settings.nix, or {} not to check setting names).
 def plan_errors($settings):
@@ -41,7 +94,7 @@ def plan_errors($settings):
   | ($p.nodes // {}) as $nodes
   | [($p.steps // []), ($p.local_only // [])] as $lists
   | def steps_of: .[] | ., (select(.op == "repeat") | .steps | steps_of);
-    def refs: .. | objects | select(has("param") or has("node") or has("record"));
+    def refs: .. | objects | select(has("param") or has("node") or has("record") or has("db"));
     def all_steps: $lists[] | steps_of;
   (["test", "about", "needs", "params", "constraints", "nodes", "env", "steps", "local_only"] as $top
     | $p | keys[] | select(. as $k | $top | index($k) | not) | "unknown top-level key '\(.)'"),
@@ -81,7 +134,8 @@ def plan_errors($settings):
   ([$p | refs | select(has("param")) | .param] | unique[]
     | select(. as $k | $p.params // {} | has($k) | not) | "unknown parameter '\(.)'"),
   ([$p | refs | select(has("node")) | .node] | unique[]
-    | select(. as $k | ($nodes[$k].service // null) == null) | "reference to '\(.)', not a service node"),
+    | select(. as $k | ($nodes[$k].service // null) == null and ($nodes[$k].role // null) != "kafka") | "reference to '\(.)', not a service or kafka node"),
+  plan_errors_registry($p), plan_errors_kafka($p),
   (($p.params // {} | keys) - [$p | refs | select(has("param")) | .param] | .[]
     | "parameter \(.): never used"),
   ($p.constraints // [] | .[] | . as $c | ("vm", "local") as $lab

@@ -27,11 +27,25 @@ _plan_note() { # KIND TEXT: ran | substituted | skipped | failed (the step: $_pl
     [ "$1" = ran ] || echo "# plan: $1: $2"
 }
 
-_plan_urls() { # every started service node's URL
-    for _n in $(_plan_jq -r '.nodes | to_entries[] | select(.value.service) | .key' "$_plan_file"); do
+# Extensions (lib/plan-*.sh) hook in by name: PLAN_STEP_HOOKS (a step: its
+# fields in _plan_step, _pl_op, _pl_node), PLAN_START_HOOKS (a role node in
+# boot: _nn), PLAN_URL_HOOKS (print "NAME VALUE" lines for urls.json). A hook
+# returns 0 (done), 1 (failed) or 2 (not its business).
+_plan_run_hooks() { # HOOKS: the first answer other than 2, else 2
+    for _hk in $1; do
+        "$_hk"
+        _hrc=$?
+        [ $_hrc = 2 ] || return $_hrc
+    done
+    return 2
+}
+
+_plan_urls() { # every started service node's URL, and what PLAN_URL_HOOKS add
+    { for _n in $(_plan_jq -r '.nodes | to_entries[] | select(.value.service) | .key' "$_plan_file"); do
         [ -f "$LAB_DIR/$_n.port" ] || [ -f "$LAB_DIR/$_n.lastport" ] || continue
         printf '%s %s\n' "$_n" "$(lab_url "$_n" 2>/dev/null || echo "http://$(_lab_addr "$_n"):$(cat "$LAB_DIR/$_n.lastport")")"
-    done | jq -R -n '[inputs | split(" ") | {(.[0]): .[1]}] | add // {}' >"$_plan_dir/urls.json"
+    done
+    for _h in ${PLAN_URL_HOOKS:-}; do "$_h"; done; } | jq -R -n '[inputs | split(" ") | {(.[0]): .[1]}] | add // {}' >"$_plan_dir/urls.json"
 }
 
 _plan_record() { # NAME VALUE
@@ -52,7 +66,12 @@ _plan_args() { # NODE
 _plan_start_node() { # NODE
     _nn=$1
     _svc=$(_plan_jq -r --arg n "$_nn" '.nodes[$n].service // empty' "$_plan_file")
-    [ -n "$_svc" ] || return 0
+    if [ -z "$_svc" ]; then
+        # A role node (a broker): the PLAN_START_HOOKS that know its role.
+        _plan_run_hooks "${PLAN_START_HOOKS:-}"
+        [ $? = 1 ] && return 1
+        return 0
+    fi
     # The words are shell-quoted by jq.
     eval "set -- $(_plan_args "$_nn")"
     lab_start "$_nn" "commlab-$_svc" "$@" || return 1
@@ -95,6 +114,9 @@ _plan_step_run() {
         skip "plan step $_pl_name ($_pl_op)" "hosts mode: needs root, ip netns and nft"
         return 0
     fi
+    _plan_run_hooks "${PLAN_STEP_HOOKS:-}"
+    _hrc=$?
+    [ $_hrc = 2 ] || return $_hrc
     case $_pl_op in
     boot)
         for _n in $(_plan_val '.order[]'); do _plan_start_node "$_n" || return 1; done ;;

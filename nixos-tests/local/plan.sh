@@ -14,6 +14,9 @@ here=$(cd "$(dirname "$0")" && pwd)
 . "$LIB/hosts.sh"
 . "$LIB/faults.sh"
 . "$LIB/plan.sh"
+. "$LIB/kafka.sh"
+. "$LIB/plan-series.sh"
+. "$LIB/plan-kafka.sh"
 case "${1:-}" in
 -h | --help | "") sed -n '2,11p' "$0" | sed 's/^# \{0,1\}//'; [ -n "${1:-}" ]; exit ;;
 esac

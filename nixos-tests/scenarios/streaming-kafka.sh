@@ -91,7 +91,7 @@ phase_order_api() { # N START EXPECTED_ORDERS
 # URL), N events arrive: the lag report shows lag above THRESHOLD; once
 # released, lag drains to 0. Writes the lag time series NAME.lag.tsv
 # (seconds, lag) and the lag tables while slowed and after.
-phase_lag() { # name=NAME group=GROUP_SPEC url=URL control=JSON events=N start=START
+phase_lag() { # name=NAME group=GROUP_SPEC [url=URL] control=JSON events=N start=START
     #              threshold=THRESHOLD orders=EXPECTED_ORDERS
     # (assert.sh owns $n: these names are the phase's own)
     lname='' lspec='' lurl='' lctl='' lnum='' lstart='' lthr='' lwant=''
@@ -108,6 +108,10 @@ phase_lag() { # name=NAME group=GROUP_SPEC url=URL control=JSON events=N start=S
         *) fail "lag: a known parameter (got '$_a')"; return 1 ;;
         esac
     done
+    # The service's own endpoint unless given.
+    if [ -z "$lurl" ]; then
+        case $lname in analytics) lurl=$ANALYTICS_URL ;; inventory) lurl=$INVENTORY_URL ;; esac
+    fi
     for _a in "$lname" "$lspec" "$lurl" "$lctl" "$lnum" "$lstart" "$lthr" "$lwant"; do
         [ -n "$_a" ] || { fail "lag: every parameter given (name group url control events start threshold orders)"; return 1; }
     done
@@ -184,6 +188,7 @@ phase_crash_reference() {
 }
 
 phase_crash_reset() {
+    : >"$OUT_DIR/crash-kills.txt"
     check "crash: offsets of inventory-consumer-group reset to earliest" \
         "$KTOOL" reset-offsets --brokers "$KAFKA_BROKERS" --group inventory-consumer-group \
         --topics order-events --to earliest
@@ -272,7 +277,10 @@ phase_relay_accept() { # N START
         "$(jq '.status["202"] // 0' "$OUT_DIR/relay-outage.json")"
 }
 
-phase_relay_check() { # N
+phase_relay_check() { # N [STOP_MS: how long the SIGTERM of the order service took]
+    if [ -n "${2:-}" ]; then
+        assert_num "relay outage: order service stopped within 15 s of SIGTERM" "$2" "<=" 15000
+    fi
     want=$(($(cat "$OUT_DIR/relay-before") + $1))
     wait_until 60 orders_are "$want"
     # Analytics reads order-events: counting them proves they were published.
@@ -443,6 +451,58 @@ phase_store_busy() { # START INVENTORY_DB ANALYTICS_DB
         "$(metric "$ANALYTICS_URL" analytics_skipped_total)"
 }
 
+# Measures for plan steps (lib/plan-metrics.json): one line of numbers.
+phase_lag_now() { # GROUP:TOPIC[,TOPIC]...
+    lag_total "$1"
+}
+
+# Of EVENTS produced, how many inventory and analytics have not processed,
+# from the services' own counters (a lag query needs the group coordinator,
+# which may be a broker that is down).
+phase_unprocessed() { # EVENTS
+    _inv=$(($(metric "$INVENTORY_URL" kafka_reserved_total) + $(metric "$INVENTORY_URL" kafka_refused_total)))
+    _an=$(orders)
+    echo "$(($1 - _inv)) $(($1 - ${_an:-0}))"
+}
+
+# After a kill of the re-processing inventory (crash-reset .. crash-finish):
+# notes the lag it left (the group's commits stand still while it is down).
+phase_crash_note() {
+    _k=$(($(wc -l <"$OUT_DIR/crash-kills.txt") + 1))
+    echo "kill $_k: at inventory lag $(lag_total "$INV_GROUP")" | tee -a "$OUT_DIR/crash-kills.txt"
+}
+
+# The replay read by assignment from the start of the log, as one process
+# into a fresh database (no reset, no group join): the same metrics as the
+# service's, drained.
+phase_replay_until_end() {
+    check "replay: drained before --until-end" drain 120
+    http_get "$ANALYTICS_URL/metrics.json" >"$OUT_DIR/replay-service.json"
+    _db=$(mktemp -d)
+    check "replay: --rebuild --until-end exits 0 at the end of the log" \
+        "${COMMLAB_BIN:+$COMMLAB_BIN/}commlab-analytics" --quiet --kafka-brokers "$KAFKA_BROKERS" \
+        --listen 127.0.0.1:0 --db "$_db/until-end.db" --metrics-file "$OUT_DIR/replay-until-end.json" \
+        --rebuild --until-end
+    rm -rf "$_db"
+    check "replay: --until-end metrics equal the service's (cmp)" \
+        cmp "$OUT_DIR/replay-service.json" "$OUT_DIR/replay-until-end.json"
+}
+
+# The benchmark's relay ceiling moves exactly what it says, onto topics of
+# its own (nothing in the lab reads them), with and without transactions.
+kafka_relay() { # TO ARGS...: messages relayed (timed), then the target's size
+    _to=$1
+    shift
+    "$LOADGEN" kafka relay --brokers "$KAFKA_BROKERS" --to "$_to" --json "$@" | jq -r .messages
+    kcat -C -b "$KAFKA_BROKERS" -t "$_to" -o beginning -e -q -f '.\n' | wc -l
+}
+phase_relay_tools() {
+    assert_eq "bench tools: kafka relay moves 300 in transactions, target holds 300" "300 300" \
+        "$(kafka_relay bench.tools-txn --count 300 | tr '\n' ' ' | sed 's/ $//')"
+    assert_eq "bench tools: kafka relay --plain after 100 untimed moves 200, target holds 300" "200 300" \
+        "$(kafka_relay bench.tools-plain --warmup 100 --count 200 --plain | tr '\n' ' ' | sed 's/ $//')"
+}
+
 scenario_dispatch streaming-kafka.sh "produce order-api dup-malformed kcat-read lag replay-before \
     replay-reset replay-after crash-reference crash-reset crash-finish relay-accept relay-check poison \
-    conflicts store-fault store-busy" "$@"
+    conflicts store-fault store-busy lag-now unprocessed crash-note replay-until-end relay-tools" "$@"

@@ -52,8 +52,35 @@ rec {
         throw "plan ${plan.test}: not a value: ${builtins.toJSON v}"
     else
       v;
+  # A service node's URL; a kafka node's is the bootstrap list of them all.
   planUrl =
-    plan: n: "http://${n}:${toString moduleServices.${plan.nodes.${n}.service}.port}";
+    plan: n:
+    if (plan.nodes.${n}.role or "") == "kafka" then
+      planBrokers plan
+    else
+      "http://${n}:${toString moduleServices.${plan.nodes.${n}.service}.port}";
+  planKafkaNodes = plan: builtins.filter (n: (plan.nodes.${n}.role or "") == "kafka") (builtins.attrNames plan.nodes);
+  planKafkaAttrs =
+    plan: f:
+    builtins.listToAttrs (
+      map (n: {
+        name = n;
+        value = f n;
+      }) (planKafkaNodes plan)
+    );
+  planBrokers = plan: builtins.concatStringsSep "," (map (n: "${n}:9092") (planKafkaNodes plan));
+  # Every kafka node of a plan is a broker and a controller; topics are
+  # replicated on all of them, and acks=all producers go on with one down
+  # (min.insync.replicas one less, at least 1).
+  planKafkaReplicas = plan: builtins.length (planKafkaNodes plan);
+  planKafkaNode =
+    plan: node:
+    kafkaNode {
+      nodeId = node.broker;
+      voters = map (n: "${toString plan.nodes.${n}.broker}@${n}:9093") (planKafkaNodes plan);
+      replicas = planKafkaReplicas plan;
+      minIsr = if planKafkaReplicas plan > 1 then planKafkaReplicas plan - 1 else 1;
+    };
   planNodes =
     plan:
     builtins.mapAttrs (
@@ -62,6 +89,8 @@ rec {
         serviceNode node.service (builtins.mapAttrs (_: planValue plan) (node.settings or { }))
       else if (node.role or "") == "client" then
         clientNode
+      else if (node.role or "") == "kafka" then
+        planKafkaNode plan node
       else
         throw "plan ${plan.test}: node ${n}: no VM node for role ${node.role or "(none)"}"
     ) plan.nodes;
@@ -84,10 +113,29 @@ rec {
       results = "/tmp/results/${plan.test}";
       # netem on the inter-VM interface (eth1; eth0 is the driver's).
       iface = "eth1";
-      urls = builtins.mapAttrs (n: _: planUrl plan n) services;
-      units = builtins.mapAttrs (_: node: "commlab-${node.service}.service") services;
-      ports = builtins.mapAttrs (_: node: moduleServices.${node.service}.port) services;
-    };
+      urls = builtins.mapAttrs (n: _: planUrl plan n) services // planKafkaAttrs plan (planUrl plan);
+      units =
+        builtins.mapAttrs (_: node: "commlab-${node.service}.service") services
+        // planKafkaAttrs plan (_: "apache-kafka.service");
+      ports =
+        builtins.mapAttrs (_: node: moduleServices.${node.service}.port) services
+        // planKafkaAttrs plan (_: 9092);
+      # What the measuring steps (until, record, sample) run: lib/plan-metrics.json.
+      registry = builtins.fromJSON (builtins.readFile ../lib/plan-metrics.json);
+    }
+    // (if planKafkaNodes plan == [ ] then { } else {
+      # The phases' Kafka: a real broker, so the strict exactly-once checks.
+      phase_env.KAFKA_TRANSACTIONS = "real";
+      # Before any service starts: the brokers up (and their controller port),
+      # then the topics, replicated on every broker, made from the client.
+      kafka = {
+        controller_port = 9093;
+        topics = "commlab-kafka topics --brokers ${planBrokers plan} --partitions 6 --replication ${toString (planKafkaReplicas plan)}";
+        replication_check =
+          "kafka-topics.sh --bootstrap-server ${builtins.head (planKafkaNodes plan)}:9092 --describe --topic order-events"
+          + " | grep 'ReplicationFactor: ${toString (planKafkaReplicas plan)}'";
+      };
+    });
   # The testScript: the plan and planLab as JSON strings (a JSON string is a
   # Python string literal), the interpreter, and its call.
   planScript =
@@ -120,36 +168,6 @@ rec {
       ++ map (a: lib.escapeShellArg (toString a)) args
     );
 
-  # The same, in the background: its output and exit status land in
-  # /tmp/results/OUT/NAME.log and NAME.rc (stdout is closed, as the test
-  # driver requires of commands that detach).
-  phaseInBackground =
-    {
-      script,
-      out ? script,
-    }@s:
-    env: name: args:
-    let
-      base = "/tmp/results/${out}/${name}";
-    in
-    "mkdir -p /tmp/results/${out}; rm -f ${base}.rc; "
-    + "( ${phase s env name args} >${base}.log 2>&1; echo $? >${base}.rc ) >/dev/null 2>&1 &";
-
-  # Whether a background phase has ended; whether it passed (shows its log).
-  backgroundDone = out: name: "test -f /tmp/results/${out}/${name}.rc";
-  backgroundPassed =
-    out: name:
-    let
-      base = "/tmp/results/${out}/${name}";
-    in
-    "cat ${base}.log; test \"$(cat ${base}.rc)\" = 0";
-
-  # Total lag of consumer groups (GROUP:TOPIC[,TOPIC]...) as the project's
-  # Kafka tool reports it.
-  kafkaLag =
-    brokers: groups:
-    "commlab-kafka lag --brokers ${brokers} --json ${groups} | jq '[.groups[].lag] | add'";
-
   # A network fault on the node that runs it (scenarios/net-fault.sh, the
   # same rules as the local lab's hosts mode): "cut PEER...", "isolate",
   # "heal".
@@ -181,23 +199,6 @@ rec {
       ];
       virtualisation.memorySize = 1024;
     };
-
-  # The services of the streaming model, each on its own node, talking to
-  # the Kafka bootstrap list `brokers`.
-  kafkaServiceNodes = brokers: {
-    inventory = serviceNode "inventory" {
-      mode = "kafka";
-      kafka-brokers = brokers;
-    };
-    analytics = serviceNode "analytics" {
-      kafka-brokers = brokers;
-      metrics-file = "/var/lib/commlab-analytics/metrics.json";
-    };
-    order = serviceNode "order" {
-      mode = "stream";
-      kafka-brokers = brokers;
-    };
-  };
 
   # The client: load generator, tools and the scenario scripts.
   clientNode =

@@ -26,6 +26,7 @@ class Plan:
         self.machines = {m.name: m for m in machines}
         self.records: dict = {}
         self.background: dict = {}
+        self.series: dict = {}
         self.client = self.node(self.role_node("client"))
 
     def role_node(self, role: str) -> str:
@@ -61,6 +62,10 @@ class Plan:
 
     def service_up(self, name: str) -> None:
         """Until the service of NAME is active, listens, and serves the client."""
+        role = self.plan["nodes"][name].get("role")
+        if role in ROLE_UP:
+            ROLE_UP[role](self, name)
+            return
         m = self.node(name)
         m.wait_for_unit(self.unit(name))
         m.wait_for_open_port(self.lab["ports"][name])
@@ -70,7 +75,8 @@ class Plan:
 
     def phase_command(self, step: dict) -> str:
         script = step["script"]
-        env = dict(self.plan.get("env", {}))
+        env = dict(self.lab.get("phase_env", {}))
+        env.update(self.plan.get("env", {}))
         env.update(step.get("env", {}))
         words = ["env", f"SEED={self.lab['seed']}", "OUT_DIR=" + self.lab["results"] + "/" + step.get("out", script)]
         words += [f"{k}={self.text(v)}" for k, v in sorted(env.items())]
@@ -107,12 +113,25 @@ class Plan:
 
     def run(self, s: dict) -> None:
         op = s.get("op")
+        hook = STEP_HOOKS.get(str(op))
+        if hook is not None and hook(self, s):
+            return
         if op in OPS_NEEDING_NODE:
             name = s["node"]
             m = self.node(name)
         if op == "boot":
+            # Role nodes with a ROLE_READY (brokers) are made ready before
+            # the first service node after them starts.
+            pending: list = []
             for n in s["order"]:
+                if "service" in self.plan["nodes"][n] and pending:
+                    self.roles_ready(pending)
+                    pending = []
                 self.node(n).start()
+                if self.plan["nodes"][n].get("role") in ROLE_READY:
+                    pending.append(n)
+            if pending:
+                self.roles_ready(pending)
             self.client.wait_for_unit("multi-user.target")
             for n in s["order"]:
                 if n in self.lab["units"]:
@@ -129,7 +148,7 @@ class Plan:
                 self.client.succeed(cmd)
         elif op == "await":
             base = self.background[s["step"]]
-            self.client.wait_until_succeeds(f"test -f {base}.rc", timeout=int(s.get("timeout", 600)))
+            self.client.wait_until_succeeds(f"test -f {base}.rc", timeout=int(self.value(s.get("timeout", 600))))
             self.client.succeed(f"cat {base}.log; test \"$(cat {base}.rc)\" = 0")
         elif op == "sleep":
             self.client.sleep(int(self.value(s["seconds"])))
@@ -161,7 +180,9 @@ class Plan:
             sig = "SIGSTOP" if op == "pause" else "SIGCONT"
             m.succeed(f"systemctl kill --signal={sig} {self.unit(name)}")
         elif op == "wipe":
-            m.succeed(f"systemctl stop {self.unit(name)} && rm -rf /var/lib/{self.unit(name).removesuffix('.service')}")
+            # The unit's StateDirectory: a DynamicUser unit keeps it under
+            # /var/lib/private, which `systemctl clean` removes too.
+            m.succeed(f"systemctl stop {self.unit(name)} && systemctl clean --what=state {self.unit(name)}")
         elif op == "fault":
             body = json.dumps({k: self.value(v) for k, v in s["body"].items()}, separators=(",", ":"))
             self.client.succeed(
@@ -219,6 +240,102 @@ class Plan:
                 walk(d.get("steps", []))
         walk(self.plan["steps"])
         return out
+
+    def roles_ready(self, names: list) -> None:
+        """The ROLE_READY of each role among NAMES, for its nodes."""
+        for role in sorted({self.plan["nodes"][n]["role"] for n in names}):
+            ROLE_READY[role](self, [n for n in names if self.plan["nodes"][n]["role"] == role])
+
+    def metric_command(self, s: dict) -> str:
+        """The command that prints the metric of a measuring step: the
+        registry's phase (lib/plan-metrics.json), the step's fields as its
+        arguments; the local lab runs the same."""
+        if s["op"] == "until" and s["condition"] not in self.lab["registry"]["conditions"]:
+            raise PlanError(f"unknown condition '{s['condition']}'")
+        name = self.lab["registry"]["conditions"][s["condition"]]["metric"] if s["op"] == "until" else s["metric"]
+        if name not in self.lab["registry"]["metrics"]:
+            raise PlanError(f"unknown metric '{name}'")
+        m = self.lab["registry"]["metrics"][name]
+        return self.phase_command({"script": m["script"], "phase": m["phase"], "out": "metrics",
+                                   "args": [s[f] for f in m["args"]]})
+
+# Roles: how a role node is up (start, wait) and what makes its nodes ready
+# before the services start (boot). Each role adds its own.
+def kafka_up(p: Plan, name: str) -> None:
+    m = p.node(name)
+    m.wait_for_unit(p.unit(name))
+    m.wait_for_open_port(p.lab["ports"][name])
+    m.wait_for_open_port(p.lab["kafka"]["controller_port"])
+
+
+def kafka_ready(p: Plan, names: list) -> None:
+    for n in names:
+        kafka_up(p, n)
+    p.client.wait_for_unit("multi-user.target")
+    p.client.wait_until_succeeds(p.lab["kafka"]["topics"], timeout=300)
+    p.node(names[0]).succeed(p.lab["kafka"]["replication_check"])
+
+
+ROLE_UP: dict = {"kafka": kafka_up}
+ROLE_READY: dict = {"kafka": kafka_ready}
+
+
+# The measuring steps (plans/README.md): until a named condition, record a
+# metric, sample / mark / unsample a time series, all with the registry's
+# metrics. A step hook returns whether the step was its business.
+# Whether the first number is above A and at most B x S: the same program
+# as the local lab's (lib/plan-series.sh, _plan_bounds).
+BOUNDS = ("NR == 1 { ok = ($1 ~ /^-?[0-9.]+$/) && (a == \"\" || $1 + 0 > a + 0) && "
+          "(b == \"\" || $1 + 0 <= b * (s == \"\" ? 1 : s)) } END { exit !ok }")
+
+
+def until_step(p: Plan, s: dict) -> bool:
+    bounds = " ".join(f"-v {k}={shlex.quote(p.text(s[f]) if f in s else '')}"
+                      for k, f in (("a", "above"), ("b", "at_most"), ("s", "share")))
+    p.client.wait_until_succeeds(f"{p.metric_command(s)} | awk {bounds} {shlex.quote(BOUNDS)}",
+                                 timeout=int(p.value(s.get("timeout", 600))))
+    return True
+
+
+def record_step(p: Plan, s: dict) -> bool:
+    if s.get("what") != "metric":
+        return False
+    # The command fails unless the metric begins with a number.
+    v = p.client.succeed(f"{p.metric_command(s)} | awk 'NR == 1 && $1 ~ /^-?[0-9.]+$/ {{ print $1; ok = 1 }} END {{ exit !ok }}'").strip()
+    p.records[s["record"]] = v
+    return True
+
+
+def elapsed(t0: str) -> str:
+    return f"$(awk -v a=\"$(date +%s.%N)\" -v b=\"$(cat {t0})\" 'BEGIN {{ printf \"%.2f\", a - b }}')"
+
+
+def sample_step(p: Plan, s: dict) -> bool:
+    d = p.lab["results"] + "/" + s.get("out", p.plan["test"])
+    f = f"{d}/{s['series']}.tsv"
+    p.series[s["series"]] = f
+    loop = (f"while [ -e {f}.t0 ]; do v=$({p.metric_command(s)} 2>/dev/null | head -n 1); "
+            f"echo \"{elapsed(f + '.t0')} ${{v:-0}}\" >>{f}; sleep {float(p.value(s.get('every', 0.5)))}; done")
+    p.client.succeed(f"mkdir -p {d}; : >{f}; rm -f {f}.marks; date +%s.%N >{f}.t0; "
+                     f"sh -c {shlex.quote(loop)} >/dev/null 2>&1 & echo $! >{f}.pid")
+    return True
+
+
+def mark_step(p: Plan, s: dict) -> bool:
+    f = p.series[s["series"]]
+    p.client.succeed(f"echo \"{elapsed(f + '.t0')} {shlex.quote(p.text(s['what']))}\" >>{f}.marks")
+    return True
+
+
+def unsample_step(p: Plan, s: dict) -> bool:
+    f = p.series[s["series"]]
+    p.client.succeed(f"kill $(cat {f}.pid)")
+    return True
+
+
+STEP_HOOKS: dict = {"until": until_step, "record": record_step, "sample": sample_step,
+                    "mark": mark_step, "unsample": unsample_step}
+
 
 
 def run_plan(plan: dict, lab: dict) -> None:
