@@ -2,12 +2,10 @@
  * loop (transport/kafka_loop.h), each applied in one SQLite transaction, then
  * the positions committed (at least once: the event_id set makes a re-read
  * harmless). */
-#include <signal.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <unistd.h>
 
 #include "codec/event_json.h"
 #include "codec/json_common.h"
@@ -232,7 +230,7 @@ static bool reached_end(struct analytics *a)
         return true;
     log_info("until-end: every partition read to its end offset at start; stopping");
     worker_request_stop(&a->worker);
-    kill(getpid(), SIGTERM); /* service_wait returns, main tears down and exits 0 */
+    service_exit(); /* main tears down and exits 0 */
     return true;
 }
 
@@ -344,7 +342,7 @@ static void run(struct worker *w, void *arg)
     kafka_loop_run(w, &a->loop);
     if (a->until_end && !atomic_load(&a->reached)) {
         log_error("until-end: stopped before reaching the end of the log");
-        kill(getpid(), SIGTERM);
+        service_exit();
     }
 }
 

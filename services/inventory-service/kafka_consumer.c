@@ -33,11 +33,9 @@
  *
  * Startup settings: --throttle-ms, --paused, --transactional-id (see
  * main.c). At run time: POST /configure {"throttle_ms":N,"paused":bool}. */
-#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <unistd.h>
 
 #include "codec/event_json.h"
 #include "codec/event_writer.h"
@@ -531,7 +529,7 @@ static enum kafka_batch_result on_batch(void *ctx, struct kafka_msg *msgs, size_
          * (Restart=on-failure in the NixOS module). */
         atomic_store(&k->svc->stream_failed, true);
         log_error("kafka: the transactional producer cannot go on; stopping (exit 1)");
-        kill(getpid(), SIGTERM);
+        service_exit();
     }
     return r;
 }

@@ -1,12 +1,10 @@
 #include "amqp_consume.h"
 
-#include <stdatomic.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "codec/event_json.h"
-#include "util/clock.h"
 #include "util/worker.h"
 #include "amqp_topology.h"
 
@@ -102,15 +100,6 @@ static void forgive(struct amqp_consumer *c, const struct amqp_msg *m)
     if (s) {
         *s = c->strikes[--c->nstrikes];
         c->strike_next = 0;
-    }
-}
-
-void amqp_sleep_unless(const _Atomic bool *stop, long ms)
-{
-    while (ms > 0 && !atomic_load(stop)) {
-        long step = ms < 50 ? ms : 50;
-        clock_sleep_us((uint64_t)step * 1000);
-        ms -= step;
     }
 }
 

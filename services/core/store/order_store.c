@@ -103,34 +103,6 @@ enum order_move order_move_locked(struct order_store *s, const char *order_id, e
     return db_step_done(s->db, st) == 0 ? ORDER_MOVE_DONE : ORDER_MOVE_ERROR;
 }
 
-int order_set_status_locked(struct order_store *s, const char *order_id, const char *status,
-                            const char *detail)
-{
-    enum order_status to;
-    if (order_status_parse(status, &to) != 0)
-        return -1;
-    return order_move_locked(s, order_id, to, detail, NULL) == ORDER_MOVE_DONE ? 0 : -1;
-}
-
-struct status_job {
-    struct order_store *s;
-    const char *order_id, *status, *detail;
-};
-
-static int status_job(void *arg)
-{
-    struct status_job *j = arg;
-    return order_set_status_locked(j->s, j->order_id, j->status, j->detail);
-}
-
-int order_set_status(struct order_store *s, const char *order_id, const char *status,
-                     const char *detail)
-{
-    /* Through db_transact so it shares a commit (one fsync) with its neighbours. */
-    struct status_job j = {s, order_id, status, detail};
-    return db_transact(s->db, status_job, &j);
-}
-
 int order_get(struct order_store *s, const char *order_id, struct order_record *out)
 {
     db_lock(s->db);

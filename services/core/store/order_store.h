@@ -37,12 +37,6 @@ enum order_move {
 };
 enum order_move order_move_locked(struct order_store *s, const char *order_id, enum order_status to,
                                   const char *detail, enum order_status *was);
-/* The same by status name, for callers that treat every refusal as an
- * error: 0 moved, -1 otherwise. */
-int order_set_status(struct order_store *s, const char *order_id, const char *status,
-                     const char *detail);
-int order_set_status_locked(struct order_store *s, const char *order_id, const char *status,
-                            const char *detail);
 /* Inside db_transact: moves the order to `to` only if it is still in `from` (a
  * move the model allows); 1 moved, 0 not in `from` (someone else moved it
  * first), -1 error or a move the model does not allow. */
