@@ -197,7 +197,8 @@ struct chain {
     struct chain *running_prev, *running_next;
     struct step s;
     const char *notification;
-    bool notify_later, probe;
+    struct guard_ticket ticket;
+    bool notify_later;
     bool not_sent; /* inventory was not called: says nothing of inventory */
 };
 
@@ -240,10 +241,11 @@ bool sync_chain_running(struct order_service *svc, const char *order_id)
 static void chain_end(struct chain *c)
 {
     struct order_service *svc = c->svc;
+    struct guard_ticket ticket = c->ticket;
     running_leave(c);
     free(c->body);
     free(c);
-    inventory_guard_leave(svc);
+    inventory_guard_leave(svc, &ticket);
 }
 
 static void finish_chain(void *arg, struct http_response *res)
@@ -302,7 +304,7 @@ static void reserved(void *arg, struct http_result *r)
     /* A refusal (409) is inventory working; what the breaker counts is
      * inventory not answering, or failing. */
     bool ok = r->failure == HTTP_ANSWERED && r->status < 500;
-    inventory_guard_done(svc, c->not_sent ? CALL_NOT_MADE : ok ? CALL_OK : CALL_FAILED, c->probe);
+    inventory_guard_done(svc, &c->ticket, c->not_sent ? CALL_NOT_MADE : ok ? CALL_OK : CALL_FAILED);
     classify_inventory(r, svc->inventory_timeout_ms, &c->s);
     http_result_free(r);
     c->notification = "skipped";
@@ -321,8 +323,8 @@ static void reserved(void *arg, struct http_result *r)
     calls_done(c);
 }
 
-/* A chain admitted by the guard (its ticket: c->probe, and the counts that
- * chain_end and inventory_guard_done give back), for an order stored
+/* A chain admitted by the guard (its ticket, given back by
+ * inventory_guard_done and at the latest by chain_end), for an order stored
  * pending: asks inventory within what is left of the budget, the deadline
  * sent along so that it does not start work nobody will wait for. */
 static void call_inventory(struct chain *c, uint64_t start_us)
@@ -360,20 +362,19 @@ static void call_inventory(struct chain *c, uint64_t start_us)
 static struct chain *chain_new(struct order_service *svc, const struct order *o,
                                enum admission *why, unsigned *retry_after_s)
 {
-    bool probe;
-    *why = inventory_guard_admit(svc, &probe, retry_after_s);
+    struct guard_ticket ticket;
+    *why = inventory_guard_admit(svc, &ticket, retry_after_s);
     if (*why != ADMIT_OK)
         return NULL;
     struct chain *c = calloc(1, sizeof *c);
     if (!c || !(c->body = order_encode(o))) {
         free(c);
-        inventory_guard_done(svc, CALL_NOT_MADE, probe);
-        inventory_guard_leave(svc);
+        inventory_guard_leave(svc, &ticket);
         return NULL;
     }
     c->svc = svc;
     c->o = *o;
-    c->probe = probe;
+    c->ticket = ticket;
     /* Running before anything is stored: recovery must never take a pending
      * order that a chain of this process is about to drive. */
     running_enter(c);
@@ -423,7 +424,6 @@ void sync_place_order(struct order_service *svc, const struct order *o, struct h
     struct insert_job job = {&svc->orders, o, &existing, -1};
     int rc = db_transact(&svc->db, insert_job, &job);
     if (rc != 0 || job.inserted != 1) {
-        inventory_guard_done(svc, CALL_NOT_MADE, c->probe);
         if (rc == 0 && job.inserted == 0)
             answer_stored(svc, &existing, res);
         else /* nothing stored: the transaction rolled back */
