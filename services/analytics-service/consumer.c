@@ -254,6 +254,22 @@ static void log_batch(const struct batch *b)
     }
 }
 
+/* The stored batch's events that were not counted, to the dead-letter topic. */
+static void dead_letter_conflicts(struct analytics *a, size_t n)
+{
+    for (size_t i = 0; i < n; i++) {
+        const struct event *ev = &a->evs[i];
+        if (a->verdicts[i] == ANALYTICS_CONFLICT)
+            dead_letter(a, a->srcs[i],
+                        "conflict: event_id %s reused with other content (%s of order %s)",
+                        ev->event_id, event_type_name(ev->type), ev->order.order_id);
+        else if (a->verdicts[i] == ANALYTICS_CONTRADICTION)
+            dead_letter(a, a->srcs[i], "conflict: %s of order %s contradicts the outcome counted",
+                        event_type_name(ev->type), ev->order.order_id);
+    }
+    send_dead_letters(a);
+}
+
 static enum kafka_batch_result on_batch(void *ctx, struct kafka_msg *msgs, size_t n)
 {
     struct analytics *a = ctx;
@@ -279,17 +295,7 @@ static enum kafka_batch_result on_batch(void *ctx, struct kafka_msg *msgs, size_
         return db_error_is_transient(b.sql_err) ? KAFKA_BATCH_RETRY : KAFKA_BATCH_FAILED;
     }
     log_batch(&b);
-    for (size_t i = 0; i < b.n; i++) {
-        const struct event *ev = &a->evs[i];
-        if (a->verdicts[i] == ANALYTICS_CONFLICT)
-            dead_letter(a, a->srcs[i],
-                        "conflict: event_id %s reused with other content (%s of order %s)",
-                        ev->event_id, event_type_name(ev->type), ev->order.order_id);
-        else if (a->verdicts[i] == ANALYTICS_CONTRADICTION)
-            dead_letter(a, a->srcs[i], "conflict: %s of order %s contradicts the outcome counted",
-                        event_type_name(ev->type), ev->order.order_id);
-    }
-    send_dead_letters(a);
+    dead_letter_conflicts(a, b.n);
     if (!a->until_end)
         commit_positions(a); /* a reader commits once, at its end */
     uint64_t now = clock_mono_us();
