@@ -26,9 +26,7 @@ static const char *const sql[] = {
 int order_store_open(struct order_store *s, struct db *db)
 {
     s->db = db;
-    if (db_exec(db, schema) != 0)
-        return -1;
-    return db_prepare(db, sql, sizeof sql / sizeof sql[0], s->st);
+    return db_open_store(db, schema, sql, sizeof sql / sizeof sql[0], s->st);
 }
 
 void order_store_close(struct order_store *s)
@@ -131,27 +129,17 @@ int order_list_pending(struct order_store *s, const char *after, char (*ids)[ID_
                        size_t max, size_t *n)
 {
     *n = 0;
-    db_lock(s->db);
-    sqlite3_stmt *st = db_reset(s->st[ST_PENDING]);
-    int rc = db_bind_text(st, 1, after ? after : "") == 0 &&
-                     sqlite3_bind_int64(st, 2, (sqlite3_int64)max) == SQLITE_OK
-                 ? SQLITE_ROW
-                 : SQLITE_ERROR;
+    sqlite3_stmt *st = s->st[ST_PENDING];
+    int rc = db_page(s->db, st, after ? after : "", max);
     while (rc == SQLITE_ROW && (rc = sqlite3_step(st)) == SQLITE_ROW)
         db_column_text(st, 0, ids[(*n)++], ID_MAX_LEN + 1);
-    sqlite3_reset(st);
-    db_unlock(s->db);
-    return rc == SQLITE_DONE ? 0 : -1;
+    return db_page_end(s->db, st, rc);
 }
 
 int order_scan(struct order_store *s, const char *after, size_t max, order_scan_fn fn, void *ctx)
 {
-    db_lock(s->db);
-    sqlite3_stmt *st = db_reset(s->st[ST_SCAN]);
-    int rc = db_bind_text(st, 1, after) == 0 &&
-                     sqlite3_bind_int64(st, 2, (sqlite3_int64)max) == SQLITE_OK
-                 ? SQLITE_ROW
-                 : SQLITE_ERROR;
+    sqlite3_stmt *st = s->st[ST_SCAN];
+    int rc = db_page(s->db, st, after, max);
     struct order_record rec;
     while (rc == SQLITE_ROW && (rc = sqlite3_step(st)) == SQLITE_ROW) {
         memset(&rec, 0, sizeof rec);
@@ -169,7 +157,5 @@ int order_scan(struct order_store *s, const char *after, size_t max, order_scan_
             break;
         }
     }
-    sqlite3_reset(st);
-    db_unlock(s->db);
-    return rc == SQLITE_DONE ? 0 : -1;
+    return db_page_end(s->db, st, rc);
 }
