@@ -21,8 +21,8 @@
 #define MIN_CALL_MS 10
 
 struct step {
-    int http_status;    /* what the client gets */
-    const char *status; /* order status stored */
+    int http_status;          /* what the client gets */
+    enum order_status status; /* stored */
     char detail[DETAIL_MAX];
     const char *inventory; /* outcome label for the answer */
     const char *error;     /* error code for the answer, NULL on success */
@@ -32,7 +32,7 @@ struct step {
 static void classify_inventory(const struct http_result *r, long timeout_ms, struct step *s)
 {
     memset(s, 0, sizeof *s);
-    s->status = "failed";
+    s->status = ORDER_FAILED;
     s->http_status = 502;
     if (r->failure == HTTP_TIMEOUT) {
         s->http_status = 504;
@@ -48,11 +48,11 @@ static void classify_inventory(const struct http_result *r, long timeout_ms, str
         snprintf(s->message, sizeof s->message, "inventory unreachable: %s", r->error);
     } else if (r->status == 200) {
         s->http_status = 201;
-        s->status = "confirmed";
+        s->status = ORDER_CONFIRMED;
         s->inventory = "reserved";
     } else if (r->status == 409) {
         s->http_status = 409;
-        s->status = "rejected";
+        s->status = ORDER_REJECTED;
         s->inventory = "refused";
         s->error = "out_of_stock";
         char reason[EVENT_REASON_MAX];
@@ -77,7 +77,7 @@ struct insert_job {
 static int insert_job(void *arg)
 {
     struct insert_job *j = arg;
-    j->inserted = order_insert_locked(j->orders, j->o, "pending", j->existing);
+    j->inserted = order_insert_locked(j->orders, j->o, ORDER_PENDING, j->existing);
     return j->inserted < 0 ? -1 : 0;
 }
 
@@ -106,8 +106,8 @@ static int finish_job(void *arg)
 {
     struct finish_job *j = arg;
     struct order_service *svc = j->svc;
-    j->moved =
-        order_move_from_locked(&svc->orders, j->o->order_id, "pending", j->s->status, j->s->detail);
+    j->moved = order_move_from_locked(&svc->orders, j->o->order_id, ORDER_PENDING, j->s->status,
+                                      j->s->detail);
     if (j->moved != 1)
         return j->moved < 0 ? -1 : 0;
     if (j->release_body && add_row(svc, "release", RELEASE_DESTINATION, j->o, j->release_body))
@@ -180,7 +180,8 @@ static void respond(struct order_service *svc, const struct order *o, int stored
     const char *extra[] = {
         "inventory", s->inventory, "notification", notification, s->error ? "error" : NULL,
         s->error,    "message",    s->message,     NULL};
-    http_respond(res, s->http_status, order_view_encode(o, s->status, s->detail, extra));
+    http_respond(res, s->http_status,
+                 order_view_encode(o, order_status_name(s->status), s->detail, extra));
 }
 
 /* An order between its admission and its final state: a client's (answered

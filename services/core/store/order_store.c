@@ -58,7 +58,7 @@ static int get_locked(struct order_store *s, const char *order_id, struct order_
     return ok ? 1 : -1;
 }
 
-int order_insert_locked(struct order_store *s, const struct order *o, const char *status,
+int order_insert_locked(struct order_store *s, const struct order *o, enum order_status status,
                         struct order_record *existing)
 {
     char items[ITEMS_TEXT_MAX];
@@ -68,7 +68,7 @@ int order_insert_locked(struct order_store *s, const struct order *o, const char
     db_bind_text(st, 2, o->user_id);
     sqlite3_bind_int64(st, 3, o->occurred_at);
     db_bind_text(st, 4, items);
-    db_bind_text(st, 5, status);
+    db_bind_text(st, 5, order_status_name(status));
     if (db_step_done(s->db, st) != 0)
         return -1;
     if (sqlite3_changes(s->db->h) == 1)
@@ -109,16 +109,14 @@ int order_get(struct order_store *s, const char *order_id, struct order_record *
     return rc;
 }
 
-int order_move_from_locked(struct order_store *s, const char *order_id, const char *from,
-                           const char *to, const char *detail)
+int order_move_from_locked(struct order_store *s, const char *order_id, enum order_status from,
+                           enum order_status to, const char *detail)
 {
-    enum order_status f, t;
-    if (order_status_parse(from, &f) != 0 || order_status_parse(to, &t) != 0 ||
-        !order_transition_allowed(f, t))
+    if (!order_transition_allowed(from, to))
         return -1;
     sqlite3_stmt *st = db_reset(s->st[ST_MOVE]);
-    if (db_bind_text(st, 1, to) || db_bind_text(st, 2, detail ? detail : "") ||
-        db_bind_text(st, 3, order_id) || db_bind_text(st, 4, from))
+    if (db_bind_text(st, 1, order_status_name(to)) || db_bind_text(st, 2, detail ? detail : "") ||
+        db_bind_text(st, 3, order_id) || db_bind_text(st, 4, order_status_name(from)))
         return -1;
     if (db_step_done(s->db, st) != 0)
         return -1;

@@ -166,12 +166,12 @@ static int insert_two(void *arg)
 {
     struct orders_job *j = arg;
     struct order z = make_order("z9", "wrap:1"), a = make_order("a1", "soda:2");
-    CHECK(order_insert_locked(j->os, &z, "accepted", NULL) == 1);
+    CHECK(order_insert_locked(j->os, &z, ORDER_ACCEPTED, NULL) == 1);
     CHECK(outbox_add_locked(j->ob, "ev-z9", "order-events", "z9", "{}") == 1);
-    CHECK(order_insert_locked(j->os, &a, "accepted", NULL) == 1);
+    CHECK(order_insert_locked(j->os, &a, ORDER_ACCEPTED, NULL) == 1);
     CHECK(outbox_add_locked(j->ob, "ev-a1", "order-events", "a1", "{\"x\":1}") == 1);
     CHECK(outbox_add_locked(j->ob, "ev-a1", "order-events", "a1", "{\"x\":1}") == 0);
-    CHECK(order_insert_locked(j->os, &a, "accepted", j->rec) == 0);
+    CHECK(order_insert_locked(j->os, &a, ORDER_ACCEPTED, j->rec) == 0);
     return 0;
 }
 
