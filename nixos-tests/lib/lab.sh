@@ -166,3 +166,27 @@ lab_start_rest() {
     NOTIFICATION_URL=$(lab_url notification)
     export ORDER_URL INVENTORY_URL NOTIFICATION_URL
 }
+
+# Starts the async trio with fresh state, on the broker at $AMQP_URL.
+lab_start_amqp() {
+    lab_start inventory commlab-inventory --quiet --mode amqp --amqp-url "$AMQP_URL" &&
+        lab_start notification commlab-notification --quiet --mode amqp --amqp-url "$AMQP_URL" &&
+        lab_start order commlab-order --quiet --mode async --amqp-url "$AMQP_URL" || return 1
+    ORDER_URL=$(lab_url order)
+    INVENTORY_URL=$(lab_url inventory)
+    NOTIFICATION_URL=$(lab_url notification)
+    export AMQP_URL ORDER_URL INVENTORY_URL NOTIFICATION_URL
+}
+
+# Starts the streaming trio with fresh state, on the brokers at
+# $KAFKA_BROKERS: inventory, analytics (its metrics file in the lab), order.
+lab_start_kafka() {
+    lab_start inventory commlab-inventory --quiet --mode kafka --kafka-brokers "$KAFKA_BROKERS" &&
+        lab_start analytics commlab-analytics --quiet --kafka-brokers "$KAFKA_BROKERS" \
+            --metrics-file "$LAB_DIR/metrics.json" &&
+        lab_start order commlab-order --quiet --mode stream --kafka-brokers "$KAFKA_BROKERS" || return 1
+    ORDER_URL=$(lab_url order)
+    INVENTORY_URL=$(lab_url inventory)
+    ANALYTICS_URL=$(lab_url analytics)
+    export KAFKA_BROKERS ORDER_URL INVENTORY_URL ANALYTICS_URL
+}

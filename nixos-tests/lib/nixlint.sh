@@ -101,13 +101,21 @@ nixlint_shell_apps() {
 # pyflakes.
 _NIXLINT_DRIVER_SYMBOLS="start_all,test_script,machines,vlans,driver,log,os,create_machine,subtest,run_tests,join_all,retry,serial_stdout_off,serial_stdout_on,polling_condition,Machine"
 
-nixlint_vm_glue() {
+# _nixlint_eval_into NAME CHECK BODY [FILE]: a fresh $_dir holding the JSON
+# of BODY (as _nixlint_eval) in $_dir/NAME; when it does not evaluate, CHECK
+# fails, $_dir is gone and the status is 1.
+_nixlint_eval_into() {
     _dir=$(mktemp -d)
-    if ! _nixlint_eval s.vmTests >"$_dir/tests.json"; then
-        fail "VM tests evaluate with the stand-ins (nix-standin.nix)"
-        rm -rf "$_dir"
-        return 0
-    fi
+    _name=$1 _check=$2
+    shift 2
+    _nixlint_eval "$@" >"$_dir/$_name" && return 0
+    fail "$_check"
+    rm -rf "$_dir"
+    return 1
+}
+
+nixlint_vm_glue() {
+    _nixlint_eval_into tests.json "VM tests evaluate with the stand-ins (nix-standin.nix)" s.vmTests || return 0
     for _t in $(jq -r 'keys[]' "$_dir/tests.json"); do
         jq -r --arg t "$_t" '.[$t].script' "$_dir/tests.json" >"$_dir/$_t.py"
         _nodes=$(jq -r --arg t "$_t" '.[$t].nodes | join(",")' "$_dir/tests.json")
@@ -136,12 +144,7 @@ nixlint_vm_glue() {
 }
 
 nixlint_vm_dryrun() {
-    _dir=$(mktemp -d)
-    if ! _nixlint_eval s.vmTests >"$_dir/tests.json"; then
-        fail "VM tests evaluate with the stand-ins (nix-standin.nix)"
-        rm -rf "$_dir"
-        return 0
-    fi
+    _nixlint_eval_into tests.json "VM tests evaluate with the stand-ins (nix-standin.nix)" s.vmTests || return 0
     for _t in $(jq -r 'keys[]' "$_dir/tests.json"); do
         mkdir "$_dir/$_t"
         jq -r --arg t "$_t" '.[$t].script' "$_dir/tests.json" >"$_dir/$_t.py"
@@ -170,12 +173,7 @@ nixlint_vm_dryrun() {
 }
 
 nixlint_plans() {
-    _dir=$(mktemp -d)
-    if ! _nixlint_eval s.moduleSettings >"$_dir/settings.json"; then
-        fail "pkgs/module-settings.nix evaluates"
-        rm -rf "$_dir"
-        return 0
-    fi
+    _nixlint_eval_into settings.json "pkgs/module-settings.nix evaluates" s.moduleSettings || return 0
     jq 'map_values(.settings)' "$_dir/settings.json" >"$_dir/names.json"
     for _p in "$COMMLAB_ROOT"/nixos-tests/plans/*.json; do
         [ -e "$_p" ] || continue
@@ -202,12 +200,7 @@ nixlint_plans() {
 }
 
 nixlint_module_help() { # BIN
-    _dir=$(mktemp -d)
-    if ! _nixlint_eval s.moduleSettings >"$_dir/settings.json"; then
-        fail "pkgs/module-settings.nix evaluates"
-        rm -rf "$_dir"
-        return 0
-    fi
+    _nixlint_eval_into settings.json "pkgs/module-settings.nix evaluates" s.moduleSettings || return 0
     for _svc in $(jq -r 'keys[]' "$_dir/settings.json"); do
         _bin=$(jq -r --arg s "$_svc" '.[$s].binary' "$_dir/settings.json")
         if ! "$1/$_bin" --help >"$_dir/$_bin.help" 2>&1; then
@@ -237,12 +230,8 @@ _nixlint_option_rows() { # TSV
 # Every node states its memory. TABLE defaults to nixpkgs-options.tsv.
 nixlint_options() { # [TABLE]
     _table=${1:-$COMMLAB_ROOT/nixos-tests/lib/nixpkgs-options.tsv}
-    _dir=$(mktemp -d)
-    if ! _nixlint_eval "import (/. + file) s" "$COMMLAB_ROOT/nixos-tests/lib/nix-option-paths.nix" >"$_dir/paths.json"; then
-        fail "option paths of the VM tests evaluate (nix-option-paths.nix)"
-        rm -rf "$_dir"
-        return 0
-    fi
+    _nixlint_eval_into paths.json "option paths of the VM tests evaluate (nix-option-paths.nix)" \
+        "import (/. + file) s" "$COMMLAB_ROOT/nixos-tests/lib/nix-option-paths.nix" || return 0
     _nixlint_option_rows "$_table" >"$_dir/rows.json"
     _bad=$(jq -r '.[] | select(.fields != 7 or (.status | test("^(ok|removed|renamed->.+)$") | not)
             or (.walk | test("^(leaf|ends)$") | not) or .revision == "" or (.option | test("\"")))

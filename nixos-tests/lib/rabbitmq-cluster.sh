@@ -17,18 +17,9 @@
 # short scenario is seen as one.
 
 _rmqc_env() { # I
-    _d=$LAB_DIR/rmq$1
-    _addr=$(hosts_addr "rabbitmq$1")
-    export HOME="$_d/home" \
-        RABBITMQ_NODENAME="rabbit@rabbitmq$1" \
-        RABBITMQ_NODE_IP_ADDRESS="$_addr" \
-        RABBITMQ_MNESIA_BASE="$_d/mnesia" \
-        RABBITMQ_LOG_BASE="$_d/log" \
-        RABBITMQ_PID_FILE="$_d/node.pid" \
-        RABBITMQ_CONFIG_FILE="$LAB_DIR/rmq-cluster" \
-        RABBITMQ_ADVANCED_CONFIG_FILE="$LAB_DIR/rmq-cluster.advanced.config" \
-        RABBITMQ_ENABLED_PLUGINS_FILE="$LAB_DIR/rmq-cluster.plugins" \
-        RABBITMQ_CONF_ENV_FILE="$LAB_DIR/rmq-cluster-env.conf"
+    _rmq_node_env "$LAB_DIR/rmq$1" "rabbit@rabbitmq$1" "$(hosts_addr "rabbitmq$1")" \
+        "$LAB_DIR/rmq-cluster" "$LAB_DIR/rmq-cluster.advanced.config" \
+        "$LAB_DIR/rmq-cluster.plugins" "$LAB_DIR/rmq-cluster-env.conf"
 }
 
 rmqc_ctl() { # I ARGS...

@@ -44,26 +44,34 @@ _rmq_pick_ports() { # BASE
     export RMQ_PORT RMQ_DIST_PORT RMQ_EPMD_PORT RMQ_MGMT_PORT
 }
 
+# The environment of one node, the lab's or a cluster's
+# (rabbitmq-cluster.sh): its data, logs and pid under DIR, its name and
+# address, its four configuration files.
+_rmq_node_env() { # DIR NODE ADDR CONFIG ADVANCED_CONFIG PLUGINS ENV_CONF
+    export HOME="$1/home" \
+        RABBITMQ_NODENAME="$2" \
+        RABBITMQ_NODE_IP_ADDRESS="$3" \
+        RABBITMQ_MNESIA_BASE="$1/mnesia" \
+        RABBITMQ_LOG_BASE="$1/log" \
+        RABBITMQ_PID_FILE="$1/node.pid" \
+        RABBITMQ_CONFIG_FILE="$4" \
+        RABBITMQ_ADVANCED_CONFIG_FILE="$5" \
+        RABBITMQ_ENABLED_PLUGINS_FILE="$6" \
+        RABBITMQ_CONF_ENV_FILE="$7"
+}
+
 _rmq_env() {
     R=$LAB_DIR/rabbitmq
     RMQ_ADDR=127.0.0.1
     [ -n "${RMQ_HOST:-}" ] && RMQ_ADDR=$(hosts_addr "$RMQ_HOST")
+    _rmq_node_env "$R" "$RMQ_NODE" "$RMQ_ADDR" "$R/rabbitmq" "$R/advanced.config" \
+        "$R/enabled_plugins" "$R/rabbitmq-env.conf"
     # A port mapper of our own (the node and rabbitmqctl both find it through
     # ERL_EPMD_PORT): stopped with the node, and never shared with a system
     # broker's.
-    export HOME="$R/home" \
-        ERL_EPMD_PORT="$RMQ_EPMD_PORT" ERL_EPMD_ADDRESS=127.0.0.1 \
-        RABBITMQ_NODENAME="$RMQ_NODE" \
-        RABBITMQ_NODE_IP_ADDRESS="$RMQ_ADDR" \
+    export ERL_EPMD_PORT="$RMQ_EPMD_PORT" ERL_EPMD_ADDRESS=127.0.0.1 \
         RABBITMQ_NODE_PORT="$RMQ_PORT" \
-        RABBITMQ_DIST_PORT="$RMQ_DIST_PORT" \
-        RABBITMQ_MNESIA_BASE="$R/mnesia" \
-        RABBITMQ_LOG_BASE="$R/log" \
-        RABBITMQ_PID_FILE="$R/node.pid" \
-        RABBITMQ_CONFIG_FILE="$R/rabbitmq" \
-        RABBITMQ_ADVANCED_CONFIG_FILE="$R/advanced.config" \
-        RABBITMQ_ENABLED_PLUGINS_FILE="$R/enabled_plugins" \
-        RABBITMQ_CONF_ENV_FILE="$R/rabbitmq-env.conf"
+        RABBITMQ_DIST_PORT="$RMQ_DIST_PORT"
 }
 
 rabbitmq_start() {

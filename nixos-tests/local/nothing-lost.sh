@@ -42,13 +42,9 @@ slow_apply() {
     lab_init || return 1
     . "$LIB/rabbitmq.sh"
     RMQ_CONF_EXTRA="heartbeat = $HEARTBEAT_S" rabbitmq_start || return 1
-    lab_start inventory commlab-inventory --quiet --mode amqp --amqp-url "$AMQP_URL" &&
-        lab_start notification commlab-notification --quiet --mode amqp --amqp-url "$AMQP_URL" &&
-        lab_start order commlab-order --quiet --mode async --amqp-url "$AMQP_URL" ||
-        { fail "slow-apply: the async services started"; return 1; }
-    ORDER_URL=$(lab_url order) INVENTORY_URL=$(lab_url inventory) NOTIFICATION_URL=$(lab_url notification)
+    lab_start_amqp || { fail "slow-apply: the async services started"; return 1; }
     OUT_DIR=$LAB_DIR/out
-    export AMQP_URL ORDER_URL INVENTORY_URL NOTIFICATION_URL OUT_DIR
+    export OUT_DIR
     echo "# slow-apply: heartbeat ${HEARTBEAT_S} s, apply +${SLOW_APPLY_MS} ms a batch," \
         "$SLOW_RATE orders/s for $SLOW_SECONDS s; local lab in $LAB_DIR"
     sh "$S" fault slow-apply "$SLOW_APPLY_MS"
@@ -69,13 +65,9 @@ link_drops() {
     lab_init || return 1
     . "$LIB/rabbitmq.sh"
     rabbitmq_start || return 1
-    lab_start inventory commlab-inventory --quiet --mode amqp --amqp-url "$AMQP_URL" &&
-        lab_start notification commlab-notification --quiet --mode amqp --amqp-url "$AMQP_URL" &&
-        lab_start order commlab-order --quiet --mode async --amqp-url "$AMQP_URL" ||
-        { fail "link-drops: the async services started"; return 1; }
-    ORDER_URL=$(lab_url order) INVENTORY_URL=$(lab_url inventory) NOTIFICATION_URL=$(lab_url notification)
+    lab_start_amqp || { fail "link-drops: the async services started"; return 1; }
     OUT_DIR=$LAB_DIR/out
-    export AMQP_URL ORDER_URL INVENTORY_URL NOTIFICATION_URL OUT_DIR
+    export OUT_DIR
     echo "# link-drops: every connection closed $DROPS times under load; local lab in $LAB_DIR"
     # Slower than the drops: no batch is acked between two of them.
     sh "$S" fault slow-apply 4000
@@ -100,14 +92,9 @@ aborted_txn() {
     lab_init || return 1
     . "$LIB/kafka.sh"
     COMMLAB_KAFKA=mock kafka_start || return 1
-    lab_start inventory commlab-inventory --quiet --mode kafka --kafka-brokers "$KAFKA_BROKERS" &&
-        lab_start analytics commlab-analytics --quiet --kafka-brokers "$KAFKA_BROKERS" \
-            --metrics-file "$LAB_DIR/metrics.json" &&
-        lab_start order commlab-order --quiet --mode stream --kafka-brokers "$KAFKA_BROKERS" ||
-        { fail "aborted-txn: the streaming services started"; return 1; }
-    ORDER_URL=$(lab_url order) INVENTORY_URL=$(lab_url inventory) ANALYTICS_URL=$(lab_url analytics)
+    lab_start_kafka || { fail "aborted-txn: the streaming services started"; return 1; }
     OUT_DIR=$LAB_DIR/out
-    export KAFKA_BROKERS ORDER_URL INVENTORY_URL ANALYTICS_URL OUT_DIR
+    export OUT_DIR
     echo "# aborted-txn: $TXN_ORDERS orders, then $TXN_ERRORS Produce errors; local lab in $LAB_DIR"
     sh "$S" fault paused
     sh "$S" start stream 100 $((TXN_ORDERS / 100)) 3000000
@@ -149,21 +136,12 @@ refused_model() { # sync|async|stream
     async)
         . "$LIB/rabbitmq.sh"
         rabbitmq_start || return 1
-        lab_start inventory commlab-inventory --quiet --mode amqp --amqp-url "$AMQP_URL" &&
-            lab_start notification commlab-notification --quiet --mode amqp --amqp-url "$AMQP_URL" &&
-            lab_start order commlab-order --quiet --mode async --amqp-url "$AMQP_URL" || return 1
-        ORDER_URL=$(lab_url order) INVENTORY_URL=$(lab_url inventory) NOTIFICATION_URL=$(lab_url notification)
-        export AMQP_URL ORDER_URL INVENTORY_URL NOTIFICATION_URL
+        lab_start_amqp || return 1
         kinds=unroutable prefixes=outbox ;;
     stream)
         . "$LIB/kafka.sh"
         COMMLAB_KAFKA=mock kafka_start || return 1
-        lab_start inventory commlab-inventory --quiet --mode kafka --kafka-brokers "$KAFKA_BROKERS" &&
-            lab_start analytics commlab-analytics --quiet --kafka-brokers "$KAFKA_BROKERS" \
-                --metrics-file "$LAB_DIR/metrics.json" &&
-            lab_start order commlab-order --quiet --mode stream --kafka-brokers "$KAFKA_BROKERS" || return 1
-        ORDER_URL=$(lab_url order) INVENTORY_URL=$(lab_url inventory) ANALYTICS_URL=$(lab_url analytics)
-        export KAFKA_BROKERS ORDER_URL INVENTORY_URL ANALYTICS_URL
+        lab_start_kafka || return 1
         kinds=too-large prefixes=outbox ;;
     esac
     echo "# refused-rows ($model): $kinds; local lab in $LAB_DIR"

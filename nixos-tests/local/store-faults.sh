@@ -52,20 +52,11 @@ sync)
 async)
     . "$LIB/rabbitmq.sh"
     rabbitmq_start || exit 1
-    lab_start inventory commlab-inventory --quiet --mode amqp --amqp-url "$AMQP_URL" &&
-        lab_start notification commlab-notification --quiet --mode amqp --amqp-url "$AMQP_URL" &&
-        lab_start order commlab-order --quiet --mode async --amqp-url "$AMQP_URL" || exit 1
-    ORDER_URL=$(lab_url order) INVENTORY_URL=$(lab_url inventory) NOTIFICATION_URL=$(lab_url notification)
-    export AMQP_URL ORDER_URL INVENTORY_URL NOTIFICATION_URL ;;
+    lab_start_amqp || exit 1 ;;
 stream)
     . "$LIB/kafka.sh"
     kafka_start || exit 1
-    lab_start inventory commlab-inventory --quiet --mode kafka --kafka-brokers "$KAFKA_BROKERS" &&
-        lab_start analytics commlab-analytics --quiet --kafka-brokers "$KAFKA_BROKERS" \
-            --metrics-file "$LAB_DIR/metrics.json" &&
-        lab_start order commlab-order --quiet --mode stream --kafka-brokers "$KAFKA_BROKERS" || exit 1
-    ORDER_URL=$(lab_url order) INVENTORY_URL=$(lab_url inventory) ANALYTICS_URL=$(lab_url analytics)
-    export KAFKA_BROKERS ORDER_URL INVENTORY_URL ANALYTICS_URL ;;
+    lab_start_kafka || exit 1 ;;
 esac
 check "store-faults ($model): the order database is on the small filesystem" test -f "$ODISK/order.db"
 

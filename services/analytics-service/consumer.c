@@ -2,12 +2,10 @@
  * loop (transport/kafka_loop.h), each applied in one SQLite transaction, then
  * the positions committed (at least once: the event_id set makes a re-read
  * harmless). */
-#include <signal.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <unistd.h>
 
 #include "codec/event_json.h"
 #include "codec/json_common.h"
@@ -232,7 +230,7 @@ static bool reached_end(struct analytics *a)
         return true;
     log_info("until-end: every partition read to its end offset at start; stopping");
     worker_request_stop(&a->worker);
-    kill(getpid(), SIGTERM); /* service_wait returns, main tears down and exits 0 */
+    service_exit(); /* main tears down and exits 0 */
     return true;
 }
 
@@ -254,6 +252,22 @@ static void log_batch(const struct batch *b)
                            reason);
         notify(&out, NOTICE_INFO, "%s", line);
     }
+}
+
+/* The stored batch's events that were not counted, to the dead-letter topic. */
+static void dead_letter_conflicts(struct analytics *a, size_t n)
+{
+    for (size_t i = 0; i < n; i++) {
+        const struct event *ev = &a->evs[i];
+        if (a->verdicts[i] == ANALYTICS_CONFLICT)
+            dead_letter(a, a->srcs[i],
+                        "conflict: event_id %s reused with other content (%s of order %s)",
+                        ev->event_id, event_type_name(ev->type), ev->order.order_id);
+        else if (a->verdicts[i] == ANALYTICS_CONTRADICTION)
+            dead_letter(a, a->srcs[i], "conflict: %s of order %s contradicts the outcome counted",
+                        event_type_name(ev->type), ev->order.order_id);
+    }
+    send_dead_letters(a);
 }
 
 static enum kafka_batch_result on_batch(void *ctx, struct kafka_msg *msgs, size_t n)
@@ -281,17 +295,7 @@ static enum kafka_batch_result on_batch(void *ctx, struct kafka_msg *msgs, size_
         return db_error_is_transient(b.sql_err) ? KAFKA_BATCH_RETRY : KAFKA_BATCH_FAILED;
     }
     log_batch(&b);
-    for (size_t i = 0; i < b.n; i++) {
-        const struct event *ev = &a->evs[i];
-        if (a->verdicts[i] == ANALYTICS_CONFLICT)
-            dead_letter(a, a->srcs[i],
-                        "conflict: event_id %s reused with other content (%s of order %s)",
-                        ev->event_id, event_type_name(ev->type), ev->order.order_id);
-        else if (a->verdicts[i] == ANALYTICS_CONTRADICTION)
-            dead_letter(a, a->srcs[i], "conflict: %s of order %s contradicts the outcome counted",
-                        event_type_name(ev->type), ev->order.order_id);
-    }
-    send_dead_letters(a);
+    dead_letter_conflicts(a, b.n);
     if (!a->until_end)
         commit_positions(a); /* a reader commits once, at its end */
     uint64_t now = clock_mono_us();
@@ -344,7 +348,7 @@ static void run(struct worker *w, void *arg)
     kafka_loop_run(w, &a->loop);
     if (a->until_end && !atomic_load(&a->reached)) {
         log_error("until-end: stopped before reaching the end of the log");
-        kill(getpid(), SIGTERM);
+        service_exit();
     }
 }
 

@@ -33,11 +33,9 @@
  *
  * Startup settings: --throttle-ms, --paused, --transactional-id (see
  * main.c). At run time: POST /configure {"throttle_ms":N,"paused":bool}. */
-#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <unistd.h>
 
 #include "codec/event_json.h"
 #include "codec/event_writer.h"
@@ -333,15 +331,8 @@ static rd_kafka_resp_err_t produce_dead_letter(struct inventory_kafka *k, const 
 static rd_kafka_topic_partition_list_t *batch_offsets(struct inventory_kafka *k)
 {
     rd_kafka_topic_partition_list_t *l = rd_kafka_topic_partition_list_new(8);
-    for (size_t i = 0; i < k->n; i++) {
-        const rd_kafka_message_t *m = k->items[i].m;
-        const char *t = rd_kafka_topic_name(m->rkt);
-        rd_kafka_topic_partition_t *p = rd_kafka_topic_partition_list_find(l, t, m->partition);
-        if (!p)
-            p = rd_kafka_topic_partition_list_add(l, t, m->partition);
-        if (m->offset + 1 > p->offset)
-            p->offset = m->offset + 1;
-    }
+    for (size_t i = 0; i < k->n; i++)
+        kafka_offset_after(l, k->items[i].m);
     return l;
 }
 
@@ -360,16 +351,11 @@ static void plain_commit(struct inventory_kafka *k)
     rd_kafka_topic_partition_list_destroy(offs);
 }
 
-/* Runs the Kafka side of a batch: DONE, FAILED (aborted, a message's own
- * error), RETRY (aborted, the broker's), FATAL (this producer is fenced or
- * broken: the process must stop). */
-static enum kafka_batch_result kafka_txn(struct inventory_kafka *k)
+/* Produces what each message of the batch emits, inside the transaction;
+ * false at the first that cannot be (*message_error: through a fault of
+ * the message's own). */
+static bool produce_batch(struct inventory_kafka *k, bool *message_error)
 {
-    atomic_store(&k->message_errors, 0);
-    bool message_error = false;
-    rd_kafka_error_t *e = rd_kafka_begin_transaction(k->producer);
-    if (e)
-        goto failed;
     for (size_t i = 0; i < k->n; i++) {
         struct item *it = &k->items[i];
         rd_kafka_resp_err_t pe = RD_KAFKA_RESP_ERR_NO_ERROR;
@@ -380,13 +366,28 @@ static enum kafka_batch_result kafka_txn(struct inventory_kafka *k)
         if (!pe && it->withdrawn)
             pe = produce_outcome(k, &it->ev);
         if (pe) {
-            message_error = kafka_error_is_message(pe);
+            *message_error = kafka_error_is_message(pe);
             log_warn("cannot produce in the transaction (%s [%d] offset %lld): %s",
                      rd_kafka_topic_name(it->m->rkt), (int)it->m->partition,
                      (long long)it->m->offset, rd_kafka_err2str(pe));
-            goto abort;
+            return false;
         }
     }
+    return true;
+}
+
+/* Runs the Kafka side of a batch: DONE, FAILED (aborted, a message's own
+ * error), RETRY (aborted, the broker's), FATAL (this producer is fenced or
+ * broken: the process must stop). */
+static enum kafka_batch_result kafka_txn(struct inventory_kafka *k)
+{
+    atomic_store(&k->message_errors, 0);
+    bool message_error = false;
+    rd_kafka_error_t *e = rd_kafka_begin_transaction(k->producer);
+    if (e)
+        goto failed;
+    if (!produce_batch(k, &message_error))
+        goto abort;
     rd_kafka_topic_partition_list_t *offs = batch_offsets(k);
     rd_kafka_consumer_group_metadata_t *md = rd_kafka_consumer_group_metadata(k->consumer);
     e = rd_kafka_send_offsets_to_transaction(k->producer, offs, md, TXN_TIMEOUT_MS);
@@ -531,7 +532,7 @@ static enum kafka_batch_result on_batch(void *ctx, struct kafka_msg *msgs, size_
          * (Restart=on-failure in the NixOS module). */
         atomic_store(&k->svc->stream_failed, true);
         log_error("kafka: the transactional producer cannot go on; stopping (exit 1)");
-        kill(getpid(), SIGTERM);
+        service_exit();
     }
     return r;
 }

@@ -66,18 +66,12 @@ static void on_delivery(rd_kafka_t *rk, const rd_kafka_message_t *m, void *opaqu
         r->failed++;
 }
 
+/* The next offset to read on each partition the batch touched. */
 static rd_kafka_topic_partition_list_t *batch_offsets(const struct relay *r)
 {
     rd_kafka_topic_partition_list_t *l = rd_kafka_topic_partition_list_new(8);
-    for (size_t i = 0; i < r->n; i++) {
-        const rd_kafka_message_t *m = r->batch[i];
-        const char *t = rd_kafka_topic_name(m->rkt);
-        rd_kafka_topic_partition_t *p = rd_kafka_topic_partition_list_find(l, t, m->partition);
-        if (!p)
-            p = rd_kafka_topic_partition_list_add(l, t, m->partition);
-        if (m->offset + 1 > p->offset)
-            p->offset = m->offset + 1;
-    }
+    for (size_t i = 0; i < r->n; i++)
+        kafka_offset_after(l, r->batch[i]);
     return l;
 }
 

@@ -357,43 +357,25 @@ int loadgen_rest(int argc, char **argv)
         free(workers);
         return 1;
     }
+    FILE *trace = NULL, *csv = NULL;
     const char *accepted_path = config_str(opts, "accepted-file");
     if (accepted_path && !sh.healthz && !(sh.accepted = fopen(accepted_path, "w"))) {
         fprintf(stderr, "loadgen: cannot write --accepted-file %s: %s\n", accepted_path,
                 strerror(errno));
-        http_client_cleanup();
-        run_stats_free(&total);
-        free(workers);
-        return 1;
+        goto cannot_write;
     }
     const char *answers_path = config_str(opts, "answers-file");
     if (answers_path && !sh.healthz)
         sh.answers = fopen(answers_path, "w");
     const char *trace_path = config_str(opts, "trace");
-    FILE *trace = NULL;
     if (trace_path && !(trace = fopen(trace_path, "w"))) {
         fprintf(stderr, "loadgen: cannot write --trace %s: %s\n", trace_path, strerror(errno));
-        if (sh.answers)
-            fclose(sh.answers);
-        if (sh.accepted)
-            fclose(sh.accepted);
-        http_client_cleanup();
-        run_stats_free(&total);
-        free(workers);
-        return 1;
+        goto cannot_write;
     }
     const char *csv_path = config_str(opts, "csv");
-    FILE *csv = NULL;
     if (csv_path && !(csv = fopen(csv_path, "w"))) {
         fprintf(stderr, "loadgen: cannot write --csv %s: %s\n", csv_path, strerror(errno));
-        if (trace)
-            fclose(trace);
-        if (sh.accepted)
-            fclose(sh.accepted);
-        http_client_cleanup();
-        run_stats_free(&total);
-        free(workers);
-        return 1;
+        goto cannot_write;
     }
     sh.trace = trace != NULL || csv != NULL;
     progress_start(&sh.progress, sh.n, !config_flag(opts, "quiet") && !config_flag(opts, "json"));
@@ -489,4 +471,16 @@ int loadgen_rest(int argc, char **argv)
         histogram_free(&final);
     }
     return rc;
+cannot_write:
+    /* Nothing is written to them yet. */
+    if (trace)
+        fclose(trace);
+    if (sh.answers)
+        fclose(sh.answers);
+    if (sh.accepted)
+        fclose(sh.accepted);
+    http_client_cleanup();
+    run_stats_free(&total);
+    free(workers);
+    return 1;
 }

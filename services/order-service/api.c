@@ -25,12 +25,6 @@ static void place(struct order_service *svc, const struct http_request *req,
         outbox_place_order(svc, &o, res);
 }
 
-void order_answer_existing(const struct order_record *rec, struct http_response *res)
-{
-    const char *extra[] = {"note", "order_id seen before: this is the stored order", NULL};
-    http_respond(res, 200, order_view_encode(&rec->order, rec->status, rec->detail, extra));
-}
-
 static void show(struct order_service *svc, const struct http_request *req,
                  struct http_response *res)
 {

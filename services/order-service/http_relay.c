@@ -101,7 +101,7 @@ static int notified_locked(void *ctx, const struct outbox_row *rows, size_t n)
 {
     struct http_relay *r = ctx;
     for (size_t i = 0; i < n; i++)
-        if (order_move_from_locked(&r->svc->orders, rows[i].key, "confirmed", "confirmed",
+        if (order_move_from_locked(&r->svc->orders, rows[i].key, ORDER_CONFIRMED, ORDER_CONFIRMED,
                                    "notified") < 0)
             return -1;
     return 0;

@@ -62,11 +62,11 @@ void inventory_guard_destroy(struct order_service *svc)
     breaker_destroy(&svc->guard.breaker);
 }
 
-enum admission inventory_guard_admit(struct order_service *svc, bool *probe,
+enum admission inventory_guard_admit(struct order_service *svc, struct guard_ticket *t,
                                      unsigned *retry_after_s)
 {
     struct inventory_guard *g = &svc->guard;
-    *probe = false;
+    *t = (struct guard_ticket){0};
     *retry_after_s = 1;
     /* Counted before the stop is checked: a drain that sees no chain left
      * can be sure no other will start. */
@@ -83,7 +83,7 @@ enum admission inventory_guard_admit(struct order_service *svc, bool *probe,
         return ADMIT_OVERLOADED;
     }
     uint64_t wait_ms = 0;
-    if (!breaker_allow(&g->breaker, clock_mono_us(), &wait_ms, probe)) {
+    if (!breaker_allow(&g->breaker, clock_mono_us(), &wait_ms, &t->probe)) {
         atomic_fetch_sub(&g->inflight, 1);
         metrics_count(svc->metrics, "orders_refused_circuit_open_total", NULL, 1);
         atomic_fetch_sub(&g->chains, 1);
@@ -91,6 +91,7 @@ enum admission inventory_guard_admit(struct order_service *svc, bool *probe,
         return ADMIT_CIRCUIT_OPEN;
     }
     publish_inflight(svc, n);
+    t->calling = true;
     return ADMIT_OK;
 }
 
@@ -99,18 +100,23 @@ void inventory_guard_called(struct order_service *svc)
     metrics_count(svc->metrics, "inventory_calls_total", NULL, 1);
 }
 
-void inventory_guard_done(struct order_service *svc, enum call_outcome outcome, bool probe)
+void inventory_guard_done(struct order_service *svc, struct guard_ticket *t,
+                          enum call_outcome outcome)
 {
     struct inventory_guard *g = &svc->guard;
+    if (!t->calling)
+        return;
+    t->calling = false;
     if (outcome == CALL_NOT_MADE)
-        breaker_cancel(&g->breaker, probe);
+        breaker_cancel(&g->breaker, t->probe);
     else
-        breaker_record(&g->breaker, outcome == CALL_OK, probe, clock_mono_us());
+        breaker_record(&g->breaker, outcome == CALL_OK, t->probe, clock_mono_us());
     publish_inflight(svc, atomic_fetch_sub(&g->inflight, 1) - 1);
 }
 
-void inventory_guard_leave(struct order_service *svc)
+void inventory_guard_leave(struct order_service *svc, struct guard_ticket *t)
 {
+    inventory_guard_done(svc, t, CALL_NOT_MADE);
     atomic_fetch_sub(&svc->guard.chains, 1);
 }
 

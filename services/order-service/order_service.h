@@ -77,16 +77,28 @@ void http_relay_kick(struct http_relay *r);
 bool http_deliver(const char *url, const char *body, size_t len, long timeout_ms, const char *what,
                   const char *order_id);
 
+/* What an admitted order holds of the guard: a place among the orders in
+ * flight towards inventory (until its call's outcome) and among the chains
+ * (until it is answered); maybe the breaker's probe. */
+struct guard_ticket {
+    bool probe;
+    bool calling; /* still counted in flight towards inventory */
+};
+
 void inventory_guard_init(struct order_service *svc, const struct breaker_config *cfg);
 void inventory_guard_destroy(struct order_service *svc);
-/* May an order call inventory now? ADMIT_OK counts it in flight (and may
- * make it the breaker's probe) until inventory_guard_done. */
-enum admission inventory_guard_admit(struct order_service *svc, bool *probe,
+/* May an order call inventory now? ADMIT_OK fills the ticket, which
+ * inventory_guard_leave gives back. */
+enum admission inventory_guard_admit(struct order_service *svc, struct guard_ticket *t,
                                      unsigned *retry_after_s);
 void inventory_guard_called(struct order_service *svc);
-void inventory_guard_done(struct order_service *svc, enum call_outcome outcome, bool probe);
-/* An admitted order is answered. */
-void inventory_guard_leave(struct order_service *svc);
+/* The inventory call's outcome: the ticket leaves the orders in flight (the
+ * breaker counts it); once, later calls do nothing. */
+void inventory_guard_done(struct order_service *svc, struct guard_ticket *t,
+                          enum call_outcome outcome);
+/* An admitted order is answered: gives back all the ticket still holds (a
+ * call never made is not counted by the breaker). */
+void inventory_guard_leave(struct order_service *svc, struct guard_ticket *t);
 long inventory_guard_chains(struct order_service *svc);
 /* The 503 for an order not admitted; nothing was stored for it. */
 void inventory_guard_refuse(enum admission why, unsigned retry_after_s, struct http_response *res);
@@ -134,7 +146,8 @@ void sync_place_order(struct order_service *svc, const struct order *o, struct h
 void outbox_place_order(struct order_service *svc, const struct order *o,
                         struct http_response *res);
 
-/* Answers with the stored order when a client repeats an order_id. */
+/* Answers with the stored order when a client repeats an order_id
+ * (order_answer.c). */
 void order_answer_existing(const struct order_record *rec, struct http_response *res);
 
 #endif

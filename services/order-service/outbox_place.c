@@ -23,7 +23,7 @@ struct place_job {
 static int place_job(void *arg)
 {
     struct place_job *j = arg;
-    j->inserted = order_insert_locked(&j->svc->orders, j->o, "accepted", &j->existing);
+    j->inserted = order_insert_locked(&j->svc->orders, j->o, ORDER_ACCEPTED, &j->existing);
     if (j->inserted == 1 &&
         outbox_add_locked(&j->svc->outbox, j->ev->event_id, ORDER_PLACED_DESTINATION,
                           j->o->order_id, j->body) < 0)

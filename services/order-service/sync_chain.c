@@ -21,8 +21,8 @@
 #define MIN_CALL_MS 10
 
 struct step {
-    int http_status;    /* what the client gets */
-    const char *status; /* order status stored */
+    int http_status;          /* what the client gets */
+    enum order_status status; /* stored */
     char detail[DETAIL_MAX];
     const char *inventory; /* outcome label for the answer */
     const char *error;     /* error code for the answer, NULL on success */
@@ -32,7 +32,7 @@ struct step {
 static void classify_inventory(const struct http_result *r, long timeout_ms, struct step *s)
 {
     memset(s, 0, sizeof *s);
-    s->status = "failed";
+    s->status = ORDER_FAILED;
     s->http_status = 502;
     if (r->failure == HTTP_TIMEOUT) {
         s->http_status = 504;
@@ -48,11 +48,11 @@ static void classify_inventory(const struct http_result *r, long timeout_ms, str
         snprintf(s->message, sizeof s->message, "inventory unreachable: %s", r->error);
     } else if (r->status == 200) {
         s->http_status = 201;
-        s->status = "confirmed";
+        s->status = ORDER_CONFIRMED;
         s->inventory = "reserved";
     } else if (r->status == 409) {
         s->http_status = 409;
-        s->status = "rejected";
+        s->status = ORDER_REJECTED;
         s->inventory = "refused";
         s->error = "out_of_stock";
         char reason[EVENT_REASON_MAX];
@@ -77,7 +77,7 @@ struct insert_job {
 static int insert_job(void *arg)
 {
     struct insert_job *j = arg;
-    j->inserted = order_insert_locked(j->orders, j->o, "pending", j->existing);
+    j->inserted = order_insert_locked(j->orders, j->o, ORDER_PENDING, j->existing);
     return j->inserted < 0 ? -1 : 0;
 }
 
@@ -106,8 +106,8 @@ static int finish_job(void *arg)
 {
     struct finish_job *j = arg;
     struct order_service *svc = j->svc;
-    j->moved =
-        order_move_from_locked(&svc->orders, j->o->order_id, "pending", j->s->status, j->s->detail);
+    j->moved = order_move_from_locked(&svc->orders, j->o->order_id, ORDER_PENDING, j->s->status,
+                                      j->s->detail);
     if (j->moved != 1)
         return j->moved < 0 ? -1 : 0;
     if (j->release_body && add_row(svc, "release", RELEASE_DESTINATION, j->o, j->release_body))
@@ -180,7 +180,8 @@ static void respond(struct order_service *svc, const struct order *o, int stored
     const char *extra[] = {
         "inventory", s->inventory, "notification", notification, s->error ? "error" : NULL,
         s->error,    "message",    s->message,     NULL};
-    http_respond(res, s->http_status, order_view_encode(o, s->status, s->detail, extra));
+    http_respond(res, s->http_status,
+                 order_view_encode(o, order_status_name(s->status), s->detail, extra));
 }
 
 /* An order between its admission and its final state: a client's (answered
@@ -197,7 +198,8 @@ struct chain {
     struct chain *running_prev, *running_next;
     struct step s;
     const char *notification;
-    bool notify_later, probe;
+    struct guard_ticket ticket;
+    bool notify_later;
     bool not_sent; /* inventory was not called: says nothing of inventory */
 };
 
@@ -240,10 +242,11 @@ bool sync_chain_running(struct order_service *svc, const char *order_id)
 static void chain_end(struct chain *c)
 {
     struct order_service *svc = c->svc;
+    struct guard_ticket ticket = c->ticket;
     running_leave(c);
     free(c->body);
     free(c);
-    inventory_guard_leave(svc);
+    inventory_guard_leave(svc, &ticket);
 }
 
 static void finish_chain(void *arg, struct http_response *res)
@@ -302,7 +305,7 @@ static void reserved(void *arg, struct http_result *r)
     /* A refusal (409) is inventory working; what the breaker counts is
      * inventory not answering, or failing. */
     bool ok = r->failure == HTTP_ANSWERED && r->status < 500;
-    inventory_guard_done(svc, c->not_sent ? CALL_NOT_MADE : ok ? CALL_OK : CALL_FAILED, c->probe);
+    inventory_guard_done(svc, &c->ticket, c->not_sent ? CALL_NOT_MADE : ok ? CALL_OK : CALL_FAILED);
     classify_inventory(r, svc->inventory_timeout_ms, &c->s);
     http_result_free(r);
     c->notification = "skipped";
@@ -321,8 +324,8 @@ static void reserved(void *arg, struct http_result *r)
     calls_done(c);
 }
 
-/* A chain admitted by the guard (its ticket: c->probe, and the counts that
- * chain_end and inventory_guard_done give back), for an order stored
+/* A chain admitted by the guard (its ticket, given back by
+ * inventory_guard_done and at the latest by chain_end), for an order stored
  * pending: asks inventory within what is left of the budget, the deadline
  * sent along so that it does not start work nobody will wait for. */
 static void call_inventory(struct chain *c, uint64_t start_us)
@@ -360,20 +363,19 @@ static void call_inventory(struct chain *c, uint64_t start_us)
 static struct chain *chain_new(struct order_service *svc, const struct order *o,
                                enum admission *why, unsigned *retry_after_s)
 {
-    bool probe;
-    *why = inventory_guard_admit(svc, &probe, retry_after_s);
+    struct guard_ticket ticket;
+    *why = inventory_guard_admit(svc, &ticket, retry_after_s);
     if (*why != ADMIT_OK)
         return NULL;
     struct chain *c = calloc(1, sizeof *c);
     if (!c || !(c->body = order_encode(o))) {
         free(c);
-        inventory_guard_done(svc, CALL_NOT_MADE, probe);
-        inventory_guard_leave(svc);
+        inventory_guard_leave(svc, &ticket);
         return NULL;
     }
     c->svc = svc;
     c->o = *o;
-    c->probe = probe;
+    c->ticket = ticket;
     /* Running before anything is stored: recovery must never take a pending
      * order that a chain of this process is about to drive. */
     running_enter(c);
@@ -423,7 +425,6 @@ void sync_place_order(struct order_service *svc, const struct order *o, struct h
     struct insert_job job = {&svc->orders, o, &existing, -1};
     int rc = db_transact(&svc->db, insert_job, &job);
     if (rc != 0 || job.inserted != 1) {
-        inventory_guard_done(svc, CALL_NOT_MADE, c->probe);
         if (rc == 0 && job.inserted == 0)
             answer_stored(svc, &existing, res);
         else /* nothing stored: the transaction rolled back */

@@ -38,8 +38,3 @@ int mode_parse(const char *s, unsigned allowed, enum service_mode *out, char *er
         snprintf(err + len, errlen - len, ", got '%s'", s ? s : "");
     return -1;
 }
-
-const char *mode_name(enum service_mode m)
-{
-    return (size_t)m < NMODES ? names[m].model : "?";
-}

@@ -18,7 +18,5 @@ enum service_mode {
 /* Parses any spelling of a mode in `allowed` (MODE_BIT()s); 0, or -1 with
  * the accepted spellings in `err`. */
 int mode_parse(const char *s, unsigned allowed, enum service_mode *out, char *err, size_t errlen);
-/* "sync", "async", "stream". */
-const char *mode_name(enum service_mode m);
 
 #endif

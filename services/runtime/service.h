@@ -22,6 +22,10 @@ bool service_stopping(void);
 /* Makes service_stopping() true without a signal: the way out of a start
  * that failed after background threads began (they stop on it). */
 void service_request_stop(void);
+/* Ends the process from a background thread the way a SIGTERM does: the
+ * main thread's wait returns and it tears down in order (the exit status is
+ * the service's exit_status hook's). */
+void service_exit(void);
 
 /* /healthz or its alias /health. */
 bool service_health_path(const char *path);

@@ -8,6 +8,7 @@
 #include <stdbool.h>
 #include <stdio.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "service.h"
 #include "util/log.h"
@@ -76,6 +77,11 @@ bool service_stopping(void)
 void service_request_stop(void)
 {
     atomic_store(&stopping, true);
+}
+
+void service_exit(void)
+{
+    kill(getpid(), SIGTERM);
 }
 
 /* Atomically (write, then rename): the lab reads it as soon as it exists. */

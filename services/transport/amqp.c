@@ -335,23 +335,76 @@ static int other_frame(struct amqp_link *l, const amqp_frame_t *f)
 
 static void copy_bytes(char *out, size_t cap, amqp_bytes_t b);
 
-static int link_wait_confirms(struct amqp_link *l, int timeout_ms, enum amqp_confirm *out,
-                              size_t n_out)
+/* The publishes a wait settles: tags [first, last), which are confirmed
+ * yet, and each one's outcome when the caller asked (out[0..n_out)). */
+struct confirm_window {
+    uint64_t first, last;
+    unsigned char *acked;
+    size_t pending;
+    enum amqp_confirm *out;
+    size_t n_out;
+};
+
+/* A basic.ack or basic.nack: true when it makes the wait fail (a nack
+ * when the caller asked for no per-message outcome). */
+static bool on_confirm(struct amqp_link *l, struct confirm_window *w, const amqp_frame_t *f)
 {
-    uint64_t first = l->window_start, last = l->next_tag; /* [first, last) */
-    l->window_start = l->next_tag;
-    if (first == last)
-        return l->open ? 0 : -1;
-    if (!l->open || !l->confirms)
-        return -1;
-    size_t n = (size_t)(last - first);
-    unsigned char *acked = calloc(n, 1);
-    if (!acked)
-        return -1;
-    for (size_t i = 0; out && i < n_out; i++)
-        out[i] = AMQP_CONFIRM_PENDING;
-    size_t pending = n;
+    amqp_method_number_t id = f->payload.method.id;
+    uint64_t tag;
+    bool multiple, bad = false;
+    if (id == AMQP_BASIC_ACK_METHOD) {
+        const amqp_basic_ack_t *a = f->payload.method.decoded;
+        tag = a->delivery_tag;
+        multiple = a->multiple;
+    } else {
+        const amqp_basic_nack_t *a = f->payload.method.decoded;
+        tag = a->delivery_tag;
+        multiple = a->multiple;
+        set_error(l, "the broker refused (nack) message %llu", (unsigned long long)tag);
+        bad = !w->out; /* per message: the others still count */
+    }
+    uint64_t lo = multiple ? w->first : tag;
+    for (uint64_t t = lo; t <= tag && t < w->last; t++) {
+        if (t >= w->first && !w->acked[t - w->first]) {
+            w->acked[t - w->first] = 1;
+            w->pending--;
+            /* A return came before its ack: it stays returned. */
+            if (w->out && t - w->first < w->n_out && w->out[t - w->first] == AMQP_CONFIRM_PENDING)
+                w->out[t - w->first] =
+                    id == AMQP_BASIC_ACK_METHOD ? AMQP_CONFIRM_ACKED : AMQP_CONFIRM_NACKED;
+        }
+    }
+    return bad;
+}
+
+/* A basic.return (unroutable): its header and body follow; the message id
+ * says which publish it was (link_publish). True when the wait fails. */
+static bool on_return(struct amqp_link *l, struct confirm_window *w, const amqp_frame_t *f)
+{
     bool bad = false;
+    amqp_message_t m;
+    amqp_rpc_reply_t r = amqp_read_message(l->conn, f->channel, &m, 0);
+    unsigned long long tag = 0;
+    if (r.reply_type == AMQP_RESPONSE_NORMAL) {
+        char id_text[24] = "";
+        if (m.properties._flags & AMQP_BASIC_MESSAGE_ID_FLAG)
+            copy_bytes(id_text, sizeof id_text, m.properties.message_id);
+        tag = strtoull(id_text, NULL, 10);
+        amqp_destroy_message(&m);
+    } else {
+        l->open = false; /* the rest of it is still on the wire */
+        bad = true;
+    }
+    set_error(l, "a message was unroutable (no queue bound to its routing key)");
+    if (w->out && tag >= w->first && tag < w->last && tag - w->first < w->n_out)
+        w->out[tag - w->first] = AMQP_CONFIRM_RETURNED;
+    else
+        bad = true;
+    return bad;
+}
+
+static struct timeval deadline_in(int timeout_ms)
+{
     struct timeval deadline;
     gettimeofday(&deadline, NULL);
     deadline.tv_sec += timeout_ms / 1000;
@@ -360,13 +413,35 @@ static int link_wait_confirms(struct amqp_link *l, int timeout_ms, enum amqp_con
         deadline.tv_sec++;
         deadline.tv_usec -= 1000000;
     }
-    while (pending > 0 && !bad) {
+    return deadline;
+}
+
+static int link_wait_confirms(struct amqp_link *l, int timeout_ms, enum amqp_confirm *out,
+                              size_t n_out)
+{
+    struct confirm_window w = {
+        .first = l->window_start, .last = l->next_tag, .out = out, .n_out = n_out};
+    l->window_start = l->next_tag;
+    if (w.first == w.last)
+        return l->open ? 0 : -1;
+    if (!l->open || !l->confirms)
+        return -1;
+    size_t n = (size_t)(w.last - w.first);
+    w.acked = calloc(n, 1);
+    if (!w.acked)
+        return -1;
+    for (size_t i = 0; out && i < n_out; i++)
+        out[i] = AMQP_CONFIRM_PENDING;
+    w.pending = n;
+    bool bad = false;
+    struct timeval deadline = deadline_in(timeout_ms);
+    while (w.pending > 0 && !bad) {
         int ms = remaining_ms(&deadline);
         struct timeval tv = {.tv_sec = ms / 1000, .tv_usec = (ms % 1000) * 1000};
         amqp_frame_t f;
         int st = amqp_simple_wait_frame_noblock(l->conn, &f, &tv);
         if (st == AMQP_STATUS_TIMEOUT) {
-            set_error(l, "no confirm within %d ms (%zu of %zu outstanding)", timeout_ms, pending,
+            set_error(l, "no confirm within %d ms (%zu of %zu outstanding)", timeout_ms, w.pending,
                       n);
             l->open = false; /* unknown state: reconnect and publish again */
             bad = true;
@@ -378,61 +453,17 @@ static int link_wait_confirms(struct amqp_link *l, int timeout_ms, enum amqp_con
             bad = true;
             break;
         }
-        if (f.frame_type != AMQP_FRAME_METHOD) {
+        if (f.frame_type != AMQP_FRAME_METHOD)
             continue;
-        }
         amqp_method_number_t id = f.payload.method.id;
-        if (id == AMQP_BASIC_ACK_METHOD || id == AMQP_BASIC_NACK_METHOD) {
-            uint64_t tag;
-            bool multiple;
-            if (id == AMQP_BASIC_ACK_METHOD) {
-                const amqp_basic_ack_t *a = f.payload.method.decoded;
-                tag = a->delivery_tag;
-                multiple = a->multiple;
-            } else {
-                const amqp_basic_nack_t *a = f.payload.method.decoded;
-                tag = a->delivery_tag;
-                multiple = a->multiple;
-                set_error(l, "the broker refused (nack) message %llu", (unsigned long long)tag);
-                bad = !out; /* per message: the others still count */
-            }
-            uint64_t lo = multiple ? first : tag;
-            for (uint64_t t = lo; t <= tag && t < last; t++) {
-                if (t >= first && !acked[t - first]) {
-                    acked[t - first] = 1;
-                    pending--;
-                    /* A return came before its ack: it stays returned. */
-                    if (out && t - first < n_out && out[t - first] == AMQP_CONFIRM_PENDING)
-                        out[t - first] =
-                            id == AMQP_BASIC_ACK_METHOD ? AMQP_CONFIRM_ACKED : AMQP_CONFIRM_NACKED;
-                }
-            }
-        } else if (id == AMQP_BASIC_RETURN_METHOD) {
-            /* Unroutable: its header and body follow; the message id says
-             * which publish it was (link_publish). */
-            amqp_message_t m;
-            amqp_rpc_reply_t r = amqp_read_message(l->conn, f.channel, &m, 0);
-            unsigned long long tag = 0;
-            if (r.reply_type == AMQP_RESPONSE_NORMAL) {
-                char id_text[24] = "";
-                if (m.properties._flags & AMQP_BASIC_MESSAGE_ID_FLAG)
-                    copy_bytes(id_text, sizeof id_text, m.properties.message_id);
-                tag = strtoull(id_text, NULL, 10);
-                amqp_destroy_message(&m);
-            } else {
-                l->open = false; /* the rest of it is still on the wire */
-                bad = true;
-            }
-            set_error(l, "a message was unroutable (no queue bound to its routing key)");
-            if (out && tag >= first && tag < last && tag - first < n_out)
-                out[tag - first] = AMQP_CONFIRM_RETURNED;
-            else
-                bad = true;
-        } else if (other_frame(l, &f) != 0) {
+        if (id == AMQP_BASIC_ACK_METHOD || id == AMQP_BASIC_NACK_METHOD)
+            bad = on_confirm(l, &w, &f);
+        else if (id == AMQP_BASIC_RETURN_METHOD)
+            bad = on_return(l, &w, &f);
+        else if (other_frame(l, &f) != 0)
             bad = true;
-        }
     }
-    free(acked);
+    free(w.acked);
     amqp_maybe_release_buffers(l->conn);
     return bad ? -1 : 0;
 }

@@ -1,12 +1,10 @@
 #include "amqp_consume.h"
 
-#include <stdatomic.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "codec/event_json.h"
-#include "util/clock.h"
 #include "util/worker.h"
 #include "amqp_topology.h"
 
@@ -102,15 +100,6 @@ static void forgive(struct amqp_consumer *c, const struct amqp_msg *m)
     if (s) {
         *s = c->strikes[--c->nstrikes];
         c->strike_next = 0;
-    }
-}
-
-void amqp_sleep_unless(const _Atomic bool *stop, long ms)
-{
-    while (ms > 0 && !atomic_load(stop)) {
-        long step = ms < 50 ? ms : 50;
-        clock_sleep_us((uint64_t)step * 1000);
-        ms -= step;
     }
 }
 
@@ -230,9 +219,10 @@ static void refuse(struct amqp_consumer *c, size_t i, const char *reason)
         snprintf(c->reasons[i], sizeof c->reasons[i], "%s", reason);
 }
 
-/* Vets, applies and decides a batch; false when the consumer is stopping in
- * the middle (nothing is settled then: the broker redelivers it all). */
-static bool decide(struct amqp_consumer *c, size_t n)
+/* Sets each message's verdict to ACK, or DEAD when it cannot be applied
+ * (refused by the link, or not an accepted event); the rest become the
+ * items to apply. Returns how many. */
+static size_t vet(struct amqp_consumer *c, size_t n)
 {
     size_t k = 0;
     uint64_t dead = 0;
@@ -257,22 +247,27 @@ static bool decide(struct amqp_consumer *c, size_t n)
     }
     count(c, "amqp_dead_lettered_total", "Messages refused (malformed, undecodable, wrong type).",
           dead);
-    if (k == 0)
-        return true;
+    return k;
+}
+
+/* Applies items[0..k) in one transaction, each alone when that fails (so
+ * one message at fault cannot hold up the others; c->failed says which).
+ * The store unavailable (a full disk, an I/O error) is nobody's fault: it
+ * is tried again here for a few seconds, well inside the heartbeat timeout,
+ * before requeueing, which would count a delivery against every message;
+ * *store_busy when it stayed so (AMQP_APPLY_UNAVAILABLE then). */
+static enum amqp_apply_rc apply(struct amqp_consumer *c, size_t k, bool *store_busy)
+{
     bool *failed = c->failed;
     enum amqp_apply_rc rc;
-    /* The store unavailable (a full disk, an I/O error) is nobody's fault: try
-     * again here for a few seconds, well inside the heartbeat timeout, before
-     * requeueing, which would count a delivery against every message. */
     struct backoff again;
     backoff_init(&again, 200, 3200);
-    bool store_busy = false;
+    *store_busy = false;
     for (int round = 0;; round++) {
         rc = c->o.apply(c->o.ctx, c, c->items, k);
         count(c, "amqp_batches_total", "Batches applied (one transaction each).", 1);
         memset(failed, 0, k * sizeof failed[0]);
         if (rc == AMQP_APPLY_FAILED) {
-            /* Each alone, so one message at fault cannot hold up the others. */
             for (size_t j = 0; j < k; j++) {
                 enum amqp_apply_rc one = c->o.apply(c->o.ctx, c, &c->items[j], 1);
                 failed[j] = one != AMQP_APPLY_OK;
@@ -281,15 +276,19 @@ static bool decide(struct amqp_consumer *c, size_t n)
             }
         }
         if (rc != AMQP_APPLY_STORE_BUSY)
-            break;
+            return rc;
         if (round >= UNAVAILABLE_ROUNDS || !worker_sleep(&c->w, backoff_next(&again))) {
-            rc = AMQP_APPLY_UNAVAILABLE;
-            store_busy = true;
-            break;
+            *store_busy = true;
+            return AMQP_APPLY_UNAVAILABLE;
         }
     }
-    if (rc == AMQP_APPLY_UNAVAILABLE && worker_stopping(&c->w))
-        return false;
+}
+
+/* Each applied item's verdict from the apply's outcome (a message that
+ * failed too often is dead-lettered), its event line, and the counts. */
+static void tally(struct amqp_consumer *c, size_t k, enum amqp_apply_rc rc, bool store_busy)
+{
+    const bool *failed = c->failed;
     uint64_t applied = 0, dup = 0, conflict = 0, retry = 0, spent = 0;
     for (size_t j = 0; j < k; j++) {
         size_t i = c->items[j].msg;
@@ -334,6 +333,20 @@ static bool decide(struct amqp_consumer *c, size_t n)
           "(dead-lettered, not applied).",
           conflict);
     count(c, "amqp_retries_total", "Messages requeued after a transient failure.", retry);
+}
+
+/* Vets, applies and decides a batch; false when the consumer is stopping in
+ * the middle (nothing is settled then: the broker redelivers it all). */
+static bool decide(struct amqp_consumer *c, size_t n)
+{
+    size_t k = vet(c, n);
+    if (k == 0)
+        return true;
+    bool store_busy;
+    enum amqp_apply_rc rc = apply(c, k, &store_busy);
+    if (rc == AMQP_APPLY_UNAVAILABLE && worker_stopping(&c->w))
+        return false;
+    tally(c, k, rc, store_busy);
     return true;
 }
 

@@ -82,8 +82,4 @@ void amqp_consumer_stop(struct amqp_consumer *c);
  * false, at once, when the consumer is stopping. */
 bool amqp_consumer_sleep(struct amqp_consumer *c, long ms);
 
-/* Sleeps up to `ms`, waking early when *stop becomes true (the outbox
- * relay's; consumers use amqp_consumer_sleep). */
-void amqp_sleep_unless(const _Atomic bool *stop, long ms);
-
 #endif

@@ -170,6 +170,16 @@ rd_kafka_topic_partition_list_t *kafka_positions(rd_kafka_t *rk)
     return l;
 }
 
+void kafka_offset_after(rd_kafka_topic_partition_list_t *l, const rd_kafka_message_t *m)
+{
+    const char *t = rd_kafka_topic_name(m->rkt);
+    rd_kafka_topic_partition_t *p = rd_kafka_topic_partition_list_find(l, t, m->partition);
+    if (!p)
+        p = rd_kafka_topic_partition_list_add(l, t, m->partition);
+    if (m->offset + 1 > p->offset)
+        p->offset = m->offset + 1;
+}
+
 rd_kafka_t *kafka_admin_new(const char *brokers, char *err, size_t errlen)
 {
     rd_kafka_conf_t *conf = conf_new(brokers, err, errlen);
@@ -301,6 +311,29 @@ static rd_kafka_AdminOptions_t *admin_options(rd_kafka_t *rk, rd_kafka_admin_op_
     return o;
 }
 
+/* One partition's row: its committed offset (from `committed`, the
+ * group's), its watermarks and the lag between; 0 or -1 with `err`. */
+static int lag_row(rd_kafka_t *rk, const rd_kafka_topic_partition_t *p,
+                   const rd_kafka_topic_partition_list_t *committed, int timeout_ms,
+                   struct kafka_lag_row *r, char *err, size_t errlen)
+{
+    snprintf(r->topic, sizeof r->topic, "%s", p->topic);
+    r->partition = p->partition;
+    const rd_kafka_topic_partition_t *c = rd_kafka_topic_partition_list_find(
+        (rd_kafka_topic_partition_list_t *)committed, r->topic, r->partition);
+    r->committed = c && c->offset >= 0 ? c->offset : -1;
+    rd_kafka_resp_err_t e = rd_kafka_query_watermark_offsets(
+        rk, r->topic, r->partition, &r->log_start, &r->log_end, timeout_ms);
+    if (e) {
+        snprintf(err, errlen, "%s [%d] watermarks: %s", r->topic, (int)r->partition,
+                 rd_kafka_err2str(e));
+        return -1;
+    }
+    int64_t from = r->committed >= 0 ? r->committed : r->log_start;
+    r->lag = r->log_end > from ? r->log_end - from : 0;
+    return 0;
+}
+
 int kafka_group_lag(rd_kafka_t *rk, const char *group, const char *const *topics, size_t ntopics,
                     int timeout_ms, struct kafka_lag_row **rows, size_t *nrows, char *err,
                     size_t errlen)
@@ -327,24 +360,8 @@ int kafka_group_lag(rd_kafka_t *rk, const char *group, const char *const *topics
         const rd_kafka_topic_partition_list_t *parts =
             group_partitions(groups, ng, NULL, err, errlen);
         rc = parts ? 0 : -1;
-        for (int i = 0; rc == 0 && i < l->cnt; i++) {
-            struct kafka_lag_row *r = &out[i];
-            snprintf(r->topic, sizeof r->topic, "%s", l->elems[i].topic);
-            r->partition = l->elems[i].partition;
-            const rd_kafka_topic_partition_t *c = rd_kafka_topic_partition_list_find(
-                (rd_kafka_topic_partition_list_t *)parts, r->topic, r->partition);
-            r->committed = c && c->offset >= 0 ? c->offset : -1;
-            rd_kafka_resp_err_t e = rd_kafka_query_watermark_offsets(
-                rk, r->topic, r->partition, &r->log_start, &r->log_end, timeout_ms);
-            if (e) {
-                snprintf(err, errlen, "%s [%d] watermarks: %s", r->topic, (int)r->partition,
-                         rd_kafka_err2str(e));
-                rc = -1;
-                break;
-            }
-            int64_t from = r->committed >= 0 ? r->committed : r->log_start;
-            r->lag = r->log_end > from ? r->log_end - from : 0;
-        }
+        for (int i = 0; rc == 0 && i < l->cnt; i++)
+            rc = lag_row(rk, &l->elems[i], parts, timeout_ms, &out[i], err, errlen);
     } else if (ev) {
         snprintf(err, errlen, "out of memory");
     }

@@ -46,6 +46,10 @@ void kafka_pause(rd_kafka_t *rk, bool pause);
 /* The assigned partitions with the consumer's position (the next offset it
  * would read; -1001 where it has read nothing yet); NULL on error. */
 rd_kafka_topic_partition_list_t *kafka_positions(rd_kafka_t *rk);
+/* Raises m's partition in `l` (adding it) to the offset after m: over a
+ * batch, the next offset to read on each partition it touched, which is
+ * what a commit of the batch takes. */
+void kafka_offset_after(rd_kafka_topic_partition_list_t *l, const rd_kafka_message_t *m);
 
 /* The end offset (high watermark) of every non-empty partition of the
  * topics; NULL with `err`. */

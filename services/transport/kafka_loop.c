@@ -151,6 +151,44 @@ static void collect(struct worker *w, struct kafka_loop *l, struct loop_state *s
     }
 }
 
+/* A batch done: its messages are suspects no more, and the suspects of
+ * partitions no longer assigned are let go now and then. */
+static void batch_done(struct kafka_loop *l, struct loop_state *s)
+{
+    for (size_t i = 0; i < s->n; i++) {
+        struct suspect *x = find_suspect(s, s->msgs[i].m);
+        if (x)
+            drop_suspect(s, x);
+    }
+    if (s->nsus && ++s->passed > l->batch_max) {
+        prune_unassigned(l->rk, s);
+        s->passed = 0;
+    }
+}
+
+/* After a failed batch: back to its first offsets, or else to the committed
+ * ones. Failing both, the loop must not go on past the batch (committing a
+ * later one would skip it): false, the loop stops. */
+static bool seek_back(struct worker *w, struct kafka_loop *l, struct loop_state *s,
+                      struct backoff *bo)
+{
+    char err[KAFKA_ERR_LEN];
+    if (rewind_batch(l->rk, s, err, sizeof err) == 0)
+        return true;
+    if (l->reader) {
+        notify(&l->notice, NOTICE_ERROR, "cannot seek back to a failed batch (%s); stopping", err);
+        return false;
+    }
+    notify(&l->notice, NOTICE_WARN,
+           "cannot seek back to a failed batch (%s); rewinding to the committed offsets", err);
+    while (kafka_rewind(l->rk, 10000, err, sizeof err) != 0 && !worker_stopping(w)) {
+        notify(&l->notice, NOTICE_WARN, "cannot rewind after a failed batch: %s; trying again",
+               err);
+        worker_sleep(w, backoff_next(bo));
+    }
+    return true;
+}
+
 void kafka_loop_run(struct worker *w, void *arg)
 {
     struct kafka_loop *l = arg;
@@ -178,15 +216,7 @@ void kafka_loop_run(struct worker *w, void *arg)
         }
         enum kafka_batch_result r = l->batch(l->ctx, s.msgs, s.n);
         if (r == KAFKA_BATCH_DONE) {
-            for (size_t i = 0; i < s.n; i++) {
-                struct suspect *x = find_suspect(&s, s.msgs[i].m);
-                if (x)
-                    drop_suspect(&s, x);
-            }
-            if (s.nsus && ++s.passed > l->batch_max) {
-                prune_unassigned(l->rk, &s);
-                s.passed = 0;
-            }
+            batch_done(l, &s);
             backoff_reset(&bo);
             free_msgs(&s);
             continue;
@@ -199,26 +229,10 @@ void kafka_loop_run(struct worker *w, void *arg)
             break;
         }
         atomic_fetch_add(&l->failed_batches, 1);
-        char err[KAFKA_ERR_LEN];
-        /* Failing both, the loop must not go on past the batch: committing a
-         * later one would skip it. */
-        if (rewind_batch(l->rk, &s, err, sizeof err) != 0) {
-            if (l->reader) {
-                notify(&l->notice, NOTICE_ERROR,
-                       "cannot seek back to a failed batch (%s); stopping", err);
-                free_msgs(&s);
-                break;
-            }
-            notify(&l->notice, NOTICE_WARN,
-                   "cannot seek back to a failed batch (%s); rewinding to the committed offsets",
-                   err);
-            while (kafka_rewind(l->rk, 10000, err, sizeof err) != 0 && !worker_stopping(w)) {
-                notify(&l->notice, NOTICE_WARN,
-                       "cannot rewind after a failed batch: %s; trying again", err);
-                worker_sleep(w, backoff_next(&bo));
-            }
-        }
+        bool go_on = seek_back(w, l, &s, &bo);
         free_msgs(&s);
+        if (!go_on)
+            break;
         worker_sleep(w, backoff_next(&bo));
     }
     free_msgs(&s);

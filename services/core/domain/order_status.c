@@ -34,11 +34,6 @@ int order_status_parse(const char *name, enum order_status *out)
     return -1;
 }
 
-bool order_status_final(enum order_status s)
-{
-    return s == ORDER_CONFIRMED || s == ORDER_REJECTED || s == ORDER_FAILED;
-}
-
 bool order_transition_allowed(enum order_status from, enum order_status to)
 {
     return (unsigned)from < ORDER_STATUS_COUNT && (unsigned)to < ORDER_STATUS_COUNT &&

@@ -23,7 +23,6 @@ enum order_status {
 const char *order_status_name(enum order_status s);
 /* 0 and *out set, or -1 for a name not in the table. */
 int order_status_parse(const char *name, enum order_status *out);
-bool order_status_final(enum order_status s);
 bool order_transition_allowed(enum order_status from, enum order_status to);
 
 #endif

@@ -139,6 +139,29 @@ int db_prepare(struct db *db, const char *const *sql, size_t n, sqlite3_stmt **o
     return 0;
 }
 
+int db_open_store(struct db *db, const char *schema, const char *const *sql, size_t n,
+                  sqlite3_stmt **out)
+{
+    return db_exec(db, schema) != 0 ? -1 : db_prepare(db, sql, n, out);
+}
+
+int db_page(struct db *db, sqlite3_stmt *st, const char *after, size_t max)
+{
+    db_lock(db);
+    db_reset(st);
+    return db_bind_text(st, 1, after) == 0 &&
+                   sqlite3_bind_int64(st, 2, (sqlite3_int64)max) == SQLITE_OK
+               ? SQLITE_ROW
+               : SQLITE_ERROR;
+}
+
+int db_page_end(struct db *db, sqlite3_stmt *st, int rc)
+{
+    sqlite3_reset(st);
+    db_unlock(db);
+    return rc == SQLITE_DONE ? 0 : -1;
+}
+
 void db_finalize(sqlite3_stmt **st, size_t n)
 {
     for (size_t i = 0; i < n; i++) {

@@ -78,6 +78,17 @@ int db_tune_for_batches(struct db *db);
 /* Prepares n statements so that a typo fails at start, not mid-run. */
 int db_prepare(struct db *db, const char *const *sql, size_t n, sqlite3_stmt **out);
 void db_finalize(sqlite3_stmt **st, size_t n);
+/* A store's opening: creates its tables (`schema`, IF NOT EXISTS) and
+ * prepares its n statements; 0 or -1. */
+int db_open_store(struct db *db, const char *schema, const char *const *sql, size_t n,
+                  sqlite3_stmt **out);
+/* A page of rows in key order (a query of "key>?1 ... LIMIT ?2"): db_page
+ * locks the database and binds the page to `st`, SQLITE_ROW to go on
+ * stepping or SQLITE_ERROR; db_page_end (whatever came of it) resets `st`
+ * and unlocks: 0 when the rows ran out or the reader stopped
+ * (rc SQLITE_DONE), else -1. */
+int db_page(struct db *db, sqlite3_stmt *st, const char *after, size_t max);
+int db_page_end(struct db *db, sqlite3_stmt *st, int rc);
 
 /* Runs fn(arg) in a transaction, durably committed when this returns 0.
  * Returns fn's non-zero result (its work undone), or -1 if the commit failed. */

@@ -20,9 +20,7 @@ static const char *const sql[] = {
 int notify_store_open(struct notify_store *s, struct db *db)
 {
     s->db = db;
-    if (db_exec(db, schema) != 0)
-        return -1;
-    return db_prepare(db, sql, sizeof sql / sizeof sql[0], s->st);
+    return db_open_store(db, schema, sql, sizeof sql / sizeof sql[0], s->st);
 }
 
 void notify_store_close(struct notify_store *s)
@@ -82,12 +80,8 @@ int notify_record(struct notify_store *s, const struct order *o, bool *duplicate
 
 int notify_scan(struct notify_store *s, const char *after, size_t max, notify_scan_fn fn, void *ctx)
 {
-    db_lock(s->db);
-    sqlite3_stmt *st = db_reset(s->st[ST_SCAN]);
-    int rc = db_bind_text(st, 1, after) == 0 &&
-                     sqlite3_bind_int64(st, 2, (sqlite3_int64)max) == SQLITE_OK
-                 ? SQLITE_ROW
-                 : SQLITE_ERROR;
+    sqlite3_stmt *st = s->st[ST_SCAN];
+    int rc = db_page(s->db, st, after, max);
     char order_id[ID_MAX_LEN + 1], user_id[ID_MAX_LEN + 1], message[NOTIFY_MESSAGE_MAX];
     while (rc == SQLITE_ROW && (rc = sqlite3_step(st)) == SQLITE_ROW) {
         db_column_text(st, 0, order_id, sizeof order_id);
@@ -98,7 +92,5 @@ int notify_scan(struct notify_store *s, const char *after, size_t max, notify_sc
             break;
         }
     }
-    sqlite3_reset(st);
-    db_unlock(s->db);
-    return rc == SQLITE_DONE ? 0 : -1;
+    return db_page_end(s->db, st, rc);
 }

@@ -26,9 +26,7 @@ static const char *const sql[] = {
 int order_store_open(struct order_store *s, struct db *db)
 {
     s->db = db;
-    if (db_exec(db, schema) != 0)
-        return -1;
-    return db_prepare(db, sql, sizeof sql / sizeof sql[0], s->st);
+    return db_open_store(db, schema, sql, sizeof sql / sizeof sql[0], s->st);
 }
 
 void order_store_close(struct order_store *s)
@@ -60,7 +58,7 @@ static int get_locked(struct order_store *s, const char *order_id, struct order_
     return ok ? 1 : -1;
 }
 
-int order_insert_locked(struct order_store *s, const struct order *o, const char *status,
+int order_insert_locked(struct order_store *s, const struct order *o, enum order_status status,
                         struct order_record *existing)
 {
     char items[ITEMS_TEXT_MAX];
@@ -70,7 +68,7 @@ int order_insert_locked(struct order_store *s, const struct order *o, const char
     db_bind_text(st, 2, o->user_id);
     sqlite3_bind_int64(st, 3, o->occurred_at);
     db_bind_text(st, 4, items);
-    db_bind_text(st, 5, status);
+    db_bind_text(st, 5, order_status_name(status));
     if (db_step_done(s->db, st) != 0)
         return -1;
     if (sqlite3_changes(s->db->h) == 1)
@@ -103,34 +101,6 @@ enum order_move order_move_locked(struct order_store *s, const char *order_id, e
     return db_step_done(s->db, st) == 0 ? ORDER_MOVE_DONE : ORDER_MOVE_ERROR;
 }
 
-int order_set_status_locked(struct order_store *s, const char *order_id, const char *status,
-                            const char *detail)
-{
-    enum order_status to;
-    if (order_status_parse(status, &to) != 0)
-        return -1;
-    return order_move_locked(s, order_id, to, detail, NULL) == ORDER_MOVE_DONE ? 0 : -1;
-}
-
-struct status_job {
-    struct order_store *s;
-    const char *order_id, *status, *detail;
-};
-
-static int status_job(void *arg)
-{
-    struct status_job *j = arg;
-    return order_set_status_locked(j->s, j->order_id, j->status, j->detail);
-}
-
-int order_set_status(struct order_store *s, const char *order_id, const char *status,
-                     const char *detail)
-{
-    /* Through db_transact so it shares a commit (one fsync) with its neighbours. */
-    struct status_job j = {s, order_id, status, detail};
-    return db_transact(s->db, status_job, &j);
-}
-
 int order_get(struct order_store *s, const char *order_id, struct order_record *out)
 {
     db_lock(s->db);
@@ -139,16 +109,14 @@ int order_get(struct order_store *s, const char *order_id, struct order_record *
     return rc;
 }
 
-int order_move_from_locked(struct order_store *s, const char *order_id, const char *from,
-                           const char *to, const char *detail)
+int order_move_from_locked(struct order_store *s, const char *order_id, enum order_status from,
+                           enum order_status to, const char *detail)
 {
-    enum order_status f, t;
-    if (order_status_parse(from, &f) != 0 || order_status_parse(to, &t) != 0 ||
-        !order_transition_allowed(f, t))
+    if (!order_transition_allowed(from, to))
         return -1;
     sqlite3_stmt *st = db_reset(s->st[ST_MOVE]);
-    if (db_bind_text(st, 1, to) || db_bind_text(st, 2, detail ? detail : "") ||
-        db_bind_text(st, 3, order_id) || db_bind_text(st, 4, from))
+    if (db_bind_text(st, 1, order_status_name(to)) || db_bind_text(st, 2, detail ? detail : "") ||
+        db_bind_text(st, 3, order_id) || db_bind_text(st, 4, order_status_name(from)))
         return -1;
     if (db_step_done(s->db, st) != 0)
         return -1;
@@ -159,27 +127,17 @@ int order_list_pending(struct order_store *s, const char *after, char (*ids)[ID_
                        size_t max, size_t *n)
 {
     *n = 0;
-    db_lock(s->db);
-    sqlite3_stmt *st = db_reset(s->st[ST_PENDING]);
-    int rc = db_bind_text(st, 1, after ? after : "") == 0 &&
-                     sqlite3_bind_int64(st, 2, (sqlite3_int64)max) == SQLITE_OK
-                 ? SQLITE_ROW
-                 : SQLITE_ERROR;
+    sqlite3_stmt *st = s->st[ST_PENDING];
+    int rc = db_page(s->db, st, after ? after : "", max);
     while (rc == SQLITE_ROW && (rc = sqlite3_step(st)) == SQLITE_ROW)
         db_column_text(st, 0, ids[(*n)++], ID_MAX_LEN + 1);
-    sqlite3_reset(st);
-    db_unlock(s->db);
-    return rc == SQLITE_DONE ? 0 : -1;
+    return db_page_end(s->db, st, rc);
 }
 
 int order_scan(struct order_store *s, const char *after, size_t max, order_scan_fn fn, void *ctx)
 {
-    db_lock(s->db);
-    sqlite3_stmt *st = db_reset(s->st[ST_SCAN]);
-    int rc = db_bind_text(st, 1, after) == 0 &&
-                     sqlite3_bind_int64(st, 2, (sqlite3_int64)max) == SQLITE_OK
-                 ? SQLITE_ROW
-                 : SQLITE_ERROR;
+    sqlite3_stmt *st = s->st[ST_SCAN];
+    int rc = db_page(s->db, st, after, max);
     struct order_record rec;
     while (rc == SQLITE_ROW && (rc = sqlite3_step(st)) == SQLITE_ROW) {
         memset(&rec, 0, sizeof rec);
@@ -197,7 +155,5 @@ int order_scan(struct order_store *s, const char *after, size_t max, order_scan_
             break;
         }
     }
-    sqlite3_reset(st);
-    db_unlock(s->db);
-    return rc == SQLITE_DONE ? 0 : -1;
+    return db_page_end(s->db, st, rc);
 }

@@ -25,7 +25,7 @@ void order_store_close(struct order_store *s);
 
 /* Inside db_transact: 1 inserted, 0 the order_id exists already (then
  * `existing` holds it when non-NULL), -1 error. */
-int order_insert_locked(struct order_store *s, const struct order *o, const char *status,
+int order_insert_locked(struct order_store *s, const struct order *o, enum order_status status,
                         struct order_record *existing);
 /* Moves an order to `to` when the model allows it from where it is
  * (order_status.h); `was` (may be NULL) gets where it was. */
@@ -37,17 +37,11 @@ enum order_move {
 };
 enum order_move order_move_locked(struct order_store *s, const char *order_id, enum order_status to,
                                   const char *detail, enum order_status *was);
-/* The same by status name, for callers that treat every refusal as an
- * error: 0 moved, -1 otherwise. */
-int order_set_status(struct order_store *s, const char *order_id, const char *status,
-                     const char *detail);
-int order_set_status_locked(struct order_store *s, const char *order_id, const char *status,
-                            const char *detail);
 /* Inside db_transact: moves the order to `to` only if it is still in `from` (a
  * move the model allows); 1 moved, 0 not in `from` (someone else moved it
  * first), -1 error or a move the model does not allow. */
-int order_move_from_locked(struct order_store *s, const char *order_id, const char *from,
-                           const char *to, const char *detail);
+int order_move_from_locked(struct order_store *s, const char *order_id, enum order_status from,
+                           enum order_status to, const char *detail);
 /* Up to `max` ids of pending orders after `after` ("" or NULL: from the first),
  * in id order. */
 int order_list_pending(struct order_store *s, const char *after, char (*ids)[ID_MAX_LEN + 1],

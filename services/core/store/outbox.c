@@ -6,7 +6,7 @@
 
 #include "util/clock.h"
 
-enum { ST_ADD, ST_PENDING, ST_MARK, ST_COUNT, ST_MARK_ROW, ST_SET_ASIDE, ST_DEFER, ST_DEAD };
+enum { ST_ADD, ST_PENDING, ST_COUNT, ST_MARK_ROW, ST_SET_ASIDE, ST_DEFER, ST_DEAD };
 
 /* sent: 0 waiting, 1 delivered, 2 set aside (dead_reason says why). */
 static const char schema[] =
@@ -25,6 +25,9 @@ static const char *const added_columns[] = {
     "dead_reason TEXT",
 };
 
+_Static_assert(ST_DEAD + 1 == sizeof((struct outbox *)0)->st / sizeof(sqlite3_stmt *),
+               "one prepared statement per query");
+
 static const char *const sql[] = {
     [ST_ADD] = ("INSERT INTO outbox(event_id,destination,key,body) VALUES(?,?,?,?) "
                 "ON CONFLICT(event_id) DO NOTHING"),
@@ -35,8 +38,6 @@ static const char *const sql[] = {
                     " AND key NOT IN (SELECT key FROM outbox"
                     "  WHERE sent=0 AND next_at>0 AND next_at>?3)"
                     " ORDER BY seq LIMIT ?1"),
-    [ST_MARK] = ("UPDATE outbox SET sent=1 WHERE sent=0 AND seq<=?1"
-                 " AND (?2 IS NULL OR destination=?2)"),
     [ST_COUNT] = "SELECT count(*) FROM outbox WHERE sent=0 AND (?1 IS NULL OR destination=?1)",
     [ST_MARK_ROW] = "UPDATE outbox SET sent=1 WHERE seq=?1 AND sent=0",
     [ST_SET_ASIDE] = ("UPDATE outbox SET sent=2, attempts=attempts+1, dead_reason=?2"
@@ -156,33 +157,6 @@ void outbox_rows_free(struct outbox_row *rows, size_t n)
         free(rows[i].key);
         free(rows[i].body);
     }
-}
-
-int outbox_mark_sent_locked(struct outbox *ob, const char *destination, int64_t upto_seq)
-{
-    sqlite3_stmt *st = db_reset(ob->st[ST_MARK]);
-    sqlite3_bind_int64(st, 1, upto_seq);
-    if (destination && db_bind_text(st, 2, destination) != 0)
-        return -1;
-    return db_step_done(ob->db, st);
-}
-
-struct mark_job {
-    struct outbox *ob;
-    const char *destination;
-    int64_t upto_seq;
-};
-
-static int mark_job(void *arg)
-{
-    struct mark_job *j = arg;
-    return outbox_mark_sent_locked(j->ob, j->destination, j->upto_seq);
-}
-
-int outbox_mark_sent(struct outbox *ob, const char *destination, int64_t upto_seq)
-{
-    struct mark_job j = {ob, destination, upto_seq};
-    return db_transact(ob->db, mark_job, &j);
 }
 
 int outbox_mark_row_sent_locked(struct outbox *ob, int64_t seq)

@@ -41,7 +41,7 @@ struct outbox_row {
 
 struct outbox {
     struct db *db;
-    sqlite3_stmt *st[8];
+    sqlite3_stmt *st[7];
 };
 
 int outbox_open(struct outbox *ob, struct db *db);
@@ -56,9 +56,6 @@ int outbox_add_locked(struct outbox *ob, const char *event_id, const char *desti
 int outbox_pending(struct outbox *ob, const char *destination, struct outbox_row *rows, size_t max,
                    size_t *n);
 void outbox_rows_free(struct outbox_row *rows, size_t n);
-/* Marks rows up to and including `seq` as sent; _locked inside db_transact. */
-int outbox_mark_sent(struct outbox *ob, const char *destination, int64_t upto_seq);
-int outbox_mark_sent_locked(struct outbox *ob, const char *destination, int64_t upto_seq);
 /* Inside db_transact: one row delivered; one refused for good (its reason
  * kept); one refused for now, tried again at `next_at_ms` (wall clock). */
 int outbox_mark_row_sent_locked(struct outbox *ob, int64_t seq);

@@ -77,6 +77,38 @@ bool outbox_row_held(const struct outbox_row *rows, size_t i)
     return false;
 }
 
+/* Nothing to deliver: the delay before the next round. */
+static long idle_round(struct outbox_relay *r, struct backoff *b, bool *up)
+{
+    metrics_gauge(r->m, r->cfg.metric.backlog, BACKLOG_HELP, 0);
+    backoff_reset(b);
+    if (!r->ops->idle)
+        return r->cfg.idle_ms;
+    if (r->ops->idle(r->ctx, r->cfg.idle_ms) != 0) {
+        r->ops->disconnect(r->ctx);
+        *up = false;
+    }
+    return 0;
+}
+
+/* Counts the rows of a delivery by fate, logging each one refused. */
+static void count_fates(struct outbox_relay *r, size_t n, size_t *delivered, size_t *refused,
+                        size_t *deferred)
+{
+    *delivered = *refused = *deferred = 0;
+    for (size_t i = 0; i < n; i++) {
+        const struct outbox_row *row = &r->rows[i];
+        *delivered += row->fate == OUTBOX_DELIVERED;
+        *refused += row->fate == OUTBOX_REFUSED;
+        *deferred += row->fate == OUTBOX_DEFERRED;
+        if (row->fate == OUTBOX_REFUSED || row->fate == OUTBOX_DEFERRED)
+            log_warn("%s: row %lld (%s, key %s) refused %s (attempt %d): %s", r->cfg.name,
+                     (long long)row->seq, row->destination, row->key,
+                     row->fate == OUTBOX_REFUSED ? "for good, set aside" : "for now, retried later",
+                     row->attempts + 1, row->why);
+    }
+}
+
 /* One round: read, deliver, mark. The delay before the next round. */
 static long round_trip(struct outbox_relay *r, struct backoff *b, bool *up)
 {
@@ -85,30 +117,11 @@ static long round_trip(struct outbox_relay *r, struct backoff *b, bool *up)
         log_error("%s: cannot read the outbox; retrying", r->cfg.name);
         return backoff_next(b);
     }
-    if (n == 0) {
-        metrics_gauge(r->m, r->cfg.metric.backlog, BACKLOG_HELP, 0);
-        backoff_reset(b);
-        if (!r->ops->idle)
-            return r->cfg.idle_ms;
-        if (r->ops->idle(r->ctx, r->cfg.idle_ms) != 0) {
-            r->ops->disconnect(r->ctx);
-            *up = false;
-        }
-        return 0;
-    }
+    if (n == 0)
+        return idle_round(r, b, up);
     int rc = r->ops->deliver(r->ctx, &r->w, r->rows, n);
-    size_t delivered = 0, refused = 0, deferred = 0;
-    for (size_t i = 0; i < n; i++) {
-        const struct outbox_row *row = &r->rows[i];
-        delivered += row->fate == OUTBOX_DELIVERED;
-        refused += row->fate == OUTBOX_REFUSED;
-        deferred += row->fate == OUTBOX_DEFERRED;
-        if (row->fate == OUTBOX_REFUSED || row->fate == OUTBOX_DEFERRED)
-            log_warn("%s: row %lld (%s, key %s) refused %s (attempt %d): %s", r->cfg.name,
-                     (long long)row->seq, row->destination, row->key,
-                     row->fate == OUTBOX_REFUSED ? "for good, set aside" : "for now, retried later",
-                     row->attempts + 1, row->why);
-    }
+    size_t delivered, refused, deferred;
+    count_fates(r, n, &delivered, &refused, &deferred);
     /* Only now is each row the far side's responsibility. A crash before the
      * commit delivers them again after restart: a duplicate, never a loss. */
     struct settle_job job = {r, n, 0};

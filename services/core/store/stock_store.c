@@ -52,7 +52,7 @@ static int seed_job(void *arg)
 int stock_store_open(struct stock_store *s, struct db *db, const long *initial)
 {
     s->db = db;
-    if (db_exec(db, schema) != 0 || db_prepare(db, sql, sizeof sql / sizeof sql[0], s->st) != 0)
+    if (db_open_store(db, schema, sql, sizeof sql / sizeof sql[0], s->st) != 0)
         return -1;
     struct seed_job j = {s, initial};
     return db_transact(db, seed_job, &j);

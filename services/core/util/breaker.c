@@ -110,17 +110,6 @@ void breaker_record(struct breaker *b, bool ok, bool probe, uint64_t now_us)
     pthread_mutex_unlock(&b->mu);
 }
 
-void breaker_read(struct breaker *b, enum breaker_state *state, uint64_t *opened,
-                  uint64_t *half_opened, uint64_t *closed)
-{
-    pthread_mutex_lock(&b->mu);
-    *state = b->state;
-    *opened = b->opened;
-    *half_opened = b->half_opened;
-    *closed = b->closed;
-    pthread_mutex_unlock(&b->mu);
-}
-
 void breaker_cancel(struct breaker *b, bool probe)
 {
     if (!probe)

@@ -50,8 +50,5 @@ bool breaker_allow(struct breaker *b, uint64_t now_us, uint64_t *retry_after_ms,
 void breaker_record(struct breaker *b, bool ok, bool probe, uint64_t now_us);
 /* A call breaker_allow let through was not made after all. */
 void breaker_cancel(struct breaker *b, bool probe);
-/* A snapshot for /metrics. */
-void breaker_read(struct breaker *b, enum breaker_state *state, uint64_t *opened,
-                  uint64_t *half_opened, uint64_t *closed);
 
 #endif

@@ -117,6 +117,48 @@ static int month_days(int y, int m)
     return m == 2 && leap_year(y) ? 29 : mdays[m - 1];
 }
 
+/* An optional ".digits" at *p, as milliseconds; *p moves past it. Digits
+ * past the millisecond are dropped (truncation, never rounding: rounding
+ * could carry into the next second or day). */
+static const char *parse_fraction(const char **p, int *milli)
+{
+    *milli = 0;
+    if (**p != '.')
+        return NULL;
+    int n = 0;
+    const char *q = *p + 1;
+    for (; *q >= '0' && *q <= '9'; q++, n++)
+        if (n < 3)
+            *milli = *milli * 10 + (*q - '0');
+    if (n == 0)
+        return "fraction needs at least one digit";
+    for (; n < 3; n++)
+        *milli *= 10;
+    *p = q;
+    return NULL;
+}
+
+/* "Z" or "+hh:mm" / "-hh:mm" at *p, as minutes east of UTC; *p moves past it. */
+static const char *parse_offset(const char **p, int *offset_min)
+{
+    const char *q = *p;
+    *offset_min = 0;
+    if (*q == 'Z' || *q == 'z') {
+        *p = q + 1;
+        return NULL;
+    }
+    if (*q != '+' && *q != '-')
+        return "offset must be Z or +hh:mm / -hh:mm";
+    int oh, om;
+    if (digits(q + 1, 2, &oh) || q[3] != ':' || digits(q + 4, 2, &om))
+        return "offset must be Z or +hh:mm / -hh:mm";
+    if (oh > 23 || om > 59)
+        return "offset out of range";
+    *offset_min = (oh * 60 + om) * (*q == '-' ? -1 : 1);
+    *p = q + 6;
+    return NULL;
+}
+
 /* RFC 3339 section 5.6 date-time; the grammar's literals are
  * case-insensitive, so "t" and "z" are the same as "T" and "Z". */
 const char *time_parse_ms(const char *s, int64_t *ms)
@@ -140,34 +182,10 @@ const char *time_parse_ms(const char *s, int64_t *ms)
         return "minute out of range";
     if (se > 60)
         return "second out of range";
-    const char *p = s + 19;
-    int milli = 0;
-    if (*p == '.') {
-        /* Digits past the millisecond are dropped (truncation, never
-         * rounding: rounding could carry into the next second or day). */
-        int n = 0;
-        for (p++; *p >= '0' && *p <= '9'; p++, n++)
-            if (n < 3)
-                milli = milli * 10 + (*p - '0');
-        if (n == 0)
-            return "fraction needs at least one digit";
-        for (; n < 3; n++)
-            milli *= 10;
-    }
-    int offset_min = 0;
-    if (*p == 'Z' || *p == 'z') {
-        p++;
-    } else if (*p == '+' || *p == '-') {
-        int oh, om;
-        if (digits(p + 1, 2, &oh) || p[3] != ':' || digits(p + 4, 2, &om))
-            return "offset must be Z or +hh:mm / -hh:mm";
-        if (oh > 23 || om > 59)
-            return "offset out of range";
-        offset_min = (oh * 60 + om) * (*p == '-' ? -1 : 1);
-        p += 6;
-    } else {
-        return "offset must be Z or +hh:mm / -hh:mm";
-    }
+    const char *p = s + 19, *bad;
+    int milli, offset_min;
+    if ((bad = parse_fraction(&p, &milli)) || (bad = parse_offset(&p, &offset_min)))
+        return bad;
     if (*p != '\0')
         return "unexpected text after the offset";
     int64_t days = days_from_civil(y, (unsigned)mo, (unsigned)d);

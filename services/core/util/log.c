@@ -84,11 +84,6 @@ void log_set_events(int on)
     events = on;
 }
 
-int log_events_enabled(void)
-{
-    return events;
-}
-
 static void log_event_notice(void *ctx, enum notice_level level, const char *text)
 {
     (void)ctx;

@@ -24,7 +24,6 @@ extern const struct notifier log_notifier;
 /* --log-events: one info line per event a consumer settles, written even
  * with --quiet (asked for by name). Off: log_event_notifier() drops them. */
 void log_set_events(int on);
-int log_events_enabled(void);
 struct notifier log_event_notifier(void);
 
 #endif

@@ -1,15 +1,13 @@
 /* Query parameters as a route reads them (http_query), over a real loopback
  * socket: what libmicrohttpd hands over, decoded and checked. Each answer
  * is "ok" and the values read, or the parameter refused and why. */
-#include <arpa/inet.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/socket.h>
-#include <unistd.h>
 
 #include "transport/http_query.h"
 #include "check.h"
+#include "loopback.h"
 
 static void handle(void *ctx, const struct http_request *req, struct http_response *res)
 {
@@ -31,26 +29,8 @@ static void handle(void *ctx, const struct http_request *req, struct http_respon
 /* The answer's body to GET TARGET on a fresh connection, into body. */
 static void get(uint16_t port, const char *target, char *body, size_t size)
 {
-    body[0] = '\0';
-    int fd = socket(AF_INET, SOCK_STREAM, 0);
-    struct sockaddr_in sa = {.sin_family = AF_INET, .sin_port = htons(port)};
-    sa.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-    if (fd < 0 || connect(fd, (struct sockaddr *)&sa, sizeof sa) != 0)
-        return;
-    char req[1024];
-    int n = snprintf(req, sizeof req, "GET %s HTTP/1.1\r\nHost: t\r\nConnection: close\r\n\r\n",
-                     target);
-    if (write(fd, req, (size_t)n) != n) {
-        close(fd);
-        return;
-    }
     char raw[4096];
-    size_t got = 0;
-    ssize_t r;
-    while (got + 1 < sizeof raw && (r = read(fd, raw + got, sizeof raw - 1 - got)) > 0)
-        got += (size_t)r;
-    raw[got] = '\0';
-    close(fd);
+    loopback_get(port, target, raw, sizeof raw);
     const char *b = strstr(raw, "\r\n\r\n");
     snprintf(body, size, "%s", b ? b + 4 : "");
 }
@@ -87,18 +67,7 @@ static const struct {
 
 int main(void)
 {
-    struct http_server_config cfg = {
-        .listen = "127.0.0.1:0",
-        .max_body = 1024,
-        .limits = {.header_timeout_ms = 2000,
-                   .body_timeout_ms = 2000,
-                   .idle_timeout_s = 5,
-                   .max_connections = 64,
-                   .max_per_client = 64,
-                   .handler_threads = 2,
-                   .poll_threads = 1},
-        .handler = handle,
-    };
+    struct http_server_config cfg = loopback_config(handle);
     char err[HTTP_ERR_LEN] = "";
     struct http_server *s = http_server_start(&cfg, err, sizeof err);
     CHECK(s != NULL);

@@ -1,15 +1,14 @@
 /* The HTTP server over a real loopback socket: an answer given later, from
  * another thread (http_defer), by a pooled handler and by an inline one. */
-#include <arpa/inet.h>
 #include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/socket.h>
 #include <unistd.h>
 
 #include "transport/http_server.h"
 #include "check.h"
+#include "loopback.h"
 
 struct later {
     struct http_deferred *d;
@@ -43,45 +42,11 @@ static void handle(void *ctx, const struct http_request *req, struct http_respon
 }
 
 /* One request on a fresh connection; the status of the answer, -1 if none. */
-static int get(uint16_t port, const char *path, char *body, size_t size)
-{
-    int fd = socket(AF_INET, SOCK_STREAM, 0);
-    struct sockaddr_in sa = {.sin_family = AF_INET, .sin_port = htons(port)};
-    sa.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-    if (fd < 0 || connect(fd, (struct sockaddr *)&sa, sizeof sa) != 0)
-        return -1;
-    char req[256];
-    int n =
-        snprintf(req, sizeof req, "GET %s HTTP/1.1\r\nHost: t\r\nConnection: close\r\n\r\n", path);
-    if (write(fd, req, (size_t)n) != n) {
-        close(fd);
-        return -1;
-    }
-    size_t got = 0;
-    ssize_t r;
-    while (got + 1 < size && (r = read(fd, body + got, size - 1 - got)) > 0)
-        got += (size_t)r;
-    body[got] = '\0';
-    close(fd);
-    return got > 12 ? atoi(body + 9) : -1;
-}
-
 int main(void)
 {
     const char *const inline_paths[] = {"/inline-later", NULL};
-    struct http_server_config cfg = {
-        .listen = "127.0.0.1:0",
-        .max_body = 1024,
-        .limits = {.header_timeout_ms = 2000,
-                   .body_timeout_ms = 2000,
-                   .idle_timeout_s = 5,
-                   .max_connections = 64,
-                   .max_per_client = 64,
-                   .handler_threads = 2,
-                   .poll_threads = 1},
-        .handler = handle,
-        .inline_paths = inline_paths,
-    };
+    struct http_server_config cfg = loopback_config(handle);
+    cfg.inline_paths = inline_paths;
     char err[HTTP_ERR_LEN] = "";
     struct http_server *s = http_server_start(&cfg, err, sizeof err);
     CHECK(s != NULL);
@@ -89,12 +54,12 @@ int main(void)
         return check_summary("test_http_server");
     uint16_t port = http_server_port(s);
     char buf[2048];
-    CHECK(get(port, "/now", buf, sizeof buf) == 200);
-    CHECK(get(port, "/later", buf, sizeof buf) == 202);
+    CHECK(loopback_get(port, "/now", buf, sizeof buf) == 200);
+    CHECK(loopback_get(port, "/later", buf, sizeof buf) == 202);
     CHECK(strstr(buf, "{\"later\":true}") != NULL);
-    CHECK(get(port, "/inline-later", buf, sizeof buf) == 203);
+    CHECK(loopback_get(port, "/inline-later", buf, sizeof buf) == 203);
     CHECK(strstr(buf, "{\"later\":true}") != NULL);
-    CHECK(get(port, "/now%00", buf, sizeof buf) == 400);
+    CHECK(loopback_get(port, "/now%00", buf, sizeof buf) == 400);
     http_server_stop(s);
     /* Errors come back in err, not in a log. */
     cfg.listen = "no-port";

@@ -120,6 +120,43 @@ struct orders_job {
     struct order_record *rec;
 };
 
+struct move_job {
+    struct order_store *os;
+    const char *order_id;
+    enum order_status to;
+    const char *detail;
+};
+
+static int move_job(void *arg)
+{
+    struct move_job *j = arg;
+    return (int)order_move_locked(j->os, j->order_id, j->to, j->detail, NULL);
+}
+
+static int move(struct db *db, struct order_store *os, const char *order_id, enum order_status to,
+                const char *detail)
+{
+    struct move_job j = {os, order_id, to, detail};
+    return db_transact(db, move_job, &j);
+}
+
+struct mark_job {
+    struct outbox *ob;
+    int64_t seq;
+};
+
+static int mark_job(void *arg)
+{
+    struct mark_job *j = arg;
+    return outbox_mark_row_sent_locked(j->ob, j->seq);
+}
+
+static int mark_sent(struct db *db, struct outbox *ob, int64_t seq)
+{
+    struct mark_job j = {ob, seq};
+    return db_transact(db, mark_job, &j);
+}
+
 static int add_other(void *arg)
 {
     return outbox_add_locked(arg, "ev-o1", "elsewhere", "o1", "{}") == 1 ? 0 : -1;
@@ -129,12 +166,12 @@ static int insert_two(void *arg)
 {
     struct orders_job *j = arg;
     struct order z = make_order("z9", "wrap:1"), a = make_order("a1", "soda:2");
-    CHECK(order_insert_locked(j->os, &z, "accepted", NULL) == 1);
+    CHECK(order_insert_locked(j->os, &z, ORDER_ACCEPTED, NULL) == 1);
     CHECK(outbox_add_locked(j->ob, "ev-z9", "order-events", "z9", "{}") == 1);
-    CHECK(order_insert_locked(j->os, &a, "accepted", NULL) == 1);
+    CHECK(order_insert_locked(j->os, &a, ORDER_ACCEPTED, NULL) == 1);
     CHECK(outbox_add_locked(j->ob, "ev-a1", "order-events", "a1", "{\"x\":1}") == 1);
     CHECK(outbox_add_locked(j->ob, "ev-a1", "order-events", "a1", "{\"x\":1}") == 0);
-    CHECK(order_insert_locked(j->os, &a, "accepted", j->rec) == 0);
+    CHECK(order_insert_locked(j->os, &a, ORDER_ACCEPTED, j->rec) == 0);
     return 0;
 }
 
@@ -243,13 +280,12 @@ static void test_orders_outbox_dump(void)
     struct orders_job job = {&os, &ob, &rec};
     CHECK(db_transact(&db, insert_two, &job) == 0);
     CHECK_STR(rec.status, "accepted");
-    CHECK(order_set_status(&os, "a1", "confirmed", "notified") == 0);
+    CHECK(move(&db, &os, "a1", ORDER_CONFIRMED, "notified") == ORDER_MOVE_DONE);
     CHECK(order_get(&os, "a1", &rec) == 1);
     CHECK_STR(rec.detail, "notified");
     /* The store enforces the transitions: a confirmed order stays confirmed. */
-    CHECK(order_set_status(&os, "a1", "rejected", "out_of_stock:burger") == -1);
-    CHECK(order_set_status(&os, "a1", "bogus", "") == -1);
-    CHECK(order_set_status(&os, "nope", "confirmed", "") == -1);
+    CHECK(move(&db, &os, "a1", ORDER_REJECTED, "out_of_stock:burger") == ORDER_MOVE_REFUSED);
+    CHECK(move(&db, &os, "nope", ORDER_CONFIRMED, "") == ORDER_MOVE_UNKNOWN);
     CHECK(order_get(&os, "a1", &rec) == 1);
     CHECK_STR(rec.status, "confirmed");
     CHECK_STR(rec.detail, "notified");
@@ -260,7 +296,7 @@ static void test_orders_outbox_dump(void)
     size_t n;
     CHECK(outbox_pending(&ob, NULL, rows, 4, &n) == 0 && n == 2);
     CHECK_STR(rows[0].key, "z9"); /* publication order is insertion order */
-    CHECK(outbox_mark_sent(&ob, NULL, rows[0].seq) == 0);
+    CHECK(mark_sent(&db, &ob, rows[0].seq) == 0);
     outbox_rows_free(rows, n);
     CHECK(outbox_backlog(&ob, NULL) == 1);
     CHECK(outbox_backlog(&ob, "order-events") == 1);
@@ -270,7 +306,7 @@ static void test_orders_outbox_dump(void)
     CHECK(outbox_backlog(&ob, "elsewhere") == 1 && outbox_backlog(&ob, NULL) == 2);
     CHECK(outbox_pending(&ob, "elsewhere", rows, 4, &n) == 0 && n == 1);
     CHECK_STR(rows[0].key, "o1");
-    CHECK(outbox_mark_sent(&ob, "elsewhere", rows[0].seq) == 0);
+    CHECK(mark_sent(&db, &ob, rows[0].seq) == 0);
     outbox_rows_free(rows, n);
     CHECK(outbox_backlog(&ob, "elsewhere") == 0);
     CHECK(outbox_backlog(&ob, "order-events") == 1);
