@@ -89,7 +89,7 @@ static unsigned client_add(struct http_gate *g, uint32_t addr, int delta)
         if (c->addr == addr)
             break;
     if (!c) {
-        if (delta < 0 || !(c = calloc(1, sizeof *c)))
+        if (delta <= 0 || !(c = calloc(1, sizeof *c)))
             return 0;
         c->addr = addr;
         *pp = c;
