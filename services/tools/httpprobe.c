@@ -91,13 +91,19 @@ static void raise_nofile(void)
 
 /* ---- send ---------------------------------------------------------------- */
 
-static int cmd_send(const char *target, long timeout_ms)
+/* from: a loopback address to connect from (a client of a per-address
+ * limit), or NULL. */
+static int cmd_send(const char *target, const char *from, long timeout_ms)
 {
-    struct sockaddr_in sa;
-    if (loopback_addr(target, &sa) != 0)
+    struct sockaddr_in sa, src;
+    char src_port[80];
+    snprintf(src_port, sizeof src_port, "%s:1", from ? from : "127.0.0.1");
+    if (loopback_addr(target, &sa) != 0 || loopback_addr(src_port, &src) != 0)
         return 2;
+    src.sin_port = 0;
     int fd = socket(AF_INET, SOCK_STREAM, 0);
-    if (fd < 0 || connect(fd, (struct sockaddr *)&sa, sizeof sa) != 0) {
+    if (fd < 0 || (from && bind(fd, (struct sockaddr *)&src, sizeof src) != 0) ||
+        connect(fd, (struct sockaddr *)&sa, sizeof sa) != 0) {
         perror("httpprobe send: connect");
         return 1;
     }
@@ -135,7 +141,7 @@ enum mode { MODE_IDLE, MODE_SLOW, MODE_SLOWBODY, MODE_HEALTHZ };
 struct slot {
     int fd;
     uint64_t opened, closed;
-    bool connected, answered_ok;
+    bool connected, answered_ok, answered_503;
     size_t got;
 };
 
@@ -314,6 +320,8 @@ static void on_event(struct slot *sl, uint32_t ev, int ep, enum mode mode, unsig
         while ((r = recv(sl->fd, buf, sizeof buf, 0)) > 0) {
             if (sl->got == 0 && r >= 12 && memcmp(buf, "HTTP/1.1 200", 12) == 0)
                 sl->answered_ok = true;
+            if (sl->got == 0 && r >= 12 && memcmp(buf, "HTTP/1.1 503", 12) == 0)
+                sl->answered_503 = true;
             sl->got += (size_t)r;
         }
         if (r == 0 || (r < 0 && errno != EAGAIN))
@@ -392,11 +400,12 @@ static int cmd_hold(struct hold_cfg *c, struct measure *hz, struct measure *orde
     atomic_store(&stop, true);
     for (int i = 0; i < started; i++)
         pthread_join(th[i], NULL);
-    unsigned never = 0, closed = 0, still = 0, ok = 0;
+    unsigned never = 0, closed = 0, still = 0, ok = 0, busy = 0;
     uint64_t life_min = UINT64_MAX, life_max = 0;
     for (long i = 0; i < c->count; i++) {
         struct slot *sl = &slots[i];
         ok += sl->answered_ok;
+        busy += sl->answered_503;
         if (!sl->connected) {
             never++;
         } else if (sl->fd < 0) {
@@ -410,9 +419,10 @@ static int cmd_hold(struct hold_cfg *c, struct measure *hz, struct measure *orde
         }
     }
     printf("connections=%ld dial_failed=%u never_connected=%u peak_open=%u closed_by_server=%u "
-           "still_open=%u answered_200=%u closed_after_ms_min=%llu closed_after_ms_max=%llu "
+           "still_open=%u answered_200=%u answered_503=%u closed_after_ms_min=%llu "
+           "closed_after_ms_max=%llu "
            "rss_kib=%ld\n",
-           c->count, dial_failed, never, peak_open, closed, still, ok,
+           c->count, dial_failed, never, peak_open, closed, still, ok, busy,
            (unsigned long long)(closed ? life_min : 0), (unsigned long long)life_max, rss);
     struct measure *ms[] = {hz, orders};
     const char *names[] = {"healthz", "orders"};
@@ -675,6 +685,7 @@ static int cmd_sample(const char *order, const char *inventory, long every_ms, l
 
 static struct opt opts[] = {
     {"timeout-ms", "3000", "send: wait this long for the server to answer and close", false, NULL},
+    {"from", NULL, "send: connect from this loopback address (127.x.y.z)", false, NULL},
     {"count", "1000", "hold: connections to open", false, NULL},
     {"mode", "idle",
      "hold: idle (send nothing), slow (a header line per interval), slow-body (a whole header, "
@@ -734,7 +745,7 @@ int main(int argc, char **argv)
     if (config_long(opts, "timeout-ms", 1, 600000, &timeout))
         return 2;
     if (strcmp(rest[0], "send") == 0)
-        return cmd_send(rest[1], timeout);
+        return cmd_send(rest[1], config_str(opts, "from"), timeout);
     if (strcmp(rest[0], "sample") == 0) {
         long every, secs;
         if (config_long(opts, "every-ms", 10, 60000, &every) ||

@@ -19,6 +19,7 @@
 #include "util/clock.h"
 #include "util/worker.h"
 #include "http_conns.h"
+#include "http_gate.h"
 #include "http_target.h"
 
 #if MHD_VERSION < 0x00097002
@@ -55,6 +56,7 @@ struct http_server {
     unsigned max_connections;
     char notice[256]; /* why max_connections is lower than asked; "" if it is not */
     struct http_conns conns;
+    struct http_gate gate; /* accepts, and hands the library what can be HTTP */
     /* The handler pool's queue of suspended exchanges. */
     pthread_mutex_t mu;
     pthread_cond_t cv;
@@ -245,13 +247,6 @@ static const char *framing_error(struct MHD_Connection *conn)
     return NULL;
 }
 
-/* RFC 9110 5.1 and 5.6.2: a field name is a token. */
-static bool is_tchar(unsigned char c)
-{
-    return (c >= '0' && c <= '9') || (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') ||
-           (c != '\0' && strchr("!#$%&'*+-.^_`|~", c) != NULL);
-}
-
 /* RFC 9110 5.5: a field value holds visible bytes, obs-text, SP and HTAB;
  * no NUL, CR, LF or other control. */
 static bool is_field_vchar(unsigned char c)
@@ -301,7 +296,7 @@ static MHD_Result_t check_field(void *cls, enum MHD_ValueKind kind, const char *
     if (!*name)
         f->why = "a header field with no name";
     for (const unsigned char *p = (const unsigned char *)name; *p && !f->why; p++)
-        if (!is_tchar(*p))
+        if (!http_is_tchar(*p))
             f->why = *p == ' ' || *p == '\t' ? "whitespace between a field name and its colon"
                                              : "a field name that is not a token";
     bool in_place = value != NULL; /* a NULL value is no line of the header */
@@ -660,6 +655,9 @@ static void on_connection(void *cls, struct MHD_Connection *conn, void **socket_
     } else {
         http_conns_remove(&s->conns, *socket_context);
         *socket_context = NULL;
+        const union MHD_ConnectionInfo *ci =
+            MHD_get_connection_info(conn, MHD_CONNECTION_INFO_CLIENT_ADDRESS);
+        http_gate_closed(&s->gate, ci ? ci->client_addr : NULL);
     }
 }
 
@@ -792,6 +790,39 @@ static int start_pool(struct http_server *s, unsigned n)
     return 0;
 }
 
+static bool pass_to_library(void *ctx, int fd, const struct sockaddr_in *from)
+{
+    struct http_server *s = ctx;
+    return MHD_add_connection(s->daemon, fd, (const struct sockaddr *)from, sizeof *from) ==
+           MHD_YES;
+}
+
+static void observe_gate(void *ctx, int status)
+{
+    observe(ctx, "other", status, 0);
+}
+
+static void count_gate(void *ctx, const char *name, const char *help)
+{
+    struct http_server *s = ctx;
+    if (s->cfg.count)
+        s->cfg.count(s->cfg.observe_ctx, name, help);
+}
+
+static int listen_on(const struct sockaddr_in *sa)
+{
+    int fd = socket(AF_INET, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
+    int one = 1;
+    if (fd < 0)
+        return -1;
+    if (setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof one) != 0 ||
+        bind(fd, (const struct sockaddr *)sa, sizeof *sa) != 0 || listen(fd, 4096) != 0) {
+        close(fd);
+        return -1;
+    }
+    return fd;
+}
+
 struct http_server *http_server_start(const struct http_server_config *cfg, char *err,
                                       size_t errlen)
 {
@@ -818,15 +849,25 @@ struct http_server *http_server_start(const struct http_server_config *cfg, char
         snprintf(err, errlen, "cannot start the HTTP server's threads");
         goto fail;
     }
-    unsigned flags = MHD_USE_EPOLL_INTERNAL_THREAD | MHD_ALLOW_SUSPEND_RESUME | MHD_USE_ERROR_LOG;
+    int lfd = listen_on(&sa);
+    if (lfd < 0) {
+        snprintf(err, errlen, "cannot listen on %s (in use, or not an address of this host?)",
+                 cfg->listen);
+        goto fail;
+    }
+    struct sockaddr_in bound;
+    socklen_t blen = sizeof bound;
+    s->port = getsockname(lfd, (struct sockaddr *)&bound, &blen) == 0 ? ntohs(bound.sin_port)
+                                                                      : ntohs(sa.sin_port);
+    /* Connections come from the gate (http_gate.h), which also keeps the
+     * per-client cap; the library's limit is only a backstop. */
+    unsigned flags = MHD_USE_EPOLL_INTERNAL_THREAD | MHD_ALLOW_SUSPEND_RESUME | MHD_USE_ERROR_LOG |
+                     MHD_USE_NO_LISTEN_SOCKET;
     s->daemon = MHD_start_daemon(
-        flags, ntohs(sa.sin_port), NULL, NULL, on_request, s, MHD_OPTION_EXTERNAL_LOGGER,
-        on_library_log, s, MHD_OPTION_SOCK_ADDR, (struct sockaddr *)&sa,
+        flags, 0, NULL, NULL, on_request, s, MHD_OPTION_EXTERNAL_LOGGER, on_library_log, s,
         MHD_OPTION_NOTIFY_COMPLETED, on_completed, s, MHD_OPTION_NOTIFY_CONNECTION, on_connection,
         s, MHD_OPTION_UNESCAPE_CALLBACK, keep_escaped, s, MHD_OPTION_CONNECTION_TIMEOUT,
         lim->idle_timeout_s, MHD_OPTION_CONNECTION_LIMIT, s->max_connections,
-        MHD_OPTION_PER_IP_CONNECTION_LIMIT, lim->max_per_client, MHD_OPTION_LISTEN_BACKLOG_SIZE,
-        (unsigned)4096, MHD_OPTION_LISTENING_ADDRESS_REUSE, (unsigned)1,
         /* Per-connection pool for headers and buffers; bodies are copied out. */
         MHD_OPTION_CONNECTION_MEMORY_LIMIT, (size_t)(16 * 1024), STRICTNESS_OPTION,
         /* A pool only for 2 or more threads: a size of 0 or 1 makes the
@@ -834,13 +875,23 @@ struct http_server *http_server_start(const struct http_server_config *cfg, char
          * ends here (MHD_OPTION_END), and the size after it is not read. */
         lim->poll_threads > 1 ? MHD_OPTION_THREAD_POOL_SIZE : MHD_OPTION_END, lim->poll_threads,
         MHD_OPTION_END);
-    if (!s->daemon) {
-        snprintf(err, errlen, "cannot listen on %s (in use, or not an address of this host?)",
-                 cfg->listen);
+    struct http_gate_config gc = {
+        .listen_fd = lfd,
+        .max_connections = s->max_connections,
+        .max_per_client = lim->max_per_client,
+        .first_byte_ms = lim->header_timeout_ms,
+        .pass = pass_to_library,
+        .observe = observe_gate,
+        .count = count_gate,
+        .ctx = s,
+    };
+    if (!s->daemon || http_gate_start(&s->gate, &gc) != 0) {
+        snprintf(err, errlen, "cannot start the HTTP server on %s", cfg->listen);
+        close(lfd);
+        if (s->daemon)
+            MHD_stop_daemon(s->daemon);
         goto fail;
     }
-    const union MHD_DaemonInfo *info = MHD_get_daemon_info(s->daemon, MHD_DAEMON_INFO_BIND_PORT);
-    s->port = info ? info->port : ntohs(sa.sin_port);
     return s;
 fail:
     stop_pool(s);
@@ -883,9 +934,7 @@ void http_server_stop(struct http_server *s)
         return;
     /* Handlers finish what is queued (each resumes its connection), then the
      * library closes every connection. */
-    MHD_socket listener = MHD_quiesce_daemon(s->daemon);
-    if (listener != MHD_INVALID_SOCKET)
-        close(listener);
+    http_gate_stop(&s->gate);
     stop_pool(s);
     /* The answers resumed last may still be being written: stopping the
      * library now would cut them off. */
@@ -893,6 +942,7 @@ void http_server_stop(struct http_server *s)
         clock_sleep_us(10000);
     http_conns_stop(&s->conns);
     MHD_stop_daemon(s->daemon);
+    http_gate_free(&s->gate);
     http_conns_free(&s->conns);
     pthread_cond_destroy(&s->cv);
     pthread_mutex_destroy(&s->mu);

@@ -6,7 +6,13 @@
 # before the colon, obs-fold, NUL and controls, Host; 400 and a close within
 # 2 s), request targets (percent-encoded
 # NUL and control bytes, absolute form), 405 with Allow, HEAD, and the errors
-# libmicrohttpd answers itself (counted in commlab_http_requests_total).
+# libmicrohttpd answers itself (counted in commlab_http_requests_total);
+# connections whose first bytes cannot start a request line (TLS and SSLv2
+# hellos, binary bytes, a request line without spaces: 400 and a close within
+# 2 s; the HTTP/2 preface 505), chunk sizes past 64 bits (413) or malformed
+# (400), sizes that fit in 64 bits (closed at the body deadline), and
+# connections over the per-client cap (503 with Retry-After, closed at once,
+# the client served again once under it).
 # A request hidden in a refused body must never run: each service's state
 # dump must not name it, and exactly one answer comes back.
 set -u
@@ -15,6 +21,12 @@ here=$(cd "$(dirname "$0")" && pwd)
 # Failures of this run only: the test command shares its counts with earlier suites.
 failed_before=$(assert_failed_count)
 
+# A small per-client cap to go over, and a short body deadline to wait for
+# (every service reads its options from the environment too).
+CAP=16
+BODY_MS=3000
+COMMLAB_HTTP_MAX_PER_CLIENT=$CAP COMMLAB_HTTP_BODY_TIMEOUT_MS=$BODY_MS
+export COMMLAB_HTTP_MAX_PER_CLIENT COMMLAB_HTTP_BODY_TIMEOUT_MS
 lab_init || exit 1
 PROBE=$COMMLAB_BIN/commlab-httpprobe
 lab_start_rest || exit 1
@@ -55,12 +67,38 @@ get_route() {
 # 256 KiB of 4 KiB chunks, sent 80 times: 20 MiB of undeclared size.
 chunks=$LAB_DIR/chunks
 head -c 262144 /dev/zero | tr '\0' a | fold -w 4096 | awk '{ printf "1000\r\n%s\r\n", $0 }' >"$chunks"
+# --- what can start a request (RFC 9112 2.2, 3): each case answered (400
+# unless named) and closed within 2 s, nothing stored. Real TLS hellos
+# (openssl s_client): TLS 1.2 with no LF byte (the library waited for a line
+# end), TLS 1.2 with an LF but no space (it closed without a word), TLS 1.3
+# with both (it answered 400 itself). ---
+unhex() { { tr -d ' \n' | fold -w2; echo; } | while read -r h; do [ -n "$h" ] && printf "\\$(printf %03o "0x$h")"; done; }
+unhex >"$LAB_DIR/tls12-no-lf.bin" <<'EOF_HEX'
+16030100410100003d0303e65e6429e29f1f196d1f415908dbecbab6e2348c26185208ea2206713e769062000004002f
+00ff010000100016000000170000000d000400020401
+EOF_HEX
+unhex >"$LAB_DIR/tls12.bin" <<'EOF_HEX'
+16030100b7010000b30303d0465d135606271a35912ce5bdd8e137b99ccffb98e564f49e3c290ffb4af5cb000038c02c
+c030009fcca9cca8ccaac02bc02f009ec024c028006bc023c0270067c00ac0140039c009c0130033009d009c003d003c
+0035002f00ff01000052000b000403000102000a000c000a001d0017001e00190018002300000016000000170000000d
+002a0028040305030603080708080809080a080b080408050806040105010601030303010302040205020602
+EOF_HEX
+unhex >"$LAB_DIR/tls13.bin" <<'EOF_HEX'
+160301013601000132030386a37a418634a161f9c460bc081a1c4befb9a6288f20d3dbd0a8d7470ec634b7201052cf62
+1908b2fac8dcda52f74fe6e2f13ecfe8fd771ffa8b91d779f884bd19003e130213031301c02cc030009fcca9cca8ccaa
+c02bc02f009ec024c028006bc023c0270067c00ac0140039c009c0130033009d009c003d003c0035002f00ff010000ab
+0000000e000c0000096c6f63616c686f7374000b000403000102000a00160014001d0017001e00190018010001010102
+01030104002300000016000000170000000d002a0028040305030603080708080809080a080b08040805080604010501
+0601030303010302040205020602002b0009080304030303020301002d00020101003300260024001d0020e30cc448cc
+b27e704c4e3aa3124b3365993dd8b7075d61af3d2526d3123eea65
+EOF_HEX
 body='{"order_id":"smuggled-1","user_id":"u1","items":[{"sku":"burger","qty":1}]}'
 blen=$(printf '%s' "$body" | wc -c)
 
 for svc in order inventory notification analytics; do
     P=$(post_route "$svc")
     G=$(get_route "$svc")
+    port=$(cat "$LAB_DIR/$svc.port")
     hidden="POST $P HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\nContent-Length: $blen\r\n\r\n$body"
     # --- framing ---
     printf "POST $P HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\nContent-Length: 2\r\nContent-Length: 200\r\n\r\n{}$hidden" | raw "$svc"
@@ -145,6 +183,87 @@ name-non-ascii|Host: x\r\nX-Pr\303\266be: 1
 name-with-del|Host: x\r\nX-Pro\177be: 1
 EOF_FIELDS
     assert_eq "$svc: $sent malformed field-line cases answered 400 and closed within 2 s" "$sent" "$refused"
+    # --- the first bytes of a connection (see above); a hidden request
+    # follows each, and must never run ---
+    sent=0 refused=0
+    for case in tls12-no-lf tls12 tls13 sslv2 nul-bytes high-bytes escape-bytes no-space h2-preface; do
+        want=400
+        case $case in
+        tls12-no-lf) cat "$LAB_DIR/$case.bin" ;;
+        tls*) cat "$LAB_DIR/$case.bin" && printf "$hidden" ;;
+        # SSLv2-style CLIENT-HELLO (RFC 6101 E.1): a 2-byte length with the top bit set.
+        sslv2) printf '\200\056\001\003\001\000\025\000\000\000\020\007\000\300\005\000\200\003\000\200' && printf "$hidden" ;;
+        nul-bytes) printf '\000\000\000\000\r\n\r\n' && printf "$hidden" ;;
+        high-bytes) printf '\377\376\375 / HTTP/1.1\r\n\r\n' && printf "$hidden" ;;
+        escape-bytes) printf '\033[A\033[B\r\n' && printf "$hidden" ;;
+        no-space) printf 'GARBAGE\r\n\r\n' && printf "$hidden" ;;
+        # HTTP/2's preface is a request line: HTTP/2.0 is not served (505).
+        h2-preface) want=505 && printf "PRI * HTTP/2.0\r\n\r\nSM\r\n\r\n$hidden" ;;
+        esac >"$LAB_DIR/first.bin"
+        t0=$(date +%s)
+        RAW_TIMEOUT_MS=2000 raw "$svc" <"$LAB_DIR/first.bin"
+        sent=$((sent + 1))
+        if [ "$(outcome "$want")" = "$want 0 closed" ] && [ $(($(date +%s) - t0)) -le 2 ]; then
+            refused=$((refused + 1))
+        else
+            fail "$svc: first bytes '$case' answered $want and closed at once (got $(outcome "$want"))"
+        fi
+    done
+    assert_eq "$svc: $sent connections opening with no request line answered and closed within 2 s" "$sent" "$refused"
+    printf 'GARBAGE\r\n\r\n' | raw "$svc"
+    check "$svc: the 400 for a bad request line is JSON" grep -q '"error":"bad_request_line"' "$R"
+    printf '\r\n\r\nGET /healthz HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n' | raw "$svc"
+    assert_eq "$svc: empty lines before a request line are ignored (RFC 9112 2.2)" 200 "$(first_status)"
+    # --- chunk sizes (RFC 9112 7.1) ---
+    while IFS='|' read -r size want; do
+        [ -n "$size" ] || continue
+        printf "POST $P HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\nTransfer-Encoding: chunked\r\n\r\n$size\r\n{}\r\n0\r\n\r\n$hidden" |
+            RAW_TIMEOUT_MS=2000 raw "$svc"
+        expect_refused "$svc: chunk size '$size'" "$want"
+    done <<'EOF_CHUNKS'
+1FFFFFFFFFFFFFFFF|413
+10000000000000000|413
+000000000000000000000000000000001FFFFFFFFFFFFFFFF|413
+1FFFFFFFFFFFFFFFF;ext=1|413
+-1|400
+-FFFFFFFFFFFFFFFF|400
+0x2|400
++2|400
+;ext=1|400
+EOF_CHUNKS
+    # Sizes that fit in 64 bits are taken as sizes by the library (0.9.75
+    # and 1.0), which hands the application the bytes after them as body
+    # data and never the size: they end at the body deadline (README).
+    pids=
+    for size in FFFFFFFFFFFFFFFF 8000000000000000 'FFFFFFFFFFFFFFFF;ext=1'; do
+        printf "POST $P HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\nTransfer-Encoding: chunked\r\n\r\n$size\r\n{}\r\n0\r\n\r\n$hidden" |
+            "$PROBE" send "127.0.0.1:$port" --timeout-ms $((BODY_MS + 2000)) >"$LAB_DIR/chunk-$size.out" 2>&1 &
+        pids="$pids $!"
+    done
+    # shellcheck disable=SC2086 # words
+    wait $pids
+    for size in FFFFFFFFFFFFFFFF 8000000000000000 'FFFFFFFFFFFFFFFF;ext=1'; do
+        check "$svc: chunk size '$size' closed by the body deadline" grep -q '^-- closed by server' "$LAB_DIR/chunk-$size.out"
+    done
+    # --- over the per-client cap: $CAP connections from one address held
+    # (a header line a second, so they are the library's), 5 more each
+    # answered 503 and closed at once, and one with a request in it too ---
+    "$PROBE" hold "127.0.0.1:$port" --mode slow --count $((CAP + 5)) --seconds 3 >"$LAB_DIR/cap.out" 2>&1 &
+    hold_pid=$!
+    sleep 1
+    printf "$hidden" | "$PROBE" send "127.0.0.1:$port" --from 127.0.1.1 --timeout-ms 2000 >"$R" 2>&1
+    expect_refused "$svc: a request over the per-client cap" 503
+    check "$svc: the 503 carries Retry-After" grep -q '^Retry-After: 1' "$R"
+    check "$svc: the 503 is JSON" grep -q '"error":"too_many_connections"' "$R"
+    assert_eq "$svc: another client is served meanwhile" 200 "$(http_code GET "$(lab_url "$svc")/healthz")"
+    wait "$hold_pid"
+    capv() { tr ' ' '\n' <"$LAB_DIR/cap.out" | sed -n "s/^$1=//p"; }
+    assert_eq "$svc: $CAP held, 5 over the cap answered 503 and closed" "$CAP 5 5" \
+        "$(capv still_open) $(capv answered_503) $(capv closed_by_server)"
+    assert_num "$svc: over-cap connections closed within 2 s (ms)" "$(capv closed_after_ms_max)" -le 2000
+    printf 'GET /healthz HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n' |
+        "$PROBE" send "127.0.0.1:$port" --from 127.0.1.1 --timeout-ms 2000 >"$R" 2>&1
+    assert_eq "$svc: once its connections closed, the client is served again" 200 "$(first_status)"
     # --- request targets ---
     for esc in %00 %00xyz %01 %0a %0D %1f %7F %0 %zz; do
         printf 'GET /healthz%s HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n' "$esc" | raw "$svc"
@@ -154,7 +273,6 @@ EOF_FIELDS
         s=$(first_status)
         case $s in 400 | 404) pass "$svc: $G$esc is $s" ;; *) fail "$svc: $G$esc is 400 or 404 (got $s)" ;; esac
     done
-    port=$(cat "$LAB_DIR/$svc.port")
     printf "GET http://127.0.0.1:$port/healthz HTTP/1.1\r\nHost: 127.0.0.1:$port\r\nConnection: close\r\n\r\n" | raw "$svc"
     assert_eq "$svc: absolute-form target accepted" 200 "$(first_status)"
     # --- methods ---

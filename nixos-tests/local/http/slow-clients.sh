@@ -3,7 +3,8 @@
 # limits): 10,000 idle and 10,000 slowloris connections held on the order
 # service and on inventory while /healthz is timed and orders keep flowing;
 # 2,000 simultaneous GET /healthz all answered; 5,000 slowloris connections
-# closed at their header deadline while every normal order succeeds.
+# closed at their header deadline while every normal order succeeds, and 500
+# silent connections too (they wait in the server's gate).
 # Prints the figures (RSS with 10,000 idle connections among them).
 set -u
 here=$(cd "$(dirname "$0")" && pwd)
@@ -80,6 +81,13 @@ assert_num "scenario 4: orders kept flowing" "$(val orders_ok)" -ge 20
 assert_num "scenario 4: /healthz p99 ms" "$(val healthz_p99_ms)" "<=" "$HEALTHZ_P99_MS"
 closed=$(metric "$ORDER_URL" http_header_deadline_closed_total)
 assert_num "scenario 4: deadline closes counted in /metrics" "$closed" -ge "$SCENARIO4_CLIENTS"
+
+# Connections that never send a byte (they wait in the server's gate until
+# their first bytes) are closed at the header deadline too.
+hold order idle 500 $((HEADER_MS / 1000 + 3))
+assert_eq "idle: all 500 silent connections closed by the server" 500 "$(val closed_by_server)"
+assert_num "idle: none closed before the header deadline (ms)" "$(val closed_after_ms_min)" -ge "$HEADER_MS"
+assert_num "idle: all closed by the deadline + $CLOSE_SLACK_MS ms" "$(val closed_after_ms_max)" -le $((HEADER_MS + CLOSE_SLACK_MS))
 
 # The body deadline: a header sent whole, then its body a byte a second.
 hold order slow-body 200 $((BODY_MS / 1000 + 3))
