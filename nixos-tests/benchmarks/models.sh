@@ -11,8 +11,7 @@
 # throughput (answers/s, and outcomes/s for the asynchronous models); CPU
 # per order of every process (services, broker, loadgen), closed loop, from
 # /proc until every order's work is done.
-# Writes results/bench-models.json, .md and .png, and the README's table
-# between its bench-models markers.
+# Writes results/bench-models.json, .md and .png (the README links the .md).
 #   COMMLAB_BIN=build sh nixos-tests/benchmarks/models.sh
 set -u
 here=$(cd "$(dirname "$0")" && pwd)
@@ -37,10 +36,7 @@ if [ "${1:-}" != one ]; then
         cores: $cores, models: .
     }' "$work"/sync-rest.json "$work"/async-rabbitmq.json "$work"/streaming-kafka.json \
         >"$RESULTS_DIR/bench-models.json"
-    # The README's table only from the repository's own results/.
-    readme=
-    [ "$RESULTS_DIR" = "$COMMLAB_ROOT/results" ] && readme=$COMMLAB_ROOT/README.md
-    sh "$here/../report/models.sh" "$RESULTS_DIR/bench-models.json" "$RESULTS_DIR" $readme
+    sh "$here/../report/models.sh" "$RESULTS_DIR/bench-models.json" "$RESULTS_DIR"
     cat "$RESULTS_DIR/bench-models.md"
     exit 0
 fi

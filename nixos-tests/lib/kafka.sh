@@ -20,7 +20,7 @@
 #
 # The mock implements the Kafka protocol, not every broker rule: it accepts
 # transactions but keeps no transaction state (no commit markers, no aborted
-# ranges, TxnOffsetCommit acknowledged and dropped). See the README, Part C.
+# ranges, TxnOffsetCommit acknowledged and dropped). See docs/lab.md, "Kafka in the lab".
 # KAFKA_TRANSACTIONS=mock tells the scenarios so; a real broker gets the
 # strict exactly-once checks (KAFKA_TRANSACTIONS=real).
 

@@ -24,7 +24,7 @@
 #               size limit): every order final, 0 rows held behind it, the
 #               refused one listed by /dump with its reason.
 # The long slow-apply run: HEARTBEAT_S=10 SLOW_APPLY_MS=25000 SLOW_RATE=5
-# SLOW_SECONDS=300 SLOW_RECOVERY_S=600 (see README).
+# SLOW_SECONDS=300 SLOW_RECOVERY_S=600 (see docs/lab.md).
 set -u
 here=$(cd "$(dirname "$0")" && pwd)
 . "$here/../lib/local.sh"

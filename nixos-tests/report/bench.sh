@@ -1,11 +1,10 @@
 #!/bin/sh
-# The bounds table of the README's Performance section, from the benchmarks'
-# JSON in RESULTS_DIR (each row: what, ours, bound, met; a missing file's rows
-# are left out): written to RESULTS_DIR/bench-bounds.md and into the README
-# between "<!-- bench-bounds:begin -->" and "<!-- bench-bounds:end -->".
-# usage: report/bench.sh RESULTS_DIR [README]
+# The benchmarks' bounds table, from their JSON in RESULTS_DIR (each row:
+# what, ours, bound, met; a missing file's rows are left out), written to
+# RESULTS_DIR/bench-bounds.md, which docs/performance.md links.
+# usage: report/bench.sh RESULTS_DIR
 set -eu
-res=$1 readme=${2:-}
+res=$1
 md=$res/bench-bounds.md
 {
     echo "| model | measure | ours | bound | met |"
@@ -34,10 +33,3 @@ md=$res/bench-bounds.md
         "| streaming-kafka | 10,000 events end to end: produced, inventory done, analytics done | \(.end_to_end.ms.produced), \(.end_to_end.ms.inventory_done), \(.end_to_end.ms.analytics_done) ms | < 1000 ms | \(.end_to_end.under_1s.met | yn) |",
         "| streaming-kafka | replay: analytics rebuilding ÷ kcat -C, the same two topics, whole processes | \(.replay.ratio) (\(.replay.analytics_rebuild_eps) ÷ \(.replay.kcat_consume_eps) msg/s) | ≥ \(.replay.bound) | \(.replay.met | yn)\(if .replay.met then "" else ", by \(.replay.missed_by)" end) |"' "$f"
 } >"$md"
-
-if [ -n "$readme" ] && grep -q '^<!-- bench-bounds:begin -->$' "$readme"; then
-    awk -v md="$md" '
-        /^<!-- bench-bounds:begin -->$/ { print; while ((getline l < md) > 0) print l; skip = 1; next }
-        /^<!-- bench-bounds:end -->$/ { skip = 0 }
-        !skip' "$readme" >"$readme.tmp" && mv "$readme.tmp" "$readme"
-fi

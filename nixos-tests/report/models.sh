@@ -1,11 +1,11 @@
 #!/bin/sh
 # From results/bench-models.json: the comparison table (bench-models.md), its
 # plot (bench-models.png: p50 and p99 of client and accepted-to-final latency
-# per model, log scale), and the same table in the README between the lines
-# "<!-- bench-models:begin -->" and "<!-- bench-models:end -->".
-# usage: report/models.sh BENCH-MODELS.JSON RESULTS_DIR [README]
+# per model, log scale). The README and docs/performance.md link the table;
+# nothing is copied into them.
+# usage: report/models.sh BENCH-MODELS.JSON RESULTS_DIR
 set -eu
-json=$1 res=$2 readme=${3:-}
+json=$1 res=$2
 md=$res/bench-models.md
 jq -r '
     def ms: if . == null then "–" elif . >= 100 then (. | round | tostring) else (. * 100 | round / 100 | tostring) end;
@@ -35,11 +35,4 @@ if command -v gnuplot >/dev/null 2>&1; then
             plot '$tsv' using 2:xtic(1) title 'client p50', '' using 3 title 'client p99',
                  '' using 4 title 'final p50', '' using 5 title 'final p99'" 2>/dev/null || true
     rm -f "$tsv"
-fi
-
-if [ -n "$readme" ] && grep -q '^<!-- bench-models:begin -->$' "$readme"; then
-    awk -v md="$md" '
-        /^<!-- bench-models:begin -->$/ { print; while ((getline l < md) > 0) print l; skip = 1; next }
-        /^<!-- bench-models:end -->$/ { skip = 0 }
-        !skip' "$readme" >"$readme.tmp" && mv "$readme.tmp" "$readme"
 fi

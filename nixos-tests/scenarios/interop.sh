@@ -20,7 +20,7 @@
 #   csv            loadgen rest --csv against ORDER_URL: a header, one line per
 #                  request, closed and open loop, order ids as accepted
 #   management     the lab's RabbitMQ management API (RMQ_MANAGEMENT_URL) answers
-#                  guest, and shows the queues with the arguments the README states
+#                  guest, and shows the queues with the arguments docs/contracts.md states
 #   start-logs LOG...  no service start provokes a libmicrohttpd warning (the
 #                  "Zero size ... thread pool" one came from an option passed as 0)
 #   log-events amqp INVENTORY_LOG NOTIFICATION_LOG ORDER_LOG
@@ -444,7 +444,7 @@ phase_management() {
     assert_eq "management: without credentials 401" 401 \
         "$(curl -s -o /dev/null -w '%{http_code}' --max-time 10 "$RMQ_MANAGEMENT_URL/api/overview")"
     for q in inventory.order-placed notification.inventory-reserved order.inventory-outcome; do
-        assert_eq "management: $q has the README's arguments" \
+        assert_eq "management: $q has the documented arguments" \
             "{\"x-dead-letter-exchange\":\"commlab.dlx\",\"x-dead-letter-routing-key\":\"$q\",\"x-delivery-limit\":20,\"x-queue-type\":\"quorum\"} true false" \
             "$(curl -s -u guest:guest --max-time 10 "$RMQ_MANAGEMENT_URL/api/queues/%2F/$q" |
                 jq -c -r '"\(.arguments | to_entries | sort_by(.key) | from_entries | tojson) \(.durable) \(.auto_delete)"')"

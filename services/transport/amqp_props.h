@@ -1,5 +1,5 @@
-/* The property contract of a work-queue message (README, Part B, "Message
- * properties"), as the consumers apply it: exposed for its unit test. */
+/* The property contract of a work-queue message (docs/contracts.md,
+ * "RabbitMQ: message properties"), as the consumers apply it: exposed for its unit test. */
 #ifndef COMMLAB_AMQP_PROPS_H
 #define COMMLAB_AMQP_PROPS_H
 

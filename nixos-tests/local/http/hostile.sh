@@ -49,7 +49,7 @@ outcome() {
 }
 # expect_refused WHAT STATUS: answered STATUS, no answer of another status
 # (which would be the hidden request: 0.9.75 writes the header of its own 400
-# for a malformed Content-Length twice, see README), and closed.
+# for a malformed Content-Length twice, see docs/http-transport.md), and closed.
 expect_refused() {
     assert_eq "$1: $2, nothing hidden ran, connection closed" "$2 0 closed" "$(outcome "$2")"
 }

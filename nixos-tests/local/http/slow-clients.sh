@@ -18,7 +18,7 @@ HOLD_HEADER_MS=30000
 HEADER_MS=4000
 BODY_MS=3000
 # /healthz p99 while the slow clients are held and connecting (stated in the
-# README; the machine is shared, the sanitizer build is slower).
+# docs/http-transport.md; the machine is shared, the sanitizer build is slower).
 HEALTHZ_P99_MS=${HEALTHZ_P99_MS:-500}
 # How late after its deadline a slow connection may be seen closed: the
 # sweep interval plus scheduling on a loaded machine.

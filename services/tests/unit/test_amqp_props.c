@@ -1,6 +1,6 @@
 /* The AMQP property contract, every header kind: each at the top of the
  * header table, inside a nested table and inside an array; the kinds the
- * README lists are accepted, every other is refused naming its kind. */
+ * contract lists (docs/contracts.md) are accepted, every other is refused naming its kind. */
 #include <stdio.h>
 #include <string.h>
 
