@@ -379,7 +379,8 @@ phase_lists() {
         bad "$u" "limit" limit
         bad "$u" "limit=1&limit=2" limit
         bad "$u" "limit=10&limit=10" limit
-        for a in zzz c cX c4F c4 c00 c0a c%00 %00 "$(printf 'c%0130d' 0)"; do
+        # A forged cursor with a NUL inside: what follows it must not be ignored.
+        for a in zzz c cX c4F c4 c00 c0a c%00 %00 c683100 c68310066666666 c7039000a0d "$(printf 'c%0130d' 0)"; do
             bad "$u" "after=$a" after
         done
         for id in %00 a%0Ab a%7Fb %ZZ a+b %C3%A9 "$(printf '%065d' 0)"; do

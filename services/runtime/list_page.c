@@ -51,7 +51,9 @@ static bool cursor_decode(const char *text, char id[ID_MAX_LEN + 1])
         id[k++] = (char)(hi * 16 + lo);
     }
     id[k] = '\0';
-    return id_valid(id);
+    /* A NUL decoded inside would end the id early and the rest be ignored:
+     * a forged cursor, not one of ours. */
+    return strlen(id) == k && id_valid(id);
 }
 
 bool list_page_start(const struct http_request *req, struct http_response *res,
