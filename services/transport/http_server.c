@@ -262,7 +262,7 @@ static bool is_host_char(unsigned char c)
 }
 
 struct fields {
-    unsigned hosts;
+    unsigned hosts, content_types;
     const char *why;
 };
 
@@ -311,6 +311,8 @@ static MHD_Result_t check_field(void *cls, enum MHD_ValueKind kind, const char *
 #else
     (void)in_place;
 #endif
+    if (strcasecmp(name, MHD_HTTP_HEADER_CONTENT_TYPE) == 0)
+        f->content_types++;
     if (strcasecmp(name, MHD_HTTP_HEADER_HOST) == 0) {
         f->hosts++;
         /* 0.9.75 keeps the whitespace after a value, which is not part of it. */
@@ -329,12 +331,16 @@ static MHD_Result_t check_field(void *cls, enum MHD_ValueKind kind, const char *
  * (at most one in 1.0). NULL when the header is sound. */
 static const char *fields_error(struct MHD_Connection *conn, const char *version)
 {
-    struct fields f = {0, NULL};
+    struct fields f = {0};
     MHD_get_connection_values(conn, MHD_HEADER_KIND, check_field, &f);
     if (f.why)
         return f.why;
     if (f.hosts > 1)
         return "send one Host header, not several";
+    /* Which of two would be read is up to each reader: an intermediary and
+     * this server could disagree on the body's type. */
+    if (f.content_types > 1)
+        return "send one Content-Type header, not several";
     if (f.hosts == 0 && version && strcmp(version, MHD_HTTP_VERSION_1_1) == 0)
         return "an HTTP/1.1 request needs a Host header";
     return NULL;

@@ -163,6 +163,8 @@ obs-fold-deadline|Host: x\r\nX-Commlab-Deadline-Ms: 50\r\n 00
 whitespace-before-first-field| X-Probe: 1\r\nHost: x
 no-host|
 two-hosts|Host: x\r\nHost: y
+two-content-types|Host: x\r\nContent-Type: text/plain
+two-equal-content-types|Host: x\r\nContent-Type: application/json
 host-list|Host: x, y
 host-with-space|Host: a b
 host-with-userinfo|Host: u@x
