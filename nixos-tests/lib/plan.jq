@@ -18,12 +18,36 @@ def plan_ops: {
 def plan_roles: ["client", "rabbitmq", "kafka"];
 def plan_services: ["order", "inventory", "notification", "analytics"];
 
+# Roles whose nodes have a URL a value may refer to ({"node": N}, {"nodes":
+# [N...]}), as the services do: a broker's client URL.
+def plan_url_roles: ["rabbitmq"];
+# Keys a node of a role may have besides role and why.
+def plan_role_keys: {client: [], rabbitmq: ["cluster"], kafka: []};
+# The named conditions of `until` and the step fields each takes (in this
+# order): a registry each backend implements (lib/plan*.sh: _plan_cond_NAME;
+# vm/plan.py: CONDITIONS). Broker conditions are added with their role.
+def plan_conditions_rabbitmq: {
+  cluster_running: ["node", "n"],
+  queue_replicas: ["node", "queue", "n"]
+};
+def plan_conditions: plan_conditions_rabbitmq;
+# The metrics a `sample` step may record, and what its `args` are (after
+# the node's URL): scenarios/series.sh's metric_NAME, run on the client in
+# both labs.
+def plan_metrics: {depth: ["queue"]};
+# The cluster a rabbitmq node with "cluster": true belongs to: these nodes,
+# all three (vm/common.nix rabbitmqClusterNode; lib/rabbitmq-cluster.sh).
+def plan_rabbitmq_cluster: ["rabbitmq1", "rabbitmq2", "rabbitmq3"];
+
 # A value of LAB ("vm" or "local"): {"param": P} is that lab's value of P;
 # node and record references are resolved by the lab (URLS, RECORDS).
 def plan_value($plan; $lab; $urls; $records):
   if type == "object" and has("param") then $plan.params[.param][$lab]
   elif type == "object" and has("node") then $urls[.node]
   elif type == "object" and has("record") then $records[.record]
+  elif type == "object" and has("nodes") then [.nodes[] as $n | $urls[$n]] | join(",")
+  elif type == "object" and has("file") then
+    (if $lab == "local" then "\($ENV.COMMLAB_ROOT)/\(.file)" else .file end)
   else . end;
 
 # Steps in order, repeats expanded (times resolved for LAB).
@@ -33,6 +57,48 @@ def plan_flat($plan; $lab):
       | ($r.steps | flat) | .name = "\($r.name) \($i + 1): \(.name)"
     else . end;
   flat;
+
+# Schema errors of the role nodes and of what refers to them: a role's own
+# keys, the RabbitMQ cluster's members, node lists in values.
+def plan_errors_roles($p):
+  ($p.nodes // {}) as $nodes
+  | ($nodes | to_entries[] | .key as $n | .value | select(has("role")) | . as $node
+      | (keys - ["role", "why"] - (plan_role_keys[$node.role] // []))[]
+      | "node \($n): key '\(.)' is not one of a \($node.role) node's"),
+    ($nodes | to_entries[] | select(.value.role == "rabbitmq" and .value.cluster == true)
+      | .key | select(. as $k | plan_rabbitmq_cluster | index($k) | not)
+      | "node \(.): a RabbitMQ cluster node must be one of \(plan_rabbitmq_cluster | join(", "))"),
+    ([$nodes | to_entries[] | select(.value.role == "rabbitmq" and .value.cluster == true) | .key] as $c
+      | if ($c | length) > 0 and ($c | sort) != plan_rabbitmq_cluster
+        then "the RabbitMQ cluster must be exactly \(plan_rabbitmq_cluster | join(", ")) (has \($c | join(", ")))"
+        else empty end),
+    ([$p | .. | objects | select(has("nodes") and (.nodes | type) == "array") | .nodes[]] | unique[]
+      | select(. as $k | ($nodes[$k].service // null) == null
+          and (($nodes[$k].role // "") as $r | plan_url_roles | index($r)) == null)
+      | "reference to '\(.)' in a node list, not a node with a URL");
+
+# Schema errors of the generic waits and series: `until` names a condition
+# of the registry with its fields; `sample` a metric with its fields; `mark`
+# and `unsample` a series an earlier step samples.
+def plan_errors_series($p):
+  [($p.steps // []), ($p.local_only // [])] as $lists
+  | def steps_of: .[] | ., (select(.op == "repeat") | .steps | steps_of);
+  [$lists[] | steps_of] as $all
+  | ($all[] | select(.op == "until") | . as $s
+      | if (plan_conditions | has($s.condition | tostring)) | not
+        then "step '\($s.name)': unknown condition '\($s.condition)' (\(plan_conditions | keys | join(", ")))"
+        else (plan_conditions[$s.condition][] | select(. as $f | $s | has($f) | not)
+          | "step '\($s.name)': condition \($s.condition) needs '\(.)'") end),
+    ($all[] | select(.op == "sample") | . as $s
+      | if (plan_metrics | has($s.metric | tostring)) | not
+        then "step '\($s.name)': unknown metric '\($s.metric)' (\(plan_metrics | keys | join(", ")))"
+        elif ($s.args // [] | length) != (plan_metrics[$s.metric] | length)
+        then "step '\($s.name)': metric \($s.metric) takes args [\(plan_metrics[$s.metric] | join(", "))]"
+        else empty end),
+    ([$all[] | select(.op == "sample") | .series] as $sampled
+      | $all[] | select(.op == "mark" or .op == "unsample")
+      | select(.series as $x | $sampled | index($x) | not)
+      | "step '\(.name)': series '\(.series)' is never sampled");
 
 # Schema errors of a plan, one string each ($settings: {service: [name]}
 # from pkgs/module-settings.nix, or {} not to check setting names).
@@ -81,7 +147,9 @@ def plan_errors($settings):
   ([$p | refs | select(has("param")) | .param] | unique[]
     | select(. as $k | $p.params // {} | has($k) | not) | "unknown parameter '\(.)'"),
   ([$p | refs | select(has("node")) | .node] | unique[]
-    | select(. as $k | ($nodes[$k].service // null) == null) | "reference to '\(.)', not a service node"),
+    | select(. as $k | ($nodes[$k].service // null) == null
+        and (($nodes[$k].role // "") as $r | plan_url_roles | index($r)) == null)
+    | "reference to '\(.)', not a service node"),
   (($p.params // {} | keys) - [$p | refs | select(has("param")) | .param] | .[]
     | "parameter \(.): never used"),
   ($p.constraints // [] | .[] | . as $c | ("vm", "local") as $lab
@@ -89,4 +157,6 @@ def plan_errors($settings):
     | ($c.equals | plan_value($p; $lab; {}; {})) as $eq
     | if ($c.why // "") == "" then "constraint \($c.name): no why"
       elif $prod != $eq then "constraint \($c.name) broken in the \($lab) lab: product \($prod), stated \($eq)"
-      else empty end);
+      else empty end),
+  plan_errors_roles($p),
+  plan_errors_series($p);

@@ -31,7 +31,8 @@ _plan_urls() { # every started service node's URL
     for _n in $(_plan_jq -r '.nodes | to_entries[] | select(.value.service) | .key' "$_plan_file"); do
         [ -f "$LAB_DIR/$_n.port" ] || [ -f "$LAB_DIR/$_n.lastport" ] || continue
         printf '%s %s\n' "$_n" "$(lab_url "$_n" 2>/dev/null || echo "http://$(_lab_addr "$_n"):$(cat "$LAB_DIR/$_n.lastport")")"
-    done | jq -R -n '[inputs | split(" ") | {(.[0]): .[1]}] | add // {}' >"$_plan_dir/urls.json"
+    done | jq -R -n '[inputs | split(" ") | {(.[0]): .[1]}] | add // {}' |
+        jq -s '.[0] + .[1]' "$_plan_dir/role-urls.json" - >"$_plan_dir/urls.json"
 }
 
 _plan_record() { # NAME VALUE
@@ -52,7 +53,7 @@ _plan_args() { # NODE
 _plan_start_node() { # NODE
     _nn=$1
     _svc=$(_plan_jq -r --arg n "$_nn" '.nodes[$n].service // empty' "$_plan_file")
-    [ -n "$_svc" ] || return 0
+    [ -n "$_svc" ] || { _plan_role_boot "$_nn"; return; }
     # The words are shell-quoted by jq.
     eval "set -- $(_plan_args "$_nn")"
     lab_start "$_nn" "commlab-$_svc" "$@" || return 1
@@ -95,6 +96,14 @@ _plan_step_run() {
         skip "plan step $_pl_name ($_pl_op)" "hosts mode: needs root, ip netns and nft"
         return 0
     fi
+    # A broker's own operations (lib/plan-ROLE.sh: _plan_ROLE_op).
+    case $_pl_op in kill | crash | start | stop | restart | wait | wipe | pause | resume)
+        _pl_role=$(_plan_role_of "$_pl_node")
+        if [ -n "$_pl_role" ]; then
+            _plan_role_op "$_pl_role"
+            return
+        fi ;;
+    esac
     case $_pl_op in
     boot)
         for _n in $(_plan_val '.order[]'); do _plan_start_node "$_n" || return 1; done ;;
@@ -174,12 +183,81 @@ _plan_step_run() {
         eval "set -- $(_plan_val '[.args // [] | .[] | plan_value($p[0]; "local"; $u[0]; $r[0]) | tostring] | @sh')"
         sh "$COMMLAB_ROOT/nixos-tests/report/$(_plan_val .script).sh" "$_plan_out/$(_plan_val .out)" \
             "$RESULTS_DIR" "$@" ;;
+    until | sample | mark | unsample) _plan_series_op ;;
     *)
         # plan.jq's schema check stops an unknown op before any step runs;
         # these are in the vocabulary, not yet in this backend.
         echo "plan: step '$_pl_name': operation '$_pl_op' is not implemented by the local backend" >&2
         return 1 ;;
     esac
+}
+
+# Role nodes (brokers): the role of NODE, or nothing for a service.
+_plan_role_of() { # NODE
+    awk -v n="$1" '$1 == n { print $2 }' "$_plan_dir/roles"
+}
+
+# A role node's URL (what {"node": NODE} resolves to), once it is started.
+_plan_role_url() { # NODE URL
+    jq --arg k "$1" --arg v "$2" '.[$k] = $v' "$_plan_dir/role-urls.json" >"$_plan_dir/role-urls.tmp" &&
+        mv "$_plan_dir/role-urls.tmp" "$_plan_dir/role-urls.json"
+    _plan_urls
+}
+
+# Boot of a role node: the client is the lab itself; a broker role's
+# _plan_ROLE_boot (lib/plan-ROLE.sh) starts it.
+_plan_role_boot() { # NODE
+    _rb_role=$(_plan_role_of "$1")
+    [ "$_rb_role" = client ] && return 0
+    if ! command -v "_plan_${_rb_role}_boot" >/dev/null 2>&1; then
+        echo "plan: node $1: the local backend cannot start a $_rb_role node" >&2
+        return 1
+    fi
+    "_plan_${_rb_role}_boot" "$1"
+}
+
+# A node operation on a role node ($_pl_op on $_pl_node): _plan_ROLE_op.
+_plan_role_op() { # ROLE
+    if ! command -v "_plan_$1_op" >/dev/null 2>&1; then
+        echo "plan: step '$_pl_name': the local backend has no $_pl_op for a $1 node" >&2
+        return 1
+    fi
+    "_plan_$1_op"
+}
+
+# The generic waits and series ($_plan_step): until a named condition holds
+# (a registry: _plan_cond_NAME, its arguments the fields plan.jq's
+# plan_conditions lists); sample / mark / unsample a time series
+# (scenarios/series.sh on the client, as in the VM; the metric's arguments:
+# the node's URL, then the step's args).
+# shellcheck disable=SC2120 # "$@": set by eval for a condition's arguments
+_plan_series_op() {
+    case $_pl_op in
+    until)
+        _cond=$(_plan_val .condition)
+        eval "set -- $(_plan_val '. as $s | [plan_conditions[$s.condition][] as $f | $s[$f]
+            | plan_value($p[0]; "local"; $u[0]; $r[0]) | tostring] | @sh')"
+        if ! command -v "_plan_cond_$_cond" >/dev/null 2>&1; then
+            echo "plan: step '$_pl_name': condition '$_cond' is not implemented by the local backend" >&2
+            return 1
+        fi
+        _t=$(_plan_val '.timeout // 60')
+        wait_until "$_t" "_plan_cond_$_cond" "$@" ||
+            { echo "plan: step '$_pl_name': $_cond $* did not hold within $_t s" >&2; return 1; } ;;
+    sample)
+        eval "set -- $(_plan_val '[.series, (.interval // 0.5), .metric, {"node": .node}, (.args // [])[]]
+            | map(plan_value($p[0]; "local"; $u[0]; $r[0]) | tostring) | @sh')"
+        _plan_series sample-start "$@" ;;
+    mark) _plan_series mark "$(_plan_val .series)" "$(_plan_val .what)" ;;
+    unsample) _plan_series sample-stop "$(_plan_val .series)" ;;
+    esac
+}
+
+_plan_series() { # PHASE ARGS...: scenarios/series.sh in the sample step's out (default: the test's name)
+    _so=$_plan_out/$(_plan_val '.series as $s | [$p[0] | .. | objects | select(.op? == "sample" and .series == $s)][0]
+        | .out // $p[0].test')
+    mkdir -p "$_so"
+    OUT_DIR=$_so LOADGEN=$LOADGEN sh "$COMMLAB_ROOT/nixos-tests/scenarios/series.sh" "$@"
 }
 
 plan_run() { # PLAN
@@ -206,6 +284,9 @@ plan_run() { # PLAN
     _plan_file=$_plan_dir/plan.json
     echo '{}' >"$_plan_dir/records.json"
     echo '{}' >"$_plan_dir/urls.json"
+    echo '{}' >"$_plan_dir/role-urls.json"
+    _plan_jq -r '.nodes | to_entries[] | select(.value.role) | "\(.key) \(.value.role)"' "$_plan_file" \
+        >"$_plan_dir/roles"
     : >"$_plan_dir/ran"
     : >"$_plan_dir/substituted"
     : >"$_plan_dir/skipped"
@@ -214,7 +295,10 @@ plan_run() { # PLAN
     # Hosts mode when the plan has steps that need it and this host can.
     if jq -e '.needs // [] | index("hosts")' "$_plan_file" >/dev/null; then
         COMMLAB_HOSTS=1
-        export COMMLAB_HOSTS
+        # A host for each broker node the lab does not make by default.
+        LAB_EXTRA_HOSTS=$(jq -r '[.nodes | to_entries[] | select(.value.role and .value.role != "client") | .key]
+            - ["order", "inventory", "notification", "analytics", "rabbitmq"] | join(" ")' "$_plan_file")
+        export COMMLAB_HOSTS LAB_EXTRA_HOSTS
     fi
     lab_init || return 1
     _plan_out=${OUT_DIR:-$LAB_DIR/out}

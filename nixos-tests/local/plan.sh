@@ -14,6 +14,7 @@ here=$(cd "$(dirname "$0")" && pwd)
 . "$LIB/hosts.sh"
 . "$LIB/faults.sh"
 . "$LIB/plan.sh"
+. "$LIB/plan-rabbitmq.sh"
 case "${1:-}" in
 -h | --help | "") sed -n '2,11p' "$0" | sed 's/^# \{0,1\}//'; [ -n "${1:-}" ]; exit ;;
 esac

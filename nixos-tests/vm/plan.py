@@ -9,6 +9,9 @@ import shlex
 import time
 from typing import Any
 
+# Node operations a role node (a broker) carries out itself: ROLE_op.
+ROLE_OPS = {"kill", "crash", "start", "stop", "restart", "wait", "wipe", "pause", "resume"}
+
 OPS_NEEDING_NODE = {
     "kill", "crash", "start", "stop", "restart", "pause", "resume", "wipe",
     "wait", "cut", "heal", "block", "unblock", "delay", "undelay", "fault",
@@ -47,6 +50,10 @@ class Plan:
                 return self.lab["urls"][v["node"]]
             if "record" in v:
                 return self.records[v["record"]]
+            if "nodes" in v:
+                return ",".join(self.lab["urls"][n] for n in v["nodes"])
+            if "file" in v:
+                return self.lab["files"][v["file"]]
             raise PlanError(f"not a value: {json.dumps(v)}")
         return v
 
@@ -107,6 +114,8 @@ class Plan:
 
     def run(self, s: dict) -> None:
         op = s.get("op")
+        if self.run_more(s):
+            return
         if op in OPS_NEEDING_NODE:
             name = s["node"]
             m = self.node(name)
@@ -117,6 +126,8 @@ class Plan:
             for n in s["order"]:
                 if n in self.lab["units"]:
                     self.service_up(n)
+                else:
+                    self.role_up(n)
         elif op == "phase":
             cmd = self.phase_command(s)
             if s.get("background"):
@@ -209,6 +220,99 @@ class Plan:
                 raise PlanError(f"{s['record']} changed: {before} -> {now}")
         else:
             raise PlanError(f"operation '{op}' is not implemented by the VM interpreter")
+
+    # Role nodes (brokers) and the generic waits and series. A role ROLE
+    # brings ROLE_up (until it serves) and ROLE_op (its node operations);
+    # a condition NAME of `until` is cond_NAME (the step: its fields), which
+    # gives the node and the command that succeeds once it holds.
+
+    def role_of(self, name: str) -> str:
+        return str(self.plan["nodes"].get(name, {}).get("role", ""))
+
+    def role_up(self, name: str) -> None:
+        role = self.role_of(name)
+        if role == "client":
+            return
+        up = getattr(self, f"{role}_up", None)
+        if up is None:
+            raise PlanError(f"node {name}: the VM interpreter cannot wait for a {role or 'role-less'} node")
+        up(name)
+
+    def run_more(self, s: dict) -> bool:
+        op = s.get("op")
+        role = self.role_of(s.get("node", ""))
+        if role and op in ROLE_OPS:
+            handler = getattr(self, f"{role}_op", None)
+            if handler is None:
+                raise PlanError(f"operation '{op}' of a {role} node is not implemented by the VM interpreter")
+            handler(s)
+        elif op == "until":
+            cond = getattr(self, "cond_" + str(s["condition"]), None)
+            if cond is None:
+                raise PlanError(f"condition '{s['condition']}' is not implemented by the VM interpreter")
+            m, cmd = cond(s)
+            m.wait_until_succeeds(cmd, timeout=int(self.value(s.get("timeout", 60))))
+        elif op in ("sample", "mark", "unsample"):
+            # scenarios/series.sh on the client, as in the local lab; the
+            # metric's arguments: the node's URL, then the step's args.
+            sample = [d for d in self.all_steps() + self.plan.get("local_only", [])
+                      if d.get("op") == "sample" and d.get("series") == s["series"]][0]
+            out = self.lab["results"] + "/" + sample.get("out", self.plan["test"])
+            if op == "sample":
+                words = ["sample-start", s["series"], self.text(s.get("interval", 0.5)), s["metric"],
+                         self.lab["urls"][s["node"]]] + [self.text(a) for a in s.get("args", [])]
+            elif op == "mark":
+                words = ["mark", s["series"], self.text(s["what"])]
+            else:
+                words = ["sample-stop", s["series"]]
+            self.client.succeed(" ".join(shlex.quote(w) for w in
+                                         ["env", "OUT_DIR=" + out, "sh", self.lab["scenarios"] + "/series.sh"] + words))
+        else:
+            return False
+        return True
+
+    # The rabbitmq role: nixpkgs' services.rabbitmq on a node of its own.
+    def rabbitmq_up(self, name: str) -> None:
+        m = self.node(name)
+        m.wait_for_unit(self.lab["rabbitmq"]["unit"])
+        m.wait_for_open_port(self.lab["rabbitmq"]["port"])
+
+    def rabbitmq_op(self, s: dict) -> None:
+        op, name = s["op"], s["node"]
+        m = self.node(name)
+        unit = self.lab["rabbitmq"]["unit"]
+        if op == "kill":
+            # systemd starts it again (the module's Restart=on-failure).
+            m.succeed(f"systemctl kill --signal=SIGKILL {unit}")
+            m.wait_until_succeeds(f"systemctl is-active {unit}", timeout=300)
+            self.rabbitmq_up(name)
+        elif op == "crash":
+            m.crash()
+        elif op == "start":
+            m.start()
+            m.succeed(f"systemctl start {unit}")
+            self.rabbitmq_up(name)
+        elif op == "stop":
+            m.succeed(f"systemctl stop {unit}")
+        elif op == "restart":
+            m.succeed(f"systemctl restart {unit}")
+            self.rabbitmq_up(name)
+        elif op == "wait":
+            self.rabbitmq_up(name)
+        else:
+            raise PlanError(f"operation '{op}' of a rabbitmq node is not implemented by the VM interpreter")
+
+    def cond_cluster_running(self, s: dict) -> tuple:
+        """NODE sees N running cluster nodes (rabbitmqctl as the rabbitmq user)."""
+        n = int(self.value(s["n"]))
+        return self.node(s["node"]), f"{self.lab['rabbitmq']['cluster_status']} | jq -e '.running_nodes | length == {n}'"
+
+    def cond_queue_replicas(self, s: dict) -> tuple:
+        """QUEUE has N members (replicas), as NODE lists them."""
+        n = int(self.value(s["n"]))
+        q = shlex.quote(self.text(s["queue"]))
+        return self.node(s["node"]), (f"{self.lab['rabbitmq']['queues']} | jq -e --arg q {q} "
+                                      f"'[.[] | select(.name == $q) | .members | length] | first == {n}'")
 
     def all_steps(self) -> list:
         out: list = []
