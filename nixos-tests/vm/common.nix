@@ -132,6 +132,16 @@ rec {
           value = planFile f;
         }) (filesIn plan)
       );
+      # The series steps (sample, mark, unsample): scenarios/series.sh.
+      series =
+        let
+          sh = "sh ${scenarios}/share/commlab/nixos-tests/scenarios/series.sh";
+        in
+        {
+          sample = "${sh} sample-start";
+          mark = "${sh} mark";
+          unsample = "${sh} sample-stop";
+        };
       # The rabbitmq role (plan.py): its unit and port, and rabbitmqctl's
       # queries as the rabbitmq user.
       rabbitmq = {

@@ -259,14 +259,14 @@ class Plan:
                       if d.get("op") == "sample" and d.get("series") == s["series"]][0]
             out = self.lab["results"] + "/" + sample.get("out", self.plan["test"])
             if op == "sample":
-                words = ["sample-start", s["series"], self.text(s.get("interval", 0.5)), s["metric"],
+                words = [s["series"], self.text(s.get("interval", 0.5)), s["metric"],
                          self.lab["urls"][s["node"]]] + [self.text(a) for a in s.get("args", [])]
             elif op == "mark":
-                words = ["mark", s["series"], self.text(s["what"])]
+                words = [s["series"], self.text(s["what"])]
             else:
-                words = ["sample-stop", s["series"]]
-            self.client.succeed(" ".join(shlex.quote(w) for w in
-                                         ["env", "OUT_DIR=" + out, "sh", self.lab["scenarios"] + "/series.sh"] + words))
+                words = [s["series"]]
+            self.client.succeed(f"env OUT_DIR={shlex.quote(out)} {self.lab['series'][op]} "
+                                + " ".join(shlex.quote(w) for w in words))
         else:
             return False
         return True
