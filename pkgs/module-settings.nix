@@ -16,6 +16,11 @@
       type = types.ints.positive;
       description = "Open HTTP connections per client address at most (a hanging service keeps every one it was sent).";
     };
+    log-events = {
+      type = types.bool;
+      default = false;
+      description = "One info line per event consumed (applied, duplicate, conflict, dead letter) with event_id and order_id; written even with quiet.";
+    };
   };
 
   services.order = {

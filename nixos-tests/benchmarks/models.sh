@@ -58,6 +58,8 @@ sync-rest)
     done_yet() { true; } ;;
 async-rabbitmq)
     . "$LIB/rabbitmq.sh"
+    # The broker measured without the management plugin's statistics.
+    RMQ_MANAGEMENT=${RMQ_MANAGEMENT:-0}
     rabbitmq_start || exit 1
     lab_start inventory commlab-inventory --quiet --mode amqp --amqp-url "$AMQP_URL" &&
         lab_start notification commlab-notification --quiet --mode amqp --amqp-url "$AMQP_URL" &&

@@ -9,6 +9,11 @@
 #                             says how much of it was CPU starvation, which a
 #                             sampling profiler (perf record) cannot see.
 
+# Benchmarks measure the broker without the management plugin's statistics
+# collection (rabbitmq.sh turns it on for the lab).
+RMQ_MANAGEMENT=${RMQ_MANAGEMENT:-0}
+export RMQ_MANAGEMENT
+
 bench_ms() { date +%s%3N; }
 
 bench_rate() {

@@ -17,7 +17,8 @@
 #
 # An order's final state: sync confirmed|failed|rejected; async
 # confirmed|rejected; stream (the order service keeps no outcome) its
-# reservation, reserved or refused. Asserted:
+# reservation, reserved, or refused or released (InventoryFailed: out of stock,
+# or its message dead-lettered after its tries). Asserted:
 #   lost          every accepted order has a row in orders
 #   orders        and only one
 #   pending       no order is without a final state
@@ -116,7 +117,7 @@ END {
             # The outcome lives in inventory: reserved or refused.
             if (r == "none") v("pending", "order " id " has no outcome (no reservation) after recovery")
             else if (r == "reserved") reserved++
-            else if (r == "refused") refused++
+            else if (r == "refused" || r == "released") refused++
             else v("status", "order " id " has reservation status " r)
             continue
         }

@@ -6,6 +6,8 @@
 #   rabbitmq_stop      stop it cleanly (rabbitmqctl stop), keeping its data
 #   rabbitmq_kill      SIGKILL the node (a crash; data stays on disk)
 #   AMQP_URL           amqp://guest:guest@127.0.0.1:PORT once started (vhost /)
+#   RMQ_MANAGEMENT_URL the management UI and HTTP API (guest/guest), printed at
+#                      the first start; RMQ_MANAGEMENT=0 leaves the plugin off
 #   RMQ_HOST           (hosts mode) the lab host the node runs on, set before
 #                      the first start; AMQP_URL then names its address
 #
@@ -38,7 +40,8 @@ _rmq_pick_ports() { # BASE
     RMQ_PORT=$(_rmq_free_port "$1")
     RMQ_DIST_PORT=$(_rmq_free_port $((RMQ_PORT + 1)))
     RMQ_EPMD_PORT=$(_rmq_free_port $((RMQ_DIST_PORT + 1)))
-    export RMQ_PORT RMQ_DIST_PORT RMQ_EPMD_PORT
+    RMQ_MGMT_PORT=$(_rmq_free_port $((RMQ_EPMD_PORT + 1)))
+    export RMQ_PORT RMQ_DIST_PORT RMQ_EPMD_PORT RMQ_MGMT_PORT
 }
 
 _rmq_env() {
@@ -72,14 +75,22 @@ rabbitmq_start() {
         _rmq_first=1
         mkdir -p "$R/home" "$R/mnesia" "$R/log"
         chmod 700 "$R/home"
-        # No plugins (no management UI), loopback guest login, and a disk
-        # alarm threshold that a small CI disk does not trip by itself.
-        echo '[].' >"$R/enabled_plugins"
+        # The management UI (how people watch a backlog rise and drain),
+        # loopback guest login, and a disk alarm threshold that a small CI
+        # disk does not trip by itself.
+        if [ "${RMQ_MANAGEMENT:-1}" = 0 ]; then
+            echo '[].' >"$R/enabled_plugins"
+        else
+            echo '[rabbitmq_management].' >"$R/enabled_plugins"
+        fi
         # On a host of its own the clients come from other hosts: guest may
         # log in from the lab's private addresses too.
         _loopback=true
         [ -n "${RMQ_HOST:-}" ] && _loopback=false
         printf 'loopback_users.guest = %s\ndisk_free_limit.absolute = 50MB\n' "$_loopback" >"$R/rabbitmq.conf"
+        _rmq_mgmt_conf
+        # RMQ_CONF_EXTRA: more rabbitmq.conf lines (e.g. "heartbeat = 2").
+        [ -z "${RMQ_CONF_EXTRA:-}" ] || printf '%s\n' "$RMQ_CONF_EXTRA" >>"$R/rabbitmq.conf"
         echo '[].' >"$R/advanced.config"
         : >"$R/rabbitmq-env.conf"
         LAB_STOP_HOOKS="${LAB_STOP_HOOKS:-}${LAB_STOP_HOOKS:+; }rabbitmq_stop"
@@ -95,10 +106,25 @@ rabbitmq_start() {
         [ -n "${_rmq_first:-}" ] && grep -qE 'already_used|eaddrinuse' "$R/server.log" || break
         echo "lab: RabbitMQ port taken, trying other ports" >&2
         : >"$R/server.log"
-        _rmq_pick_ports $((RMQ_EPMD_PORT + 1))
+        _rmq_pick_ports $((RMQ_MGMT_PORT + 1))
+        _rmq_mgmt_conf
     done
+    if [ $_rc = 0 ] && [ "${RMQ_MANAGEMENT:-1}" != 0 ] && [ -z "${_rmq_shown:-}" ]; then
+        _rmq_shown=1
+        echo "# RabbitMQ management UI and HTTP API: $RMQ_MANAGEMENT_URL (guest/guest)"
+    fi
     _rmq_first=
     return $_rc
+}
+
+# The management listener's lines of rabbitmq.conf (rewritten with the ports).
+_rmq_mgmt_conf() {
+    [ "${RMQ_MANAGEMENT:-1}" = 0 ] && return 0
+    _addr=$(_rmq_env && echo "$RMQ_ADDR")
+    sed -i '/^management\./d' "$R/rabbitmq.conf"
+    printf 'management.tcp.port = %s\nmanagement.tcp.ip = %s\n' "$RMQ_MGMT_PORT" "$_addr" >>"$R/rabbitmq.conf"
+    RMQ_MANAGEMENT_URL="http://$_addr:$RMQ_MGMT_PORT"
+    export RMQ_MANAGEMENT_URL
 }
 
 _rmq_launch() {

@@ -56,6 +56,11 @@ reason_of() { # CASE
     # tag where it cannot (0.14+ stops at 100 levels).
     deeper-than-library) echo 'headers: nested deeper than|undecodable AMQP message' ;;
     odd-kinds) echo "headers: a field of kind" ;;
+    float-header) echo "headers: a field of kind 'f'" ;;
+    double-header) echo "headers: a field of kind 'd'" ;;
+    decimal-header) echo "headers: a field of kind 'D'" ;;
+    void-header) echo "headers: a field of kind 'V'" ;;
+    bytes-header | bytes-in-table | bytes-in-array) echo "headers: a field of kind 'x'" ;;
     many-headers) echo 'headers: more than 256 fields' ;;
     huge-header) echo 'headers: larger than 16384 bytes' ;;
     binary-header-name) echo 'headers: a field name with byte 0x00' ;;
@@ -65,7 +70,6 @@ reason_of() { # CASE
     wrong-content-type) echo "content_type: 'text/plain'" ;;
     xml-content-type) echo "content_type: 'application/xml'" ;;
     empty-content-type) echo "content_type: ''" ;;
-    no-properties) echo 'content_type: missing' ;;
     gzip-encoding) echo "content_encoding: 'gzip'" ;;
     forged-death) echo 'headers: x-death must be an array of tables' ;;
     *) echo "no reason known for case $1" ;;

@@ -235,7 +235,7 @@ phase_idempotency() {
 # 4. Poison: malformed, missing fields, wrong types, unknown schema, wrong
 # event type, oversized: all in the .dlq with a reason; a valid message
 # behind them flows on; nothing crashes. Then a transient failure (inventory
-# told to fail) is retried up to the delivery limit and dead-lettered.
+# told to fail) is retried 5 times and dead-lettered.
 phase_poison() {
     quiet_main 60 >/dev/null
     pid_before=$(curl -sf "$INVENTORY_URL/metrics" >/dev/null && echo up)
@@ -262,15 +262,16 @@ phase_poison() {
         "$(http_get "$INVENTORY_URL/dump" | grep -c '^reservations	poison-ok-1	reserved')"
     assert_eq "poison: inventory still serving (no crash)" up "$pid_before"
     check "poison: inventory healthy after" curl -sf "$INVENTORY_URL/healthz"
-    # Transient: every attempt fails; after the queue's delivery limit the
-    # broker dead-letters it (x-death reason delivery_limit).
+    # Transient: every apply fails; after 5 failed applies of its own the
+    # consumer dead-letters it with its reason (the broker's delivery limit,
+    # which also counts returns of a lost link, is only a backstop).
     http_code POST "$INVENTORY_URL/configure" '{"delay_ms":0,"mode":"error"}' >/dev/null
     hand_publish "$(hand_event transient-ev transient-1 soda 1)"
     wait_until 30 depth_at_least "$Q.dlq" $((dlq0 + 7))
     http_code POST "$INVENTORY_URL/configure" '{"delay_ms":0,"mode":"none"}' >/dev/null
     "$LOADGEN" amqp dlq --url "$AMQP_URL" --queue "$Q.dlq" >"$OUT_DIR/dlq.txt"
-    check "poison: a transient failure was retried, then dead-lettered (delivery_limit)" \
-        grep -q '	delivery_limit	.*transient-ev' "$OUT_DIR/dlq.txt"
+    check "poison: a transient failure was retried, then dead-lettered (failed 5 times)" \
+        grep -q '^failed 5 times: .*transient-ev' "$OUT_DIR/dlq.txt"
     assert_num "poison: retries counted before dead-lettering" "$(inv_metric amqp_retries_total)" ">=" 2
     assert_eq "poison: nothing reserved for the transient failure" 0 \
         "$(http_get "$INVENTORY_URL/dump" | grep -c '^reservations	transient-1	')"

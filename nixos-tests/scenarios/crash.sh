@@ -4,6 +4,19 @@
 #   start MODEL RATE SECONDS START        record the state, start the open-loop load
 #   finish MODEL KILLS [RECOVERY_S]       wait for the load, then for recovery, and
 #                                         check the invariants (lib/check-invariants.sh)
+#   fault KIND [ARGS]                     a fault for the load to run into, set between
+#                                         start and finish (or before start):
+#     slow-apply MS     every inventory apply takes MS longer (POST /configure)
+#     none              no inventory fault
+#     paused | resumed  (stream) inventory stops or goes on reading order-events
+#     txn-errors N      (stream, Kafka mock) the next N Produce requests are
+#                       answered INVALID_RECORD: inventory's transactions abort
+#                       on a message error until its messages are set aside
+#     refused-row DB KIND  a row the far side refuses for good, added to the
+#                       outbox of the order service's database DB: notify or
+#                       release (a body the receiver answers 400), unroutable
+#                       (a routing key no queue is bound to), too-large (over
+#                       Kafka's message size limit)
 #   self-test                             the checker finds each kind of violation
 # MODEL is sync, async or stream. Whoever calls the phases does the kills and
 # restarts between start and finish, at the times of the schedule: the local
@@ -14,6 +27,7 @@ set -u
 here=$(cd "$(dirname "$0")" && pwd)
 . "$here/../lib/assert.sh"
 . "$here/../lib/http.sh"
+. "$here/../lib/kafka.sh"
 : "${SEED:=1}" "${LOADGEN:=loadgen}" "${OUT_DIR:?OUT_DIR must name a directory for results}"
 mkdir -p "$OUT_DIR"
 CHECK="$here/../lib/check-invariants.sh"
@@ -57,6 +71,34 @@ phase_start() { # MODEL RATE SECONDS START
         --rate "$1" --duration "$2" --start "$3" -c 16 --timeout-ms 10000 --label crash \
         --accepted-file "$OUT_DIR/crash.accepted.txt" --json --quiet >"$OUT_DIR/crash.load.json" &
     echo $! >"$OUT_DIR/crash.loadgen.pid"
+}
+
+phase_fault() { # KIND [ARGS]
+    case $1 in
+    slow-apply) _body="{\"delay_ms\":$2,\"mode\":\"none\"}" ;;
+    none) _body='{"delay_ms":0,"mode":"none"}' ;;
+    paused | resumed) _body="{\"throttle_ms\":0,\"paused\":$([ "$1" = paused ] && echo true || echo false)}" ;;
+    txn-errors)
+        # The order relay's events are all in by now (the caller waits for
+        # its outbox): every Produce that fails is inventory's.
+        _codes=$(awk -v n="$2" 'BEGIN { for (i = 0; i < n; i++) printf " INVALID_RECORD" }')
+        # shellcheck disable=SC2086 # one word per code
+        check "crash: fault $* set" kafka_mock_ctl errors Produce $_codes
+        return ;;
+    refused-row)
+        case $3 in
+        notify) _dest=notification.send _body="'{\"order_id\":'" ;;
+        release) _dest=inventory.release _body="'{\"order_id\":'" ;;
+        unroutable) _dest=nowhere.unbound _body="'{}'" ;;
+        too-large) _dest=order-events _body="'{\"pad\":\"'||hex(zeroblob(1100000))||'\"}'" ;;
+        *) fail "crash: refused-row kind '$3' known"; return 1 ;;
+        esac
+        check "crash: fault $1 $3 set" sqlite3 -cmd ".timeout 10000" "$2" \
+            "INSERT INTO outbox(event_id,destination,key,body) VALUES('refused-$3','$_dest','refused-$3',$_body)"
+        return ;;
+    *) fail "crash: fault '$1' known"; return 1 ;;
+    esac
+    assert_eq "crash: fault $* set" 200 "$(http_code POST "$INVENTORY_URL/configure" "$_body")"
 }
 
 # Dead letters as "SOURCE<TAB>REASON" lines for the checker.
@@ -194,4 +236,4 @@ reservations	o7	reserved	burger:1	'
     rm -rf "$_d"
 }
 
-scenario_dispatch crash.sh "schedule start finish self-test" "$@"
+scenario_dispatch crash.sh "schedule start finish fault self-test" "$@"

@@ -42,6 +42,17 @@ struct analytics {
     /* Consumer thread only. */
     struct event *evs;
     const rd_kafka_message_t **srcs; /* the message each of evs came from */
+    unsigned char *verdicts;         /* enum analytics_verdict of each of evs */
+    /* Messages of the batch to dead-letter (malformed, on the wrong topic, in
+     * conflict) and why; produced to KAFKA_TOPIC_ANALYTICS_DLQ once the batch
+     * is stored. NULL producer for --until-end: a replay sends none again. */
+    struct analytics_dead {
+        const rd_kafka_message_t *m;
+        char reason[224];
+    } * dead;
+    size_t n_dead;
+    rd_kafka_t *dlq;
+    atomic_ullong dlq_failed; /* deliveries the broker refused (delivery reports) */
     bool dirty;
     uint64_t last_gauges;
 };

@@ -61,7 +61,7 @@ static void configure(struct analytics *a, const struct http_request *req,
 void analytics_api_handle(void *ctx, const struct http_request *req, struct http_response *res)
 {
     struct analytics *a = ctx;
-    if (strcmp(req->path, "/healthz") == 0 && atomic_load(&a->failed)) {
+    if (service_health_path(req->path) && atomic_load(&a->failed)) {
         res->route = "/healthz";
         service_internal_error(res, "the consumer stopped");
         return;

@@ -3,6 +3,7 @@
  * the positions committed (at least once: the event_id set makes a re-read
  * harmless). */
 #include <signal.h>
+#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -41,6 +42,7 @@ static int apply_batch(void *arg)
         if (v < 0)
             return -1;
         b->verdicts[v]++;
+        b->a->verdicts[i] = (unsigned char)v;
         if (v == ANALYTICS_CONFLICT || v == ANALYTICS_CONTRADICTION) {
             const rd_kafka_message_t *m = b->a->srcs[i];
             log_warn("not counted, %s [%d] offset %lld: %s %s of order %s %s",
@@ -96,6 +98,10 @@ static void update_gauges(struct analytics *a)
                   (double)t.reserved);
     metrics_gauge(a->metrics, "analytics_failed", "Distinct InventoryFailed events counted.",
                   (double)t.failed);
+    /* The page cache is bounded (db_tune_for_batches): this shows it is what
+     * fills as the event set grows, not the heap. */
+    metrics_gauge(a->metrics, "sqlite_memory_bytes", "Memory SQLite holds (page cache included).",
+                  (double)sqlite3_memory_used());
 }
 
 /* Commits the consumer's positions: the offset after the last message
@@ -132,9 +138,64 @@ static int commit_positions(struct analytics *a)
     return 0;
 }
 
-/* Decodes one message into ev; false (counted, logged) when it is not an
- * event, or not one its topic carries. Malformed events are inventory's to
- * dead-letter; analytics passes them so the stream flows on. */
+/* Notes m to be dead-lettered with the reason once the batch is stored. */
+static void dead_letter(struct analytics *a, const rd_kafka_message_t *m, const char *fmt, ...)
+    COMMLAB_PRINTF(3, 4);
+
+static void dead_letter(struct analytics *a, const rd_kafka_message_t *m, const char *fmt, ...)
+{
+    if (!a->dlq || a->n_dead >= BATCH_MAX)
+        return;
+    struct analytics_dead *d = &a->dead[a->n_dead++];
+    d->m = m;
+    va_list ap;
+    va_start(ap, fmt);
+    vsnprintf(d->reason, sizeof d->reason, fmt, ap);
+    va_end(ap);
+}
+
+static void on_dlq_delivery(rd_kafka_t *rk, const rd_kafka_message_t *m, void *opaque)
+{
+    (void)rk;
+    struct analytics *a = opaque;
+    if (m->err)
+        atomic_fetch_add(&a->dlq_failed, 1);
+}
+
+/* The batch's dead letters, after the batch is stored and before its
+ * positions are committed (at least once: a crash in between sends them
+ * again). A dead-letter topic the broker refuses is counted and logged, and
+ * the stream goes on: the events are counted as refused or in conflict
+ * already, and a stalled stream would cost every other event. */
+static void send_dead_letters(struct analytics *a)
+{
+    if (!a->n_dead)
+        return;
+    uint64_t failed0 = atomic_load(&a->dlq_failed), failed = 0;
+    for (size_t i = 0; i < a->n_dead; i++)
+        if (kafka_dead_letter(a->dlq, KAFKA_TOPIC_ANALYTICS_DLQ, a->dead[i].m, a->dead[i].reason,
+                              true) != RD_KAFKA_RESP_ERR_NO_ERROR)
+            failed++;
+    if (rd_kafka_flush(a->dlq, 10000) != RD_KAFKA_RESP_ERR_NO_ERROR)
+        failed = a->n_dead;
+    failed += atomic_load(&a->dlq_failed) - failed0;
+    if (failed > a->n_dead)
+        failed = a->n_dead;
+    metrics_count(a->metrics, "analytics_dead_letters_total",
+                  "Messages moved to " KAFKA_TOPIC_ANALYTICS_DLQ " with their reason.",
+                  a->n_dead - failed);
+    metrics_count(a->metrics, "analytics_dead_letter_failures_total",
+                  "Dead letters the broker did not take (logged, counted as refused or in "
+                  "conflict all the same).",
+                  failed);
+    if (failed)
+        log_error("%llu of %zu dead letters not taken by " KAFKA_TOPIC_ANALYTICS_DLQ,
+                  (unsigned long long)failed, a->n_dead);
+    a->n_dead = 0;
+}
+
+/* Decodes one message into ev; false (counted, logged, dead-lettered) when it
+ * is not an event, or not one its topic carries. */
 static bool decode(struct analytics *a, const rd_kafka_message_t *m, struct event *ev)
 {
     struct field_error err;
@@ -145,6 +206,7 @@ static bool decode(struct analytics *a, const rd_kafka_message_t *m, struct even
         log_warn("skipping malformed message at %s [%d] offset %lld: %s%s%s", topic,
                  (int)m->partition, (long long)m->offset, err.field, err.field[0] ? ": " : "",
                  err.message);
+        dead_letter(a, m, "malformed: %s%s%s", err.field, err.field[0] ? ": " : "", err.message);
         return false;
     }
     bool placed = ev->type == EVENT_ORDER_PLACED;
@@ -154,6 +216,7 @@ static bool decode(struct analytics *a, const rd_kafka_message_t *m, struct even
         log_warn("not counting %s %s at %s [%d] offset %lld: %s carries no such events",
                  event_type_name(ev->type), ev->event_id, topic, (int)m->partition,
                  (long long)m->offset, topic);
+        dead_letter(a, m, "refused: %s carries no %s events", topic, event_type_name(ev->type));
         return false;
     }
     return true;
@@ -171,6 +234,26 @@ static bool reached_end(struct analytics *a)
     worker_request_stop(&a->worker);
     kill(getpid(), SIGTERM); /* service_wait returns, main tears down and exits 0 */
     return true;
+}
+
+/* --log-events: what became of each event of a committed batch. */
+static void log_batch(const struct batch *b)
+{
+    struct notifier out = log_event_notifier();
+    for (size_t i = 0; out.fn && i < b->n; i++) {
+        int v = b->a->verdicts[i];
+        const char *outcome = v == ANALYTICS_ADDED       ? EVENT_OUTCOME_APPLIED
+                              : v == ANALYTICS_DUPLICATE ? EVENT_OUTCOME_DUPLICATE
+                                                         : EVENT_OUTCOME_CONFLICT;
+        const char *reason =
+            v == ANALYTICS_CONFLICT        ? "reuses an event_id counted with other content"
+            : v == ANALYTICS_CONTRADICTION ? "contradicts the outcome counted for the order"
+                                           : NULL;
+        char line[EVENT_LINE_MAX];
+        event_outcome_line(line, outcome, &b->a->evs[i], rd_kafka_topic_name(b->a->srcs[i]->rkt),
+                           reason);
+        notify(&out, NOTICE_INFO, "%s", line);
+    }
 }
 
 static enum kafka_batch_result on_batch(void *ctx, struct kafka_msg *msgs, size_t n)
@@ -191,11 +274,24 @@ static enum kafka_batch_result on_batch(void *ctx, struct kafka_msg *msgs, size_
         }
     }
     if (b.n && db_transact(&a->db, apply_batch_noting, &b) != 0) {
+        a->n_dead = 0; /* noted again when the batch is read again */
         log_error("cannot store %zu events; reading them again", b.n);
         metrics_count(a->metrics, "analytics_store_failures_total",
                       "Batches that could not be stored.", 1);
         return db_error_is_transient(b.sql_err) ? KAFKA_BATCH_RETRY : KAFKA_BATCH_FAILED;
     }
+    log_batch(&b);
+    for (size_t i = 0; i < b.n; i++) {
+        const struct event *ev = &a->evs[i];
+        if (a->verdicts[i] == ANALYTICS_CONFLICT)
+            dead_letter(a, a->srcs[i],
+                        "conflict: event_id %s reused with other content (%s of order %s)",
+                        ev->event_id, event_type_name(ev->type), ev->order.order_id);
+        else if (a->verdicts[i] == ANALYTICS_CONTRADICTION)
+            dead_letter(a, a->srcs[i], "conflict: %s of order %s contradicts the outcome counted",
+                        event_type_name(ev->type), ev->order.order_id);
+    }
+    send_dead_letters(a);
     if (!a->until_end)
         commit_positions(a); /* a reader commits once, at its end */
     uint64_t now = clock_mono_us();
@@ -258,7 +354,9 @@ int analytics_consumer_start(struct analytics *a, const char *brokers, bool unti
     char err[KAFKA_ERR_LEN];
     a->evs = calloc(BATCH_MAX, sizeof *a->evs);
     a->srcs = calloc(BATCH_MAX, sizeof *a->srcs);
-    if (!a->evs || !a->srcs) {
+    a->verdicts = calloc(BATCH_MAX, sizeof *a->verdicts);
+    a->dead = calloc(BATCH_MAX, sizeof *a->dead);
+    if (!a->evs || !a->srcs || !a->verdicts || !a->dead) {
         log_error("out of memory");
         return -1;
     }
@@ -274,6 +372,13 @@ int analytics_consumer_start(struct analytics *a, const char *brokers, bool unti
     if (!a->rk) {
         log_error("kafka consumer: %s", err);
         return -1;
+    }
+    if (!until_end) {
+        a->dlq = kafka_producer_new(brokers, NULL, on_dlq_delivery, a, err, sizeof err);
+        if (!a->dlq) {
+            log_error("kafka dead-letter producer: %s", err);
+            return -1;
+        }
     }
     if (until_end) {
         a->ends = kafka_assign_until_end(a->rk, topics, 2, from_start, 10000, err, sizeof err);
@@ -317,6 +422,12 @@ void analytics_consumer_stop(struct analytics *a)
         rd_kafka_consumer_close(a->rk);
         rd_kafka_destroy(a->rk);
     }
+    if (a->dlq) {
+        rd_kafka_flush(a->dlq, 5000);
+        rd_kafka_destroy(a->dlq);
+    }
     free(a->evs);
     free(a->srcs);
+    free(a->verdicts);
+    free(a->dead);
 }

@@ -122,7 +122,8 @@ int inventory_amqp_start(struct inventory_service *svc, const char *amqp_url)
                                    .applied_metric = "amqp_orders_applied_total",
                                    .applied_help =
                                        "OrderPlaced events applied (reserved or refused).",
-                                   .notice = log_notifier};
+                                   .notice = log_notifier,
+                                   .events = log_event_notifier()};
     a->consumer = amqp_consumer_start(&o);
     if (!a->consumer)
         return -1;

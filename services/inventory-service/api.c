@@ -3,6 +3,7 @@
 #include <string.h>
 
 #include "codec/order_json.h"
+#include "domain/catalog.h"
 #include "codec/service_json.h"
 #include "codec/consumer_control_json.h"
 #include "util/clock.h"
@@ -139,6 +140,26 @@ static void stock(struct inventory_service *svc, const struct http_request *req,
         http_respond(res, 200, stock_encode(levels));
 }
 
+/* GET /stock/{sku}: {"sku":..,"qty":..}, 404 for a SKU not on the menu. */
+static void stock_one(struct inventory_service *svc, const struct http_request *req,
+                      struct http_response *res)
+{
+    res->route = "/stock/{sku}";
+    if (strcmp(req->method, "GET") != 0) {
+        service_method_not_allowed(res, "GET");
+        return;
+    }
+    int i = catalog_index(req->path + strlen("/stock/"));
+    long levels[16];
+    if (i < 0) {
+        http_respond(res, 404, error_encode("not_found", "sku", "no such SKU on the menu"));
+    } else if (stock_levels(&svc->stock, levels) != 0) {
+        service_internal_error(res, "cannot read the stock database");
+    } else {
+        http_respond(res, 200, stock_item_encode(catalog_sku((size_t)i), levels[i]));
+    }
+}
+
 static void configure(struct inventory_service *svc, const struct http_request *req,
                       struct http_response *res)
 {
@@ -182,7 +203,7 @@ static void configure(struct inventory_service *svc, const struct http_request *
 void inventory_api_handle(void *ctx, const struct http_request *req, struct http_response *res)
 {
     struct inventory_service *svc = ctx;
-    if (strcmp(req->path, "/healthz") == 0 && atomic_load(&svc->stream_failed)) {
+    if (service_health_path(req->path) && atomic_load(&svc->stream_failed)) {
         res->route = "/healthz";
         service_internal_error(res, "the kafka consumer stopped (see the log)");
         return;
@@ -195,6 +216,8 @@ void inventory_api_handle(void *ctx, const struct http_request *req, struct http
         release(svc, req, res);
     else if (strcmp(req->path, "/stock") == 0)
         stock(svc, req, res);
+    else if (strncmp(req->path, "/stock/", 7) == 0)
+        stock_one(svc, req, res);
     else if (strcmp(req->path, "/configure") == 0)
         configure(svc, req, res);
     else

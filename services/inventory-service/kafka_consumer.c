@@ -24,7 +24,12 @@
  * one message at a time, and a message that failed KAFKA_LOOP_MAX_TRIES
  * times is dead-lettered (as its coordinates once even that failed), never
  * retried for ever. An event_id seen before with another order_id is a
- * conflict: dead-lettered, counted, not applied.
+ * conflict: dead-lettered, counted, not applied. A dead letter never leaves a
+ * committed effect behind: an OrderPlaced that failed its tries (a
+ * reservation may have been committed by one of them, its outcome never)
+ * has its reservation released and InventoryFailed ("dead_lettered") sent
+ * in the transaction that dead-letters it; that outcome is retried, with
+ * backoff, until it is committed.
  *
  * Startup settings: --throttle-ms, --paused, --transactional-id (see
  * main.c). At run time: POST /configure {"throttle_ms":N,"paused":bool}. */
@@ -46,6 +51,8 @@
 #define BATCH_MAX 1000
 #define BATCH_MS 100
 #define TXN_TIMEOUT_MS 30000
+/* The InventoryFailed reason of an order whose message was dead-lettered. */
+#define WITHDRAWN_REASON "dead_lettered"
 
 enum { ST_FIND, ST_ADD, ST_EVENT_FIND, ST_EVENT_ADD, ST_COUNT };
 
@@ -53,13 +60,14 @@ static const char schema[] = "CREATE TABLE IF NOT EXISTS kafka_outcomes("
                              " order_id TEXT PRIMARY KEY, src_partition INTEGER NOT NULL,"
                              " src_offset INTEGER NOT NULL) WITHOUT ROWID;"
                              "CREATE TABLE IF NOT EXISTS kafka_events("
-                             " event_id TEXT PRIMARY KEY, order_id TEXT NOT NULL) WITHOUT ROWID;";
+                             " event_id TEXT PRIMARY KEY, order_id TEXT NOT NULL, digest INTEGER)"
+                             " WITHOUT ROWID;";
 static const char *const sql[] = {
     [ST_FIND] = "SELECT src_partition, src_offset FROM kafka_outcomes WHERE order_id=?",
     [ST_ADD] = "INSERT INTO kafka_outcomes(order_id,src_partition,src_offset) VALUES(?,?,?)"
                " ON CONFLICT(order_id) DO NOTHING",
-    [ST_EVENT_FIND] = "SELECT order_id FROM kafka_events WHERE event_id=?",
-    [ST_EVENT_ADD] = "INSERT INTO kafka_events(event_id,order_id) VALUES(?,?)"
+    [ST_EVENT_FIND] = "SELECT order_id, digest FROM kafka_events WHERE event_id=?",
+    [ST_EVENT_ADD] = "INSERT INTO kafka_events(event_id,order_id,digest) VALUES(?,?,?)"
                      " ON CONFLICT(event_id) DO NOTHING",
 };
 
@@ -71,8 +79,16 @@ struct item {
     int tries;
     enum action act;
     bool conflict;
-    struct event ev;  /* the outcome to emit */
-    char reason[200]; /* dead letter: why */
+    /* An OrderPlaced set aside after its tries: an earlier try may have
+     * committed its reservation, so it is released and, when this message
+     * owns the order's outcome, InventoryFailed goes out with the dead
+     * letter (`withdrawn`). Otherwise the stock would stay held with no
+     * outcome that anyone downstream sees. */
+    bool undo, withdrawn;
+    struct event ev;            /* the input, then the outcome to emit */
+    char in_id[ID_MAX_LEN + 1]; /* the input's event_id (--log-events) */
+    bool decoded;               /* ev holds the input (an event, maybe of another type) */
+    char reason[200];           /* dead letter: why */
 };
 
 struct inventory_kafka {
@@ -130,14 +146,18 @@ static int owns_outcome(struct inventory_kafka *k, const char *order_id, int32_t
     return rc == SQLITE_ROW ? owner : -1;
 }
 
-/* 1 when the event's id is new or was this order's (a duplicate is the same
- * event_id, type and order_id; inventory takes one type), 0 when it was
- * another order's (a conflict: `other` says whose), -1 on error. */
+/* 1 when the event's id is new or was this event's (a duplicate is the same
+ * event_id, type, order_id and content, event_digest; inventory takes one
+ * type), 0 when it was another order's (a conflict: `other` says whose), 2
+ * when it was this order's with other content (a conflict too; rows from
+ * before the digest have none and are told apart by order), -1 on error. */
 static int event_fits(struct inventory_kafka *k, const struct event *ev, char other[ID_MAX_LEN + 1])
 {
     /* Insert first, as in owns_outcome. */
     sqlite3_stmt *st = db_reset(k->st[ST_EVENT_ADD]);
-    if (db_bind_text(st, 1, ev->event_id) != 0 || db_bind_text(st, 2, ev->order.order_id) != 0)
+    sqlite3_int64 digest = (sqlite3_int64)event_digest(ev);
+    if (db_bind_text(st, 1, ev->event_id) != 0 || db_bind_text(st, 2, ev->order.order_id) != 0 ||
+        sqlite3_bind_int64(st, 3, digest) != SQLITE_OK)
         return -1;
     if (db_step_done(&k->svc->db, st) != 0)
         return -1;
@@ -147,12 +167,42 @@ static int event_fits(struct inventory_kafka *k, const struct event *ev, char ot
     if (db_bind_text(st, 1, ev->event_id) != 0)
         return -1;
     int rc = sqlite3_step(st);
-    if (rc == SQLITE_ROW)
+    bool same_body = true;
+    if (rc == SQLITE_ROW) {
         snprintf(other, ID_MAX_LEN + 1, "%s", (const char *)sqlite3_column_text(st, 0));
+        same_body =
+            sqlite3_column_type(st, 1) == SQLITE_NULL || sqlite3_column_int64(st, 1) == digest;
+    }
     sqlite3_reset(st);
     if (rc != SQLITE_ROW)
         return -1;
-    return strcmp(other, ev->order.order_id) == 0;
+    if (strcmp(other, ev->order.order_id) != 0)
+        return 0;
+    return same_body ? 1 : 2;
+}
+
+/* The undo of a message set aside (see struct item): -1 on error. When the
+ * store refuses the undo itself for this order (a constraint, a trigger:
+ * what may have made it fail its tries), no try of it can have committed
+ * either, the reservation and the record of its outcome being one
+ * transaction: nothing to undo, and the dead letter goes alone. */
+static int withdraw(struct inventory_kafka *k, struct item *it)
+{
+    enum release_outcome ro;
+    int own = owns_outcome(k, it->ev.order.order_id, it->m->partition, it->m->offset);
+    if (own == 0)
+        return 0; /* another message carries this order's outcome */
+    if (own < 0 || stock_release_locked(&k->svc->stock, it->ev.order.order_id, &ro) != 0) {
+        if (db_error_is_transient(sqlite3_errcode(k->svc->db.h)))
+            return -1;
+        log_warn("order %s: the store refuses its undo (%s); dead-lettering it alone",
+                 it->ev.order.order_id, sqlite3_errmsg(k->svc->db.h));
+        return 0;
+    }
+    struct order o = it->ev.order;
+    event_from_order(&it->ev, EVENT_INVENTORY_FAILED, &o, WITHDRAWN_REASON);
+    it->withdrawn = true;
+    return 0;
 }
 
 static int apply_batch(void *arg)
@@ -160,16 +210,24 @@ static int apply_batch(void *arg)
     struct inventory_kafka *k = arg;
     for (size_t i = 0; i < k->n; i++) {
         struct item *it = &k->items[i];
+        it->withdrawn = false;
+        if (it->undo && withdraw(k, it) != 0)
+            return -1;
         if (it->act != ACT_EMIT)
             continue;
         char other[ID_MAX_LEN + 1];
         int fits = event_fits(k, &it->ev, other);
         if (fits < 0)
             return -1;
-        if (!fits) {
-            snprintf(it->reason, sizeof it->reason,
-                     "conflict: event_id %s was order %s's, not %s's", it->ev.event_id, other,
-                     it->ev.order.order_id);
+        if (fits != 1) {
+            if (fits == 2)
+                snprintf(it->reason, sizeof it->reason,
+                         "conflict: event_id %s was order %s's with other content", it->ev.event_id,
+                         other);
+            else
+                snprintf(it->reason, sizeof it->reason,
+                         "conflict: event_id %s was order %s's, not %s's", it->ev.event_id, other,
+                         it->ev.order.order_id);
             it->act = ACT_DEAD_LETTER;
             it->conflict = true;
             continue;
@@ -209,6 +267,15 @@ static void classify(struct item *it)
     struct field_error err;
     const rd_kafka_message_t *m = it->m;
     it->conflict = false;
+    it->decoded = false;
+    it->undo = false;
+    if (it->tries >= KAFKA_LOOP_MAX_TRIES) {
+        it->undo = event_decode(m->payload ? m->payload : "", m->len, &it->ev, &err) == 0 &&
+                   it->ev.type == EVENT_ORDER_PLACED;
+        if (it->undo)
+            memcpy(it->in_id, it->ev.event_id, sizeof it->in_id);
+        it->decoded = it->undo;
+    }
     if (it->tries > KAFKA_LOOP_MAX_TRIES) {
         /* Even its coordinates could not be dead-lettered. */
         it->act = ACT_SKIP;
@@ -224,8 +291,11 @@ static void classify(struct item *it)
         snprintf(it->reason, sizeof it->reason, "unexpected event type %s on " KAFKA_TOPIC_ORDERS,
                  event_type_name(it->ev.type));
         it->act = ACT_DEAD_LETTER;
+        it->decoded = true;
     } else {
         it->act = ACT_EMIT;
+        it->decoded = true;
+        memcpy(it->in_id, it->ev.event_id, sizeof it->in_id);
     }
 }
 
@@ -307,6 +377,8 @@ static enum kafka_batch_result kafka_txn(struct inventory_kafka *k)
             pe = produce_outcome(k, &it->ev);
         else if (it->act == ACT_DEAD_LETTER)
             pe = produce_dead_letter(k, it);
+        if (!pe && it->withdrawn)
+            pe = produce_outcome(k, &it->ev);
         if (pe) {
             message_error = kafka_error_is_message(pe);
             log_warn("cannot produce in the transaction (%s [%d] offset %lld): %s",
@@ -355,9 +427,41 @@ abort:
                                                                 : KAFKA_BATCH_RETRY;
 }
 
+/* --log-events: what became of each message of a committed batch. */
+static void log_batch(const struct inventory_kafka *k)
+{
+    struct notifier out = log_event_notifier();
+    for (size_t i = 0; out.fn && i < k->n; i++) {
+        const struct item *it = &k->items[i];
+        char line[EVENT_LINE_MAX];
+        if (it->act == ACT_EMIT) {
+            struct event in = {.type = EVENT_ORDER_PLACED};
+            memcpy(in.event_id, it->in_id, sizeof in.event_id);
+            memcpy(in.order.order_id, it->ev.order.order_id, sizeof in.order.order_id);
+            event_outcome_line(line, EVENT_OUTCOME_APPLIED, &in, KAFKA_TOPIC_ORDERS, NULL);
+        } else if (it->act == ACT_DUPLICATE) {
+            event_outcome_line(line, EVENT_OUTCOME_DUPLICATE, &it->ev, KAFKA_TOPIC_ORDERS, NULL);
+        } else if (it->act == ACT_DEAD_LETTER && it->withdrawn) {
+            /* ev is now the InventoryFailed that went out with it. */
+            struct event in = {.type = EVENT_ORDER_PLACED};
+            memcpy(in.event_id, it->in_id, sizeof in.event_id);
+            memcpy(in.order.order_id, it->ev.order.order_id, sizeof in.order.order_id);
+            event_outcome_line(line, EVENT_OUTCOME_DEAD_LETTER, &in, KAFKA_TOPIC_ORDERS,
+                               it->reason);
+        } else if (it->act == ACT_DEAD_LETTER) {
+            event_outcome_line(line,
+                               it->conflict ? EVENT_OUTCOME_CONFLICT : EVENT_OUTCOME_DEAD_LETTER,
+                               it->decoded ? &it->ev : NULL, KAFKA_TOPIC_ORDERS, it->reason);
+        } else {
+            continue;
+        }
+        notify(&out, NOTICE_INFO, "%s", line);
+    }
+}
+
 static void count_batch(struct inventory_kafka *k)
 {
-    uint64_t res = 0, fail = 0, dup = 0, dlq = 0, conflicts = 0, skipped = 0;
+    uint64_t res = 0, fail = 0, dup = 0, dlq = 0, conflicts = 0, skipped = 0, withdrawn = 0;
     for (size_t i = 0; i < k->n; i++) {
         const struct item *it = &k->items[i];
         if (it->act == ACT_EMIT && it->ev.type == EVENT_INVENTORY_RESERVED)
@@ -371,6 +475,7 @@ static void count_batch(struct inventory_kafka *k)
         else if (it->act == ACT_SKIP)
             skipped++;
         conflicts += it->conflict;
+        withdrawn += it->withdrawn;
     }
     struct metrics *mx = k->svc->metrics;
     metrics_count(mx, "kafka_txn_commits_total", "Kafka transactions committed.", 1);
@@ -383,6 +488,10 @@ static void count_batch(struct inventory_kafka *k)
     metrics_count(mx, "kafka_conflicts_total",
                   "OrderPlaced reusing another order's event_id (dead-lettered, not applied).",
                   conflicts);
+    metrics_count(mx, "kafka_withdrawn_total",
+                  "Orders whose message was set aside after its tries: reservation released, "
+                  "InventoryFailed sent.",
+                  withdrawn);
     metrics_count(mx, "kafka_skipped_total",
                   "Messages whose dead letter could not be produced either (logged, passed).",
                   skipped);
@@ -411,8 +520,10 @@ static enum kafka_batch_result on_batch(void *ctx, struct kafka_msg *msgs, size_
         return db_error_is_transient(k->sql_err) ? KAFKA_BATCH_RETRY : KAFKA_BATCH_FAILED;
     }
     enum kafka_batch_result r = kafka_txn(k);
-    if (r == KAFKA_BATCH_DONE)
+    if (r == KAFKA_BATCH_DONE) {
         count_batch(k);
+        log_batch(k);
+    }
     if (r == KAFKA_BATCH_FATAL) {
         /* Fenced by a newer instance, or the producer is broken: this
          * process cannot go on. /healthz says so, and the process stops
@@ -440,7 +551,9 @@ int inventory_kafka_start(struct inventory_service *svc, const char *brokers,
     /* Batches of up to BATCH_MAX events per transaction: see db_tune_for_batches. */
     if (db_tune_for_batches(&svc->db) != 0)
         return -1;
-    if (db_exec(&svc->db, schema) != 0 || db_prepare(&svc->db, sql, ST_COUNT, k->st) != 0)
+    if (db_exec(&svc->db, schema) != 0 ||
+        db_add_column(&svc->db, "kafka_events", "digest", "INTEGER") != 0 ||
+        db_prepare(&svc->db, sql, ST_COUNT, k->st) != 0)
         return -1;
     char err[KAFKA_ERR_LEN];
     k->producer = kafka_producer_new(brokers, o->transactional_id, on_delivery, k, err, sizeof err);

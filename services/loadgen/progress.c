@@ -8,6 +8,7 @@
 static void *run(void *arg)
 {
     struct progress *p = arg;
+    pthread_setname_np(pthread_self(), "progress");
     while (!atomic_load(&p->stop)) {
         clock_sleep_us(250000);
         double secs = (double)(clock_mono_us() - p->start_us) / 1e6;

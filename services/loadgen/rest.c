@@ -52,6 +52,11 @@ static struct opt opts[] = {
      "status, timeout or unreachable), sorted by send_ms; --json gives the start as "
      "start_unix_ms",
      false, NULL},
+    {"csv", NULL,
+     "write one CSV line per request to this file, with a header: scheduled_ms, start_ms, end_ms "
+     "(milliseconds since the run's start; closed loop: scheduled = start), status (as in "
+     "--trace), order_id (empty for --target healthz), sorted by scheduled_ms",
+     false, NULL},
     {"json", NULL, "print one JSON object instead of the table", true, NULL},
     {"quiet", NULL, "no progress line", true, NULL},
     {NULL, NULL, NULL, false, NULL},
@@ -76,8 +81,8 @@ struct shared {
     atomic_ullong next;
     struct progress progress;
     FILE *accepted;            /* --accepted-file, or NULL; stdio locks each write */
-    bool trace;                /* --trace given */
-    uint64_t origin_us;        /* --trace: send_ms counts from here */
+    bool trace;                /* --trace or --csv given */
+    uint64_t origin_us;        /* --trace, --csv: times count from here */
     struct follower *follower; /* NULL: --follow none */
     uint64_t follow_every;
 };
@@ -87,8 +92,10 @@ struct shared {
 #define TRACE_TIMEOUT (-1)
 #define TRACE_UNREACHABLE (-2)
 struct trace_rec {
-    uint64_t send_us; /* since t0_us */
+    uint64_t send_us; /* since origin_us: the scheduled time (closed loop: the start) */
     uint64_t latency_us;
+    uint64_t start_us; /* since origin_us: when it was sent */
+    uint64_t index;    /* of the workload order */
     int status;
 };
 
@@ -103,7 +110,7 @@ struct worker {
     bool trace_oom;
 };
 
-static void trace_add(struct worker *w, uint64_t send_us, uint64_t latency_us, int status)
+static void trace_add(struct worker *w, struct trace_rec rec)
 {
     if (w->ntrace == w->trace_cap) {
         size_t cap = w->trace_cap ? w->trace_cap * 2 : 1024;
@@ -115,7 +122,7 @@ static void trace_add(struct worker *w, uint64_t send_us, uint64_t latency_us, i
         w->trace = t;
         w->trace_cap = cap;
     }
-    w->trace[w->ntrace++] = (struct trace_rec){send_us, latency_us, status};
+    w->trace[w->ntrace++] = rec;
 }
 
 static void one_request(struct worker *w, uint64_t i, uint64_t sched_us)
@@ -166,8 +173,13 @@ static void one_request(struct worker *w, uint64_t i, uint64_t sched_us)
     }
     histogram_record(&w->stats.latency, end - sched_us);
     if (sh->trace)
-        trace_add(w, sched_us > sh->origin_us ? sched_us - sh->origin_us : 0, end - sched_us,
-                  tstatus);
+        trace_add(w, (struct trace_rec){
+                         .send_us = sched_us > sh->origin_us ? sched_us - sh->origin_us : 0,
+                         .latency_us = end - sched_us,
+                         .start_us = begin > sh->origin_us ? begin - sh->origin_us : 0,
+                         .index = sh->start + i,
+                         .status = tstatus,
+                     });
     atomic_fetch_add(&sh->progress.done, 1);
     if (!ok)
         atomic_fetch_add(&sh->progress.errors, 1);
@@ -176,6 +188,7 @@ static void one_request(struct worker *w, uint64_t i, uint64_t sched_us)
 static void *work(void *arg)
 {
     struct worker *w = arg;
+    pthread_setname_np(pthread_self(), "rest-client");
     struct shared *sh = w->sh;
     for (;;) {
         uint64_t i = atomic_fetch_add(&sh->next, 1);
@@ -199,21 +212,21 @@ static int cmp_trace(const void *a, const void *b)
     return (x->send_us > y->send_us) - (x->send_us < y->send_us);
 }
 
-/* Merges the workers' records by send time into `f`, which it closes. */
-static int write_trace(FILE *f, struct worker *workers, long n)
+/* The workers' records merged by send time (*total of them); NULL when out
+ * of memory. */
+static struct trace_rec *merge_trace(struct worker *workers, long n, size_t *total)
 {
-    size_t total = 0;
+    *total = 0;
     bool oom = false;
     for (long i = 0; i < n; i++) {
-        total += workers[i].ntrace;
+        *total += workers[i].ntrace;
         oom |= workers[i].trace_oom;
     }
-    struct trace_rec *all = malloc((total ? total : 1) * sizeof *all);
+    struct trace_rec *all = malloc((*total ? *total : 1) * sizeof *all);
     if (!all || oom) {
-        fprintf(stderr, "loadgen: out of memory for --trace\n");
+        fprintf(stderr, "loadgen: out of memory for --trace / --csv\n");
         free(all);
-        fclose(f);
-        return -1;
+        return NULL;
     }
     size_t k = 0;
     for (long i = 0; i < n; i++) {
@@ -222,18 +235,47 @@ static int write_trace(FILE *f, struct worker *workers, long n)
         memcpy(all + k, workers[i].trace, workers[i].ntrace * sizeof *all);
         k += workers[i].ntrace;
     }
-    qsort(all, total, sizeof *all, cmp_trace);
+    qsort(all, *total, sizeof *all, cmp_trace);
+    return all;
+}
+
+static void put_status(FILE *f, int status, char end)
+{
+    if (status == TRACE_TIMEOUT)
+        fprintf(f, "timeout%c", end);
+    else if (status == TRACE_UNREACHABLE)
+        fprintf(f, "unreachable%c", end);
+    else
+        fprintf(f, "%d%c", status, end);
+}
+
+/* --trace: TSV into `f`, which it closes. */
+static int write_trace(FILE *f, const struct trace_rec *all, size_t total)
+{
     fputs("send_ms\tlatency_ms\tstatus\n", f);
     for (size_t i = 0; i < total; i++) {
         fprintf(f, "%.3f\t%.3f\t", (double)all[i].send_us / 1e3, (double)all[i].latency_us / 1e3);
-        if (all[i].status == TRACE_TIMEOUT)
-            fputs("timeout\n", f);
-        else if (all[i].status == TRACE_UNREACHABLE)
-            fputs("unreachable\n", f);
-        else
-            fprintf(f, "%d\n", all[i].status);
+        put_status(f, all[i].status, '\n');
     }
-    free(all);
+    return fclose(f) == 0 ? 0 : -1;
+}
+
+/* --csv: into `f`, which it closes. Ids are [A-Za-z0-9_.@:-]: no quoting. */
+static int write_csv(FILE *f, const struct trace_rec *all, size_t total, const struct shared *sh)
+{
+    fputs("scheduled_ms,start_ms,end_ms,status,order_id\n", f);
+    for (size_t i = 0; i < total; i++) {
+        const struct trace_rec *r = &all[i];
+        fprintf(f, "%.3f,%.3f,%.3f,", (double)r->send_us / 1e3, (double)r->start_us / 1e3,
+                (double)(r->send_us + r->latency_us) / 1e3);
+        put_status(f, r->status, ',');
+        if (!sh->healthz) {
+            struct order o;
+            workload_order(&sh->workload, r->index, &o);
+            fputs(o.order_id, f);
+        }
+        fputc('\n', f);
+    }
     return fclose(f) == 0 ? 0 : -1;
 }
 
@@ -326,7 +368,20 @@ int loadgen_rest(int argc, char **argv)
         free(workers);
         return 1;
     }
-    sh.trace = trace != NULL;
+    const char *csv_path = config_str(opts, "csv");
+    FILE *csv = NULL;
+    if (csv_path && !(csv = fopen(csv_path, "w"))) {
+        fprintf(stderr, "loadgen: cannot write --csv %s: %s\n", csv_path, strerror(errno));
+        if (trace)
+            fclose(trace);
+        if (sh.accepted)
+            fclose(sh.accepted);
+        http_client_cleanup();
+        run_stats_free(&total);
+        free(workers);
+        return 1;
+    }
+    sh.trace = trace != NULL || csv != NULL;
     progress_start(&sh.progress, sh.n, !config_flag(opts, "quiet") && !config_flag(opts, "json"));
     uint64_t t0 = clock_mono_us();
     int64_t t0_wall_ms = clock_wall_ms();
@@ -359,10 +414,17 @@ int loadgen_rest(int argc, char **argv)
     }
     uint64_t t2 = clock_mono_us();
     int rc = started == c ? 0 : 1;
-    if (trace && write_trace(trace, workers, started) != 0) {
+    size_t ntrace = 0;
+    struct trace_rec *merged = sh.trace ? merge_trace(workers, started, &ntrace) : NULL;
+    if (trace && (merged ? write_trace(trace, merged, ntrace) : fclose(trace) - 1) != 0) {
         fprintf(stderr, "loadgen: cannot write --trace %s\n", trace_path);
         rc = 1;
     }
+    if (csv && (merged ? write_csv(csv, merged, ntrace, &sh) : fclose(csv) - 1) != 0) {
+        fprintf(stderr, "loadgen: cannot write --csv %s\n", csv_path);
+        rc = 1;
+    }
+    free(merged); /* (without it the files were closed above, reported as not written) */
     for (long i = 0; i < c; i++)
         free(workers[i].trace);
     http_client_cleanup();

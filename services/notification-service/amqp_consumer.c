@@ -61,7 +61,8 @@ int notification_amqp_start(struct notification_service *svc, const char *amqp_u
                                    .metrics = svc->metrics,
                                    .applied_metric = "notifications_sent_total",
                                    .applied_help = "Confirmations recorded.",
-                                   .notice = log_notifier};
+                                   .notice = log_notifier,
+                                   .events = log_event_notifier()};
     a->consumer = amqp_consumer_start(&o);
     if (!a->consumer)
         return -1;

@@ -1,12 +1,14 @@
 /* notification-service: POST /send records one confirmation per order_id;
  * a repeat gets the first answer and records nothing more. */
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include "codec/order_json.h"
 #include "codec/service_json.h"
 #include "util/options.h"
 #include "util/log.h"
+#include "runtime/list_page.h"
 #include "runtime/mode.h"
 #include "runtime/service.h"
 #include "runtime/service_main.h"
@@ -46,6 +48,32 @@ static void send_one(struct notification_service *svc, const struct http_request
     http_respond(res, 200, json_object_of(pairs));
 }
 
+static bool list_row(void *ctx, const char *order_id, const char *user_id, const char *message)
+{
+    struct list_page *p = ctx;
+    char *json = NULL;
+    if (!p->user_id[0] || strcmp(p->user_id, user_id) == 0) {
+        const char *pairs[] = {"order_id", order_id, "user_id", user_id, "message", message, NULL};
+        if (!(json = json_object_of(pairs)))
+            p->out.failed = 1;
+    }
+    bool more = list_page_row(p, order_id, json);
+    free(json);
+    return more;
+}
+
+/* GET /notifications: a page in order_id order (list_page.h). */
+static void list(struct notification_service *svc, const struct http_request *req,
+                 struct http_response *res)
+{
+    res->route = "/notifications";
+    struct list_page p;
+    if (!list_page_start(req, res, NULL, "notifications", &p))
+        return;
+    int rc = notify_scan(&svc->store, p.after, LIST_SCAN_MAX, list_row, &p);
+    list_page_finish(&p, rc != 0, res);
+}
+
 static void handle(void *ctx, const struct http_request *req, struct http_response *res)
 {
     struct notification_service *svc = ctx;
@@ -53,6 +81,8 @@ static void handle(void *ctx, const struct http_request *req, struct http_respon
         return;
     if (strcmp(req->path, "/send") == 0)
         send_one(svc, req, res);
+    else if (strcmp(req->path, "/notifications") == 0)
+        list(svc, req, res);
     else
         service_not_found(res);
 }

@@ -92,6 +92,7 @@ int amqp_relay_start(struct order_service *svc, const char *amqp_url)
         .applied_metric = "outcomes_applied_total",
         .applied_help = "Inventory outcomes applied to orders.",
         .notice = log_notifier,
+        .events = log_event_notifier(),
     };
     s->outcomes = s->relay ? amqp_consumer_start(&o) : NULL;
     if (!s->outcomes) {

@@ -1,8 +1,10 @@
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include "codec/order_json.h"
 #include "util/clock.h"
+#include "runtime/list_page.h"
 #include "runtime/service.h"
 #include "order_service.h"
 
@@ -48,6 +50,37 @@ static void show(struct order_service *svc, const struct http_request *req,
         http_respond(res, 200, order_view_encode(&rec.order, rec.status, rec.detail, NULL));
 }
 
+static bool status_known(const char *name)
+{
+    enum order_status s;
+    return order_status_parse(name, &s) == 0;
+}
+
+static bool list_row(void *ctx, const struct order_record *rec)
+{
+    struct list_page *p = ctx;
+    bool match = (!p->user_id[0] || strcmp(p->user_id, rec->order.user_id) == 0) &&
+                 (!p->status[0] || strcmp(p->status, rec->status) == 0);
+    char *json = match ? order_view_encode(&rec->order, rec->status, rec->detail, NULL) : NULL;
+    if (match && !json)
+        p->out.failed = 1;
+    bool more = list_page_row(p, rec->order.order_id, json);
+    free(json);
+    return more;
+}
+
+/* GET /orders: a page in order_id order (list_page.h). */
+static void list(struct order_service *svc, const struct http_request *req,
+                 struct http_response *res)
+{
+    res->route = "/orders";
+    struct list_page p;
+    if (!list_page_start(req, res, status_known, "orders", &p))
+        return;
+    int rc = order_scan(&svc->orders, p.after, LIST_SCAN_MAX, list_row, &p);
+    list_page_finish(&p, rc != 0, res);
+}
+
 void order_api_handle(void *ctx, const struct http_request *req, struct http_response *res)
 {
     struct order_service *svc = ctx;
@@ -55,6 +88,8 @@ void order_api_handle(void *ctx, const struct http_request *req, struct http_res
         return;
     if (strcmp(req->path, "/order") == 0)
         place(svc, req, res);
+    else if (strcmp(req->path, "/orders") == 0)
+        list(svc, req, res);
     else if (strncmp(req->path, "/orders/", 8) == 0)
         show(svc, req, res);
     else

@@ -9,7 +9,15 @@
  * - a notification the chain could not deliver while the client waited; once
  *   delivered, the order's detail turns from notification_pending to notified.
  * Both are idempotent at the receiver (by order_id), so a repeat is harmless:
- * at least once on the wire, exactly once in effect. */
+ * at least once on the wire, exactly once in effect.
+ *
+ * What the receiver says decides what becomes of a row: 2xx delivered; a
+ * 4xx other than 408, 425 and 429 refuses it for good (it is set aside with
+ * the answer, and the rows behind it go on); 408, 425, 429 and 5xx refuse it
+ * for now (it waits a backoff of its own, the other orders' rows go on); no
+ * answer at all (refused connection, timeout) means the receiver is away:
+ * the round stops and the relay backs off. */
+#include <stdio.h>
 #include <stdlib.h>
 
 #include "store/outbox_relay.h"
@@ -52,15 +60,40 @@ bool http_deliver(const char *url, const char *body, size_t len, long timeout_ms
     return ok;
 }
 
-static long deliver(void *ctx, struct worker *w, const struct outbox_row *rows, size_t n)
+static bool refused_for_good(int status)
+{
+    return status >= 400 && status < 500 && status != 408 && status != 425 && status != 429;
+}
+
+/* One row: 0 with its fate set, -1 when the receiver did not answer. */
+static int deliver_row(struct http_relay *r, struct outbox_row *row)
+{
+    struct http_result res;
+    if (http_call("POST", r->url, "application/json", row->body, row->body_len, r->timeout_ms,
+                  &res) != 0)
+        return -1;
+    int rc = 0;
+    if (res.failure != HTTP_ANSWERED) {
+        log_warn("%s of order %s not delivered (%s); will retry", r->what, row->key, res.error);
+        rc = -1;
+    } else if (res.status >= 200 && res.status < 300) {
+        row->fate = OUTBOX_DELIVERED;
+    } else {
+        row->fate = refused_for_good(res.status) ? OUTBOX_REFUSED : OUTBOX_DEFERRED;
+        snprintf(row->why, sizeof row->why, "HTTP %d from %s: %.120s", res.status, r->url,
+                 res.body ? res.body : "");
+    }
+    http_result_free(&res);
+    return rc;
+}
+
+static int deliver(void *ctx, struct worker *w, struct outbox_row *rows, size_t n)
 {
     struct http_relay *r = ctx;
-    size_t done = 0;
-    while (done < n && !worker_stopping(w) &&
-           http_deliver(r->url, rows[done].body, rows[done].body_len, r->timeout_ms, r->what,
-                        rows[done].key))
-        done++;
-    return (long)done;
+    for (size_t i = 0; i < n && !worker_stopping(w); i++)
+        if (!outbox_row_held(rows, i) && deliver_row(r, &rows[i]) != 0)
+            return -1;
+    return 0;
 }
 
 /* The order shows its notification delivered, in the same commit. */

@@ -2,11 +2,14 @@
  * order and its OrderPlaced event in one SQLite transaction (outbox_place.c);
  * the outbox relay (core/store/outbox_relay.h) hands unsent rows to an
  * idempotent producer (acks=all), keyed by order_id so an order's events stay
- * in one partition, and marks rows sent only up to the first row whose
- * delivery report is not a success. A failed row stays in the outbox and is
- * published again: nothing acknowledged to a client is lost. A row published
- * twice (its delivery failed after a later row succeeded) carries the same
- * event_id, which the consumers deduplicate. */
+ * in one partition, and marks rows sent up to the first row whose delivery
+ * failed for a reason not its own (the broker away, a timeout). Such a row
+ * stays in the outbox and is published again: nothing acknowledged to a
+ * client is lost. A row published twice (its delivery failed after a later
+ * row succeeded) carries the same event_id, which the consumers deduplicate.
+ * A row refused for its own sake (too large, an invalid record, an unknown
+ * topic) is set aside with the error, and the rows behind it go on. */
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -36,8 +39,14 @@ static void on_delivery(rd_kafka_t *rk, const rd_kafka_message_t *m, void *opaqu
     }
 }
 
-/* Publishes rows[0..n) and returns how many leading rows were delivered. */
-static long publish(void *ctx, struct worker *w, const struct outbox_row *rows, size_t n)
+static bool refused_for_good(rd_kafka_resp_err_t e)
+{
+    return kafka_error_is_message(e) || e == RD_KAFKA_RESP_ERR__UNKNOWN_TOPIC ||
+           e == RD_KAFKA_RESP_ERR_TOPIC_EXCEPTION;
+}
+
+/* Publishes rows[0..n); each row's fate from its delivery report. */
+static int publish(void *ctx, struct worker *w, struct outbox_row *rows, size_t n)
 {
     struct kafka_relay *r = ctx;
     for (size_t i = 0; i < n; i++) {
@@ -61,15 +70,22 @@ static long publish(void *ctx, struct worker *w, const struct outbox_row *rows, 
      * lets librdkafka retry within message.timeout.ms without duplicates. */
     while (rd_kafka_outq_len(r->rk) > 0 && !worker_stopping(w))
         rd_kafka_flush(r->rk, 1000);
-    size_t ok = 0;
-    while (ok < n && r->reported[ok] && r->result[ok] == RD_KAFKA_RESP_ERR_NO_ERROR)
-        ok++;
-    if (ok < n)
-        log_error("relay: %zu of %zu events not confirmed by Kafka (first: %s); they stay "
-                  "in the outbox and are retried",
-                  n - ok, n,
-                  rd_kafka_err2str(r->reported[ok] ? r->result[ok] : RD_KAFKA_RESP_ERR__FAIL));
-    return (long)ok;
+    for (size_t i = 0; i < n; i++) {
+        rd_kafka_resp_err_t e = r->reported[i] ? r->result[i] : RD_KAFKA_RESP_ERR__FAIL;
+        if (!e) {
+            rows[i].fate = OUTBOX_DELIVERED;
+        } else if (refused_for_good(e)) {
+            rows[i].fate = OUTBOX_REFUSED;
+            snprintf(rows[i].why, sizeof rows[i].why, "Kafka refused it: %s (%s)",
+                     rd_kafka_err2str(e), rd_kafka_err2name(e));
+        } else {
+            log_error("relay: %zu of %zu events not confirmed by Kafka (first: %s); they stay "
+                      "in the outbox and are retried",
+                      n - i, n, rd_kafka_err2str(e));
+            return -1;
+        }
+    }
+    return 0;
 }
 
 static const struct outbox_relay_ops ops = {.deliver = publish};

@@ -39,8 +39,8 @@ bool service_common_route(struct metrics *metrics, const char *db_path,
             dump(db_path, res);
         return true;
     }
-    if (strcmp(req->path, "/healthz") == 0) {
-        res->route = "/healthz";
+    if (service_health_path(req->path)) {
+        res->route = strcmp(req->path, "/health") == 0 ? "/health" : "/healthz";
         if (strcmp(req->method, "GET") != 0)
             service_method_not_allowed(res, "GET");
         else
@@ -59,6 +59,12 @@ bool service_common_route(struct metrics *metrics, const char *db_path,
         return true;
     }
     return false;
+}
+
+bool service_health_path(const char *path)
+{
+    /* /health is what the seeds and other implementations probe. */
+    return strcmp(path, "/healthz") == 0 || strcmp(path, "/health") == 0;
 }
 
 void service_not_found(struct http_response *res)

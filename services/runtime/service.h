@@ -23,7 +23,9 @@ bool service_stopping(void);
  * that failed after background threads began (they stop on it). */
 void service_request_stop(void);
 
-/* Answers /healthz, /metrics and /dump (the canonical state of `db_path`,
+/* /healthz or its alias /health. */
+bool service_health_path(const char *path);
+/* Answers /healthz (and /health), /metrics and /dump (the canonical state of `db_path`,
  * as commlab-dump prints it); true when it did. */
 bool service_common_route(struct metrics *metrics, const char *db_path,
                           const struct http_request *req, struct http_response *res);

@@ -37,6 +37,8 @@ static const struct opt head[] = {
 static const struct opt tail[] = {
     {"port-file", NULL, "write the bound port to this file once listening", false, NULL},
     {"quiet", NULL, "log warnings and errors only", true, NULL},
+    {"log-events", NULL, "log one info line per event consumed: applied, duplicate, conflict or "
+     "dead letter, with event_id, order_id and the reason (even with --quiet)", true, NULL},
 };
 // clang-format on
 
@@ -116,7 +118,7 @@ static void library_log(const char *line)
 /* Never block: answered on the polling thread, no hand-off to a handler.
  * /configure (fault injection, atomics only) too, so that it reaches a
  * service whose handler threads all hang in an injected fault. */
-static const char *const inline_paths[] = {"/healthz", "/metrics", "/configure", NULL};
+static const char *const inline_paths[] = {"/healthz", "/health", "/metrics", "/configure", NULL};
 
 static struct http_server *http_start(const struct opt *opts, struct metrics *metrics,
                                       http_handler_fn handler, void *ctx)
@@ -189,6 +191,7 @@ int service_main(const struct service_def *def, int argc, char **argv)
         return cr == CONFIG_EXIT_OK ? 0 : 2;
     log_init(def->name);
     log_set_quiet(config_flag(opts, "quiet"));
+    log_set_events(config_flag(opts, "log-events"));
     char err[256];
     if (def->modes &&
         mode_parse(config_str(opts, "mode"), def->modes, def->mode, err, sizeof err)) {

@@ -37,6 +37,13 @@ static const char *const cases[] = {
     "deep-arrays",         /* arrays DEEP levels deep */
     "deeper-than-library", /* tables DEEPER levels deep */
     "odd-kinds",           /* float, double, decimal, void */
+    "float-header",        /* one float (kind f) */
+    "double-header",       /* one double (kind d) */
+    "decimal-header",      /* one decimal (kind D) */
+    "void-header",         /* one void (kind V) */
+    "bytes-header",        /* one byte array (kind x, a RabbitMQ extension) */
+    "bytes-in-table",      /* {"t": {"b": byte array}} */
+    "bytes-in-array",      /* {"a": [1, byte array]} */
     "many-headers",        /* MANY fields */
     "huge-header",         /* one 60 KB string value */
     "binary-header-name",  /* a name with a NUL and a 0xff byte */
@@ -46,7 +53,6 @@ static const char *const cases[] = {
     "wrong-content-type",  /* text/plain */
     "xml-content-type",    /* application/xml */
     "empty-content-type",  /* "" */
-    "no-properties",       /* no flags at all */
     "gzip-encoding",       /* content-encoding gzip */
     "forged-death",        /* x-death a string, x-delivery-count a string */
 };
@@ -142,6 +148,34 @@ static int build(const char *c, amqp_basic_properties_t *p)
         ents[n++].value.value.decimal = (amqp_decimal_t){255, 0xffffffffu};
         ents[n].key = amqp_cstring_bytes("v");
         ents[n++].value.kind = AMQP_FIELD_KIND_VOID;
+    } else if (strcmp(c, "float-header") == 0) {
+        ents[n] = entry("f", AMQP_FIELD_KIND_F32);
+        ents[n++].value.value.f32 = 2.5f;
+    } else if (strcmp(c, "double-header") == 0) {
+        ents[n] = entry("d", AMQP_FIELD_KIND_F64);
+        ents[n++].value.value.f64 = 2.5;
+    } else if (strcmp(c, "decimal-header") == 0) {
+        ents[n] = entry("m", AMQP_FIELD_KIND_DECIMAL);
+        ents[n++].value.value.decimal = (amqp_decimal_t){2, 250};
+    } else if (strcmp(c, "void-header") == 0) {
+        ents[n++] = entry("v", AMQP_FIELD_KIND_VOID);
+    } else if (strcmp(c, "bytes-header") == 0 || strcmp(c, "bytes-in-table") == 0 ||
+               strcmp(c, "bytes-in-array") == 0) {
+        amqp_table_entry_t b = entry("b", AMQP_FIELD_KIND_BYTES);
+        b.value.value.bytes = (amqp_bytes_t){3, "\x01\x02\x03"};
+        if (strcmp(c, "bytes-header") == 0) {
+            ents[n++] = b;
+        } else if (strcmp(c, "bytes-in-table") == 0) {
+            nested[0] = b;
+            ents[n] = entry("t", AMQP_FIELD_KIND_TABLE);
+            ents[n++].value.value.table = (amqp_table_t){1, nested};
+        } else {
+            vals[0].kind = AMQP_FIELD_KIND_I32;
+            vals[0].value.i32 = 1;
+            vals[1] = b.value;
+            ents[n] = entry("a", AMQP_FIELD_KIND_ARRAY);
+            ents[n++].value.value.array = (amqp_array_t){2, vals};
+        }
     } else if (strcmp(c, "many-headers") == 0) {
         for (; n < MANY; n++) {
             snprintf(names[n], sizeof names[n], "h%d", n);
@@ -168,8 +202,6 @@ static int build(const char *c, amqp_basic_properties_t *p)
         p->content_type = amqp_cstring_bytes("application/xml");
     } else if (strcmp(c, "empty-content-type") == 0) {
         p->content_type = amqp_cstring_bytes("");
-    } else if (strcmp(c, "no-properties") == 0) {
-        p->_flags = 0;
     } else if (strcmp(c, "gzip-encoding") == 0) {
         p->_flags |= AMQP_BASIC_CONTENT_ENCODING_FLAG;
         p->content_encoding = amqp_cstring_bytes("gzip");

@@ -11,8 +11,9 @@ int main(int argc, char **argv)
 {
     if (argc < 2 || strcmp(argv[1], "--help") == 0 || strcmp(argv[1], "-h") == 0) {
         printf("usage: commlab-dump DATABASE...\n"
-               "Prints orders, stock, reservations and notifications found in the given SQLite\n"
-               "files as sorted, tab-separated lines: the same state gives the same bytes.\n");
+               "Prints orders, stock, reservations, notifications and the outbox rows set\n"
+               "aside as dead letters (outbox_dead) found in the given SQLite files as sorted,\n"
+               "tab-separated lines: the same state gives the same bytes.\n");
         return argc < 2 ? 2 : 0;
     }
     log_init("commlab-dump");

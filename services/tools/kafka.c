@@ -62,7 +62,10 @@ static int cmd_mock(int argc, char **argv)
         "bootstrap list on stdout. With --control FIFO it takes one fault command a line:\n"
         "  down BROKER | up BROKER (-1: all)   a broker refuses connections, or again accepts\n"
         "  leader TOPIC PARTITION BROKER       move a partition's leader\n"
-        "  rtt BROKER MS                       delay every answer of a broker",
+        "  rtt BROKER MS                       delay every answer of a broker\n"
+        "  errors API CODE...                  answer the next requests of API (Produce,\n"
+        "                                      EndTxn... or its key) with these errors\n"
+        "                                      (numbers or names: INVALID_RECORD), one each",
         NULL, NULL);
     if (cr != CONFIG_OK)
         return cr == CONFIG_EXIT_OK ? 0 : 2;

@@ -14,7 +14,73 @@
 #define LINE_MAX_LEN 256
 
 static const char usage[] = "commands: down BROKER | up BROKER (-1: all) | leader TOPIC "
-                            "PARTITION BROKER | rtt BROKER MS";
+                            "PARTITION BROKER | rtt BROKER MS | errors API CODE...";
+
+/* Kafka protocol API keys by name (the mock's header has only numbers). */
+static const struct {
+    const char *name;
+    int16_t key;
+} apis[] = {
+    {"Produce", 0},          {"Fetch", 1},           {"ListOffsets", 2},
+    {"Metadata", 3},         {"OffsetCommit", 8},    {"OffsetFetch", 9},
+    {"FindCoordinator", 10}, {"JoinGroup", 11},      {"Heartbeat", 12},
+    {"SyncGroup", 14},       {"InitProducerId", 22}, {"AddPartitionsToTxn", 24},
+    {"AddOffsetsToTxn", 25}, {"EndTxn", 26},         {"TxnOffsetCommit", 28},
+};
+
+#define ERRORS_MAX 64
+
+/* An API by name or number; -1 if neither. */
+static int api_key(const char *w)
+{
+    for (size_t i = 0; i < sizeof apis / sizeof apis[0]; i++)
+        if (strcmp(w, apis[i].name) == 0)
+            return apis[i].key;
+    long k;
+    return parse_long(w, 0, 32767, &k) == 0 ? (int)k : -1;
+}
+
+/* A broker error by number or by librdkafka's name (INVALID_RECORD); local
+ * errors (negative, client-side) are not something a broker answers. */
+static int error_code(const char *w, rd_kafka_resp_err_t *out)
+{
+    long c;
+    if (parse_long(w, 0, 32767, &c) == 0) {
+        *out = (rd_kafka_resp_err_t)c;
+        return 0;
+    }
+    const struct rd_kafka_err_desc *d;
+    size_t n;
+    rd_kafka_get_err_descs(&d, &n);
+    for (size_t i = 0; i < n; i++)
+        if (d[i].code > 0 && d[i].name && strcmp(d[i].name, w) == 0) {
+            *out = d[i].code;
+            return 0;
+        }
+    return -1;
+}
+
+/* "errors API CODE...": the next requests of API, one per code, are answered
+ * with these errors (rd_kafka_mock_push_request_errors). */
+static const char *push_errors(rd_kafka_mock_cluster_t *mc, char **save)
+{
+    const char *w = strtok_r(NULL, " \t", save);
+    int api = w ? api_key(w) : -1;
+    if (api < 0)
+        return "errors takes API CODE... (API: a Kafka API name such as Produce, or its key)";
+    rd_kafka_resp_err_t errs[ERRORS_MAX];
+    size_t n = 0;
+    while ((w = strtok_r(NULL, " \t", save)) != NULL) {
+        if (n == ERRORS_MAX)
+            return "errors: at most 64 codes a command";
+        if (error_code(w, &errs[n++]) != 0)
+            return "errors: a CODE is a broker error number or name (e.g. 87, INVALID_RECORD)";
+    }
+    if (n == 0)
+        return "errors takes API CODE... (at least one code)";
+    rd_kafka_mock_push_request_errors_array(mc, (int16_t)api, n, errs);
+    return NULL;
+}
 
 static int word_long(char **save, long min, long max, long *out)
 {
@@ -52,6 +118,8 @@ void mock_control_apply(rd_kafka_mock_cluster_t *mc, const char *line, FILE *ans
             why = "rtt takes BROKER MILLISECONDS";
         else
             e = rd_kafka_mock_broker_set_rtt(mc, (int32_t)broker, (int)ms);
+    } else if (strcmp(cmd, "errors") == 0) {
+        why = push_errors(mc, &save);
     } else {
         why = usage;
     }

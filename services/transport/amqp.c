@@ -10,6 +10,8 @@
 #include <sys/time.h>
 
 #include "util/log.h"
+#include "util/worker.h"
+#include "amqp_props.h"
 
 /* rabbitmq-c 0.12 moved its headers (nixpkgs has 0.14+, Debian 12 has 0.11);
  * the old names still exist there but warn. */
@@ -39,7 +41,31 @@ struct amqp_link {
     bool input_broken;
     char consumer_tag[256];
     char error[200];
+    /* rabbitmq-c sends heartbeats only from inside its own calls, and a
+     * connection is not thread-safe: every call on `conn` holds `mu`, and
+     * `beat` sends a heartbeat whenever nobody does, so that however long
+     * the owner spends outside the library (an apply, a commit), the broker
+     * never drops the link for silence and returns its unacked messages. */
+    pthread_mutex_t mu;
+    struct worker beat;
+    bool beating;
 };
+
+static void heartbeats(struct worker *w, void *arg)
+{
+    struct amqp_link *l = arg;
+    int period_ms = amqp_get_heartbeat(l->conn) * 1000 / 2;
+    amqp_frame_t f = {.frame_type = AMQP_FRAME_HEARTBEAT, .channel = 0};
+    while (worker_sleep(w, period_ms)) {
+        /* Busy: the owner is inside the library, which beats itself while it
+         * waits, or is writing, which counts as traffic. */
+        if (pthread_mutex_trylock(&l->mu) != 0)
+            continue;
+        if (l->open && !l->input_broken)
+            amqp_send_frame(l->conn, &f); /* a failure shows in the owner's next call */
+        pthread_mutex_unlock(&l->mu);
+    }
+}
 
 static void set_error(struct amqp_link *l, const char *fmt, ...) COMMLAB_PRINTF(2, 3);
 
@@ -135,6 +161,9 @@ static struct amqp_link *open_one(const char *url, char *err, size_t errlen)
     free(copy);
     l->open = true;
     l->next_tag = l->window_start = 1;
+    pthread_mutex_init(&l->mu, NULL);
+    l->beating = amqp_get_heartbeat(l->conn) > 0 &&
+                 worker_start(&l->beat, "amqp-heartbeat", heartbeats, l) == 0;
     return l;
 fail:
     free(copy);
@@ -148,12 +177,15 @@ void amqp_link_close(struct amqp_link *l)
 {
     if (!l)
         return;
+    if (l->beating)
+        worker_stop(&l->beat);
     if (l->open && !l->input_broken) {
         /* A clean close: the broker requeues whatever we did not ack. */
         amqp_channel_close(l->conn, CHANNEL, AMQP_REPLY_SUCCESS);
         amqp_connection_close(l->conn, AMQP_REPLY_SUCCESS);
     }
     amqp_destroy_connection(l->conn);
+    pthread_mutex_destroy(&l->mu);
     free(l);
 }
 
@@ -166,7 +198,7 @@ static amqp_table_entry_t str_entry(const char *key, const char *value)
     return e;
 }
 
-int amqp_link_exchange(struct amqp_link *l, const char *name, const char *type)
+static int link_exchange(struct amqp_link *l, const char *name, const char *type)
 {
     amqp_exchange_declare(l->conn, CHANNEL, amqp_cstring_bytes(name), amqp_cstring_bytes(type), 0,
                           1, 0, 0, amqp_empty_table);
@@ -186,9 +218,9 @@ static int bind_queue(struct amqp_link *l, const char *queue, const char *exchan
     return check_reply(l, amqp_get_rpc_reply(l->conn), "queue.bind");
 }
 
-int amqp_link_work_queue(struct amqp_link *l, const char *name, const char *exchange,
-                         const char *const *keys, size_t n_keys, const char *dlx,
-                         long delivery_limit)
+static int link_work_queue(struct amqp_link *l, const char *name, const char *exchange,
+                           const char *const *keys, size_t n_keys, const char *dlx,
+                           long delivery_limit)
 {
     char dlq[160];
     snprintf(dlq, sizeof dlq, "%s.dlq", name);
@@ -212,7 +244,7 @@ int amqp_link_work_queue(struct amqp_link *l, const char *name, const char *exch
     return 0;
 }
 
-long amqp_link_depth(struct amqp_link *l, const char *queue, long *consumers)
+static long link_depth(struct amqp_link *l, const char *queue, long *consumers)
 {
     amqp_queue_declare_ok_t *ok = amqp_queue_declare(l->conn, CHANNEL, amqp_cstring_bytes(queue), 1,
                                                      0, 0, 0, amqp_empty_table);
@@ -223,7 +255,7 @@ long amqp_link_depth(struct amqp_link *l, const char *queue, long *consumers)
     return (long)ok->message_count;
 }
 
-int amqp_link_confirm_mode(struct amqp_link *l)
+static int link_confirm_mode(struct amqp_link *l)
 {
     amqp_confirm_select(l->conn, CHANNEL);
     if (check_reply(l, amqp_get_rpc_reply(l->conn), "confirm.select") != 0)
@@ -232,8 +264,8 @@ int amqp_link_confirm_mode(struct amqp_link *l)
     return 0;
 }
 
-int amqp_link_publish(struct amqp_link *l, const char *exchange, const char *routing_key,
-                      const void *body, size_t len, const char *reason)
+static int link_publish(struct amqp_link *l, const char *exchange, const char *routing_key,
+                        const void *body, size_t len, const char *reason)
 {
     if (!l->open)
         return -1;
@@ -247,6 +279,14 @@ int amqp_link_publish(struct amqp_link *l, const char *exchange, const char *rou
         h[0] = str_entry("x-commlab-reason", reason);
         p._flags |= AMQP_BASIC_HEADERS_FLAG;
         p.headers = (amqp_table_t){1, h};
+    }
+    /* Under confirms, the message id is the delivery tag: a message that
+     * comes back (basic.return carries no tag) is known by it. */
+    char id[24];
+    if (l->confirms) {
+        snprintf(id, sizeof id, "%llu", (unsigned long long)l->next_tag);
+        p._flags |= AMQP_BASIC_MESSAGE_ID_FLAG;
+        p.message_id = amqp_cstring_bytes(id);
     }
     amqp_bytes_t b = {len, (void *)(uintptr_t)body};
     /* mandatory=1: a message no queue takes comes back (basic.return), and
@@ -293,7 +333,10 @@ static int other_frame(struct amqp_link *l, const amqp_frame_t *f)
     return 0;
 }
 
-int amqp_link_wait_confirms(struct amqp_link *l, int timeout_ms)
+static void copy_bytes(char *out, size_t cap, amqp_bytes_t b);
+
+static int link_wait_confirms(struct amqp_link *l, int timeout_ms, enum amqp_confirm *out,
+                              size_t n_out)
 {
     uint64_t first = l->window_start, last = l->next_tag; /* [first, last) */
     l->window_start = l->next_tag;
@@ -305,6 +348,8 @@ int amqp_link_wait_confirms(struct amqp_link *l, int timeout_ms)
     unsigned char *acked = calloc(n, 1);
     if (!acked)
         return -1;
+    for (size_t i = 0; out && i < n_out; i++)
+        out[i] = AMQP_CONFIRM_PENDING;
     size_t pending = n;
     bool bad = false;
     struct timeval deadline;
@@ -349,23 +394,40 @@ int amqp_link_wait_confirms(struct amqp_link *l, int timeout_ms)
                 tag = a->delivery_tag;
                 multiple = a->multiple;
                 set_error(l, "the broker refused (nack) message %llu", (unsigned long long)tag);
-                bad = true;
+                bad = !out; /* per message: the others still count */
             }
             uint64_t lo = multiple ? first : tag;
             for (uint64_t t = lo; t <= tag && t < last; t++) {
                 if (t >= first && !acked[t - first]) {
                     acked[t - first] = 1;
                     pending--;
+                    /* A return came before its ack: it stays returned. */
+                    if (out && t - first < n_out && out[t - first] == AMQP_CONFIRM_PENDING)
+                        out[t - first] =
+                            id == AMQP_BASIC_ACK_METHOD ? AMQP_CONFIRM_ACKED : AMQP_CONFIRM_NACKED;
                 }
             }
         } else if (id == AMQP_BASIC_RETURN_METHOD) {
-            /* Unroutable: its header and body follow; read and drop them. */
+            /* Unroutable: its header and body follow; the message id says
+             * which publish it was (link_publish). */
             amqp_message_t m;
             amqp_rpc_reply_t r = amqp_read_message(l->conn, f.channel, &m, 0);
-            if (r.reply_type == AMQP_RESPONSE_NORMAL)
+            unsigned long long tag = 0;
+            if (r.reply_type == AMQP_RESPONSE_NORMAL) {
+                char id_text[24] = "";
+                if (m.properties._flags & AMQP_BASIC_MESSAGE_ID_FLAG)
+                    copy_bytes(id_text, sizeof id_text, m.properties.message_id);
+                tag = strtoull(id_text, NULL, 10);
                 amqp_destroy_message(&m);
+            } else {
+                l->open = false; /* the rest of it is still on the wire */
+                bad = true;
+            }
             set_error(l, "a message was unroutable (no queue bound to its routing key)");
-            bad = true;
+            if (out && tag >= first && tag < last && tag - first < n_out)
+                out[tag - first] = AMQP_CONFIRM_RETURNED;
+            else
+                bad = true;
         } else if (other_frame(l, &f) != 0) {
             bad = true;
         }
@@ -382,7 +444,7 @@ static void copy_bytes(char *out, size_t cap, amqp_bytes_t b)
     out[n] = '\0';
 }
 
-int amqp_link_consume(struct amqp_link *l, const char *queue, unsigned prefetch)
+static int link_consume(struct amqp_link *l, const char *queue, unsigned prefetch)
 {
     /* Prefetch bounds what the broker pushes before we ack: consumer memory
      * stays flat however long the queue grows. */
@@ -527,7 +589,6 @@ static bool value_ok(struct shape *s, const amqp_field_value_t *v, int depth)
         s->bytes += 8;
         break;
     case AMQP_FIELD_KIND_UTF8:
-    case AMQP_FIELD_KIND_BYTES:
         s->bytes += v->value.bytes.len;
         break;
     case AMQP_FIELD_KIND_TABLE:
@@ -542,7 +603,8 @@ static bool value_ok(struct shape *s, const amqp_field_value_t *v, int depth)
                 return false;
         break;
     default:
-        /* Floats, decimals and void: nothing we or a broker write. */
+        /* Floats, decimals, void and byte arrays (a RabbitMQ extension):
+         * nothing we or a broker write. */
         return refuse(s,
                       "headers: a field of kind '%c' (strings, integers, booleans, "
                       "timestamps, tables and arrays only)",
@@ -600,9 +662,10 @@ static bool known_headers_ok(struct shape *s, const amqp_table_t *t)
 static bool props_ok(const amqp_basic_properties_t *p, char why[AMQP_REASON_MAX])
 {
     struct shape s = {0, 0, why};
-    if (!(p->_flags & AMQP_BASIC_CONTENT_TYPE_FLAG))
-        return refuse(&s, "content_type: missing (want application/json)");
-    if (!content_type_ok(p->content_type))
+    /* No content type at all is read as JSON: the management UI, pika and
+     * amqp-publish send none by default, and the body's strict validation
+     * still applies. A content type that names something else is refused. */
+    if ((p->_flags & AMQP_BASIC_CONTENT_TYPE_FLAG) && !content_type_ok(p->content_type))
         return refuse(&s, "content_type: '%.*s' (want application/json)",
                       (int)(p->content_type.len > 64 ? 64 : p->content_type.len),
                       (const char *)p->content_type.bytes);
@@ -710,7 +773,7 @@ static int wait_frame(struct amqp_link *l, amqp_frame_t *f, int timeout_ms, cons
     return 1;
 }
 
-int amqp_link_next(struct amqp_link *l, struct amqp_msg *m, int timeout_ms)
+static int link_next(struct amqp_link *l, struct amqp_msg *m, int timeout_ms)
 {
     memset(m, 0, sizeof *m);
     if (!l->open || l->input_broken)
@@ -731,7 +794,7 @@ int amqp_link_next(struct amqp_link *l, struct amqp_msg *m, int timeout_ms)
     return 1;
 }
 
-int amqp_link_get(struct amqp_link *l, const char *queue, struct amqp_msg *m)
+static int link_get(struct amqp_link *l, const char *queue, struct amqp_msg *m)
 {
     memset(m, 0, sizeof *m);
     if (!l->open || l->input_broken)
@@ -757,7 +820,7 @@ void amqp_msg_free(struct amqp_msg *m)
     m->body = NULL;
 }
 
-int amqp_link_ack(struct amqp_link *l, uint64_t tag, bool multiple)
+static int link_ack(struct amqp_link *l, uint64_t tag, bool multiple)
 {
     if (!l->open)
         return -1;
@@ -770,7 +833,7 @@ int amqp_link_ack(struct amqp_link *l, uint64_t tag, bool multiple)
     return 0;
 }
 
-int amqp_link_nack(struct amqp_link *l, uint64_t tag, bool requeue)
+static int link_nack(struct amqp_link *l, uint64_t tag, bool requeue)
 {
     if (!l->open)
         return -1;
@@ -783,7 +846,7 @@ int amqp_link_nack(struct amqp_link *l, uint64_t tag, bool requeue)
     return 0;
 }
 
-int amqp_link_idle(struct amqp_link *l, int timeout_ms)
+static int link_idle(struct amqp_link *l, int timeout_ms)
 {
     if (!l->open)
         return -1;
@@ -824,4 +887,87 @@ struct amqp_link *amqp_link_open(const char *urls, char *err, size_t errlen)
         snprintf(err, errlen, "no AMQP URL in '%s'", urls);
     free(copy);
     return l;
+}
+
+/* The public calls: each holds the link's lock (see struct amqp_link). */
+#define LOCKED(T, call)                                                                            \
+    do {                                                                                           \
+        pthread_mutex_lock(&l->mu);                                                                \
+        T rc_ = call;                                                                              \
+        pthread_mutex_unlock(&l->mu);                                                              \
+        return rc_;                                                                                \
+    } while (0)
+
+int amqp_link_exchange(struct amqp_link *l, const char *name, const char *type)
+{
+    LOCKED(int, link_exchange(l, name, type));
+}
+
+int amqp_link_work_queue(struct amqp_link *l, const char *name, const char *exchange,
+                         const char *const *keys, size_t n_keys, const char *dlx,
+                         long delivery_limit)
+{
+    LOCKED(int, link_work_queue(l, name, exchange, keys, n_keys, dlx, delivery_limit));
+}
+
+long amqp_link_depth(struct amqp_link *l, const char *queue, long *consumers)
+{
+    LOCKED(long, link_depth(l, queue, consumers));
+}
+
+int amqp_link_confirm_mode(struct amqp_link *l)
+{
+    LOCKED(int, link_confirm_mode(l));
+}
+
+int amqp_link_publish(struct amqp_link *l, const char *exchange, const char *routing_key,
+                      const void *body, size_t len, const char *reason)
+{
+    LOCKED(int, link_publish(l, exchange, routing_key, body, len, reason));
+}
+
+int amqp_link_wait_confirms(struct amqp_link *l, int timeout_ms)
+{
+    LOCKED(int, link_wait_confirms(l, timeout_ms, NULL, 0));
+}
+
+int amqp_link_wait_confirms_each(struct amqp_link *l, int timeout_ms, enum amqp_confirm *out,
+                                 size_t n)
+{
+    LOCKED(int, link_wait_confirms(l, timeout_ms, out, n));
+}
+
+int amqp_link_consume(struct amqp_link *l, const char *queue, unsigned prefetch)
+{
+    LOCKED(int, link_consume(l, queue, prefetch));
+}
+
+int amqp_link_next(struct amqp_link *l, struct amqp_msg *m, int timeout_ms)
+{
+    LOCKED(int, link_next(l, m, timeout_ms));
+}
+
+int amqp_link_get(struct amqp_link *l, const char *queue, struct amqp_msg *m)
+{
+    LOCKED(int, link_get(l, queue, m));
+}
+
+int amqp_link_ack(struct amqp_link *l, uint64_t tag, bool multiple)
+{
+    LOCKED(int, link_ack(l, tag, multiple));
+}
+
+int amqp_link_nack(struct amqp_link *l, uint64_t tag, bool requeue)
+{
+    LOCKED(int, link_nack(l, tag, requeue));
+}
+
+int amqp_link_idle(struct amqp_link *l, int timeout_ms)
+{
+    LOCKED(int, link_idle(l, timeout_ms));
+}
+
+bool amqp_properties_ok(const amqp_basic_properties_t *p, char why[AMQP_REASON_MAX])
+{
+    return props_ok(p, why);
 }

@@ -1,5 +1,7 @@
 /* AMQP 0-9-1 over librabbitmq (rabbitmq-c), the synchronous API only: one
- * link = one TCP connection with one channel, used by one thread at a time.
+ * link = one TCP connection with one channel, used by one thread at a time,
+ * and kept alive by a heartbeat thread of its own (so the owner may spend as
+ * long as it likes between calls: a slow apply does not cost the link).
  * No domain here: bodies are bytes, names come from amqp_topology.h. */
 #ifndef COMMLAB_AMQP_H
 #define COMMLAB_AMQP_H
@@ -9,7 +11,8 @@
 #include <stdint.h>
 
 /* Heartbeats let a link notice a broker that vanished without closing TCP
- * (a crashed VM): a silent peer is dropped after about twice this. */
+ * (a crashed VM): a silent peer is dropped after about twice this. The
+ * broker's own setting wins when it is lower. */
 #define AMQP_HEARTBEAT_S 10
 /* Longest header value copied out of a message (x-commlab-reason, x-death). */
 #define AMQP_REASON_MAX 200
@@ -69,6 +72,20 @@ int amqp_link_publish(struct amqp_link *l, const char *exchange, const char *rou
  * 0: all acked (and routed to a queue); -1: a nack, a return (unroutable), a
  * closed link or `timeout_ms` passed. Either way the window starts afresh. */
 int amqp_link_wait_confirms(struct amqp_link *l, int timeout_ms);
+
+/* What became of one publish (amqp_link_wait_confirms_each). */
+enum amqp_confirm {
+    AMQP_CONFIRM_PENDING,  /* no answer (the link broke or the wait timed out) */
+    AMQP_CONFIRM_ACKED,    /* taken by a queue */
+    AMQP_CONFIRM_NACKED,   /* refused by the broker (for now: its own trouble) */
+    AMQP_CONFIRM_RETURNED, /* unroutable: no queue is bound to its routing key */
+};
+/* The same wait, per message: out[i] for the i-th publish since the last
+ * wait (up to n). A nack or a return ends nothing: 0 once every message is
+ * answered, -1 when the link broke or the wait timed out (out[] says which
+ * were answered before). */
+int amqp_link_wait_confirms_each(struct amqp_link *l, int timeout_ms, enum amqp_confirm *out,
+                                 size_t n);
 
 /* Manual-ack consumer with at most `prefetch` unacked messages in flight. */
 int amqp_link_consume(struct amqp_link *l, const char *queue, unsigned prefetch);

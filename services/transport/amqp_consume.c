@@ -21,6 +21,17 @@
  * 0.2 + 0.4 + ... + 3.2 s. */
 #define UNAVAILABLE_ROUNDS 5
 #define CONFIRM_TIMEOUT_MS 10000
+/* A message is dead-lettered by us after this many failed applies of its
+ * own. The broker's delivery limit (AMQP_DELIVERY_LIMIT, higher) counts
+ * every return, a link lost with the window included, and is left as the
+ * backstop for a message that crashes the process. */
+#define APPLY_TRIES 5
+/* Messages whose applies failed, remembered at most (the oldest forgotten). */
+#define STRIKES_MAX 4096
+/* After an undecodable frame, the link after it takes one message at a
+ * time for this many messages: a second such frame close behind the first
+ * then costs no other message a delivery. */
+#define CAREFUL_MESSAGES 64
 
 enum verdict { VERDICT_ACK, VERDICT_DEAD, VERDICT_RETRY };
 
@@ -36,7 +47,63 @@ struct amqp_consumer {
     struct amqp_item *items;
     bool *failed; /* per item: its retry alone failed too */
     unsigned batch_max;
+    /* Failed applies per message (by a digest of its body), kept across
+     * links: only these count towards APPLY_TRIES. */
+    struct strike {
+        uint64_t digest;
+        int count;
+    } * strikes;
+    size_t nstrikes, strike_next;
+    unsigned careful;  /* messages left to take one at a time */
+    bool link_careful; /* the link was opened with prefetch 1 */
 };
+
+static uint64_t digest(const struct amqp_msg *m)
+{
+    uint64_t h = 1469598103934665603ull; /* FNV-1a */
+    for (size_t i = 0; i < m->len; i++)
+        h = (h ^ (unsigned char)m->body[i]) * 1099511628211ull;
+    for (const char *k = m->routing_key; *k; k++)
+        h = (h ^ (unsigned char)*k) * 1099511628211ull;
+    return h;
+}
+
+static struct strike *find_strike(struct amqp_consumer *c, uint64_t d)
+{
+    for (size_t i = 0; i < c->nstrikes; i++)
+        if (c->strikes[i].digest == d)
+            return &c->strikes[i];
+    return NULL;
+}
+
+/* One more failed apply for the message; how many it has now. */
+static int strike(struct amqp_consumer *c, const struct amqp_msg *m)
+{
+    uint64_t d = digest(m);
+    struct strike *s = find_strike(c, d);
+    if (!s) {
+        if (c->nstrikes < STRIKES_MAX) {
+            s = &c->strikes[c->nstrikes++];
+        } else {
+            s = &c->strikes[c->strike_next];
+            c->strike_next = (c->strike_next + 1) % STRIKES_MAX;
+        }
+        *s = (struct strike){.digest = d};
+    }
+    return ++s->count;
+}
+
+/* The message is settled for good: forget its strikes. */
+static void forgive(struct amqp_consumer *c, const struct amqp_msg *m)
+{
+    if (c->nstrikes == 0)
+        return;
+    struct strike *s = find_strike(c, digest(m));
+    if (s) {
+        *s = c->strikes[--c->nstrikes];
+        c->strike_next = 0;
+    }
+}
 
 void amqp_sleep_unless(const _Atomic bool *stop, long ms)
 {
@@ -66,14 +133,16 @@ static int connect_link(struct amqp_consumer *c)
         notify(&c->o.notice, NOTICE_WARN, "%s: RabbitMQ unavailable: %s", c->queue, err);
         return -1;
     }
+    c->link_careful = c->careful > 0;
     if (amqp_topology_declare(c->link) != 0 ||
-        amqp_link_consume(c->link, c->queue, c->o.prefetch) != 0) {
+        amqp_link_consume(c->link, c->queue, c->link_careful ? 1 : c->o.prefetch) != 0) {
         notify(&c->o.notice, NOTICE_WARN, "%s: %s", c->queue, amqp_link_error(c->link));
         amqp_link_close(c->link);
         c->link = NULL;
         return -1;
     }
-    notify(&c->o.notice, NOTICE_INFO, "consuming %s (prefetch %u)", c->queue, c->o.prefetch);
+    notify(&c->o.notice, NOTICE_INFO, "consuming %s (prefetch %u)", c->queue,
+           c->link_careful ? 1 : c->o.prefetch);
     return 0;
 }
 
@@ -144,6 +213,16 @@ static int settle(struct amqp_consumer *c, size_t n)
     return ack_upto ? amqp_link_ack(c->link, ack_upto, true) : 0;
 }
 
+static void event_line(struct amqp_consumer *c, const char *outcome, const struct event *ev,
+                       const char *reason)
+{
+    if (!c->o.events.fn)
+        return;
+    char line[EVENT_LINE_MAX];
+    event_outcome_line(line, outcome, ev, c->queue, reason);
+    notify(&c->o.events, NOTICE_INFO, "%s", line);
+}
+
 static void refuse(struct amqp_consumer *c, size_t i, const char *reason)
 {
     c->verdicts[i] = VERDICT_DEAD;
@@ -163,10 +242,12 @@ static bool decide(struct amqp_consumer *c, size_t n)
         c->reasons[i][0] = '\0';
         if (m->refused[0]) {
             refuse(c, i, m->refused);
+            event_line(c, EVENT_OUTCOME_DEAD_LETTER, NULL, c->reasons[i]);
             dead++;
         } else if (!event_accept(m->body, m->len, c->o.accepted, &c->items[k].ev, c->reasons[i],
                                  sizeof c->reasons[i])) {
             refuse(c, i, c->reasons[i]);
+            event_line(c, EVENT_OUTCOME_DEAD_LETTER, NULL, c->reasons[i]);
             dead++;
         } else {
             c->items[k].result = AMQP_ITEM_APPLIED;
@@ -185,6 +266,7 @@ static bool decide(struct amqp_consumer *c, size_t n)
      * requeueing, which would count a delivery against every message. */
     struct backoff again;
     backoff_init(&again, 200, 3200);
+    bool store_busy = false;
     for (int round = 0;; round++) {
         rc = c->o.apply(c->o.ctx, c, c->items, k);
         count(c, "amqp_batches_total", "Batches applied (one transaction each).", 1);
@@ -202,26 +284,47 @@ static bool decide(struct amqp_consumer *c, size_t n)
             break;
         if (round >= UNAVAILABLE_ROUNDS || !worker_sleep(&c->w, backoff_next(&again))) {
             rc = AMQP_APPLY_UNAVAILABLE;
+            store_busy = true;
             break;
         }
     }
     if (rc == AMQP_APPLY_UNAVAILABLE && worker_stopping(&c->w))
         return false;
-    uint64_t applied = 0, dup = 0, conflict = 0, retry = 0;
+    uint64_t applied = 0, dup = 0, conflict = 0, retry = 0, spent = 0;
     for (size_t j = 0; j < k; j++) {
         size_t i = c->items[j].msg;
+        /* A failed apply counts against its message; a store that stayed
+         * unavailable (store_busy) counts against none. */
+        if ((rc == AMQP_APPLY_UNAVAILABLE && !store_busy) || failed[j]) {
+            int tries = strike(c, &c->msgs[i]);
+            if (tries >= APPLY_TRIES) {
+                char why[AMQP_REASON_MAX];
+                snprintf(why, sizeof why, "failed %d times: its apply did not succeed", tries);
+                refuse(c, i, why);
+                forgive(c, &c->msgs[i]);
+                spent++;
+                continue;
+            }
+        }
         if (rc == AMQP_APPLY_UNAVAILABLE || failed[j]) {
             c->verdicts[i] = VERDICT_RETRY;
             retry++;
         } else if (c->items[j].result == AMQP_ITEM_CONFLICT) {
             refuse(c, i, c->items[j].reason);
+            event_line(c, EVENT_OUTCOME_CONFLICT, &c->items[j].ev, c->items[j].reason);
             conflict++;
         } else if (c->items[j].result == AMQP_ITEM_DUPLICATE) {
+            event_line(c, EVENT_OUTCOME_DUPLICATE, &c->items[j].ev, NULL);
             dup++;
         } else {
+            event_line(c, EVENT_OUTCOME_APPLIED, &c->items[j].ev, NULL);
             applied++;
         }
+        if (c->verdicts[i] != VERDICT_RETRY)
+            forgive(c, &c->msgs[i]);
     }
+    count(c, "amqp_dead_lettered_total", "Messages refused (malformed, undecodable, wrong type).",
+          spent);
     if (c->o.applied_metric)
         count(c, c->o.applied_metric, c->o.applied_help, applied);
     count(c, "amqp_duplicates_total", "Redeliveries or repeats of an event that changed nothing.",
@@ -271,8 +374,19 @@ static void run(struct worker *w, void *arg)
             rc = decide(c, n) ? settle(c, n) : -1;
         for (size_t i = 0; i < n; i++)
             amqp_msg_free(&c->msgs[i]);
-        if (rc != 0 || broken)
+        if (broken) {
+            c->careful = CAREFUL_MESSAGES;
+        } else if (c->careful > 0) {
+            c->careful = c->careful > n ? c->careful - (unsigned)n : 0;
+        }
+        if (rc == 0 && !broken && c->link_careful && c->careful == 0) {
+            /* Careful long enough: everything is settled, so closing this
+             * link returns nothing; the next takes the full prefetch. */
+            amqp_link_close(c->link);
+            c->link = NULL;
+        } else if (rc != 0 || broken) {
             drop_links(c);
+        }
     }
     drop_links(c);
 }
@@ -286,6 +400,7 @@ static void free_consumer(struct amqp_consumer *c)
     free(c->reasons);
     free(c->items);
     free(c->failed);
+    free(c->strikes);
     free(c);
 }
 
@@ -305,8 +420,9 @@ struct amqp_consumer *amqp_consumer_start(const struct amqp_consumer_opts *o)
     c->reasons = calloc(c->batch_max, sizeof c->reasons[0]);
     c->items = calloc(c->batch_max, sizeof c->items[0]);
     c->failed = calloc(c->batch_max, sizeof c->failed[0]);
+    c->strikes = calloc(STRIKES_MAX, sizeof c->strikes[0]);
     if (!c->url || !c->queue || !c->msgs || !c->verdicts || !c->reasons || !c->items ||
-        !c->failed || worker_start(&c->w, c->queue, run, c) != 0) {
+        !c->failed || !c->strikes || worker_start(&c->w, c->queue, run, c) != 0) {
         free_consumer(c);
         return NULL;
     }

@@ -8,8 +8,12 @@
  *   dead-letter  to QUEUE.dlq with an x-commlab-reason header: malformed,
  *                undecodable, an event type the queue does not carry, or a
  *                conflict the service found (counted, never applied);
- *   requeue      a transient failure; the queue's delivery limit
- *                dead-letters it after a few tries.
+ *   requeue      a transient failure; after 5 failed applies of its own
+ *                (counted here, across links) it is dead-lettered with
+ *                that reason. A link lost with the window costs no
+ *                message a try; the queue's delivery limit, which counts
+ *                such returns too, is only the backstop for a message
+ *                that crashes the process.
  * It knows the event envelope (core/codec/event_json), nothing of what an
  * event means: that is the apply callback's. */
 #ifndef COMMLAB_AMQP_CONSUME_H
@@ -66,6 +70,7 @@ struct amqp_consumer_opts {
     /* The service's name for "applied", e.g. amqp_orders_applied_total. */
     const char *applied_metric, *applied_help;
     struct notifier notice; /* the link's ups and downs, dead letters */
+    struct notifier events; /* one line per message settled (--log-events); may be off */
 };
 
 /* Starts the thread; it keeps trying to connect while the broker is away.

@@ -1,5 +1,6 @@
 #include "amqp_outbox.h"
 
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -19,6 +20,7 @@ struct amqp_outbox_relay {
     struct metrics *m;
     struct amqp_link *link;
     struct notifier notice;
+    enum amqp_confirm confirms[BATCH];
 };
 
 static void set_connected(struct amqp_outbox_relay *r, int up)
@@ -54,20 +56,40 @@ static void drop_link(void *ctx)
     set_connected(r, 0);
 }
 
-/* Publishes the rows as persistent messages and waits for every confirm:
- * all or nothing, the link being unusable after any failure. */
-static long publish(void *ctx, struct worker *w, const struct outbox_row *rows, size_t n)
+/* Publishes the rows as persistent messages and waits for every confirm.
+ * Each row's fate is its own: acked, delivered; returned (no queue takes its
+ * routing key), refused for good; nacked, refused for now. A broken link
+ * leaves the unanswered rows for the next round, on a new link. */
+static int publish(void *ctx, struct worker *w, struct outbox_row *rows, size_t n)
 {
     (void)w;
     struct amqp_outbox_relay *r = ctx;
-    int rc = 0;
-    for (size_t i = 0; i < n && rc == 0; i++)
-        rc = amqp_link_publish(r->link, AMQP_EXCHANGE, rows[i].destination, rows[i].body,
-                               rows[i].body_len, NULL);
-    if (amqp_link_wait_confirms(r->link, CONFIRM_TIMEOUT_MS) != 0)
-        rc = -1;
-    if (rc == 0)
-        return (long)n;
+    size_t sent = 0;
+    while (sent < n && amqp_link_publish(r->link, AMQP_EXCHANGE, rows[sent].destination,
+                                         rows[sent].body, rows[sent].body_len, NULL) == 0)
+        sent++;
+    int rc = amqp_link_wait_confirms_each(r->link, CONFIRM_TIMEOUT_MS, r->confirms, sent);
+    for (size_t i = 0; i < sent; i++) {
+        switch (r->confirms[i]) {
+        case AMQP_CONFIRM_ACKED:
+            rows[i].fate = OUTBOX_DELIVERED;
+            break;
+        case AMQP_CONFIRM_RETURNED:
+            rows[i].fate = OUTBOX_REFUSED;
+            snprintf(rows[i].why, sizeof rows[i].why,
+                     "unroutable: no queue bound to routing key '%.100s' on %s",
+                     rows[i].destination, AMQP_EXCHANGE);
+            break;
+        case AMQP_CONFIRM_NACKED:
+            rows[i].fate = OUTBOX_DEFERRED;
+            snprintf(rows[i].why, sizeof rows[i].why, "the broker refused it (nack)");
+            break;
+        case AMQP_CONFIRM_PENDING:
+            break;
+        }
+    }
+    if (rc == 0 && sent == n)
+        return 0;
     notify(&r->notice, NOTICE_WARN, "relay: link lost: %s; reconnecting", amqp_link_error(r->link));
     return -1;
 }

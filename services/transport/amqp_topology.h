@@ -24,9 +24,13 @@
 #define AMQP_Q_NOTIFICATION "notification.inventory-reserved"
 #define AMQP_Q_ORDER_OUTCOME "order.inventory-outcome"
 
-/* Deliveries of one message before the broker dead-letters it (quorum
- * queues count redeliveries, including those caused by a consumer crash). */
-#define AMQP_DELIVERY_LIMIT 5
+/* Deliveries of one message before the broker dead-letters it. Quorum
+ * queues count every return: a consumer crash, but also a link lost with
+ * its whole window (a broker restart), which is no fault of the messages.
+ * So this is only the backstop for a message that crashes its consumer;
+ * the consumer dead-letters a message whose own applies failed 5 times
+ * (transport/amqp_consume.c). */
+#define AMQP_DELIVERY_LIMIT 20
 
 int amqp_topology_declare(struct amqp_link *l);
 

@@ -37,6 +37,17 @@ typedef enum MHD_Result MHD_Result_t;
  * the connection closed at once. */
 #define DISCARD_MAX (8u << 20)
 
+/* The library's own strictness: 1 is its "more strict, within the limits the
+ * RFCs set for servers" (1.0 refuses a NUL, a bare CR, obs-fold and a
+ * missing Host itself); 0.9.75 has only the older switch, whose 1 refuses
+ * HTTP/1.1 without Host and spaces in the target. fields_error checks the
+ * rest on either. */
+#if MHD_VERSION >= 0x00097701
+#define STRICTNESS_OPTION MHD_OPTION_CLIENT_DISCIPLINE_LVL, (int)1
+#else
+#define STRICTNESS_OPTION MHD_OPTION_STRICT_FOR_CLIENT, (int)1
+#endif
+
 struct http_server {
     struct MHD_Daemon *daemon;
     struct http_server_config cfg;
@@ -234,6 +245,106 @@ static const char *framing_error(struct MHD_Connection *conn)
     return NULL;
 }
 
+/* RFC 9110 5.1 and 5.6.2: a field name is a token. */
+static bool is_tchar(unsigned char c)
+{
+    return (c >= '0' && c <= '9') || (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') ||
+           (c != '\0' && strchr("!#$%&'*+-.^_`|~", c) != NULL);
+}
+
+/* RFC 9110 5.5: a field value holds visible bytes, obs-text, SP and HTAB;
+ * no NUL, CR, LF or other control. */
+static bool is_field_vchar(unsigned char c)
+{
+    return c == '\t' || (c >= 0x20 && c != 0x7f);
+}
+
+/* RFC 3986 3.2.2-3.2.3: what a Host value (uri-host [":" port]) may hold. */
+static bool is_host_char(unsigned char c)
+{
+    return (c >= '0' && c <= '9') || (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') ||
+           (c != '\0' && strchr("-._~%!$&'()*+,;=:[]", c) != NULL);
+}
+
+struct fields {
+    unsigned hosts;
+    const char *why;
+};
+
+#if MHD_VERSION < 0x00097600
+/* libmicrohttpd 0.9.75 and older parse the header in place: each value
+ * ends where its line did, CR and LF both overwritten with NUL, and each
+ * name is followed by its colon (also a NUL) and the value's leading
+ * whitespace. Anything else means the library cut the line short: a NUL
+ * inside the value (`50\0 00` is handed over as "50"), a bare CR or LF as
+ * the line's end, or an obs-fold continuation, which it joins by moving
+ * and lengthening the name. It reports none of these, and has no option
+ * to refuse them (1.0 refuses them itself, see http_server_start). */
+static bool cut_short(const char *name, const char *value)
+{
+    size_t nl = strlen(name), vl = strlen(value);
+    uintptr_t after_name = (uintptr_t)name + nl + 1, at = (uintptr_t)value;
+    if (value[vl + 1] != '\0' || at < after_name || at - after_name > 4096)
+        return true;
+    for (const char *p = name + nl + 1; p < value; p++)
+        if (*p != ' ' && *p != '\t')
+            return true;
+    return false;
+}
+#endif
+
+static MHD_Result_t check_field(void *cls, enum MHD_ValueKind kind, const char *name,
+                                const char *value)
+{
+    (void)kind;
+    struct fields *f = cls;
+    if (!*name)
+        f->why = "a header field with no name";
+    for (const unsigned char *p = (const unsigned char *)name; *p && !f->why; p++)
+        if (!is_tchar(*p))
+            f->why = *p == ' ' || *p == '\t' ? "whitespace between a field name and its colon"
+                                             : "a field name that is not a token";
+    bool in_place = value != NULL; /* a NULL value is no line of the header */
+    if (!value)
+        value = "";
+    for (const unsigned char *p = (const unsigned char *)value; *p && !f->why; p++)
+        if (!is_field_vchar(*p))
+            f->why = "a control character in a field value";
+#if MHD_VERSION < 0x00097600
+    if (!f->why && in_place && cut_short(name, value))
+        f->why = "a NUL, a bare CR or LF, or a folded line (obs-fold) in the header";
+#else
+    (void)in_place;
+#endif
+    if (strcasecmp(name, MHD_HTTP_HEADER_HOST) == 0) {
+        f->hosts++;
+        /* 0.9.75 keeps the whitespace after a value, which is not part of it. */
+        size_t n = strlen(value);
+        while (n > 0 && (value[n - 1] == ' ' || value[n - 1] == '\t'))
+            n--;
+        for (size_t i = 0; i < n && !f->why; i++)
+            if (!is_host_char((unsigned char)value[i]))
+                f->why = "a Host that is not host[:port]";
+    }
+    return f->why ? MHD_NO : MHD_YES;
+}
+
+/* RFC 9112 5 and 3.2: field lines the library let through that the RFC
+ * says a server must refuse with 400, and exactly one Host in HTTP/1.1
+ * (at most one in 1.0). NULL when the header is sound. */
+static const char *fields_error(struct MHD_Connection *conn, const char *version)
+{
+    struct fields f = {0, NULL};
+    MHD_get_connection_values(conn, MHD_HEADER_KIND, check_field, &f);
+    if (f.why)
+        return f.why;
+    if (f.hosts > 1)
+        return "send one Host header, not several";
+    if (f.hosts == 0 && version && strcmp(version, MHD_HTTP_VERSION_1_1) == 0)
+        return "an HTTP/1.1 request needs a Host header";
+    return NULL;
+}
+
 static bool is_inline(const struct http_server *s, const char *path)
 {
     for (const char *const *p = s->cfg.inline_paths; p && *p; p++)
@@ -397,6 +508,26 @@ unsigned http_request_header_count(const struct http_request *req, const char *n
     return c.n;
 }
 
+struct arg_walk {
+    http_arg_fn fn;
+    void *ctx;
+};
+
+static MHD_Result_t walk_arg(void *cls, enum MHD_ValueKind kind, const char *key, const char *value)
+{
+    (void)kind;
+    struct arg_walk *w = cls;
+    w->fn(w->ctx, key, value);
+    return MHD_YES;
+}
+
+void http_request_args(const struct http_request *req, http_arg_fn fn, void *ctx)
+{
+    struct arg_walk w = {fn, ctx};
+    if (req->exchange)
+        MHD_get_connection_values(req->exchange->conn, MHD_GET_ARGUMENT_KIND, walk_arg, &w);
+}
+
 static struct http_conn *conn_of(struct MHD_Connection *conn)
 {
     const union MHD_ConnectionInfo *ci =
@@ -412,11 +543,14 @@ static MHD_Result_t answer(struct http_exchange *ex)
 }
 
 static MHD_Result_t first_call(struct http_server *s, struct MHD_Connection *conn, const char *url,
-                               const char *method, void **con_cls)
+                               const char *method, const char *version, void **con_cls)
 {
     uint64_t start = clock_mono_us();
     http_conns_phase(conn_of(conn), CONN_BODY);
-    const char *why = framing_error(conn);
+    const char *why = fields_error(conn, version);
+    if (why)
+        return refuse(s, conn, 400, "bad_header", why, start);
+    why = framing_error(conn);
     if (why)
         return refuse(s, conn, 400, "bad_framing", why, start);
     const char *cl = MHD_lookup_connection_value(conn, MHD_HEADER_KIND, "Content-Length");
@@ -458,11 +592,10 @@ static MHD_Result_t on_request(void *cls, struct MHD_Connection *conn, const cha
                                const char *method, const char *version, const char *upload,
                                size_t *upload_size, void **con_cls)
 {
-    (void)version;
     struct http_server *s = cls;
     struct http_exchange *ex = *con_cls;
     if (!ex)
-        return first_call(s, conn, url, method, con_cls);
+        return first_call(s, conn, url, method, version, con_cls);
     if (ex->discard) {
         if (*upload_size) {
             *upload_size = 0;
@@ -695,8 +828,12 @@ struct http_server *http_server_start(const struct http_server_config *cfg, char
         MHD_OPTION_PER_IP_CONNECTION_LIMIT, lim->max_per_client, MHD_OPTION_LISTEN_BACKLOG_SIZE,
         (unsigned)4096, MHD_OPTION_LISTENING_ADDRESS_REUSE, (unsigned)1,
         /* Per-connection pool for headers and buffers; bodies are copied out. */
-        MHD_OPTION_CONNECTION_MEMORY_LIMIT, (size_t)(16 * 1024), MHD_OPTION_THREAD_POOL_SIZE,
-        lim->poll_threads > 1 ? lim->poll_threads : 0u, MHD_OPTION_END);
+        MHD_OPTION_CONNECTION_MEMORY_LIMIT, (size_t)(16 * 1024), STRICTNESS_OPTION,
+        /* A pool only for 2 or more threads: a size of 0 or 1 makes the
+         * library log a warning at every start. With one thread the list
+         * ends here (MHD_OPTION_END), and the size after it is not read. */
+        lim->poll_threads > 1 ? MHD_OPTION_THREAD_POOL_SIZE : MHD_OPTION_END, lim->poll_threads,
+        MHD_OPTION_END);
     if (!s->daemon) {
         snprintf(err, errlen, "cannot listen on %s (in use, or not an address of this host?)",
                  cfg->listen);

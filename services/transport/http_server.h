@@ -118,5 +118,10 @@ void http_deferred_continue(struct http_deferred *d, http_continue_fn fn, void *
 const char *http_request_header(const struct http_request *req, const char *name);
 /* How many times the request carries the header (0 when absent). */
 unsigned http_request_header_count(const struct http_request *req, const char *name);
+/* Calls fn with each query parameter in the order sent, repeats included;
+ * percent escapes are left as sent ("+" arrives as a space), value NULL for
+ * a name without "=". Only while the handler runs; http_query.h reads them. */
+typedef void (*http_arg_fn)(void *ctx, const char *name, const char *value);
+void http_request_args(const struct http_request *req, http_arg_fn fn, void *ctx);
 
 #endif

@@ -4,7 +4,7 @@
 #include <string.h>
 #include <strings.h>
 
-static int hex(char c)
+int http_hex_digit(char c)
 {
     if (c >= '0' && c <= '9')
         return c - '0';
@@ -46,7 +46,7 @@ int http_target_decode(const char *target, char **out, const char **why)
     for (const char *p = t; *p; p++) {
         unsigned char c = (unsigned char)*p;
         if (c == '%') {
-            int hi = hex(p[1]), lo = hi < 0 ? -1 : hex(p[2]);
+            int hi = http_hex_digit(p[1]), lo = hi < 0 ? -1 : http_hex_digit(p[2]);
             if (lo < 0) {
                 free(path);
                 *why = "malformed percent escape in the path";

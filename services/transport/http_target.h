@@ -9,5 +9,7 @@
  * or -1 with *why set (static text) for a malformed target, or -2 when out
  * of memory. */
 int http_target_decode(const char *target, char **out, const char **why);
+/* The value of one hex digit, or -1. */
+int http_hex_digit(char c);
 
 #endif

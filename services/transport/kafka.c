@@ -102,7 +102,13 @@ static rd_kafka_t *consumer_new(const char *brokers, const char *group, bool rea
          * broker) holds it the whole time however soon data arrives, so
          * librdkafka's 500 ms default was added to every hop of the
          * pipeline. 50 ms: 20 empty fetches a second per broker when idle. */
-        set(conf, "fetch.wait.max.ms", "50", err, errlen) != 0) {
+        set(conf, "fetch.wait.max.ms", "50", err, errlen) != 0 ||
+        /* What the consumer fetches ahead of its batches: librdkafka's default
+         * (64 MiB, and 100,000 messages a partition) held a backlog of 200k
+         * events in memory, and the heap kept the pages after. 8 MiB is
+         * some 30,000 events, fifteen of the largest batches. */
+        set(conf, "queued.max.messages.kbytes", "8192", err, errlen) != 0 ||
+        set(conf, "queued.min.messages", "20000", err, errlen) != 0) {
         rd_kafka_conf_destroy(conf);
         return NULL;
     }

@@ -10,11 +10,17 @@
 #define KAFKA_TOPIC_OUTCOMES "inventory-events"
 /* What inventory could not use from order-events, with a reason header. */
 #define KAFKA_TOPIC_ORDERS_DLQ "order-events.dlq"
+/* What analytics could not count from either topic (malformed, on the wrong
+ * topic, in conflict), with a reason header: its own, so that a message bad
+ * for both consumers is not dead-lettered twice in one place. */
+#define KAFKA_TOPIC_ANALYTICS_DLQ "analytics.dlq"
 
 #define KAFKA_GROUP_INVENTORY "inventory-consumer-group"
 #define KAFKA_GROUP_ANALYTICS "analytics-consumer-group"
 
 /* Every topic the lab creates, for tools. */
-#define KAFKA_TOPICS_ALL KAFKA_TOPIC_ORDERS "," KAFKA_TOPIC_OUTCOMES "," KAFKA_TOPIC_ORDERS_DLQ
+#define KAFKA_TOPICS_ALL                                                                           \
+    KAFKA_TOPIC_ORDERS "," KAFKA_TOPIC_OUTCOMES "," KAFKA_TOPIC_ORDERS_DLQ                         \
+                       "," KAFKA_TOPIC_ANALYTICS_DLQ
 
 #endif

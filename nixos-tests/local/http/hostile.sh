@@ -2,7 +2,9 @@
 # Hostile HTTP against every service (order, inventory, notification,
 # analytics), over raw sockets: RFC 9112 framing (repeated Content-Length,
 # Content-Length with Transfer-Encoding, other transfer codings, bodies over
-# the limit of declared and undeclared size), request targets (percent-encoded
+# the limit of declared and undeclared size), field lines (RFC 9112 5: whitespace
+# before the colon, obs-fold, NUL and controls, Host; 400 and a close within
+# 2 s), request targets (percent-encoded
 # NUL and control bytes, absolute form), 405 with Allow, HEAD, and the errors
 # libmicrohttpd answers itself (counted in commlab_http_requests_total).
 # A request hidden in a refused body must never run: each service's state
@@ -94,6 +96,55 @@ for svc in order inventory notification analytics; do
     expect_refused "$svc: chunked body over the limit" 413
     assert_num "$svc: chunked body cut in seconds, not read to the end" $(($(date +%s) - t0)) -le 3
     grep -q '"error":"body_too_large"' "$R" && pass "$svc: chunked 413 is JSON" || fail "$svc: chunked 413 is JSON"
+    # --- field lines (RFC 9112 5, 2.2, 3.2): each case a POST that would
+    # change the state, answered 400 and closed within 2 s ---
+    sent=0 refused=0
+    while IFS='|' read -r name lines; do
+        [ -n "$name" ] || continue
+        case $name in
+        bare-lf) req="POST $P HTTP/1.1\nHost: x\nContent-Type: application/json\nContent-Length: $blen\n\n$body" ;;
+        no-host) req="POST $P HTTP/1.1\r\nContent-Type: application/json\r\nContent-Length: $blen\r\n\r\n$body" ;;
+        *) req="POST $P HTTP/1.1\r\n$lines\r\nContent-Type: application/json\r\nContent-Length: $blen\r\n\r\n$body" ;;
+        esac
+        t0=$(date +%s)
+        # shellcheck disable=SC2059 # the cases are printf formats by design
+        printf "$req" | RAW_TIMEOUT_MS=2000 raw "$svc"
+        sent=$((sent + 1))
+        if [ "$(outcome 400)" = "400 0 closed" ] && [ $(($(date +%s) - t0)) -le 2 ]; then
+            refused=$((refused + 1))
+        else
+            fail "$svc: field lines '$name' answered 400 and closed at once (got $(outcome 400))"
+        fi
+    done <<'EOF_FIELDS'
+space-before-colon|Host: x\r\nX-Probe : 1
+tab-before-colon|Host: x\r\nX-Probe\t: 1
+space-before-colon-framing|Host: x\r\nContent-Length : 0
+obs-fold-space|Host: x\r\nX-Probe: 1\r\n 2
+obs-fold-tab|Host: x\r\nX-Probe: 1\r\n\t2
+obs-fold-deadline|Host: x\r\nX-Commlab-Deadline-Ms: 50\r\n 00
+whitespace-before-first-field| X-Probe: 1\r\nHost: x
+no-host|
+two-hosts|Host: x\r\nHost: y
+host-list|Host: x, y
+host-with-space|Host: a b
+host-with-userinfo|Host: u@x
+host-with-path|Host: x/y
+nul-in-deadline|Host: x\r\nX-Commlab-Deadline-Ms: 50\000 00
+nul-in-value|Host: x\r\nX-Probe: a\000b
+nul-in-host|Host: x\000y
+bare-cr-in-value|Host: x\r\nX-Probe: a\rb
+bare-cr-in-deadline|Host: x\r\nX-Commlab-Deadline-Ms: 50\r00
+control-in-value|Host: x\r\nX-Probe: a\001b
+escape-in-value|Host: x\r\nX-Probe: a\033b
+del-in-value|Host: x\r\nX-Probe: a\177b
+bare-lf|
+name-not-a-token|Host: x\r\nX(Probe): 1
+name-with-slash|Host: x\r\nX/Probe: 1
+name-with-at|Host: x\r\nX@Probe: 1
+name-non-ascii|Host: x\r\nX-Pr\303\266be: 1
+name-with-del|Host: x\r\nX-Pro\177be: 1
+EOF_FIELDS
+    assert_eq "$svc: $sent malformed field-line cases answered 400 and closed within 2 s" "$sent" "$refused"
     # --- request targets ---
     for esc in %00 %00xyz %01 %0a %0D %1f %7F %0 %zz; do
         printf 'GET /healthz%s HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n' "$esc" | raw "$svc"

@@ -1,7 +1,5 @@
 #include "consumer_control_json.h"
 
-#include <math.h>
-
 #include "json_common.h"
 
 int stream_control_decode(const char *body, size_t len, long *throttle_ms, bool *paused,
@@ -13,17 +11,16 @@ int stream_control_decode(const char *body, size_t len, long *throttle_ms, bool 
     int rc = -1;
     const cJSON *t = cJSON_GetObjectItemCaseSensitive(root, "throttle_ms");
     const cJSON *p = cJSON_GetObjectItemCaseSensitive(root, "paused");
+    long long throttle = 0;
     if (!cJSON_IsObject(root)) {
         field_error_set(err, "body", "must be a JSON object");
-    } else if (t && (!cJSON_IsNumber(t) || t->valuedouble < 0 ||
-                     t->valuedouble > STREAM_MAX_THROTTLE_MS ||
-                     t->valuedouble != floor(t->valuedouble))) {
+    } else if (t && !json_whole_in(t, 0, STREAM_MAX_THROTTLE_MS, &throttle)) {
         field_error_set(err, "throttle_ms", "must be a whole number of ms from 0 to 60000");
     } else if (p && !cJSON_IsBool(p)) {
         field_error_set(err, "paused", "must be true or false");
     } else {
         if (t)
-            *throttle_ms = (long)t->valuedouble;
+            *throttle_ms = (long)throttle;
         if (p)
             *paused = cJSON_IsTrue(p);
         rc = 0;

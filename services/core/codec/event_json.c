@@ -28,7 +28,8 @@ static int decode_root(const cJSON *root, struct event *ev, struct field_error *
         return -1;
     }
     const cJSON *schema = cJSON_GetObjectItemCaseSensitive(root, "schema");
-    if (!cJSON_IsNumber(schema) || schema->valuedouble != EVENT_SCHEMA_VERSION) {
+    long long version;
+    if (!json_whole_in(schema, EVENT_SCHEMA_VERSION, EVENT_SCHEMA_VERSION, &version)) {
         field_error_set(err, "schema", "must be 1 (unknown schema version)");
         return -1;
     }

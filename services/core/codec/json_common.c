@@ -1,12 +1,52 @@
 #include "json_common.h"
 
-#include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "util/clock.h"
 #include "json_strict.h"
+
+/* The next number token at or after p, skipping strings (keys included):
+ * the text passed the strict check, so a digit or '-' outside a string
+ * starts a number. */
+static const char *next_number(const char *p, const char *end)
+{
+    while (p < end) {
+        if (*p == '"') {
+            for (p++; p < end && *p != '"'; p++)
+                p += *p == '\\';
+        } else if (*p == '-' || (*p >= '0' && *p <= '9')) {
+            return p;
+        }
+        p++;
+    }
+    return end;
+}
+
+/* cJSON keeps a number only as a double, which rounds 3.0000000000000001 to
+ * 3: each number node gets its source text as valuestring (cJSON_Delete
+ * frees it), so that integer fields are read on the text. cJSON keeps
+ * members in document order, so a walk of the tree meets the numbers in the
+ * order the text has them. */
+static int attach_number_text(cJSON *node, const char **cur, const char *end)
+{
+    for (; node; node = node->next) {
+        if (cJSON_IsNumber(node)) {
+            const char *p = next_number(*cur, end);
+            size_t n = 0;
+            while (p + n < end && strchr("0123456789+-.eE", p[n]))
+                n++;
+            node->valuestring = strndup(p, n);
+            if (!node->valuestring)
+                return -1;
+            *cur = p + n;
+        } else if (node->child && attach_number_text(node->child, cur, end) != 0) {
+            return -1;
+        }
+    }
+    return 0;
+}
 
 cJSON *json_parse_exact(const char *body, size_t len, struct field_error *err)
 {
@@ -16,9 +56,24 @@ cJSON *json_parse_exact(const char *body, size_t len, struct field_error *err)
         return NULL;
     }
     cJSON *root = cJSON_ParseWithLength(body, len);
+    const char *cur = body;
+    if (root && attach_number_text(root, &cur, body + len) != 0) {
+        cJSON_Delete(root);
+        root = NULL;
+    }
     if (!root)
         field_error_set(err, "body", "cannot be parsed (out of memory); try again");
     return root;
+}
+
+bool json_whole_in(const cJSON *v, long long min, long long max, long long *out)
+{
+    long long x;
+    if (!cJSON_IsNumber(v) || !v->valuestring ||
+        json_number_whole(v->valuestring, strlen(v->valuestring), &x) != 0 || x < min || x > max)
+        return false;
+    *out = x;
+    return true;
 }
 
 void field_error_set(struct field_error *err, const char *field, const char *message)
@@ -56,8 +111,12 @@ int json_read_time(const cJSON *obj, const char *name, bool required, int64_t *o
             field_error_set(err, name, "is required");
         return required ? -1 : 0;
     }
-    if (!cJSON_IsString(v) || time_parse_ms(v->valuestring, out) != 0) {
-        field_error_set(err, name, "must be a UTC time like 2026-02-18T11:30:00.000Z");
+    const char *why = cJSON_IsString(v) ? time_parse_ms(v->valuestring, out) : "not a string";
+    if (why) {
+        char message[sizeof err->message];
+        snprintf(message, sizeof message, "must be an RFC 3339 date-time: %s", why);
+        field_error_set(err, name, message);
+        *out = -1;
         return -1;
     }
     return 0;
@@ -92,12 +151,12 @@ static int read_item(const cJSON *item, int i, struct order *o, struct field_err
         field_error_set(err, field, "is required");
         return -1;
     }
-    double d = cJSON_IsNumber(qty) ? qty->valuedouble : NAN;
-    if (!(d >= 1 && d <= ITEM_MAX_QTY) || d != floor(d)) {
+    long long q;
+    if (!json_whole_in(qty, 1, ITEM_MAX_QTY, &q)) {
         field_error_set(err, field, "must be a whole number from 1 to 100");
         return -1;
     }
-    if (order_add_item(o, idx, (int)d) != 0) {
+    if (order_add_item(o, idx, (int)q) != 0) {
         snprintf(field, sizeof field, "items[%d].sku", i);
         field_error_set(err, field, "appears twice in the order");
         return -1;

@@ -10,6 +10,10 @@
  * that is); NULL with `err` naming where it went wrong ("body" at the top). */
 cJSON *json_parse_exact(const char *body, size_t len, struct field_error *err);
 void field_error_set(struct field_error *err, const char *field, const char *message);
+/* True with *out when v is a number whose exact value (read on its text, see
+ * json_number_whole) is whole and within [min, max]. 1e2 and 100.0 are 100;
+ * 99.99999999999999999 is no whole number, though its double is. */
+bool json_whole_in(const cJSON *v, long long min, long long max, long long *out);
 /* Reads an id field; `required` says whether absence is an error. */
 int json_read_id(const cJSON *obj, const char *name, bool required, char out[ID_MAX_LEN + 1],
                  struct field_error *err);

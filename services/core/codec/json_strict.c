@@ -1,5 +1,6 @@
 #include "json_strict.h"
 
+#include <limits.h>
 #include <stdarg.h>
 #include <stdbool.h>
 #include <stdint.h>
@@ -40,6 +41,11 @@ static bool special(unsigned char c)
 static bool is_control(uint32_t cp)
 {
     return cp < 0x20 || (cp >= 0x7f && cp <= 0x9f);
+}
+
+static bool is_ascii_digit(char c)
+{
+    return c >= '0' && c <= '9';
 }
 
 static bool is_digit(const struct parser *ps)
@@ -471,5 +477,63 @@ int json_strict_check(const char *text, size_t len, struct json_strict_error *er
     skip_ws(&ps);
     if (ps.p != ps.end)
         return fail(&ps, ps.p, "more after the JSON value");
+    return 0;
+}
+
+int json_number_whole(const char *tok, size_t len, long long *out)
+{
+    if (len > JSON_STRICT_MAX_NUMBER)
+        return -2; /* the strict check refuses it before it gets here */
+    const char *p = tok, *end = tok + len;
+    bool neg = p < end && *p == '-';
+    p += neg;
+    /* The significant digits, integer and fraction part together, without
+     * leading zeros; `scale` is the power of ten of the last one. */
+    char digits[JSON_STRICT_MAX_NUMBER + 1];
+    size_t n = 0;
+    long scale = 0;
+    bool fraction = false;
+    for (; p < end && (is_ascii_digit(*p) || *p == '.'); p++) {
+        if (*p == '.') {
+            fraction = true;
+            continue;
+        }
+        if (n > 0 || *p != '0')
+            digits[n++] = *p;
+        scale -= fraction;
+    }
+    if (p < end && (*p == 'e' || *p == 'E')) {
+        p++;
+        bool eneg = p < end && *p == '-';
+        p += p < end && (*p == '-' || *p == '+');
+        long e = 0;
+        for (; p < end && is_ascii_digit(*p); p++)
+            if (e < 1000000) /* saturated: far past any whole number of 19 digits */
+                e = e * 10 + (*p - '0');
+        scale += eneg ? -e : e;
+    }
+    while (n > 0 && digits[n - 1] == '0') {
+        n--;
+        scale++;
+    }
+    if (n == 0) {
+        *out = 0; /* 0, -0, 0.000, 0e7 */
+        return 0;
+    }
+    if (scale < 0)
+        return -1; /* a non-zero digit after the point */
+    if ((long)n + scale > 19)
+        return -2;
+    unsigned long long u = 0;
+    for (size_t i = 0; i < n; i++)
+        u = u * 10 + (unsigned long long)(digits[i] - '0');
+    for (long i = 0; i < scale; i++) {
+        if (u > ULLONG_MAX / 10)
+            return -2;
+        u *= 10;
+    }
+    if (u > (neg ? (unsigned long long)LLONG_MAX + 1 : (unsigned long long)LLONG_MAX))
+        return -2;
+    *out = neg ? (long long)(0ULL - u) : (long long)u;
     return 0;
 }

@@ -37,4 +37,11 @@ struct json_strict_error {
 /* 0 when `text` is strict JSON; -1 with `err` filled in otherwise. */
 int json_strict_check(const char *text, size_t len, struct json_strict_error *err);
 
+/* The exact value of a JSON number token (as the strict check accepts it),
+ * when it is whole: 0 with *out for 100, 1e2, 100.0, 1.00e2, -0; -1 when a
+ * non-zero digit is left after the point (3.0000000000000001,
+ * 99.99999999999999999, which a double rounds to 3 and 100); -2 when it is
+ * whole but outside long long. Decimal arithmetic on the text, no double. */
+int json_number_whole(const char *tok, size_t len, long long *out);
+
 #endif

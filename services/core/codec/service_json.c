@@ -1,6 +1,5 @@
 #include "service_json.h"
 
-#include <math.h>
 #include <stdio.h>
 #include <string.h>
 
@@ -39,17 +38,16 @@ int fault_decode(const char *body, size_t len, long *delay_ms, enum fault_mode *
     const cJSON *d = cJSON_GetObjectItemCaseSensitive(root, "delay_ms");
     const cJSON *m = cJSON_GetObjectItemCaseSensitive(root, "mode");
     enum fault_mode parsed = FAULT_NONE;
+    long long delay = 0;
     if (!cJSON_IsObject(root)) {
         field_error_set(err, "body", "must be a JSON object");
-    } else if (d &&
-               (!cJSON_IsNumber(d) || d->valuedouble < 0 || d->valuedouble > FAULT_MAX_DELAY_MS ||
-                d->valuedouble != floor(d->valuedouble))) {
+    } else if (d && !json_whole_in(d, 0, FAULT_MAX_DELAY_MS, &delay)) {
         field_error_set(err, "delay_ms", "must be a whole number of ms from 0 to 600000");
     } else if (m && (!cJSON_IsString(m) || fault_mode_parse(m->valuestring, &parsed) != 0)) {
         field_error_set(err, "mode", "must be \"none\", \"error\" or \"hang\"");
     } else {
         if (d)
-            *delay_ms = (long)d->valuedouble;
+            *delay_ms = (long)delay;
         if (m)
             *mode = parsed;
         rc = 0;
@@ -77,6 +75,16 @@ char *stock_encode(const long *levels)
             cJSON_Delete(root);
             return NULL;
         }
+    }
+    return json_finish(root);
+}
+
+char *stock_item_encode(const char *sku, long qty)
+{
+    cJSON *root = cJSON_CreateObject();
+    if (root && (!cJSON_AddStringToObject(root, "sku", sku) || !json_add_int(root, "qty", qty))) {
+        cJSON_Delete(root);
+        return NULL;
     }
     return json_finish(root);
 }

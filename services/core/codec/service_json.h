@@ -21,6 +21,8 @@ char *fault_encode(long delay_ms, enum fault_mode mode);
 
 /* {"burger": 12, ...} in catalog order. */
 char *stock_encode(const long *levels);
+/* {"sku": "burger", "qty": 12}. */
+char *stock_item_encode(const char *sku, long qty);
 
 /* Object with string members from NULL-terminated key/value pairs. */
 char *json_object_of(const char *const *pairs);

@@ -46,3 +46,44 @@ void event_from_order(struct event *ev, enum event_type t, const struct order *o
     if (reason)
         snprintf(ev->reason, sizeof ev->reason, "%s", reason);
 }
+
+void event_outcome_line(char out[EVENT_LINE_MAX], const char *outcome, const struct event *ev,
+                        const char *source, const char *reason)
+{
+    int n =
+        snprintf(out, EVENT_LINE_MAX, "event %s type=%s event_id=%s order_id=%s source=%s", outcome,
+                 ev ? event_type_name(ev->type) : "-", ev && ev->event_id[0] ? ev->event_id : "-",
+                 ev && ev->order.order_id[0] ? ev->order.order_id : "-", source);
+    if (reason && reason[0] && n > 0 && n < EVENT_LINE_MAX)
+        snprintf(out + n, EVENT_LINE_MAX - (size_t)n, " reason=%s", reason);
+    /* A reason may quote a message's bytes: one line stays one line. */
+    for (char *p = out; *p; p++)
+        if ((unsigned char)*p < 0x20 || *p == 0x7f)
+            *p = '?';
+}
+
+uint64_t event_digest(const struct event *ev)
+{
+    /* Every field in a fixed layout, strings with their terminators, so no
+     * two different events give the same bytes. Items are kept in catalog
+     * order, so the order they were sent in does not count. */
+    char buf[3 * (ID_MAX_LEN + 1) + EVENT_REASON_MAX + 16 + ORDER_MAX_ITEMS * 8];
+    size_t n = 0;
+    const char *parts[] = {event_type_name(ev->type), ev->order.order_id, ev->order.user_id,
+                           ev->reason};
+    for (size_t i = 0; i < sizeof parts / sizeof parts[0]; i++) {
+        size_t l = strnlen(parts[i], ID_MAX_LEN) + 1;
+        memcpy(buf + n, parts[i], l);
+        buf[n + l - 1] = '\0';
+        n += l;
+    }
+    int64_t t = ev->order.occurred_at;
+    memcpy(buf + n, &t, sizeof t);
+    n += sizeof t;
+    for (int i = 0; i < ev->order.n_items; i++) {
+        int32_t pair[2] = {ev->order.items[i].sku, ev->order.items[i].qty};
+        memcpy(buf + n, pair, sizeof pair);
+        n += sizeof pair;
+    }
+    return hash64(buf, n, 3);
+}

@@ -10,25 +10,26 @@ enum { ST_ADD, ST_CLEAR, ST_TOTALS, ST_MINUTES, ST_FIND, ST_OUTCOME };
 static const char schema[] =
     "CREATE TABLE IF NOT EXISTS analytics_events("
     " event_id TEXT PRIMARY KEY, type INTEGER NOT NULL, order_id TEXT NOT NULL,"
-    " occurred_at INTEGER NOT NULL) WITHOUT ROWID;"
+    " occurred_at INTEGER NOT NULL, digest INTEGER) WITHOUT ROWID;"
     "CREATE INDEX IF NOT EXISTS analytics_events_order ON analytics_events(order_id, type);";
 
 /* Types are stored as enum event_type values. */
 static const char *const sql[] = {
-    [ST_ADD] = "INSERT INTO analytics_events(event_id,type,order_id,occurred_at)"
-               " VALUES(?,?,?,?) ON CONFLICT(event_id) DO NOTHING",
+    [ST_ADD] = "INSERT INTO analytics_events(event_id,type,order_id,occurred_at,digest)"
+               " VALUES(?,?,?,?,?) ON CONFLICT(event_id) DO NOTHING",
     [ST_CLEAR] = "DELETE FROM analytics_events",
     [ST_TOTALS] = "SELECT type, count(*) FROM analytics_events GROUP BY type",
     [ST_MINUTES] = "SELECT occurred_at / 60000 AS m, type, count(*) FROM analytics_events"
                    " GROUP BY m, type ORDER BY m, type",
-    [ST_FIND] = "SELECT type, order_id FROM analytics_events WHERE event_id=?",
+    [ST_FIND] = "SELECT type, order_id, digest FROM analytics_events WHERE event_id=?",
     [ST_OUTCOME] = "SELECT 1 FROM analytics_events WHERE order_id=? AND type=? LIMIT 1",
 };
 
 int analytics_store_open(struct analytics_store *s, struct db *db)
 {
     s->db = db;
-    if (db_exec(db, schema) != 0)
+    /* Rows from before the digest have none: told apart by type and order. */
+    if (db_exec(db, schema) != 0 || db_add_column(db, "analytics_events", "digest", "INTEGER") != 0)
         return -1;
     return db_prepare(db, sql, sizeof sql / sizeof sql[0], s->st);
 }
@@ -46,8 +47,9 @@ static int found(sqlite3_stmt *st)
     return rc == SQLITE_ROW ? 1 : rc == SQLITE_DONE ? 0 : -1;
 }
 
-/* The verdict on an event_id counted already: the same event again, or
- * another one reusing its id; 0 when it is not there, -1 on error. */
+/* The verdict on an event_id counted already: the same event again (type,
+ * order and content: event_digest), or another one reusing its id; 0 when
+ * it is not there, -1 on error. */
 static int counted(struct analytics_store *s, const struct event *ev)
 {
     sqlite3_stmt *st = db_reset(s->st[ST_FIND]);
@@ -57,7 +59,9 @@ static int counted(struct analytics_store *s, const struct event *ev)
     int v = rc == SQLITE_DONE ? 0 : -1;
     if (rc == SQLITE_ROW)
         v = sqlite3_column_int(st, 0) == (int)ev->type &&
-                    strcmp((const char *)sqlite3_column_text(st, 1), ev->order.order_id) == 0
+                    strcmp((const char *)sqlite3_column_text(st, 1), ev->order.order_id) == 0 &&
+                    (sqlite3_column_type(st, 2) == SQLITE_NULL ||
+                     sqlite3_column_int64(st, 2) == (sqlite3_int64)event_digest(ev))
                 ? ANALYTICS_DUPLICATE
                 : ANALYTICS_CONFLICT;
     sqlite3_reset(st);
@@ -91,6 +95,7 @@ int analytics_add_locked(struct analytics_store *s, const struct event *ev)
         return -1;
     sqlite3_bind_int(st, 2, (int)ev->type);
     sqlite3_bind_int64(st, 4, ev->order.occurred_at);
+    sqlite3_bind_int64(st, 5, (sqlite3_int64)event_digest(ev));
     if (db_step_done(s->db, st) != 0)
         return -1;
     if (sqlite3_changes(s->db->h) == 1)

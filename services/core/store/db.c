@@ -17,6 +17,25 @@ int db_exec(struct db *db, const char *sql)
     return 0;
 }
 
+int db_add_column(struct db *db, const char *table, const char *column, const char *decl)
+{
+    sqlite3_stmt *st = NULL;
+    if (sqlite3_prepare_v2(db->h, "SELECT 1 FROM pragma_table_info(?) WHERE name=?", -1, &st,
+                           NULL) != SQLITE_OK)
+        return -1;
+    sqlite3_bind_text(st, 1, table, -1, SQLITE_STATIC);
+    sqlite3_bind_text(st, 2, column, -1, SQLITE_STATIC);
+    int rc = sqlite3_step(st);
+    sqlite3_finalize(st);
+    if (rc == SQLITE_ROW)
+        return 0;
+    if (rc != SQLITE_DONE)
+        return -1;
+    char sql[256];
+    snprintf(sql, sizeof sql, "ALTER TABLE %s ADD COLUMN %s %s", table, column, decl);
+    return db_exec(db, sql);
+}
+
 int db_open(struct db *db, const char *path)
 {
     memset(db, 0, sizeof *db);

@@ -40,6 +40,8 @@ int db_open(struct db *db, const char *path);
 void db_close(struct db *db);
 /* Runs SQL without results (schema); logs and returns -1 on error. */
 int db_exec(struct db *db, const char *sql);
+/* Adds a column to a table made by an older version (no-op when it has it). */
+int db_add_column(struct db *db, const char *table, const char *column, const char *decl);
 /* For a consumer that commits batches of hundreds of events keyed by random
  * ids (event_id, order_id): each batch dirties a page in every index for
  * nearly every event. An 8 MiB page cache holds a batch's dirty pages (a

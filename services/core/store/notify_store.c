@@ -3,7 +3,7 @@
 #include <stdio.h>
 #include <string.h>
 
-enum { ST_INSERT, ST_GET };
+enum { ST_INSERT, ST_GET, ST_SCAN };
 
 static const char schema[] = "CREATE TABLE IF NOT EXISTS notifications("
                              " order_id TEXT PRIMARY KEY, user_id TEXT NOT NULL,"
@@ -13,6 +13,8 @@ static const char *const sql[] = {
     [ST_INSERT] = ("INSERT INTO notifications(order_id,user_id,message) VALUES(?,?,?) "
                    "ON CONFLICT(order_id) DO NOTHING"),
     [ST_GET] = "SELECT message FROM notifications WHERE order_id=?",
+    [ST_SCAN] = ("SELECT order_id,user_id,message FROM notifications WHERE order_id>?"
+                 " ORDER BY order_id LIMIT ?"),
 };
 
 int notify_store_open(struct notify_store *s, struct db *db)
@@ -30,8 +32,8 @@ void notify_store_close(struct notify_store *s)
 
 void notify_message(const struct order *o, char out[NOTIFY_MESSAGE_MAX])
 {
-    size_t n = (size_t)snprintf(out, NOTIFY_MESSAGE_MAX, "Hi %s, order %s is confirmed:",
-                                o->user_id, o->order_id);
+    size_t n = (size_t)snprintf(out, NOTIFY_MESSAGE_MAX,
+                                "Hi %s, order %s is confirmed:", o->user_id, o->order_id);
     for (int i = 0; i < o->n_items && n < NOTIFY_MESSAGE_MAX; i++)
         n += (size_t)snprintf(out + n, NOTIFY_MESSAGE_MAX - n, "%s %dx %s", i ? "," : "",
                               o->items[i].qty, catalog_sku((size_t)o->items[i].sku));
@@ -76,4 +78,27 @@ int notify_record(struct notify_store *s, const struct order *o, bool *duplicate
 {
     struct record_job j = {s, o, duplicate, message};
     return db_transact(s->db, record_job, &j);
+}
+
+int notify_scan(struct notify_store *s, const char *after, size_t max, notify_scan_fn fn, void *ctx)
+{
+    db_lock(s->db);
+    sqlite3_stmt *st = db_reset(s->st[ST_SCAN]);
+    int rc = db_bind_text(st, 1, after) == 0 &&
+                     sqlite3_bind_int64(st, 2, (sqlite3_int64)max) == SQLITE_OK
+                 ? SQLITE_ROW
+                 : SQLITE_ERROR;
+    char order_id[ID_MAX_LEN + 1], user_id[ID_MAX_LEN + 1], message[NOTIFY_MESSAGE_MAX];
+    while (rc == SQLITE_ROW && (rc = sqlite3_step(st)) == SQLITE_ROW) {
+        db_column_text(st, 0, order_id, sizeof order_id);
+        db_column_text(st, 1, user_id, sizeof user_id);
+        db_column_text(st, 2, message, sizeof message);
+        if (!fn(ctx, order_id, user_id, message)) {
+            rc = SQLITE_DONE;
+            break;
+        }
+    }
+    sqlite3_reset(st);
+    db_unlock(s->db);
+    return rc == SQLITE_DONE ? 0 : -1;
 }

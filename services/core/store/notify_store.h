@@ -11,7 +11,7 @@
 
 struct notify_store {
     struct db *db;
-    sqlite3_stmt *st[2];
+    sqlite3_stmt *st[3];
 };
 
 int notify_store_open(struct notify_store *s, struct db *db);
@@ -24,5 +24,11 @@ int notify_record_locked(struct notify_store *s, const struct order *o, bool *du
                          char message[NOTIFY_MESSAGE_MAX]);
 int notify_record(struct notify_store *s, const struct order *o, bool *duplicate,
                   char message[NOTIFY_MESSAGE_MAX]);
+/* Up to `max` notifications after `after` ("" from the first) in order_id
+ * order, each handed to fn until it returns false. 0, or -1 on error. */
+typedef bool (*notify_scan_fn)(void *ctx, const char *order_id, const char *user_id,
+                               const char *message);
+int notify_scan(struct notify_store *s, const char *after, size_t max, notify_scan_fn fn,
+                void *ctx);
 
 #endif

@@ -2,7 +2,7 @@
 
 #include <string.h>
 
-enum { ST_INSERT, ST_STATUS, ST_GET, ST_MOVE, ST_PENDING };
+enum { ST_INSERT, ST_STATUS, ST_GET, ST_MOVE, ST_PENDING, ST_SCAN };
 
 static const char schema[] =
     "CREATE TABLE IF NOT EXISTS orders("
@@ -19,6 +19,8 @@ static const char *const sql[] = {
     [ST_MOVE] = "UPDATE orders SET status=?, detail=? WHERE order_id=? AND status=?",
     [ST_PENDING] = ("SELECT order_id FROM orders WHERE status='pending' AND order_id>?"
                     " ORDER BY order_id LIMIT ?"),
+    [ST_SCAN] = ("SELECT order_id,user_id,occurred_at,items,status,detail FROM orders"
+                 " WHERE order_id>? ORDER BY order_id LIMIT ?"),
 };
 
 int order_store_open(struct order_store *s, struct db *db)
@@ -165,6 +167,36 @@ int order_list_pending(struct order_store *s, const char *after, char (*ids)[ID_
                  : SQLITE_ERROR;
     while (rc == SQLITE_ROW && (rc = sqlite3_step(st)) == SQLITE_ROW)
         db_column_text(st, 0, ids[(*n)++], ID_MAX_LEN + 1);
+    sqlite3_reset(st);
+    db_unlock(s->db);
+    return rc == SQLITE_DONE ? 0 : -1;
+}
+
+int order_scan(struct order_store *s, const char *after, size_t max, order_scan_fn fn, void *ctx)
+{
+    db_lock(s->db);
+    sqlite3_stmt *st = db_reset(s->st[ST_SCAN]);
+    int rc = db_bind_text(st, 1, after) == 0 &&
+                     sqlite3_bind_int64(st, 2, (sqlite3_int64)max) == SQLITE_OK
+                 ? SQLITE_ROW
+                 : SQLITE_ERROR;
+    struct order_record rec;
+    while (rc == SQLITE_ROW && (rc = sqlite3_step(st)) == SQLITE_ROW) {
+        memset(&rec, 0, sizeof rec);
+        db_column_text(st, 0, rec.order.order_id, sizeof rec.order.order_id);
+        db_column_text(st, 1, rec.order.user_id, sizeof rec.order.user_id);
+        rec.order.occurred_at = sqlite3_column_int64(st, 2);
+        if (order_items_parse(&rec.order, (const char *)sqlite3_column_text(st, 3)) != 0) {
+            rc = SQLITE_ERROR;
+            break;
+        }
+        db_column_text(st, 4, rec.status, sizeof rec.status);
+        db_column_text(st, 5, rec.detail, sizeof rec.detail);
+        if (!fn(ctx, &rec)) {
+            rc = SQLITE_DONE;
+            break;
+        }
+    }
     sqlite3_reset(st);
     db_unlock(s->db);
     return rc == SQLITE_DONE ? 0 : -1;

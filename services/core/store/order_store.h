@@ -17,7 +17,7 @@ struct order_record {
 
 struct order_store {
     struct db *db;
-    sqlite3_stmt *st[5];
+    sqlite3_stmt *st[6];
 };
 
 int order_store_open(struct order_store *s, struct db *db);
@@ -52,6 +52,10 @@ int order_move_from_locked(struct order_store *s, const char *order_id, const ch
  * in id order. */
 int order_list_pending(struct order_store *s, const char *after, char (*ids)[ID_MAX_LEN + 1],
                        size_t max, size_t *n);
+/* Up to `max` orders after `after` ("" from the first) in id order, each
+ * handed to fn until it returns false. 0, or -1 on error. */
+typedef bool (*order_scan_fn)(void *ctx, const struct order_record *rec);
+int order_scan(struct order_store *s, const char *after, size_t max, order_scan_fn fn, void *ctx);
 /* 1 found, 0 unknown, -1 error. */
 int order_get(struct order_store *s, const char *order_id, struct order_record *out);
 

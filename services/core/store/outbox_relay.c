@@ -1,29 +1,80 @@
 #include "outbox_relay.h"
 
 #include <stdlib.h>
+#include <string.h>
 
+#include "util/clock.h"
 #include "util/log.h"
+
+/* Rows refused for now wait this long, doubling with each refusal, up to the
+ * relay's backoff_max_ms. */
+#define DEFER_MIN_MS 250
 
 struct settle_job {
     struct outbox_relay *r;
     size_t n;
+    size_t done; /* filled: rows delivered */
 };
+
+static int64_t defer_until(const struct outbox_relay *r, int attempts)
+{
+    int64_t ms = DEFER_MIN_MS;
+    for (int i = 0; i < attempts && ms < r->cfg.backoff_max_ms; i++)
+        ms *= 2;
+    if (ms > r->cfg.backoff_max_ms)
+        ms = r->cfg.backoff_max_ms;
+    return clock_wall_ms() + ms;
+}
 
 static int settle_job(void *arg)
 {
     struct settle_job *j = arg;
     struct outbox_relay *r = j->r;
-    if (outbox_mark_sent_locked(r->ob, r->cfg.destination, r->rows[j->n - 1].seq) != 0)
-        return -1;
-    return r->ops->settle_locked ? r->ops->settle_locked(r->ctx, r->rows, j->n) : 0;
+    j->done = 0;
+    for (size_t i = 0; i < j->n; i++) {
+        struct outbox_row *row = &r->rows[i];
+        int rc = 0;
+        switch (row->fate) {
+        case OUTBOX_DELIVERED:
+            rc = outbox_mark_row_sent_locked(r->ob, row->seq);
+            r->done[j->done++] = *row; /* shares the strings: freed with rows */
+            break;
+        case OUTBOX_REFUSED:
+            rc = outbox_set_aside_locked(r->ob, row->seq, row->why);
+            break;
+        case OUTBOX_DEFERRED:
+            rc = outbox_defer_locked(r->ob, row->seq, defer_until(r, row->attempts));
+            break;
+        case OUTBOX_NOT_TRIED:
+            break;
+        }
+        if (rc != 0)
+            return -1;
+    }
+    if (j->done > 0 && r->ops->settle_locked)
+        return r->ops->settle_locked(r->ctx, r->done, j->done);
+    return 0;
 }
 
 #define BACKLOG_HELP "Outbox rows not yet delivered by this relay."
+#define DEAD_HELP                                                                                  \
+    "Outbox rows refused for good by the far side, set aside (see /dump: outbox_dead)."
 
 static void gauge_backlog(struct outbox_relay *r)
 {
     metrics_gauge(r->m, r->cfg.metric.backlog, BACKLOG_HELP,
                   (double)outbox_backlog(r->ob, r->cfg.destination));
+    metrics_gauge(r->m, r->cfg.metric.dead, DEAD_HELP,
+                  (double)outbox_dead_letters(r->ob, r->cfg.destination));
+}
+
+bool outbox_row_held(const struct outbox_row *rows, size_t i)
+{
+    for (size_t j = 0; j < i; j++)
+        if (rows[j].fate != OUTBOX_DELIVERED && rows[j].fate != OUTBOX_REFUSED &&
+            strcmp(rows[j].key, rows[i].key) == 0)
+            return true;
+    return false;
 }
 
 /* One round: read, deliver, mark. The delay before the next round. */
@@ -45,26 +96,49 @@ static long round_trip(struct outbox_relay *r, struct backoff *b, bool *up)
         }
         return 0;
     }
-    long got = r->ops->deliver(r->ctx, &r->w, r->rows, n);
-    size_t done = got > 0 ? (size_t)got : 0;
+    int rc = r->ops->deliver(r->ctx, &r->w, r->rows, n);
+    size_t delivered = 0, refused = 0, deferred = 0;
+    for (size_t i = 0; i < n; i++) {
+        const struct outbox_row *row = &r->rows[i];
+        delivered += row->fate == OUTBOX_DELIVERED;
+        refused += row->fate == OUTBOX_REFUSED;
+        deferred += row->fate == OUTBOX_DEFERRED;
+        if (row->fate == OUTBOX_REFUSED || row->fate == OUTBOX_DEFERRED)
+            log_warn("%s: row %lld (%s, key %s) refused %s (attempt %d): %s", r->cfg.name,
+                     (long long)row->seq, row->destination, row->key,
+                     row->fate == OUTBOX_REFUSED ? "for good, set aside" : "for now, retried later",
+                     row->attempts + 1, row->why);
+    }
     /* Only now is each row the far side's responsibility. A crash before the
      * commit delivers them again after restart: a duplicate, never a loss. */
-    struct settle_job job = {r, done};
-    if (done > 0 && db_transact(r->ob->db, settle_job, &job) != 0)
-        log_error("%s: cannot mark %zu rows delivered (they will be delivered again)", r->cfg.name,
-                  done);
-    metrics_count(r->m, r->cfg.metric.delivered, "Outbox rows delivered by this relay.", done);
+    struct settle_job job = {r, n, 0};
+    if (delivered + refused + deferred > 0 && db_transact(r->ob->db, settle_job, &job) != 0) {
+        log_error("%s: cannot record a round of %zu rows (they will be delivered again)",
+                  r->cfg.name, n);
+        delivered = 0;
+    }
+    metrics_count(r->m, r->cfg.metric.delivered, "Outbox rows delivered by this relay.", delivered);
+    metrics_count(r->m, r->cfg.metric.refused,
+                  "Outbox rows the far side refused (for good: set aside; for now: retried later).",
+                  refused + deferred);
     outbox_rows_free(r->rows, n);
     gauge_backlog(r);
-    if (done == n) {
+    if (n - delivered - refused > 0)
+        metrics_count(r->m, r->cfg.metric.failures,
+                      "Outbox rows whose delivery failed (they stay and are retried).",
+                      n - delivered - refused);
+    if (rc < 0) {
+        if (r->ops->disconnect) {
+            r->ops->disconnect(r->ctx);
+            *up = false;
+        }
+        return backoff_next(b);
+    }
+    /* Progress, or rows that now wait out a backoff of their own: go on with
+     * the others at once. Nothing done at all: the far side is failing. */
+    if (delivered + refused + deferred > 0) {
         backoff_reset(b);
         return 0;
-    }
-    metrics_count(r->m, r->cfg.metric.failures,
-                  "Outbox rows whose delivery failed (they stay and are retried).", n - done);
-    if (got < 0 && r->ops->disconnect) {
-        r->ops->disconnect(r->ctx);
-        *up = false;
     }
     return backoff_next(b);
 }
@@ -101,9 +175,11 @@ int outbox_relay_start(struct outbox_relay *r, const struct outbox_relay_config 
     r->ob = ob;
     r->m = m;
     r->rows = calloc(cfg->batch, sizeof *r->rows);
-    if (!r->rows || worker_start(&r->w, cfg->name, run, r) != 0) {
+    r->done = calloc(cfg->batch, sizeof *r->done);
+    if (!r->rows || !r->done || worker_start(&r->w, cfg->name, run, r) != 0) {
         free(r->rows);
-        r->rows = NULL;
+        free(r->done);
+        r->rows = r->done = NULL;
         return -1;
     }
     return 0;
@@ -118,5 +194,6 @@ void outbox_relay_stop(struct outbox_relay *r)
 {
     worker_stop(&r->w);
     free(r->rows);
-    r->rows = NULL;
+    free(r->done);
+    r->rows = r->done = NULL;
 }

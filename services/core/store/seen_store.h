@@ -1,8 +1,9 @@
 /* Events a consumer has applied, so a redelivered event changes nothing and
  * a reused event_id is told apart from a repeat. A duplicate is the same
- * event_id with the same type and order_id: every event the system emits
- * derives its id from (type, order_id), so those two are what an id stands
- * for. The same event_id with another type or order_id is a conflict. */
+ * event again: the same event_id, type, order_id and content (event_digest;
+ * every event the system emits derives its id from (type, order_id), and a
+ * retry carries the same content). The same event_id with another type,
+ * order_id or content (other items, say) is a conflict. */
 #ifndef COMMLAB_SEEN_STORE_H
 #define COMMLAB_SEEN_STORE_H
 

@@ -1,6 +1,7 @@
 #include "clock.h"
 
 #include <errno.h>
+#include <stdbool.h>
 #include <string.h>
 #include <time.h>
 
@@ -92,6 +93,7 @@ void time_format_ms(int64_t ms, char out[TIME_TEXT_LEN + 1])
     out[TIME_TEXT_LEN] = '\0';
 }
 
+/* Reads n digits; -1 unless all n are ASCII digits. */
 static int digits(const char *s, int n, int *out)
 {
     int v = 0;
@@ -104,33 +106,88 @@ static int digits(const char *s, int n, int *out)
     return 0;
 }
 
-int time_parse_ms(const char *s, int64_t *ms)
+static bool leap_year(int y)
 {
-    size_t len = strlen(s);
-    if (len != 20 && len != 24)
-        return -1;
-    int y, mo, d, h, mi, se, milli = 0;
+    return (y % 4 == 0 && y % 100 != 0) || y % 400 == 0;
+}
+
+static int month_days(int y, int m)
+{
+    static const int mdays[] = {31, 28, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31};
+    return m == 2 && leap_year(y) ? 29 : mdays[m - 1];
+}
+
+/* RFC 3339 section 5.6 date-time; the grammar's literals are
+ * case-insensitive, so "t" and "z" are the same as "T" and "Z". */
+const char *time_parse_ms(const char *s, int64_t *ms)
+{
+    int y, mo, d, h, mi, se;
     if (digits(s, 4, &y) || s[4] != '-' || digits(s + 5, 2, &mo) || s[7] != '-' ||
-        digits(s + 8, 2, &d) || s[10] != 'T' || digits(s + 11, 2, &h) || s[13] != ':' ||
-        digits(s + 14, 2, &mi) || s[16] != ':' || digits(s + 17, 2, &se))
-        return -1;
-    if (len == 24) {
-        if (s[19] != '.' || digits(s + 20, 3, &milli) || s[23] != 'Z')
-            return -1;
-    } else if (s[19] != 'Z') {
-        return -1;
+        digits(s + 8, 2, &d))
+        return "date must be YYYY-MM-DD";
+    if (s[10] != 'T' && s[10] != 't')
+        return "date and time must be separated by T";
+    if (digits(s + 11, 2, &h) || s[13] != ':' || digits(s + 14, 2, &mi) || s[16] != ':' ||
+        digits(s + 17, 2, &se))
+        return "time must be hh:mm:ss";
+    if (mo < 1 || mo > 12)
+        return "month out of range";
+    if (d < 1 || d > month_days(y, mo))
+        return "day out of range for the month";
+    if (h > 23)
+        return "hour out of range";
+    if (mi > 59)
+        return "minute out of range";
+    if (se > 60)
+        return "second out of range";
+    const char *p = s + 19;
+    int milli = 0;
+    if (*p == '.') {
+        /* Digits past the millisecond are dropped (truncation, never
+         * rounding: rounding could carry into the next second or day). */
+        int n = 0;
+        for (p++; *p >= '0' && *p <= '9'; p++, n++)
+            if (n < 3)
+                milli = milli * 10 + (*p - '0');
+        if (n == 0)
+            return "fraction needs at least one digit";
+        for (; n < 3; n++)
+            milli *= 10;
     }
-    static const int mdays[] = {31, 29, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31};
-    if (y < 1970 || mo < 1 || mo > 12 || d < 1 || d > mdays[mo - 1] || h > 23 || mi > 59 || se > 59)
-        return -1;
+    int offset_min = 0;
+    if (*p == 'Z' || *p == 'z') {
+        p++;
+    } else if (*p == '+' || *p == '-') {
+        int oh, om;
+        if (digits(p + 1, 2, &oh) || p[3] != ':' || digits(p + 4, 2, &om))
+            return "offset must be Z or +hh:mm / -hh:mm";
+        if (oh > 23 || om > 59)
+            return "offset out of range";
+        offset_min = (oh * 60 + om) * (*p == '-' ? -1 : 1);
+        p += 6;
+    } else {
+        return "offset must be Z or +hh:mm / -hh:mm";
+    }
+    if (*p != '\0')
+        return "unexpected text after the offset";
     int64_t days = days_from_civil(y, (unsigned)mo, (unsigned)d);
-    int64_t back_y;
-    unsigned back_m, back_d;
-    int yy;
-    civil_from_days(days, &yy, &back_m, &back_d);
-    back_y = yy;
-    if (back_y != y || (int)back_m != mo || (int)back_d != d)
-        return -1; /* 29 February of a common year */
-    *ms = ((days * 86400 + h * 3600 + mi * 60 + se) * 1000) + milli;
-    return 0;
+    int64_t secs = days * 86400 + h * 3600 + mi * 60 + (se == 60 ? 59 : se) - offset_min * 60;
+    if (se == 60) {
+        /* A leap second is accepted only where one can be inserted: 23:59:60
+         * UTC on the last day of a month. It is stored as the last
+         * millisecond of that minute, so it stays in its own day and minute. */
+        int uy;
+        unsigned um, ud;
+        civil_from_days(secs / 86400 - (secs % 86400 < 0), &uy, &um, &ud);
+        if (((secs % 86400) + 86400) % 86400 != 86399 || (int)ud != month_days(uy, (int)um))
+            return "second 60 is only valid at 23:59:60 UTC on a month's last day";
+        milli = 999;
+    }
+    int64_t v = secs * 1000 + milli;
+    if (v < 0)
+        return "before 1970-01-01T00:00:00Z";
+    if (v > TIME_MAX_MS)
+        return "after 9999-12-31T23:59:59.999Z";
+    *ms = v;
+    return NULL;
 }

@@ -30,6 +30,14 @@ COMMLAB_PRINTF(2, 0) static void vlog(const char *level, const char *fmt, va_lis
             ts.tv_nsec / 1000000, service_name, level, msg);
 }
 
+COMMLAB_PRINTF(2, 3) static void log_always(const char *level, const char *fmt, ...)
+{
+    va_list ap;
+    va_start(ap, fmt);
+    vlog(level, fmt, ap);
+    va_end(ap);
+}
+
 void log_info(const char *fmt, ...)
 {
     if (quiet)
@@ -68,3 +76,28 @@ static void log_notice(void *ctx, enum notice_level level, const char *text)
 }
 
 const struct notifier log_notifier = {log_notice, NULL};
+
+static int events;
+
+void log_set_events(int on)
+{
+    events = on;
+}
+
+int log_events_enabled(void)
+{
+    return events;
+}
+
+static void log_event_notice(void *ctx, enum notice_level level, const char *text)
+{
+    (void)ctx;
+    (void)level;
+    /* Not log_info: --quiet does not silence what was asked for by name. */
+    log_always("info", "%s", text);
+}
+
+struct notifier log_event_notifier(void)
+{
+    return (struct notifier){events ? log_event_notice : NULL, NULL};
+}

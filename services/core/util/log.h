@@ -21,4 +21,10 @@ void log_error(const char *fmt, ...) COMMLAB_PRINTF(1, 2);
  * own lines. */
 extern const struct notifier log_notifier;
 
+/* --log-events: one info line per event a consumer settles, written even
+ * with --quiet (asked for by name). Off: log_event_notifier() drops them. */
+void log_set_events(int on);
+int log_events_enabled(void);
+struct notifier log_event_notifier(void);
+
 #endif

@@ -8,6 +8,7 @@
 
 #include <cJSON.h>
 #include <stdint.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -34,6 +35,22 @@ static void strict_invariants(const uint8_t *data, size_t size)
     if (json_strict_check(text, strlen(text), &err) != 0)
         abort();
     free(text);
+    /* A number at the top: its exact whole value is the one strtoll reads from
+     * it when it is plain digits, and reads back the same from its decimal. */
+    const char *s = (const char *)data;
+    if (size && (s[0] == '-' || (s[0] >= '0' && s[0] <= '9')) && size <= JSON_STRICT_MAX_NUMBER) {
+        char tok[JSON_STRICT_MAX_NUMBER + 1], back[24];
+        memcpy(tok, s, size);
+        tok[size] = '\0';
+        long long v, w;
+        int rc = json_number_whole(tok, size, &v);
+        if (strspn(tok, "-0123456789") == size && rc == 0 && strtoll(tok, NULL, 10) != v)
+            abort();
+        if (rc == 0 &&
+            (json_number_whole(back, (size_t)snprintf(back, sizeof back, "%lld", v), &w) != 0 ||
+             w != v))
+            abort();
+    }
 }
 
 #endif

@@ -78,6 +78,22 @@ static void test_conflicts(const struct event *placed, const struct event *outco
     struct event retyped = *placed;
     retyped.type = EVENT_INVENTORY_RESERVED;
     CHECK(verdict(&db, &s, &retyped) == ANALYTICS_CONFLICT);
+    /* The same event_id, type and order with other content, field by field. */
+    for (int how = 0; how < 5; how++) {
+        struct event changed = *placed;
+        if (how == 0)
+            changed.order.items[0].qty = changed.order.items[0].qty % 100 + 1;
+        else if (how == 1)
+            changed.order.items[0].sku = (changed.order.items[0].sku + 1) % 8;
+        else if (how == 2)
+            changed.order.n_items = 0;
+        else if (how == 3)
+            changed.order.occurred_at += 60000;
+        else
+            snprintf(changed.order.user_id, sizeof changed.order.user_id, "%s", "someone-else");
+        CHECK(verdict(&db, &s, &changed) == ANALYTICS_CONFLICT);
+    }
+    CHECK(verdict(&db, &s, placed) == ANALYTICS_DUPLICATE);
     CHECK(verdict(&db, &s, outcome) == ANALYTICS_ADDED);
     struct event opposite;
     event_from_order(&opposite,

@@ -2,6 +2,8 @@
  * valid body of each entry, once as an extra member "x" (which the decoders
  * ignore, so only the validator can refuse it) and once as the value of a
  * field the entry reads; the error must name the field it is in. */
+#include <limits.h>
+#include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -420,10 +422,150 @@ static void test_limits(void)
     CHECK(strstr(err.message, "NUL") != NULL);
 }
 
+/* Integer fields are read on the number's text: a double rounds
+ * 3.0000000000000001 to 3 and 99.99999999999999999 to 100. */
+#define NOT_WHOLE (-424242LL) /* `value` of a token with a fraction left */
+#define TOO_BIG (-424243LL)   /* whole, outside long long */
+struct whole_case {
+    const char *tok;
+    long long value;
+};
+
+static const struct whole_case wholes[] = {
+    {"0", 0},
+    {"-0", 0},
+    {"0.0", 0},
+    {"0e0", 0},
+    {"0E+99999999999", 0},
+    {"0.000e-5", 0},
+    {"1", 1},
+    {"3", 3},
+    {"-3", -3},
+    {"100", 100},
+    {"1e2", 100},
+    {"1E2", 100},
+    {"1e+2", 100},
+    {"100.0", 100},
+    {"100.000000000000000000000000", 100},
+    {"1.00e2", 100},
+    {"10000e-2", 100},
+    {"0.1e3", 100},
+    {"1000e-1", 100},
+    {"99.99999999999999999", NOT_WHOLE},
+    {"3.0000000000000001", NOT_WHOLE},
+    {"2.9999999999999999", NOT_WHOLE},
+    {"1.5", NOT_WHOLE},
+    {"0.5", NOT_WHOLE},
+    {"-0.5", NOT_WHOLE},
+    {"1e-1", NOT_WHOLE},
+    {"100e-3", NOT_WHOLE},
+    {"1001e-1", NOT_WHOLE},
+    {"1e-99999999999999", NOT_WHOLE},
+    {"0.00000000000000000000000000001", NOT_WHOLE},
+    {"100.00000000000000000000000001", NOT_WHOLE},
+    {"9223372036854775807", 9223372036854775807LL},
+    {"-9223372036854775807", -9223372036854775807LL},
+    {"9223372036854775808", TOO_BIG},
+    {"-9223372036854775809", TOO_BIG},
+    {"18446744073709551615", TOO_BIG},
+    {"18446744073709551616", TOO_BIG},
+    {"1e19", TOO_BIG},
+    {"1e18", 1000000000000000000LL},
+    {"9.223372036854775807e18", 9223372036854775807LL},
+    {"1e999999999999999999", TOO_BIG},
+    {"1e400", TOO_BIG},
+    {"12345678901234567890123456789", TOO_BIG},
+    {"9007199254740993", 9007199254740993LL}, /* 2^53 + 1: a double has no such value */
+};
+
+static void test_whole_numbers(void)
+{
+    for (size_t i = 0; i < sizeof wholes / sizeof wholes[0]; i++) {
+        const struct whole_case *c = &wholes[i];
+        struct json_strict_error err;
+        CHECK(json_strict_check(c->tok, strlen(c->tok), &err) == 0);
+        long long v = 12345;
+        int rc = json_number_whole(c->tok, strlen(c->tok), &v);
+        int want = c->value == NOT_WHOLE ? -1 : c->value == TOO_BIG ? -2 : 0;
+        bool ok = rc == want && (want != 0 || v == c->value);
+        CHECK(ok);
+        if (!ok)
+            fprintf(stderr, "  %s -> rc %d value %lld, wanted rc %d value %lld\n", c->tok, rc, v,
+                    want, c->value);
+    }
+    long long min = 0;
+    CHECK(json_number_whole("-9223372036854775808", 20, &min) == 0 && min == LLONG_MIN);
+}
+
+/* Every integer field of every entry point, with every token above: accepted
+ * exactly when the token's value is whole and within the field's range. */
+struct int_site {
+    const char *name;
+    decode_fn decode;
+    const char *tmpl, *field;
+    long long min, max;
+};
+
+static const struct int_site int_sites[] = {
+    {"POST /order qty", dec_order,
+     "{\"user_id\":\"u1\",\"items\":[{\"sku\":\"burger\",\"qty\":@}]}", "items[0].qty", 1, 100},
+    {"POST /reserve qty", dec_reserve,
+     "{\"order_id\":\"r1\",\"items\":[{\"sku\":\"fries\",\"qty\":1},{\"sku\":\"burger\",\"qty\":@}]"
+     "}",
+     "items[1].qty", 1, 100},
+    {"POST /send qty", dec_send,
+     "{\"order_id\":\"r1\",\"user_id\":\"u1\",\"items\":[{\"sku\":\"burger\",\"qty\":@}]}",
+     "items[0].qty", 1, 100},
+    {"POST /configure delay_ms", dec_fault, "{\"delay_ms\":@,\"mode\":\"none\"}", "delay_ms", 0,
+     600000},
+    {"POST /configure throttle_ms", dec_stream, "{\"throttle_ms\":@}", "throttle_ms", 0, 60000},
+    {"event schema", dec_event,
+     "{\"schema\":@,\"type\":\"OrderPlaced\",\"event_id\":\"e1\",\"order_id\":\"o1\","
+     "\"occurred_at\":\"2026-02-18T12:00:00.000Z\",\"payload\":{\"user_id\":\"u1\"," ITEMS "}}",
+     "schema", 1, 1},
+    {"event qty", dec_event,
+     "{" ENVELOPE ",\"payload\":{\"user_id\":\"u1\",\"items\":[{\"sku\":\"burger\",\"qty\":@}]}}",
+     "payload.items[0].qty", 1, 100},
+};
+
+static void test_integer_fields(void)
+{
+    static const char *const extra[] = {"1",         "2",     "99",    "101",    "-1",     "1.0",
+                                        "2e0",       "60000", "60001", "600000", "600001", "6e5",
+                                        "6.00001e5", "\"1\"", "true",  "null",   "[1]",    "{}"};
+    for (size_t s = 0; s < sizeof int_sites / sizeof int_sites[0]; s++) {
+        const struct int_site *site = &int_sites[s];
+        size_t n_tok = sizeof wholes / sizeof wholes[0] + sizeof extra / sizeof extra[0];
+        for (size_t k = 0; k < n_tok; k++) {
+            const char *tok = k < sizeof wholes / sizeof wholes[0]
+                                  ? wholes[k].tok
+                                  : extra[k - sizeof wholes / sizeof wholes[0]];
+            long long v;
+            bool valid = tok[0] != '"' && tok[0] != 't' && tok[0] != 'n' && tok[0] != '[' &&
+                         tok[0] != '{' && json_number_whole(tok, strlen(tok), &v) == 0 &&
+                         v >= site->min && v <= site->max;
+            size_t len;
+            char *body = splice(site->tmpl, tok, strlen(tok), &len);
+            struct field_error err;
+            memset(&err, 0, sizeof err);
+            int rc = site->decode(body, len, &err);
+            run_count++;
+            bool ok = valid ? rc == 0 : rc != 0 && strcmp(err.field, site->field) == 0;
+            CHECK(ok);
+            if (!ok)
+                fprintf(stderr, "  %s: %s -> rc %d field \"%s\" (%s), wanted %s\n", site->name, tok,
+                        rc, err.field, err.message, valid ? "OK" : site->field);
+            free(body);
+        }
+    }
+}
+
 int main(void)
 {
     test_every_entry();
     test_limits();
+    test_whole_numbers();
+    test_integer_fields();
     printf("test_json_strict: %zu value cases, %zu whole bodies, %zu entry points, %d decodes\n",
            sizeof values / sizeof values[0], sizeof bodies / sizeof bodies[0],
            sizeof entries / sizeof entries[0], run_count);

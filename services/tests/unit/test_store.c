@@ -1,5 +1,6 @@
 #include <pthread.h>
 #include <stdlib.h>
+#include <string.h>
 #include <unistd.h>
 
 #include "store/dump.h"
@@ -54,6 +55,62 @@ static int seen_twice(void *arg)
     CHECK(seen_claim_locked(arg, &other_type, NULL, 0) == SEEN_CONFLICT);
     CHECK(seen_claim_locked(arg, &e1, NULL, 0) == SEEN_DUPLICATE);
     CHECK(seen_claim_locked(arg, &e2, NULL, 0) == SEEN_NEW);
+    return 0;
+}
+
+/* The same event_id, type and order_id with other content, one field at a
+ * time: each a conflict, and the original still a duplicate after. */
+static void vary(struct event *ev, int how)
+{
+    switch (how) {
+    case 0:
+        ev->order.items[0].qty = 2;
+        break; /* other quantity */
+    case 1:
+        ev->order.items[0].sku = 1;
+        break; /* other SKU */
+    case 2:
+        order_add_item(&ev->order, 5, 1);
+        break; /* one item more */
+    case 3:
+        ev->order.n_items = 0;
+        break; /* no items */
+    case 4:
+        snprintf(ev->order.user_id, sizeof ev->order.user_id, "u2");
+        break;
+    case 5:
+        ev->order.occurred_at += 1;
+        break; /* one ms later */
+    case 6:
+        snprintf(ev->reason, sizeof ev->reason, "out_of_stock:fries");
+        break;
+    }
+}
+
+static int seen_other_content(void *arg)
+{
+    struct event base = make_event("c1", EVENT_ORDER_PLACED, "oc");
+    snprintf(base.order.user_id, sizeof base.order.user_id, "u1");
+    base.order.occurred_at = 1771416000000;
+    order_add_item(&base.order, 0, 1);
+    order_add_item(&base.order, 3, 2);
+    char why[160] = "";
+    CHECK(seen_claim_locked(arg, &base, why, sizeof why) == SEEN_NEW);
+    for (int how = 0; how < 7; how++) {
+        struct event other = base;
+        vary(&other, how);
+        CHECK(event_digest(&other) != event_digest(&base));
+        CHECK(seen_claim_locked(arg, &other, why, sizeof why) == SEEN_CONFLICT);
+        CHECK_STR(why, "event_id c1 was OrderPlaced for order oc with other content");
+        CHECK(seen_claim_locked(arg, &base, NULL, 0) == SEEN_DUPLICATE);
+    }
+    /* The same items added in another order: the same event. */
+    struct event same = make_event("c1", EVENT_ORDER_PLACED, "oc");
+    snprintf(same.order.user_id, sizeof same.order.user_id, "u1");
+    same.order.occurred_at = base.order.occurred_at;
+    order_add_item(&same.order, 3, 2);
+    order_add_item(&same.order, 0, 1);
+    CHECK(seen_claim_locked(arg, &same, NULL, 0) == SEEN_DUPLICATE);
     return 0;
 }
 
@@ -123,6 +180,7 @@ static void test_stock(void)
     struct seen_store seen;
     CHECK(seen_store_open(&seen, &db) == 0);
     CHECK(db_transact(&db, seen_twice, &seen) == 0);
+    CHECK(db_transact(&db, seen_other_content, &seen) == 0);
     seen_store_close(&seen);
     stock_store_close(&s);
     db_close(&db);
@@ -432,19 +490,37 @@ struct fake_transport {
     int nseen;
 };
 
-static long fake_deliver(void *ctx, struct worker *w, const struct outbox_row *rows, size_t n)
+/* Keys the fake far side refuses: for good ("bad..."), or for now the first
+ * two times ("busy..."). */
+static int fake_deliver(void *ctx, struct worker *w, struct outbox_row *rows, size_t n)
 {
     (void)w;
     struct fake_transport *t = ctx;
     pthread_mutex_lock(&t->mu);
     t->rounds++;
-    size_t i = 0;
-    for (; i < n && (int)i != t->fail_at; i++)
-        if (t->nseen < 64)
-            snprintf(t->seen[t->nseen++], sizeof t->seen[0], "%s", rows[i].key);
+    int rc = 0;
+    for (size_t i = 0; i < n; i++) {
+        if ((int)i == t->fail_at) {
+            rc = -1; /* the transport broke: the rest stay untried */
+            break;
+        }
+        if (outbox_row_held(rows, i))
+            continue;
+        if (strncmp(rows[i].key, "bad", 3) == 0) {
+            rows[i].fate = OUTBOX_REFUSED;
+            snprintf(rows[i].why, sizeof rows[i].why, "HTTP 422: refused %s", rows[i].key);
+        } else if (strncmp(rows[i].key, "busy", 4) == 0 && rows[i].attempts < 2) {
+            rows[i].fate = OUTBOX_DEFERRED;
+            snprintf(rows[i].why, sizeof rows[i].why, "HTTP 503");
+        } else {
+            rows[i].fate = OUTBOX_DELIVERED;
+            if (t->nseen < 64)
+                snprintf(t->seen[t->nseen++], sizeof t->seen[0], "%s", rows[i].key);
+        }
+    }
     t->fail_at = -1; /* the far side is back */
     pthread_mutex_unlock(&t->mu);
-    return (long)i;
+    return rc;
 }
 
 static int fake_settle(void *ctx, const struct outbox_row *rows, size_t n)
@@ -511,6 +587,82 @@ static void test_outbox_relay(void)
     db_close(&db);
 }
 
+/* 40 rows of one destination: one refused for good in the middle ("bad"),
+ * one refused for now twice ("busy", followed later by a second row of the
+ * same order), the rest fine. */
+static int add_many(void *arg)
+{
+    struct outbox *ob = arg;
+    char id[16], key[16];
+    for (int i = 0; i < 40; i++) {
+        snprintf(id, sizeof id, "m%d", i);
+        if (i == 20)
+            snprintf(key, sizeof key, "bad20");
+        else if (i == 5 || i == 30)
+            snprintf(key, sizeof key, "busy5");
+        else
+            snprintf(key, sizeof key, "k%d", i);
+        if (outbox_add_locked(ob, id, "mine", key, i == 30 ? "{\"second\":1}" : "{}") != 1)
+            return -1;
+    }
+    return 0;
+}
+
+/* A refused row holds up nothing but its own order: the refused-for-good row
+ * is set aside with its reason (/dump, /metrics) and the 39 others are
+ * delivered; the busy order's second row comes only after its first. */
+static void test_outbox_relay_refusals(void)
+{
+    char path[512];
+    path_of(path, sizeof path, "refusals.db");
+    struct db db;
+    struct outbox ob;
+    CHECK(db_open(&db, path) == 0 && outbox_open(&ob, &db) == 0);
+    struct metrics *m = metrics_new("test");
+    CHECK(db_transact(&db, add_many, &ob) == 0);
+    struct fake_transport t = {.mu = PTHREAD_MUTEX_INITIALIZER, .fail_at = -1};
+    static const struct outbox_relay_ops ops = {.deliver = fake_deliver,
+                                                .settle_locked = fake_settle};
+    const struct outbox_relay_config cfg = {.name = "test relay",
+                                            .destination = "mine",
+                                            .batch = 16,
+                                            .idle_ms = 10,
+                                            .backoff_min_ms = 5,
+                                            .backoff_max_ms = 300,
+                                            .metric = OUTBOX_RELAY_METRICS("test")};
+    struct outbox_relay r = {0};
+    CHECK(outbox_relay_start(&r, &cfg, &ops, &t, &ob, m) == 0);
+    for (int i = 0; i < 2000 && outbox_backlog(&ob, "mine") != 0; i++)
+        usleep(2000);
+    outbox_relay_stop(&r);
+    CHECK(outbox_backlog(&ob, "mine") == 0);      /* nothing held behind it */
+    CHECK(outbox_dead_letters(&ob, "mine") == 1); /* the refused one, set aside */
+    CHECK(t.nseen == 39 && t.settled == 39);
+    int first = -1, second = -1, k21 = -1;
+    for (int i = 0; i < t.nseen; i++) {
+        if (strcmp(t.seen[i], "busy5") == 0)
+            first < 0 ? (first = i) : (second = i);
+        if (strcmp(t.seen[i], "k21") == 0)
+            k21 = i;
+    }
+    CHECK(first >= 0 && second > first); /* one order's rows in order */
+    CHECK(k21 >= 0 && k21 < first);      /* other orders did not wait for it */
+    struct buf out = {0};
+    CHECK(dump_database(path, &out) == 0);
+    char *text = buf_take(&out, NULL);
+    CHECK_STR(text, "outbox_dead\tm20\tmine\tbad20\tHTTP 422: refused bad20\n");
+    free(text);
+    size_t len;
+    text = metrics_render(m, &len);
+    CHECK(text && strstr(text, "commlab_test_dead_letters{service=\"test\"} 1\n"));
+    /* bad20 once, each of busy5's two rows twice */
+    CHECK(text && strstr(text, "commlab_test_refused_total{service=\"test\"} 5\n"));
+    free(text);
+    metrics_free(m);
+    outbox_close(&ob);
+    db_close(&db);
+}
+
 /* Which store errors a consumer may blame on a message: a full disk, I/O, a
  * busy or locked database, no memory are nobody's (tried again unblamed);
  * a constraint or trigger (also as extended codes) may be the message's. */
@@ -543,6 +695,7 @@ int main(void)
     test_group_commit();
     test_group_rollback();
     test_outbox_relay();
+    test_outbox_relay_refusals();
     test_error_classes();
     char cmd[512];
     snprintf(cmd, sizeof cmd, "rm -rf '%s'", dir);

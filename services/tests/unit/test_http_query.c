@@ -1,0 +1,123 @@
+/* Query parameters as a route reads them (http_query), over a real loopback
+ * socket: what libmicrohttpd hands over, decoded and checked. Each answer
+ * is "ok" and the values read, or the parameter refused and why. */
+#include <arpa/inet.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <unistd.h>
+
+#include "transport/http_query.h"
+#include "check.h"
+
+static void handle(void *ctx, const struct http_request *req, struct http_response *res)
+{
+    (void)ctx;
+    static const char *const names[] = {"limit", "after", "user_id", NULL};
+    struct http_query q;
+    char out[1024];
+    if (http_query_read(req, names, &q) != 0) {
+        snprintf(out, sizeof out, "bad %s: %s", q.bad, q.why);
+    } else {
+        const char *l = http_query_get(&q, "limit"), *a = http_query_get(&q, "after"),
+                   *u = http_query_get(&q, "user_id");
+        snprintf(out, sizeof out, "ok limit=%s after=%s user_id=%s", l ? l : "-", a ? a : "-",
+                 u ? u : "-");
+    }
+    http_respond_text(res, 200, "text/plain", strdup(out), strlen(out));
+}
+
+/* The answer's body to GET TARGET on a fresh connection, into body. */
+static void get(uint16_t port, const char *target, char *body, size_t size)
+{
+    body[0] = '\0';
+    int fd = socket(AF_INET, SOCK_STREAM, 0);
+    struct sockaddr_in sa = {.sin_family = AF_INET, .sin_port = htons(port)};
+    sa.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+    if (fd < 0 || connect(fd, (struct sockaddr *)&sa, sizeof sa) != 0)
+        return;
+    char req[1024];
+    int n = snprintf(req, sizeof req, "GET %s HTTP/1.1\r\nHost: t\r\nConnection: close\r\n\r\n",
+                     target);
+    if (write(fd, req, (size_t)n) != n) {
+        close(fd);
+        return;
+    }
+    char raw[4096];
+    size_t got = 0;
+    ssize_t r;
+    while (got + 1 < sizeof raw && (r = read(fd, raw + got, sizeof raw - 1 - got)) > 0)
+        got += (size_t)r;
+    raw[got] = '\0';
+    close(fd);
+    const char *b = strstr(raw, "\r\n\r\n");
+    snprintf(body, size, "%s", b ? b + 4 : "");
+}
+
+static const struct {
+    const char *target, *want;
+} cases[] = {
+    {"/l", "ok limit=- after=- user_id=-"},
+    {"/l?", "ok limit=- after=- user_id=-"},
+    {"/l?limit=5", "ok limit=5 after=- user_id=-"},
+    {"/l?limit=5&after=c61&user_id=u1", "ok limit=5 after=c61 user_id=u1"},
+    {"/l?user_id=u%31", "ok limit=- after=- user_id=u1"},
+    {"/l?user_id=%41%62", "ok limit=- after=- user_id=Ab"},
+    {"/l?user_id=a+b", "ok limit=- after=- user_id=a b"},
+    {"/l?user_id=%C3%A9", "ok limit=- after=- user_id=\xc3\xa9"},
+    {"/l?limit=5&", "ok limit=5 after=- user_id=-"},
+    {"/l?&&limit=5&&", "ok limit=5 after=- user_id=-"},
+    {"/l?limit=1&limit=2", "bad limit: given more than once"},
+    {"/l?limit=1&limit=1", "bad limit: given more than once"},
+    {"/l?limit", "bad limit: needs a value (name=value)"},
+    {"/l?limit=", "bad limit: needs a value (name=value)"},
+    {"/l?foo=1", "bad foo: unknown parameter"},
+    {"/l?Limit=1", "bad Limit: unknown parameter"},
+    {"/l?user%5Fid=u1", "bad user%5Fid: unknown parameter"},
+    {"/l?=1", "bad query: unknown parameter"},
+    {"/l?user_id=%00", "bad user_id: holds a NUL or control character (raw or percent-encoded)"},
+    {"/l?user_id=a%0Ab", "bad user_id: holds a NUL or control character (raw or percent-encoded)"},
+    {"/l?user_id=a%7F", "bad user_id: holds a NUL or control character (raw or percent-encoded)"},
+    {"/l?user_id=%ZZ", "bad user_id: malformed percent escape"},
+    {"/l?user_id=%4", "bad user_id: malformed percent escape"},
+    {"/l?user_id=%", "bad user_id: malformed percent escape"},
+    {"/l?foo=1&limit=1&limit=2", "bad foo: unknown parameter"},
+};
+
+int main(void)
+{
+    struct http_server_config cfg = {
+        .listen = "127.0.0.1:0",
+        .max_body = 1024,
+        .limits = {.header_timeout_ms = 2000,
+                   .body_timeout_ms = 2000,
+                   .idle_timeout_s = 5,
+                   .max_connections = 64,
+                   .max_per_client = 64,
+                   .handler_threads = 2,
+                   .poll_threads = 1},
+        .handler = handle,
+    };
+    char err[HTTP_ERR_LEN] = "";
+    struct http_server *s = http_server_start(&cfg, err, sizeof err);
+    CHECK(s != NULL);
+    if (!s)
+        return check_summary("test_http_query");
+    uint16_t port = http_server_port(s);
+    char body[2048];
+    for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
+        get(port, cases[i].target, body, sizeof body);
+        CHECK_STR(body, cases[i].want);
+    }
+    /* Values are bounded: 256 bytes decoded, not one more. */
+    char target[700] = "/l?user_id=";
+    memset(target + strlen(target), 'a', 256);
+    get(port, target, body, sizeof body);
+    CHECK(strncmp(body, "ok limit=- after=- user_id=aaaa", 31) == 0);
+    strcat(target, "a");
+    get(port, target, body, sizeof body);
+    CHECK_STR(body, "bad user_id: longer than 256 bytes");
+    http_server_stop(s);
+    return check_summary("test_http_query");
+}
