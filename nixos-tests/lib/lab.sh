@@ -24,11 +24,12 @@ lab_init() {
     trap 'exit 143' TERM
     # Hosts mode (COMMLAB_HOSTS=1, root): the services on hosts of their own,
     # RabbitMQ too; the Kafka mock listens on loopback only, so its clients
-    # stay on the client host.
+    # stay on the client host. LAB_EXTRA_HOSTS: more hosts, by name (a
+    # plan's broker nodes).
     if [ "${COMMLAB_HOSTS:-0}" = 1 ] && [ -z "${HOSTS_ID:-}" ]; then
         . "$COMMLAB_ROOT/nixos-tests/lib/hosts.sh"
         if hosts_supported; then
-            hosts_init order inventory notification analytics rabbitmq || return 1
+            hosts_init order inventory notification analytics rabbitmq ${LAB_EXTRA_HOSTS:-} || return 1
             RMQ_HOST=${RMQ_HOST:-rabbitmq}
             export RMQ_HOST
         fi

@@ -103,7 +103,6 @@ let
     scenarios = s.pkg "commlab-scenarios";
     module = ../../pkgs/module.nix;
     referenceMetrics = "metrics.json";
-    referenceCounts = "counts.txt";
   };
 
   entries = scope: test: node: paths: map (path: { inherit scope test node path; }) paths;

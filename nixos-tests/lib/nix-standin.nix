@@ -130,7 +130,6 @@ in
         scenarios = pkg "commlab-scenarios";
         module = { };
         referenceMetrics = "${pkg "streaming-kafka.metrics.json"}";
-        referenceCounts = "${pkg "async-rabbitmq.counts.txt"}";
       };
     in
     mapAttrs (_: t: {

@@ -66,7 +66,6 @@ let
     scenarios = pkg "commlab-scenarios";
     module = root + "/pkgs/module.nix";
     referenceMetrics = "${pkg "streaming-kafka.metrics.json"}";
-    referenceCounts = "${pkg "async-rabbitmq.counts.txt"}";
   };
 
   nixosModule = path: nixpkgs + "/nixos/modules/${path}";

@@ -5,7 +5,8 @@
 # bounds a condition reads, is the registry lib/plan-metrics.json, which the
 # VM interpreter (vm/plan.py) reads too: a metric is a scenario phase that
 # prints a line of numbers, so both labs run the same command. Source after
-# plan.sh; it adds itself to the runner's hooks.
+# plan.sh; it adds itself to the runner's hooks. A condition a role checks
+# (the registry's role) is the role's _plan_cond_NAME (lib/plan-ROLE.sh).
 
 PLAN_STEP_HOOKS="${PLAN_STEP_HOOKS:-} _plan_series_step"
 PLAN_URL_HOOKS="${PLAN_URL_HOOKS:-} _plan_db_urls"
@@ -52,9 +53,27 @@ _plan_series_file() {
     echo "$_sd/$(_plan_val .series).tsv"
 }
 
+# A condition a broker role checks on its own node (the registry's role):
+# _plan_cond_NAME (lib/plan-ROLE.sh), the step's needs as its arguments.
+# shellcheck disable=SC2120 # "$@": set by eval, the condition's arguments
+_plan_role_until() {
+    _cond=$(_plan_val .condition)
+    eval "set -- $(_plan_val '. as $s | [plan_registry.conditions[$s.condition].needs[] as $f | $s[$f]
+        | plan_value($p[0]; "local"; $u[0]; $r[0]) | tostring] | @sh')"
+    if ! command -v "_plan_cond_$_cond" >/dev/null 2>&1; then
+        echo "plan: step '$_pl_name': condition '$_cond' is not implemented by the local backend" >&2
+        return 1
+    fi
+    _t=$(_plan_val '.timeout // 600')
+    wait_until "$_t" "_plan_cond_$_cond" "$@" ||
+        { echo "plan: step '$_pl_name': $_cond $* did not hold within $_t s" >&2; return 1; }
+    echo "# plan: $_pl_name: $_cond $* holds"
+}
+
 _plan_series_step() {
     case $_pl_op in
     until)
+        [ -z "$(_plan_val 'plan_registry.conditions[.condition].role // empty')" ] || { _plan_role_until; return; }
         _plan_metric_prepare
         _ua=$(_plan_val '.above // ""') _ub=$(_plan_val '.at_most // ""') _us=$(_plan_val '.share // ""')
         _end=$(($(date +%s) + $(_plan_val '.timeout // 600')))

@@ -21,6 +21,15 @@ def plan_ops: {
 def plan_roles: ["client", "rabbitmq", "kafka"];
 def plan_services: ["order", "inventory", "notification", "analytics"];
 
+# Roles whose nodes have a URL a value may refer to ({"node": N}, {"nodes":
+# [N...]}), as the services do: a broker's client URL.
+def plan_url_roles: ["rabbitmq", "kafka"];
+# Keys a node of a role may have besides role and why.
+def plan_role_keys: {client: [], rabbitmq: ["cluster"], kafka: ["broker"]};
+# The cluster a rabbitmq node with "cluster": true belongs to: these nodes,
+# all three (vm/common.nix rabbitmqClusterNode; lib/rabbitmq-cluster.sh).
+def plan_rabbitmq_cluster: ["rabbitmq1", "rabbitmq2", "rabbitmq3"];
+
 # A value of LAB ("vm" or "local"): {"param": P} is that lab's value of P;
 # node and record references are resolved by the lab (URLS, RECORDS).
 def plan_value($plan; $lab; $urls; $records):
@@ -28,6 +37,9 @@ def plan_value($plan; $lab; $urls; $records):
   elif type == "object" and has("node") then $urls[.node]
   elif type == "object" and has("record") then $records[.record]
   elif type == "object" and has("db") then $urls["db:" + .db]
+  elif type == "object" and has("nodes") then [.nodes[] as $n | $urls[$n]] | join(",")
+  elif type == "object" and has("file") then
+    (if $lab == "local" then "\($ENV.COMMLAB_ROOT)/\(.file)" else .file end)
   else . end;
 
 # Steps in order, repeats expanded (times resolved for LAB).
@@ -58,7 +70,7 @@ def plan_errors_registry($p):
     | if .op == "until" then
         if ($r.conditions | has($s.condition | tostring)) | not then
           "step '\($name)': unknown condition '\($s.condition)' (one of: \($r.conditions | keys | join(", ")))"
-        else ($r.conditions[$s.condition] as $c | $c.needs + $r.metrics[$c.metric].args | unique[]
+        else ($r.conditions[$s.condition] as $c | $c.needs + (if $c.metric then $r.metrics[$c.metric].args else [] end) | unique[]
           | select(. as $f | $s | has($f) | not) | "step '\($name)': condition \($s.condition) needs '\(.)'") end
       elif .op == "sample" or (.op == "record" and .what == "metric") then
         if ($r.metrics | has($s.metric | tostring)) | not then
@@ -86,6 +98,25 @@ def plan_errors_kafka($p):
     ([($p.steps // []), ($p.local_only // [])][] | steps_of
       | . as $s | select($s.node != null and ($k | has($s.node | tostring)) and (plan_kafka_ops | index($s.op)) == null)
       | "step '\(.name)': \(.op) is not an operation on a kafka node (\(plan_kafka_ops | join(", ")))");
+
+# Schema errors of the role nodes and of what refers to them: a role's own
+# keys, the RabbitMQ cluster's members, node lists in values.
+def plan_errors_roles($p):
+  ($p.nodes // {}) as $nodes
+  | ($nodes | to_entries[] | .key as $n | .value | select(has("role")) | . as $node
+      | (keys - ["role", "why"] - (plan_role_keys[$node.role] // []))[]
+      | "node \($n): key '\(.)' is not one of a \($node.role) node's"),
+    ($nodes | to_entries[] | select(.value.role == "rabbitmq" and .value.cluster == true)
+      | .key | select(. as $k | plan_rabbitmq_cluster | index($k) | not)
+      | "node \(.): a RabbitMQ cluster node must be one of \(plan_rabbitmq_cluster | join(", "))"),
+    ([$nodes | to_entries[] | select(.value.role == "rabbitmq" and .value.cluster == true) | .key] as $c
+      | if ($c | length) > 0 and ($c | sort) != plan_rabbitmq_cluster
+        then "the RabbitMQ cluster must be exactly \(plan_rabbitmq_cluster | join(", ")) (has \($c | join(", ")))"
+        else empty end),
+    ([$p | .. | objects | select(has("nodes") and (.nodes | type) == "array") | .nodes[]] | unique[]
+      | select(. as $k | ($nodes[$k].service // null) == null
+          and (($nodes[$k].role // "") as $r | plan_url_roles | index($r)) == null)
+      | "reference to '\(.)' in a node list, not a node with a URL");
 
 # Schema errors of a plan, one string each ($settings: {service: [name]}
 # from pkgs/module-settings.nix, or {} not to check setting names).
@@ -134,8 +165,10 @@ def plan_errors($settings):
   ([$p | refs | select(has("param")) | .param] | unique[]
     | select(. as $k | $p.params // {} | has($k) | not) | "unknown parameter '\(.)'"),
   ([$p | refs | select(has("node")) | .node] | unique[]
-    | select(. as $k | ($nodes[$k].service // null) == null and ($nodes[$k].role // null) != "kafka") | "reference to '\(.)', not a service or kafka node"),
-  plan_errors_registry($p), plan_errors_kafka($p),
+    | select(. as $k | ($nodes[$k].service // null) == null
+        and (($nodes[$k].role // "") as $r | plan_url_roles | index($r)) == null)
+    | "reference to '\(.)', not a service or broker node"),
+  plan_errors_registry($p), plan_errors_kafka($p), plan_errors_roles($p),
   (($p.params // {} | keys) - [$p | refs | select(has("param")) | .param] | .[]
     | "parameter \(.): never used"),
   ($p.constraints // [] | .[] | . as $c | ("vm", "local") as $lab

@@ -236,7 +236,10 @@ plan_run() { # PLAN
     # Hosts mode when the plan has steps that need it and this host can.
     if jq -e '.needs // [] | index("hosts")' "$_plan_file" >/dev/null; then
         COMMLAB_HOSTS=1
-        export COMMLAB_HOSTS
+        # A host for each broker node the lab does not make by default.
+        LAB_EXTRA_HOSTS=$(jq -r '[.nodes | to_entries[] | select(.value.role == "rabbitmq") | .key]
+            - ["order", "inventory", "notification", "analytics", "rabbitmq"] | join(" ")' "$_plan_file")
+        export COMMLAB_HOSTS LAB_EXTRA_HOSTS
     fi
     lab_init || return 1
     _plan_out=${OUT_DIR:-$LAB_DIR/out}

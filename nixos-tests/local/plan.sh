@@ -17,6 +17,7 @@ here=$(cd "$(dirname "$0")" && pwd)
 . "$LIB/kafka.sh"
 . "$LIB/plan-series.sh"
 . "$LIB/plan-kafka.sh"
+. "$LIB/plan-rabbitmq.sh"
 case "${1:-}" in
 -h | --help | "") sed -n '2,11p' "$0" | sed 's/^# \{0,1\}//'; [ -n "${1:-}" ]; exit ;;
 esac

@@ -76,6 +76,6 @@ jq -n --argjson kl "$(series "$out/kafka/kafka-lag.tsv")" --argjson km "$(marks 
        else empty end)' "$res/faults.json"
     echo
     for p in faults-kafka-lag faults-amqp-depth faults-cluster-depth; do
-        [ -f "$res/$p.png" ] && echo "![$p]($p.png)"
+        if [ -f "$res/$p.png" ]; then echo "![$p]($p.png)"; fi
     done
 } >"$res/faults.md"

@@ -1,7 +1,8 @@
 #!/bin/sh
 # RabbitMQ consumers under hostile messages, one phase per call, against the
 # running async stack (same variables as async-rabbitmq.sh, plus HOSTILE: the
-# tests' own publisher, services/tests/amqp_hostile.c).
+# tests' own publisher, services/tests/amqp_hostile.c; default: tests/amqp-hostile
+# of COMMLAB_BIN, else amqp-hostile on PATH).
 #   hostile     600 valid orders with one message of every hostile-properties
 #               case interleaved (inventory held by fault mode hang so that
 #               they share its prefetch window): exactly the hostile ones in
@@ -14,7 +15,7 @@ here=$(cd "$(dirname "$0")" && pwd)
 . "$here/../lib/assert.sh"
 . "$here/../lib/http.sh"
 : "${LOADGEN:=loadgen}" "${OUT_DIR:?OUT_DIR must name a directory for results}"
-: "${AMQP_URL:?AMQP_URL must name the broker}" "${HOSTILE:=amqp-hostile}"
+: "${AMQP_URL:?AMQP_URL must name the broker}" "${HOSTILE:=${COMMLAB_BIN:+$COMMLAB_BIN/tests/}amqp-hostile}"
 mkdir -p "$OUT_DIR"
 QI=inventory.order-placed
 QN=notification.inventory-reserved

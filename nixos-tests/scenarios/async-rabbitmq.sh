@@ -141,13 +141,14 @@ phase_baseline() { # N
     check "baseline: stock moved exactly once per reservation" stock_consistent "$INVENTORY_URL"
     assert_eq "baseline: GET /orders/{id} shows the final state" confirmed \
         "$(http_get "$ORDER_URL/orders/$(awk -F'\t' '$1 == "orders" && $6 == "confirmed" {print $2; exit}' "$OUT_DIR/baseline.final.txt")" | jq -r .status)"
+    echo "0 $_count" >"$OUT_DIR/baseline.range"
     feed_ref 0 "$_count"
     compare_ref baseline
 }
 
 # 2. Backlog and recovery. start: open-loop orders and the depth sampler in
-# the background; the caller SIGKILLs inventory, waits, restarts it and writes
-# the restart time (ms since the epoch) to $OUT_DIR/backlog.restart_ms.
+# the background; the caller SIGKILLs inventory, waits, restarts it and runs
+# backlog-restarted (the restart time, ms since the epoch, in backlog.restart_ms).
 phase_backlog_start() { # RATE SECONDS START
     echo "$(now_ms)" >"$OUT_DIR/backlog.t0_ms"
     "$LOADGEN" amqp sample --url "$AMQP_URL" --queue "$Q" --interval-ms 250 \
@@ -158,6 +159,11 @@ phase_backlog_start() { # RATE SECONDS START
         >"$OUT_DIR/backlog.json" &
     echo $! >"$OUT_DIR/backlog.loadgen.pid"
     echo "$3 $(($1 * $2))" >"$OUT_DIR/backlog.range"
+}
+
+# Called right after inventory serves again: the restart time for the drain.
+phase_backlog_restarted() {
+    now_ms >"$OUT_DIR/backlog.restart_ms"
 }
 
 phase_backlog_finish() {
@@ -306,6 +312,33 @@ phase_cluster_partition_finish() {
 phase_kill_start() { phase_load_start kill "$@"; }
 phase_kill_finish() { phase_load_finish kill "while inventory was killed (-9) again and again"; }
 
-scenario_dispatch async-rabbitmq.sh "baseline backlog-start backlog-finish idempotency poison \
+# The reference, after the fact: the stack wiped and started again (no
+# fault from here on), then given each PHASE's orders again ($OUT_DIR/PHASE.range),
+# closed loop, in the same order; after each, the workload rows must hash as
+# the faulty run's did at the end of PHASE (PHASE.workload.sha256). After the
+# baseline's, the whole state dump is the seed's deterministic state
+# (reference.state.txt; results/async-rabbitmq.state.txt). The same check as
+# a reference stack running beside the faulty one (REF_*_URL), with one stack.
+phase_reference() { # PHASE...
+    for _p in "$@"; do
+        if ! read -r start count <"$OUT_DIR/$_p.range"; then
+            fail "reference: phase $_p ran before (its order range, $_p.range)"
+            continue
+        fi
+        "$LOADGEN" rest --url "$ORDER_URL" --seed "$SEED" --sold-out-pct "$SOLD_OUT_PCT" \
+            --start "$start" -n "$count" -c 16 --json --quiet >"$OUT_DIR/ref-$start.json"
+        _q=$(quiet_main 120 && echo yes)
+        assert_eq "reference: orders $start.. of seed $SEED settled without faults" yes "$_q"
+        workload_state "$ORDER_URL" "$INVENTORY_URL" "$NOTIFICATION_URL" >"$OUT_DIR/$_p.reference.txt"
+        _rows=$(wc -l <"$OUT_DIR/$_p.reference.txt" | tr -d ' ')
+        assert_eq "$_p: state hash equals the uninterrupted run of the same seed ($_rows rows)" \
+            "$(sha256sum <"$OUT_DIR/$_p.reference.txt" | cut -d' ' -f1)" "$(cat "$OUT_DIR/$_p.workload.sha256" 2>/dev/null)"
+        if [ "$_p" = baseline ]; then
+            state_dump "$ORDER_URL" "$INVENTORY_URL" "$NOTIFICATION_URL" >"$OUT_DIR/reference.state.txt"
+        fi
+    done
+}
+
+scenario_dispatch async-rabbitmq.sh "baseline backlog-start backlog-restarted backlog-finish idempotency poison \
     broker-start broker-finish partition-start partition-finish cluster-kill-start cluster-kill-finish \
-    cluster-partition-start cluster-partition-finish kill-start kill-finish" "$@"
+    cluster-partition-start cluster-partition-finish kill-start kill-finish reference" "$@"

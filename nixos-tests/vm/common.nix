@@ -48,15 +48,22 @@ rec {
         plan.params.${v.param}.vm
       else if v ? node then
         planUrl plan v.node
+      else if v ? nodes then
+        lib.concatMapStringsSep "," (planUrl plan) v.nodes
+      else if v ? file then
+        planFile v.file
       else
         throw "plan ${plan.test}: not a value: ${builtins.toJSON v}"
     else
       v;
-  # A service node's URL; a kafka node's is the bootstrap list of them all.
+  # A service node's URL; a rabbitmq node's is its AMQP URL; a kafka node's is the
+  # bootstrap list of them all.
   planUrl =
     plan: n:
     if (plan.nodes.${n}.role or "") == "kafka" then
       planBrokers plan
+    else if (plan.nodes.${n}.role or "") == "rabbitmq" then
+      "amqp://guest:guest@${n}:5672"
     else
       "http://${n}:${toString moduleServices.${plan.nodes.${n}.service}.port}";
   planKafkaNodes = plan: builtins.filter (n: (plan.nodes.${n}.role or "") == "kafka") (builtins.attrNames plan.nodes);
@@ -81,6 +88,15 @@ rec {
       replicas = planKafkaReplicas plan;
       minIsr = if planKafkaReplicas plan > 1 then planKafkaReplicas plan - 1 else 1;
     };
+  # A file of the source tree ({"file": "results/..."}), in the store.
+  planFile = f: "${../.. + "/${f}"}";
+  # The RabbitMQ cluster of rabbitmqClusterNode (plan nodes with
+  # "cluster": true; lib/plan.jq checks the same names).
+  rabbitmqCluster = [
+    "rabbitmq1"
+    "rabbitmq2"
+    "rabbitmq3"
+  ];
   planNodes =
     plan:
     builtins.mapAttrs (
@@ -91,6 +107,13 @@ rec {
         clientNode
       else if (node.role or "") == "kafka" then
         planKafkaNode plan node
+      else if (node.role or "") == "rabbitmq" then
+        if !(node.cluster or false) then
+          rabbitmqNode
+        else if builtins.elem n rabbitmqCluster then
+          rabbitmqClusterNode
+        else
+          throw "plan ${plan.test}: node ${n}: a RabbitMQ cluster node is one of ${toString rabbitmqCluster}"
       else
         throw "plan ${plan.test}: node ${n}: no VM node for role ${node.role or "(none)"}"
     ) plan.nodes;
@@ -104,6 +127,23 @@ rec {
           value = plan.nodes.${n};
         }) (builtins.filter (n: plan.nodes.${n} ? service) (builtins.attrNames plan.nodes))
       );
+      # Nodes with a URL besides the services: the brokers.
+      brokers = builtins.listToAttrs (
+        map (n: {
+          name = n;
+          value = plan.nodes.${n};
+        }) (builtins.filter (n: builtins.elem (plan.nodes.${n}.role or "") [ "rabbitmq" "kafka" ]) (builtins.attrNames plan.nodes))
+      );
+      # Every {"file": F} value of the plan.
+      filesIn =
+        v:
+        if builtins.isAttrs v then
+          (if v ? file && builtins.isString v.file then [ v.file ] else [ ])
+          ++ builtins.concatMap filesIn (builtins.attrValues v)
+        else if builtins.isList v then
+          builtins.concatMap filesIn v
+        else
+          [ ];
     in
     {
       inherit seed;
@@ -113,7 +153,13 @@ rec {
       results = "/tmp/results/${plan.test}";
       # netem on the inter-VM interface (eth1; eth0 is the driver's).
       iface = "eth1";
-      urls = builtins.mapAttrs (n: _: planUrl plan n) services // planKafkaAttrs plan (planUrl plan);
+      urls = builtins.mapAttrs (n: _: planUrl plan n) (services // brokers);
+      files = builtins.listToAttrs (
+        map (f: {
+          name = f;
+          value = planFile f;
+        }) (filesIn plan)
+      );
       units =
         builtins.mapAttrs (_: node: "commlab-${node.service}.service") services
         // planKafkaAttrs plan (_: "apache-kafka.service");
@@ -122,6 +168,14 @@ rec {
         // planKafkaAttrs plan (_: 9092);
       # What the measuring steps (until, record, sample) run: lib/plan-metrics.json.
       registry = builtins.fromJSON (builtins.readFile ../lib/plan-metrics.json);
+      # The rabbitmq role (plan.py): its unit and port, and rabbitmqctl's
+      # queries as the rabbitmq user.
+      rabbitmq = {
+        unit = "rabbitmq.service";
+        port = 5672;
+        cluster_status = rabbitmqctl "cluster_status --formatter json";
+        queues = rabbitmqctl "list_queues name members --formatter json";
+      };
     }
     // (if planKafkaNodes plan == [ ] then { } else {
       # The phases' Kafka: a real broker, so the strict exactly-once checks.

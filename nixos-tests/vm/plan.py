@@ -9,6 +9,9 @@ import shlex
 import time
 from typing import Any
 
+# Node operations a role node (a broker) may carry out itself (ROLE_OPS).
+ROLE_OP_NAMES = {"kill", "crash", "start", "stop", "restart", "wait", "wipe", "pause", "resume"}
+
 OPS_NEEDING_NODE = {
     "kill", "crash", "start", "stop", "restart", "pause", "resume", "wipe",
     "wait", "cut", "heal", "block", "unblock", "delay", "undelay", "fault",
@@ -48,6 +51,10 @@ class Plan:
                 return self.lab["urls"][v["node"]]
             if "record" in v:
                 return self.records[v["record"]]
+            if "nodes" in v:
+                return ",".join(self.lab["urls"][n] for n in v["nodes"])
+            if "file" in v:
+                return self.lab["files"][v["file"]]
             raise PlanError(f"not a value: {json.dumps(v)}")
         return v
 
@@ -116,6 +123,10 @@ class Plan:
         hook = STEP_HOOKS.get(str(op))
         if hook is not None and hook(self, s):
             return
+        role = self.role_of(s.get("node", ""))
+        if op in ROLE_OP_NAMES and role in ROLE_OPS:
+            ROLE_OPS[role](self, s)
+            return
         if op in OPS_NEEDING_NODE:
             name = s["node"]
             m = self.node(name)
@@ -136,6 +147,8 @@ class Plan:
             for n in s["order"]:
                 if n in self.lab["units"]:
                     self.service_up(n)
+                else:
+                    self.role_up(n)
         elif op == "phase":
             cmd = self.phase_command(s)
             if s.get("background"):
@@ -231,6 +244,18 @@ class Plan:
         else:
             raise PlanError(f"operation '{op}' is not implemented by the VM interpreter")
 
+    def role_of(self, name: str) -> str:
+        return str(self.plan["nodes"].get(name, {}).get("role", ""))
+
+    def role_up(self, name: str) -> None:
+        """Until the role node NAME serves: its role's ROLE_UP."""
+        role = self.role_of(name)
+        if role == "client":
+            return
+        if role not in ROLE_UP:
+            raise PlanError(f"node {name}: the VM interpreter cannot wait for a {role or 'role-less'} node")
+        ROLE_UP[role](self, name)
+
     def all_steps(self) -> list:
         out: list = []
 
@@ -276,8 +301,62 @@ def kafka_ready(p: Plan, names: list) -> None:
     p.node(names[0]).succeed(p.lab["kafka"]["replication_check"])
 
 
-ROLE_UP: dict = {"kafka": kafka_up}
+# The rabbitmq role: nixpkgs' services.rabbitmq on a node of its own.
+def rabbitmq_up(p: Plan, name: str) -> None:
+    m = p.node(name)
+    m.wait_for_unit(p.lab["rabbitmq"]["unit"])
+    m.wait_for_open_port(p.lab["rabbitmq"]["port"])
+
+
+def rabbitmq_op(p: Plan, s: dict) -> None:
+    op, name = s["op"], s["node"]
+    m = p.node(name)
+    unit = p.lab["rabbitmq"]["unit"]
+    if op == "kill":
+        # systemd starts it again (the module's Restart=on-failure).
+        m.succeed(f"systemctl kill --signal=SIGKILL {unit}")
+        m.wait_until_succeeds(f"systemctl is-active {unit}", timeout=300)
+        rabbitmq_up(p, name)
+    elif op == "crash":
+        m.crash()
+    elif op == "start":
+        m.start()
+        m.succeed(f"systemctl start {unit}")
+        rabbitmq_up(p, name)
+    elif op == "stop":
+        m.succeed(f"systemctl stop {unit}")
+    elif op == "restart":
+        m.succeed(f"systemctl restart {unit}")
+        rabbitmq_up(p, name)
+    elif op == "wait":
+        rabbitmq_up(p, name)
+    else:
+        raise PlanError(f"operation '{op}' of a rabbitmq node is not implemented by the VM interpreter")
+
+
+def cond_cluster_running(p: Plan, s: dict) -> tuple:
+    """NODE sees N running cluster nodes (rabbitmqctl as the rabbitmq user)."""
+    n = int(p.value(s["n"]))
+    return p.node(s["node"]), f"{p.lab['rabbitmq']['cluster_status']} | jq -e '.running_nodes | length == {n}'"
+
+
+def cond_queue_replicas(p: Plan, s: dict) -> tuple:
+    """QUEUE has N members (replicas), as NODE lists them."""
+    n = int(p.value(s["n"]))
+    q = shlex.quote(p.text(s["queue"]))
+    return p.node(s["node"]), (f"{p.lab['rabbitmq']['queues']} | jq -e --arg q {q} "
+                               f"'[.[] | select(.name == $q) | .members | length] | first == {n}'")
+
+
+# Roles: how a role node is up (start, wait), what makes its nodes ready
+# before the services start (boot), the node operations it carries out
+# itself (a role without them: the generic ones on its unit), and the
+# conditions it checks on its own node (the registry's conditions with a
+# role: the node and the command that succeeds once it holds).
+ROLE_UP: dict = {"kafka": kafka_up, "rabbitmq": rabbitmq_up}
 ROLE_READY: dict = {"kafka": kafka_ready}
+ROLE_OPS: dict = {"rabbitmq": rabbitmq_op}
+ROLE_CONDITIONS: dict = {"cluster_running": cond_cluster_running, "queue_replicas": cond_queue_replicas}
 
 
 # The measuring steps (plans/README.md): until a named condition, record a
@@ -290,6 +369,13 @@ BOUNDS = ("NR == 1 { ok = ($1 ~ /^-?[0-9.]+$/) && (a == \"\" || $1 + 0 > a + 0) 
 
 
 def until_step(p: Plan, s: dict) -> bool:
+    cond = p.lab["registry"]["conditions"].get(s["condition"], {})
+    if "role" in cond:
+        if s["condition"] not in ROLE_CONDITIONS:
+            raise PlanError(f"condition '{s['condition']}' is not implemented by the VM interpreter")
+        m, cmd = ROLE_CONDITIONS[s["condition"]](p, s)
+        m.wait_until_succeeds(cmd, timeout=int(p.value(s.get("timeout", 600))))
+        return True
     bounds = " ".join(f"-v {k}={shlex.quote(p.text(s[f]) if f in s else '')}"
                       for k, f in (("a", "above"), ("b", "at_most"), ("s", "share")))
     p.client.wait_until_succeeds(f"{p.metric_command(s)} | awk {bounds} {shlex.quote(BOUNDS)}",
