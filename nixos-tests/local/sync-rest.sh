@@ -110,32 +110,7 @@ configure '{"delay_ms":0,"mode":"none"}'
 # waits for them (1.5 + 1 + 5 s with these timeouts; the lock holds 8.8 s):
 # each is still answered and the process exits 0. It crashed when the
 # chain's client was freed while an insert still waited to call it.
-lab_start lockstop commlab-order --quiet --mode sync --inventory-url "$INVENTORY_URL" \
-    --notification-url "$NOTIFICATION_URL" --inventory-timeout-ms 1500 \
-    --notification-timeout-ms 1000 || fail "stop: a second order service started"
-printf 'BEGIN EXCLUSIVE;\n.shell sleep 8.8\nCOMMIT;\n' |
-    sqlite3 "$LAB_DIR/lockstop.db" >/dev/null 2>&1 &
-lock=$!
-sleep 0.5
-curls=
-for i in 1 2; do
-    curl -s -o /dev/null -w '%{http_code}' --max-time 30 -H 'Content-Type: application/json' \
-        --data "{\"order_id\":\"lockstop-$i\",\"user_id\":\"u1\",\"items\":[{\"sku\":\"burger\",\"qty\":1}]}" \
-        "$(lab_url lockstop)/order" >"$OUT_DIR/lockstop.$i" &
-    curls="$curls $!"
-    sleep 0.1
-done
-sleep 0.3
-lockstop_pid=$(lab_pid lockstop)
-kill -TERM "$lockstop_pid"
-wait "$lockstop_pid"
-lockstop_rc=$?
-rm -f "$LAB_DIR/lockstop.pid"
-# shellcheck disable=SC2086 # the list of pids
-wait $curls "$lock"
-assert_eq "stop with inserts waiting on a lock: exit status 0 (no crash)" 0 "$lockstop_rc"
-assert_eq "stop with inserts waiting on a lock: both orders answered (codes)" "2" \
-    "$(cat "$OUT_DIR/lockstop.1" "$OUT_DIR/lockstop.2" | grep -o '[1-9][0-9][0-9]' | wc -l | tr -d ' ')"
+sh "$here/../scenarios/local-stop.sh" lockstop
 
 if [ -n "${LAB_CHECK_LOGS:-}" ]; then
     lab_stop_all
