@@ -197,6 +197,13 @@ nixlint_plans() {
         assert_eq "$_name: passes the plan schema check" "" "$(cat "$_dir/errors")"
     done
     rm -rf "$_dir"
+    # Background steps and series are files named by their names: two names,
+    # two files, with the jq this machine has.
+    # shellcheck disable=SC2016 # expanded by the inner sh
+    check "plans: two step names give two file names" sh -c '. "$1/nixos-tests/lib/plan.sh"
+        a=$(_plan_step={\"name\":\"load/a\"}; _plan_key .name)
+        b=$(_plan_step={\"name\":\"load/b\"}; _plan_key .name)
+        [ -n "$a" ] && [ -n "$b" ] && [ "$a" != "$b" ] && [ "${a#*/}" = "$a" ]' - "$COMMLAB_ROOT"
 }
 
 nixlint_module_help() { # BIN

@@ -100,8 +100,8 @@ _plan_series_step() {
         : >"$_sf"
         _plan_now_s >"$_sf.t0"
         rm -f "$_sf.marks"
-        _spf=$_plan_dir/sampler.$(_plan_val '.series | @base32')
-        echo "$_sf" >"$_plan_dir/series.$(_plan_val '.series | @base32')"
+        _spf=$_plan_dir/sampler.$(_plan_key .series)
+        echo "$_sf" >"$_plan_dir/series.$(_plan_key .series)"
         # It ends by itself when the run's directory goes (a step failed
         # before its unsample).
         (
@@ -114,11 +114,11 @@ _plan_series_step() {
         ) &
         echo $! >"$_spf" ;;
     mark)
-        _sf=$(cat "$_plan_dir/series.$(_plan_val '.series | @base32')")
+        _sf=$(cat "$_plan_dir/series.$(_plan_key .series)")
         echo "$(awk -v a="$(_plan_now_s)" -v b="$(cat "$_sf.t0")" 'BEGIN { printf "%.2f", a - b }') $(_plan_val .what)" \
             >>"$_sf.marks" ;;
     unsample)
-        _sp=$_plan_dir/sampler.$(_plan_val '.series | @base32')
+        _sp=$_plan_dir/sampler.$(_plan_key .series)
         [ -f "$_sp" ] || { echo "plan: step '$_pl_name': series $(_plan_val .series) is not being sampled" >&2; return 1; }
         kill "$(cat "$_sp")" 2>/dev/null
         wait "$(cat "$_sp")" 2>/dev/null

@@ -21,6 +21,12 @@ _plan_val() { # JQ_PATH
         "include \"plan\"; $1 | plan_value(\$p[0]; \"local\"; \$u[0]; \$r[0])"
 }
 
+# _plan_key JQ_PATH: the step's field as a file name (base64, "/" as "_";
+# jq 1.6 has no @base32): two fields give two names.
+_plan_key() {
+    printf '%s' "$_plan_step" | jq -r "$1 | tostring | @base64 | gsub(\"/\"; \"_\")"
+}
+
 _plan_note() { # KIND TEXT: ran | substituted | skipped | failed (the step: $_pl_name)
     printf '%s\n' "$2" >>"$_plan_dir/$1"
     printf '%s\n' "$_pl_name" >>"$_plan_dir/noted"
@@ -122,13 +128,13 @@ _plan_step_run() {
         for _n in $(_plan_val '.order[]'); do _plan_start_node "$_n" || return 1; done ;;
     phase)
         if [ "$_pl_bg" = true ]; then
-            (_plan_phase >"$_plan_dir/bg.$(_plan_val '.name | @base32').log" 2>&1
-                echo $? >"$_plan_dir/bg.$(_plan_val '.name | @base32').rc") &
+            (_plan_phase >"$_plan_dir/bg.$(_plan_key .name).log" 2>&1
+                echo $? >"$_plan_dir/bg.$(_plan_key .name).rc") &
         else
             _plan_phase || { echo "plan: step '$_pl_name' failed (phase $_script $_ph)" >&2; return 1; }
         fi ;;
     await)
-        _k=$(_plan_val '.step | @base32')
+        _k=$(_plan_key .step)
         wait_until "$(_plan_val '.timeout // 600')" test -f "$_plan_dir/bg.$_k.rc" ||
             { echo "plan: step '$(_plan_val .step)' did not end in time" >&2; return 1; }
         cat "$_plan_dir/bg.$_k.log"

@@ -173,7 +173,7 @@ fi
 {
     echo "# The sync chain's cascade, measured"
     echo
-    echo "Written by \`nixos-tests/local/cascade.sh\` (\`RESULTS_DIR=results\`); timings vary by machine"
+    echo "Written by the cascade steps of the sync-rest plan (\`sh nixos-tests/lab sync-rest\`); timings vary by machine"
     echo "and run. Order service: inventory timeout $timeout ms; protected runs with a bulkhead of $limit"
     echo "orders and a breaker that opens after $failures failures in a row, cool-down $cooldown ms."
     echo "Latency in ms; /healthz timed at 50/s during the load, in the hang window."

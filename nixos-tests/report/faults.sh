@@ -1,9 +1,9 @@
 #!/bin/sh
 # Writes results/faults.{json,md} and the time-series plots of the fault
-# scenarios (local/faults.sh): Kafka lag across the broker outage, queue depth
-# across the inventory/broker cut and across the cluster partition. Timings
-# only: nothing here is hashed (faults-kafka.metrics.json is, and is written
-# by the runner). Parts that did not run are left out.
+# steps of the plans (sync-rest, async-rabbitmq, rabbitmq-cluster): Kafka
+# lag across the broker outage, queue depth across the inventory/broker cut
+# and across the cluster partition. Timings only: nothing here is hashed
+# (faults-kafka.metrics.json is, and is written by the kafka-cluster plan). Parts that did not run are left out.
 # usage: report/faults.sh OUT_DIR RESULTS_DIR
 set -eu
 out=$1 res=$2
@@ -59,7 +59,7 @@ jq -n --argjson kl "$(series "$out/kafka/kafka-lag.tsv")" --argjson km "$(marks 
     }' >"$res/faults.json"
 
 {
-    echo "# Faults across hosts and brokers (local lab, \`nixos-tests/local/faults.sh\`)"
+    echo "# Faults across hosts and brokers (local lab, the plans of \`nixos-tests/plans/\`)"
     echo
     echo "Timings vary from run to run; what the scenarios assert does not (see the README)."
     echo

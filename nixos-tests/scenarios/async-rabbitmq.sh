@@ -12,7 +12,7 @@
 #                                               with the file's workload_state_sha256 line
 #   SEED (default 1), LOADGEN (default: loadgen on PATH)
 # Whoever runs the phases does the crashes between *-start and *-finish (kill
-# inventory, restart RabbitMQ): the local lab (local/async-rabbitmq.sh) or a VM test.
+# inventory, restart RabbitMQ): the local lab (plans/async-rabbitmq.json) or a VM test.
 set -u
 here=$(cd "$(dirname "$0")" && pwd)
 . "$here/../lib/assert.sh"

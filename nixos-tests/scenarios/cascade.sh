@@ -14,7 +14,7 @@
 # starts the order service with the options each phase names (unprotected:
 # --inventory-max-inflight 0 --breaker-failures 0; the others: a bulkhead of
 # LIMIT and a breaker opening after FAILURES in a row, cool-down COOLDOWN_MS):
-# the local lab (local/cascade.sh) or a VM test.
+# the local lab (the sync-rest plan) or a VM test.
 set -u
 here=$(cd "$(dirname "$0")" && pwd)
 . "$here/../lib/assert.sh"

@@ -5,7 +5,7 @@
 #   OUT_DIR                                 where phases write what they measured
 #   SEED (default 1); COMMLAB_BIN (tools from there) or loadgen/commlab-kafka on PATH
 # Whoever runs the phases does the things between them (stop, kill -9 and
-# restart services): the local lab (local/streaming-kafka.sh) or a VM test.
+# restart services): the local lab (plans/streaming-kafka.json) or a VM test.
 set -u
 here=$(cd "$(dirname "$0")" && pwd)
 . "$here/../lib/assert.sh"

@@ -4,7 +4,7 @@
 #   OUT_DIR                                   where each phase writes its JSON
 #   SEED (default 1), LOADGEN (default: loadgen on PATH)
 # Whoever runs the phases does the things between them (inject a delay, kill
-# and restart inventory): the local lab (local/sync-rest.sh) or a VM test.
+# and restart inventory): the local lab (plans/sync-rest.json) or a VM test.
 set -u
 here=$(cd "$(dirname "$0")" && pwd)
 . "$here/../lib/assert.sh"
