@@ -100,16 +100,16 @@ int amqp_relay_start(struct order_service *svc, const char *amqp_url)
         side_free(s);
         return -1;
     }
-    svc->relay = s;
+    svc->amqp = s;
     log_info("async mode: relaying the outbox to RabbitMQ");
     return 0;
 }
 
 void amqp_relay_stop(struct order_service *svc)
 {
-    struct amqp_side *s = svc->relay;
+    struct amqp_side *s = svc->amqp;
     if (!s)
         return;
     side_free(s);
-    svc->relay = NULL;
+    svc->amqp = NULL;
 }
