@@ -18,13 +18,8 @@
 /* A batch of rows a round, looked for every second when idle, retried from
  * 0.25 s doubling to 5 s while the receiver is away. */
 #define HTTP_OUTBOX_CONFIG(name_, destination_, metric_prefix)                                     \
-    ((struct outbox_relay_config){.name = name_,                                                   \
-                                  .destination = destination_,                                     \
-                                  .batch = 32,                                                     \
-                                  .idle_ms = 1000,                                                 \
-                                  .backoff_min_ms = 250,                                           \
-                                  .backoff_max_ms = 5000,                                          \
-                                  .metric = OUTBOX_RELAY_METRICS(metric_prefix)})
+    ((struct outbox_relay_config)OUTBOX_RELAY_CONFIG(name_, destination_, 32, 1000, 250, 5000,     \
+                                                     metric_prefix))
 
 struct http_outbox_opts {
     struct outbox_relay_config relay; /* HTTP_OUTBOX_CONFIG() */

@@ -88,14 +88,8 @@ struct kafka_outbox_relay *kafka_outbox_relay_start(const char *brokers, struct 
                                                     struct metrics *m,
                                                     const struct notifier *notice)
 {
-    static const struct outbox_relay_config cfg = {
-        .name = "kafka relay",
-        .batch = BATCH,
-        .idle_ms = 5,
-        .backoff_min_ms = 100,
-        .backoff_max_ms = 5000,
-        .metric = OUTBOX_RELAY_METRICS("outbox"),
-    };
+    static const struct outbox_relay_config cfg =
+        OUTBOX_RELAY_CONFIG("kafka relay", NULL, BATCH, 5, 100, 5000, "outbox");
     struct kafka_outbox_relay *r = calloc(1, sizeof *r);
     if (!r)
         return NULL;
@@ -107,12 +101,11 @@ struct kafka_outbox_relay *kafka_outbox_relay_start(const char *brokers, struct 
         free(r);
         return NULL;
     }
-    if (outbox_relay_start(&r->relay, &cfg, &ops, r, ob, m) != 0) {
-        rd_kafka_destroy(r->rk);
-        free(r);
-        return NULL;
-    }
-    return r;
+    if (outbox_relay_start(&r->relay, &cfg, &ops, r, ob, m) == 0)
+        return r;
+    rd_kafka_destroy(r->rk);
+    free(r);
+    return NULL;
 }
 
 void kafka_outbox_relay_stop(struct kafka_outbox_relay *r)

@@ -177,15 +177,9 @@ static void mem_close(void *ctx, bool all)
     pthread_mutex_unlock(&s->mu);
 }
 
-static const struct amqp_source_ops mem_ops = {
-    .open = mem_open,
-    .next = mem_next,
-    .ack = mem_ack,
-    .nack = mem_nack,
-    .dead_letter = mem_dead_letter,
-    .error = mem_error,
-    .close = mem_close,
-};
+/* In the order of struct amqp_source_ops. */
+static const struct amqp_source_ops mem_ops = {mem_open,        mem_next,  mem_ack,   mem_nack,
+                                               mem_dead_letter, mem_error, mem_close, NULL};
 
 static size_t add_raw(struct mem *s, const char *body)
 {
@@ -359,10 +353,10 @@ static void test_poison(void)
     size_t p = add_event(s, EVENT_ORDER_PLACED, "poison1", NULL);
     size_t b = add_event(s, EVENT_ORDER_PLACED, "o2", NULL);
     run(s, &v, 64);
-    CHECK_ACKED(s->msgs[a]);
-    CHECK_ACKED(s->msgs[b]);
     CHECK(s->msgs[p].requeued == 4);
     CHECK_DEAD(s->msgs[p], "failed 5 times: its apply did not succeed");
+    CHECK_ACKED(s->msgs[a]);
+    CHECK_ACKED(s->msgs[b]);
     CHECK(v.nseen == 2 && v.applied[0] == 1 && v.applied[1] == 1);
     mem_free(s);
 }

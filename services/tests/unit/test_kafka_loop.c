@@ -101,14 +101,9 @@ static void log_pause(void *ctx, bool paused)
     (void)ctx, (void)paused;
 }
 
-static const struct kafka_source_ops log_ops = {
-    .poll = log_poll,
-    .release = log_release,
-    .seek = log_seek,
-    .rewind = log_rewind,
-    .assignment = log_assignment,
-    .pause = log_pause,
-};
+/* In the order of struct kafka_source_ops. */
+static const struct kafka_source_ops log_ops = {log_poll,   log_release,    log_seek,
+                                                log_rewind, log_assignment, log_pause};
 
 /* Commits the offset after each partition's last message of the batch,
  * checking first that everything before it is done. */
