@@ -4,6 +4,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "codec/event_json.h"
 #include "util/clock.h"
 
 /* A message of a batch that failed, and how often it has. */
@@ -170,6 +171,18 @@ static void free_msgs(struct loop_state *s)
     s->n = 0;
 }
 
+/* The message's value as an event, or why it is not one. */
+static void decode(struct kafka_msg *km)
+{
+    struct field_error err;
+    const rd_kafka_message_t *m = km->m;
+    km->malformed[0] = '\0';
+    km->decoded = event_decode(m->payload ? m->payload : "", m->len, &km->ev, &err) == 0;
+    if (!km->decoded)
+        snprintf(km->malformed, sizeof km->malformed, "%s%s%s", err.field, err.field[0] ? ": " : "",
+                 err.message);
+}
+
 /* Collects a batch: up to batch_max messages (one while suspects are left),
  * for batch_ms at most, a single one while throttled. */
 static void collect(struct worker *w, struct kafka_loop *l, struct loop_state *s)
@@ -189,7 +202,10 @@ static void collect(struct worker *w, struct kafka_loop *l, struct loop_state *s
             continue;
         }
         const struct suspect *x = find_suspect(s, m);
-        s->msgs[s->n++] = (struct kafka_msg){.m = m, .tries = x ? x->tries : 0};
+        struct kafka_msg *km = &s->msgs[s->n++];
+        km->m = m;
+        km->tries = x ? x->tries : 0;
+        decode(km);
         throttle(w, l);
         if (clock_mono_us() - start > (uint64_t)l->batch_ms * 1000u ||
             atomic_load(l->throttle_ms) > 0)

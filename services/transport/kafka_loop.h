@@ -14,15 +14,25 @@
 #include <stdatomic.h>
 #include <stdbool.h>
 
+#include "domain/event.h"
 #include "util/notice.h"
 #include "util/worker.h"
 #include "kafka.h"
 
 #define KAFKA_LOOP_MAX_TRIES 3
 
+/* Longest account of why a message is not an event. */
+#define KAFKA_MALFORMED_MAX 176
+
 struct kafka_msg {
     rd_kafka_message_t *m;
     int tries; /* earlier batches with this message that failed */
+    /* Its value decoded by the loop, the one decoder of both Kafka consumers:
+     * the event (`decoded`), or why it is none in `malformed`, "FIELD: WHAT",
+     * which the service dead-letters as "malformed: " and that. */
+    bool decoded;
+    struct event ev;
+    char malformed[KAFKA_MALFORMED_MAX];
 };
 
 /* Where a loop's messages come from and where it seeks: the consumer `rk`

@@ -5,11 +5,13 @@
  * committed past a message not applied (or set aside); every message is
  * applied once; a poison message is handed back with its tries counted,
  * set aside at KAFKA_LOOP_MAX_TRIES and the partition goes on; a batch that
- * fails through nobody's fault counts against no message. */
+ * fails through nobody's fault counts against no message; each message comes
+ * decoded (a value that is no event, with why). */
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
 
+#include "codec/event_json.h"
 #include "transport/kafka_loop.h"
 #include "check.h"
 
@@ -17,6 +19,11 @@
 #define LEN 40
 #define POISON_PART 0
 #define POISON_OFFSET 7
+/* A message whose value is no event: the loop hands it over undecoded. */
+#define MALFORMED_PART 1
+#define MALFORMED_OFFSET 3
+
+static char *event_text; /* every other message's value */
 
 struct log {
     rd_kafka_topic_t *topic;
@@ -35,6 +42,7 @@ struct svc {
     int max_other_tries;                        /* of every other message */
     int batches, retries_left, log_seeks;
     int violations; /* commits past a message neither applied nor set aside */
+    int misdecoded; /* messages the loop decoded other than they are */
     bool with_poison;
     atomic_bool finished;
 };
@@ -56,6 +64,9 @@ static rd_kafka_message_t *log_poll(void *ctx, int timeout_ms)
             m->rkt = g->topic;
             m->partition = p;
             m->offset = g->pos[p]++;
+            bool bad = p == MALFORMED_PART && m->offset == MALFORMED_OFFSET;
+            m->payload = bad ? "{\"type\":" : event_text;
+            m->len = strlen(m->payload);
             return m;
         }
     }
@@ -133,6 +144,13 @@ static enum kafka_batch_result on_batch(void *ctx, struct kafka_msg *msgs, size_
         return KAFKA_BATCH_RETRY;
     }
     for (size_t i = 0; i < n; i++) {
+        const rd_kafka_message_t *m = msgs[i].m;
+        bool bad = m->partition == MALFORMED_PART && m->offset == MALFORMED_OFFSET;
+        if (bad ? msgs[i].decoded || !msgs[i].malformed[0]
+                : !msgs[i].decoded || strcmp(msgs[i].ev.order.order_id, "o1") != 0)
+            v->misdecoded++;
+    }
+    for (size_t i = 0; i < n; i++) {
         if (poison(v, msgs[i].m)) {
             v->poison_tries[msgs[i].tries < KAFKA_LOOP_MAX_TRIES + 1 ? msgs[i].tries
                                                                      : KAFKA_LOOP_MAX_TRIES + 1]++;
@@ -188,6 +206,7 @@ static void run(struct svc *v, rd_kafka_topic_t *topic)
     worker_stop(&w);
     CHECK(atomic_load(&v->finished));
     CHECK(v->violations == 0);
+    CHECK(v->misdecoded == 0);
     for (int p = 0; p < PARTS; p++)
         for (int o = 0; o < LEN; o++) {
             bool bad = v->with_poison && p == POISON_PART && o == POISON_OFFSET;
@@ -233,9 +252,16 @@ int main(void)
     rd_kafka_t *rk = rd_kafka_new(RD_KAFKA_PRODUCER, conf, err, sizeof err);
     CHECK(rk != NULL);
     rd_kafka_topic_t *topic = rd_kafka_topic_new(rk, "order-events", NULL);
+    struct order o = {
+        .order_id = "o1", .user_id = "u1", .occurred_at = 1700000000000, .n_items = 1};
+    o.items[0] = (struct order_item){0, 1};
+    struct event ev;
+    event_from_order(&ev, EVENT_ORDER_PLACED, &o, NULL);
+    event_text = event_encode(&ev);
     test_poison(topic);
     test_retry(topic);
     rd_kafka_topic_destroy(topic);
+    free(event_text);
     rd_kafka_destroy(rk);
     return check_summary("test_kafka_loop");
 }
