@@ -4,6 +4,26 @@
 # checks that each appears in that --help.
 { types }:
 
+let
+  # The broker settings, declared once as the services declare the options
+  # (runtime/service_main.c), with the same help.
+  amqp-url = {
+    type = types.str;
+    description = "The async model's RabbitMQ: its URL, amqp://user:pass@host:port/vhost (a cluster: its nodes' URLs, comma-separated).";
+  };
+  kafka-brokers = {
+    type = types.str;
+    description = "The stream model's Kafka: its bootstrap servers, host:port,...";
+  };
+  throttle-ms = {
+    type = types.ints.unsigned;
+    description = "Stream consumer: pause this long per event (makes consumer lag visible; also POST /configure).";
+  };
+  paused = {
+    type = types.bool;
+    description = "Stream consumer: start with consumption paused (resume with POST /configure {\"paused\":false}).";
+  };
+in
 {
   # Every service has these too.
   common = {
@@ -76,14 +96,8 @@
         type = types.ints.positive;
         description = "sync: an open breaker refuses orders this long, then lets one probe call through.";
       };
-      amqp-url = {
-        type = types.str;
-        description = "async: RabbitMQ URL, amqp://user:pass@host:port/vhost.";
-      };
-      kafka-brokers = {
-        type = types.str;
-        description = "stream: Kafka bootstrap servers, host:port,...";
-      };
+      inherit amqp-url;
+      inherit kafka-brokers;
     };
   };
 
@@ -116,22 +130,10 @@
         ];
         description = "Fault injection: none, error (answer 500) or hang (never answer).";
       };
-      amqp-url = {
-        type = types.str;
-        description = "amqp: RabbitMQ URL, amqp://user:pass@host:port/vhost.";
-      };
-      kafka-brokers = {
-        type = types.str;
-        description = "kafka: Kafka bootstrap servers, host:port,...";
-      };
-      throttle-ms = {
-        type = types.ints.unsigned;
-        description = "kafka: pause this long per event (makes consumer lag visible; also POST /configure).";
-      };
-      paused = {
-        type = types.bool;
-        description = "kafka: start with consumption paused (resume with POST /configure {\"paused\":false}).";
-      };
+      inherit amqp-url;
+      inherit kafka-brokers;
+      inherit throttle-ms;
+      inherit paused;
       transactional-id = {
         type = types.str;
         description = "kafka: the producer's transactional.id (default commlab-inventory); a restarted instance with the same id fences its dead predecessor.";
@@ -151,10 +153,7 @@
         ];
         description = "rest (POST /send) or amqp (also consume InventoryReserved from RabbitMQ).";
       };
-      amqp-url = {
-        type = types.str;
-        description = "amqp: RabbitMQ URL, amqp://user:pass@host:port/vhost.";
-      };
+      inherit amqp-url;
     };
   };
 
@@ -163,22 +162,13 @@
     port = 8083;
     description = "analytics service (Kafka consumer: per-minute counts by event time)";
     settings = {
-      kafka-brokers = {
-        type = types.str;
-        description = "Kafka bootstrap servers, host:port,...";
-      };
+      inherit kafka-brokers;
       metrics-file = {
         type = types.str;
         description = "Write the canonical metrics.json here whenever the stream is idle.";
       };
-      throttle-ms = {
-        type = types.ints.unsigned;
-        description = "Pause this long per event (makes consumer lag visible).";
-      };
-      paused = {
-        type = types.bool;
-        description = "Start with consumption paused (resume with POST /configure {\"paused\":false}).";
-      };
+      inherit throttle-ms;
+      inherit paused;
     };
   };
 }

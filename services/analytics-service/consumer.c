@@ -192,19 +192,19 @@ static void send_dead_letters(struct analytics *a)
     a->n_dead = 0;
 }
 
-/* Decodes one message into ev; false (counted, logged, dead-lettered) when it
- * is not an event, or not one its topic carries. */
-static bool decode(struct analytics *a, const rd_kafka_message_t *m, struct event *ev)
+/* The event the loop decoded, into ev; false (counted, logged, dead-lettered)
+ * when the message is not an event, or not one its topic carries. */
+static bool vet(struct analytics *a, const struct kafka_msg *km, struct event *ev)
 {
-    struct field_error err;
+    const rd_kafka_message_t *m = km->m;
     const char *topic = rd_kafka_topic_name(m->rkt);
-    if (event_decode(m->payload ? m->payload : "", m->len, ev, &err) != 0) {
+    *ev = km->ev;
+    if (!km->decoded) {
         metrics_count(a->metrics, "analytics_malformed_total",
                       "Messages that are not valid events (skipped).", 1);
-        log_warn("skipping malformed message at %s [%d] offset %lld: %s%s%s", topic,
-                 (int)m->partition, (long long)m->offset, err.field, err.field[0] ? ": " : "",
-                 err.message);
-        dead_letter(a, m, "malformed: %s%s%s", err.field, err.field[0] ? ": " : "", err.message);
+        log_warn("skipping malformed message at %s [%d] offset %lld: %s", topic, (int)m->partition,
+                 (long long)m->offset, km->malformed);
+        dead_letter(a, m, "malformed: %s", km->malformed);
         return false;
     }
     bool placed = ev->type == EVENT_ORDER_PLACED;
@@ -283,7 +283,7 @@ static enum kafka_batch_result on_batch(void *ctx, struct kafka_msg *msgs, size_
                       rd_kafka_topic_name(m->rkt), (int)m->partition, (long long)m->offset,
                       msgs[i].tries);
             skipped++;
-        } else if (decode(a, m, &a->evs[b.n])) {
+        } else if (vet(a, &msgs[i], &a->evs[b.n])) {
             a->srcs[b.n++] = m;
         }
     }

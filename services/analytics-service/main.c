@@ -11,12 +11,8 @@
 #include "analytics_service.h"
 
 static const struct opt opts[] = {
-    {"kafka-brokers", "127.0.0.1:9092", "Kafka bootstrap servers (host:port,...)", false, NULL},
     {"metrics-file", NULL, "write the canonical metrics.json here whenever the stream is idle",
      false, NULL},
-    {"throttle-ms", "0", "pause this long per event (to make lag visible)", false, NULL},
-    {"paused", NULL, "start with consumption paused (POST /configure {\"paused\":false})", true,
-     NULL},
     {"rebuild", NULL,
      "forget every event counted so far and rebuild from the log (use after resetting the "
      "group's offsets to earliest; with --until-end it reads from the start of the log itself)",
@@ -103,6 +99,7 @@ int main(int argc, char **argv)
         .db_handle = &a.db,
         .metrics = &a.metrics,
         .db_path = &a.db_path,
+        .brokers = SERVICE_KAFKA | SERVICE_KAFKA_FLOW,
         .ctx = &a,
         .handler = analytics_api_handle,
         .configure = configure,

@@ -35,10 +35,9 @@
 
 struct amqp_inventory {
     struct outbox outbox;
-    struct seen_store seen;
     struct amqp_outbox_relay *relay;
-    struct amqp_consumer *consumer;
-    bool outbox_open, seen_open;
+    struct amqp_applier *consumer;
+    bool outbox_open;
 };
 
 /* One new OrderPlaced inside the batch transaction (amqp_apply_each). */
@@ -72,26 +71,17 @@ static int apply_one(void *ctx, struct amqp_item *it)
  * "error" makes processing fail transiently (retried, then dead-lettered by
  * the delivery limit), "hang" holds the batch until the mode changes. Both
  * waits end when the consumer stops: the batch is then left unacked and
- * the broker redelivers it. */
-static bool fault_fails(struct inventory_service *svc, struct amqp_consumer *c)
-{
-    long delay = atomic_load(&svc->fault_delay_ms);
-    if (delay > 0 && !amqp_consumer_sleep(c, delay))
-        return true;
-    while (atomic_load(&svc->fault_mode) == FAULT_HANG)
-        if (!amqp_consumer_sleep(c, 100))
-            return true;
-    return atomic_load(&svc->fault_mode) == FAULT_ERROR;
-}
-
-static enum amqp_apply_rc apply(void *ctx, struct amqp_consumer *c, struct amqp_item *items,
-                                size_t n)
+ * the broker redelivers it. False: this batch is not applied now. */
+static bool fault_passes(void *ctx, struct amqp_consumer *c)
 {
     struct inventory_service *svc = ctx;
-    if (fault_fails(svc, c))
-        return AMQP_APPLY_UNAVAILABLE;
-    struct amqp_inventory *a = svc->consumer;
-    return amqp_apply_each(&svc->db, &a->seen, apply_one, svc, items, n);
+    long delay = atomic_load(&svc->fault_delay_ms);
+    if (delay > 0 && !amqp_consumer_sleep(c, delay))
+        return false;
+    while (atomic_load(&svc->fault_mode) == FAULT_HANG)
+        if (!amqp_consumer_sleep(c, 100))
+            return false;
+    return atomic_load(&svc->fault_mode) != FAULT_ERROR;
 }
 
 int inventory_amqp_start(struct inventory_service *svc, const char *amqp_url)
@@ -106,25 +96,22 @@ int inventory_amqp_start(struct inventory_service *svc, const char *amqp_url)
     if (outbox_open(&a->outbox, &svc->db) != 0)
         return -1;
     a->outbox_open = true;
-    if (seen_store_open(&a->seen, &svc->db) != 0)
-        return -1;
-    a->seen_open = true;
     a->relay = amqp_outbox_relay_start(amqp_url, &a->outbox, svc->metrics, &log_notifier);
     if (!a->relay)
         return -1;
-    struct amqp_consumer_opts o = {.url = amqp_url,
-                                   .queue = AMQP_Q_INVENTORY,
-                                   .prefetch = INVENTORY_PREFETCH,
-                                   .accepted = 1u << EVENT_ORDER_PLACED,
-                                   .apply = apply,
-                                   .ctx = svc,
-                                   .metrics = svc->metrics,
-                                   .applied_metric = "amqp_orders_applied_total",
-                                   .applied_help =
-                                       "OrderPlaced events applied (reserved or refused).",
-                                   .notice = log_notifier,
-                                   .events = log_event_notifier()};
-    a->consumer = amqp_consumer_start(&o);
+    const struct amqp_applier_opts o = {.url = amqp_url,
+                                        .queue = AMQP_Q_INVENTORY,
+                                        .prefetch = INVENTORY_PREFETCH,
+                                        .accepted = 1u << EVENT_ORDER_PLACED,
+                                        .db = &svc->db,
+                                        .metrics = svc->metrics,
+                                        .apply_one = apply_one,
+                                        .admit = fault_passes,
+                                        .ctx = svc,
+                                        .applied_metric = "amqp_orders_applied_total",
+                                        .applied_help =
+                                            "OrderPlaced events applied (reserved or refused)."};
+    a->consumer = amqp_applier_start(&o);
     if (!a->consumer)
         return -1;
     log_info("amqp mode: consuming %s", AMQP_Q_INVENTORY);
@@ -136,10 +123,8 @@ void inventory_amqp_stop(struct inventory_service *svc)
     struct amqp_inventory *a = svc->consumer;
     if (!a)
         return;
-    amqp_consumer_stop(a->consumer);
+    amqp_applier_stop(a->consumer);
     amqp_outbox_relay_stop(a->relay);
-    if (a->seen_open)
-        seen_store_close(&a->seen);
     if (a->outbox_open)
         outbox_close(&a->outbox);
     free(a);

@@ -10,15 +10,17 @@
 #include "store/stock_store.h"
 #include "transport/http_server.h"
 
+struct amqp_inventory;
+
 struct inventory_service {
     struct db db;
     struct stock_store stock;
     struct metrics *metrics;
     const char *db_path;
     atomic_long fault_delay_ms;
-    atomic_int fault_mode;         /* enum fault_mode */
-    void *consumer;                /* amqp mode: the consumer's state */
-    struct inventory_kafka *kafka; /* kafka mode: the consumer's state */
+    atomic_int fault_mode;           /* enum fault_mode */
+    struct amqp_inventory *consumer; /* amqp mode: the consumer's state */
+    struct inventory_kafka *kafka;   /* kafka mode: the consumer's state */
     /* kafka mode (POST /configure {"throttle_ms":N,"paused":bool}): a pause
      * per event, consumption paused, and whether the consumer gave up
      * (fenced or a fatal producer error: /healthz answers 500). */

@@ -259,17 +259,16 @@ static int apply_batch_noting(void *arg)
     return rc;
 }
 
-/* Sorts the message into an action; decoding happens outside SQLite's lock. */
-static void classify(struct item *it)
+/* Sorts the message into an action, from the event the loop decoded. */
+static void classify(struct item *it, const struct kafka_msg *km)
 {
-    struct field_error err;
-    const rd_kafka_message_t *m = it->m;
+    bool placed = km->decoded && km->ev.type == EVENT_ORDER_PLACED;
+    it->ev = km->ev;
     it->conflict = false;
     it->decoded = false;
     it->undo = false;
     if (it->tries >= KAFKA_LOOP_MAX_TRIES) {
-        it->undo = event_decode(m->payload ? m->payload : "", m->len, &it->ev, &err) == 0 &&
-                   it->ev.type == EVENT_ORDER_PLACED;
+        it->undo = placed;
         if (it->undo)
             memcpy(it->in_id, it->ev.event_id, sizeof it->in_id);
         it->decoded = it->undo;
@@ -281,9 +280,8 @@ static void classify(struct item *it)
         snprintf(it->reason, sizeof it->reason, "failed %d times in a transaction",
                  KAFKA_LOOP_MAX_TRIES);
         it->act = ACT_DEAD_LETTER;
-    } else if (event_decode(m->payload ? m->payload : "", m->len, &it->ev, &err) != 0) {
-        snprintf(it->reason, sizeof it->reason, "malformed: %s%s%s", err.field,
-                 err.field[0] ? ": " : "", err.message);
+    } else if (!km->decoded) {
+        snprintf(it->reason, sizeof it->reason, "malformed: %s", km->malformed);
         it->act = ACT_DEAD_LETTER;
     } else if (it->ev.type != EVENT_ORDER_PLACED) {
         snprintf(it->reason, sizeof it->reason, "unexpected event type %s on " KAFKA_TOPIC_ORDERS,
@@ -506,7 +504,7 @@ static enum kafka_batch_result on_batch(void *ctx, struct kafka_msg *msgs, size_
         struct item *it = &k->items[i];
         it->m = msgs[i].m;
         it->tries = msgs[i].tries;
-        classify(it);
+        classify(it, &msgs[i]);
         if (it->act == ACT_SKIP)
             log_error("passing %s [%d] offset %lld: not even its coordinates could be "
                       "dead-lettered in %d tries",

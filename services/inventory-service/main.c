@@ -17,13 +17,6 @@ static const struct opt opts[] = {
     {"fault-delay-ms", "0", "delay every /reserve by this many ms", false, NULL},
     {"fault-mode", "none", "none, error (answer 500) or hang (never answer)", false, NULL},
     {"mode", "rest", "rest (POST /reserve), amqp (consume from RabbitMQ) or kafka", false, NULL},
-    {"amqp-url", "amqp://guest:guest@127.0.0.1:5672/",
-     "amqp: RabbitMQ to consume from (a cluster: its nodes' URLs, comma-separated)", false, NULL},
-    {"kafka-brokers", "127.0.0.1:9092", "kafka: bootstrap servers (host:port,...)", false, NULL},
-    {"throttle-ms", "0", "kafka: pause this long per event (to make lag visible; 0 to 60000)",
-     false, NULL},
-    {"paused", NULL, "kafka: start with consumption paused (POST /configure {\"paused\":false})",
-     true, NULL},
     {"transactional-id", "commlab-inventory",
      "kafka: the producer's transactional.id; one per consumer process (a restarted one fences "
      "its predecessor and aborts the transaction it left open)",
@@ -77,25 +70,47 @@ static int configure(void *ctx, const struct opt *o)
 
 static int start(void *ctx, const struct opt *o)
 {
+    (void)o;
     struct inventory_main *m = ctx;
-    if (stock_store_open(&m->svc.stock, &m->svc.db, m->initial) != 0)
-        return -1;
-    if (m->mode == MODE_ASYNC)
-        return inventory_amqp_start(&m->svc, config_str(o, "amqp-url"));
-    if (m->mode == MODE_STREAM)
-        return inventory_kafka_start(&m->svc, config_str(o, "kafka-brokers"), &m->ko);
-    return 0;
+    return stock_store_open(&m->svc.stock, &m->svc.db, m->initial);
 }
 
 static void stop(void *ctx)
 {
     struct inventory_main *m = ctx;
-    if (m->mode == MODE_ASYNC)
-        inventory_amqp_stop(&m->svc);
-    if (m->mode == MODE_STREAM)
-        inventory_kafka_stop(&m->svc);
     stock_store_close(&m->svc.stock);
 }
+
+static int amqp_start(void *ctx, const struct opt *o)
+{
+    struct inventory_main *m = ctx;
+    return inventory_amqp_start(&m->svc, config_str(o, "amqp-url"));
+}
+
+static void amqp_stop(void *ctx)
+{
+    struct inventory_main *m = ctx;
+    inventory_amqp_stop(&m->svc);
+}
+
+static int kafka_start(void *ctx, const struct opt *o)
+{
+    struct inventory_main *m = ctx;
+    return inventory_kafka_start(&m->svc, config_str(o, "kafka-brokers"), &m->ko);
+}
+
+static void kafka_stop(void *ctx)
+{
+    struct inventory_main *m = ctx;
+    inventory_kafka_stop(&m->svc);
+}
+
+/* REST needs nothing more than the store: POST /reserve is always served. */
+static const struct service_mode_hooks modes[] = {
+    [MODE_SYNC] = {NULL, NULL},
+    [MODE_ASYNC] = {amqp_start, amqp_stop},
+    [MODE_STREAM] = {kafka_start, kafka_stop},
+};
 
 static void describe(void *ctx, const struct opt *o, char *buf, size_t len)
 {
@@ -126,6 +141,8 @@ int main(int argc, char **argv)
         .db_path = &m.svc.db_path,
         .modes = MODE_ALL,
         .mode = &m.mode,
+        .mode_hooks = modes,
+        .brokers = SERVICE_AMQP | SERVICE_KAFKA | SERVICE_KAFKA_FLOW,
         .ctx = &m,
         .handler = inventory_api_handle,
         .handler_ctx = &m.svc,

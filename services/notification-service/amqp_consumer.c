@@ -3,24 +3,13 @@
  * confirmation for its order (one per order_id); the batch is acked after
  * the commit, so a crash before it means a redelivery that changes nothing
  * twice; the same event_id for another order is a conflict, dead-lettered. */
-#include <stdio.h>
-#include <stdlib.h>
-
 #include "codec/event_json.h"
 #include "util/log.h"
-#include "runtime/service.h"
 #include "runtime/amqp_apply.h"
-#include "transport/amqp_consume.h"
 #include "transport/amqp_topology.h"
 #include "notification_service.h"
 
 #define NOTIFICATION_PREFETCH 1024
-
-struct amqp_notification {
-    struct seen_store seen;
-    bool seen_open;
-    struct amqp_consumer *consumer;
-};
 
 /* One new InventoryReserved inside the batch transaction (amqp_apply_each). */
 static int apply_one(void *ctx, struct amqp_item *it)
@@ -34,37 +23,20 @@ static int apply_one(void *ctx, struct amqp_item *it)
     return 0;
 }
 
-static enum amqp_apply_rc apply(void *ctx, struct amqp_consumer *c, struct amqp_item *items,
-                                size_t n)
-{
-    (void)c;
-    struct notification_service *svc = ctx;
-    struct amqp_notification *a = svc->consumer;
-    return amqp_apply_each(&svc->db, &a->seen, apply_one, svc, items, n);
-}
-
 int notification_amqp_start(struct notification_service *svc, const char *amqp_url)
 {
-    struct amqp_notification *a = calloc(1, sizeof *a);
-    if (!a)
-        return -1;
-    svc->consumer = a;
-    if (seen_store_open(&a->seen, &svc->db) != 0)
-        return -1;
-    a->seen_open = true;
-    struct amqp_consumer_opts o = {.url = amqp_url,
-                                   .queue = AMQP_Q_NOTIFICATION,
-                                   .prefetch = NOTIFICATION_PREFETCH,
-                                   .accepted = 1u << EVENT_INVENTORY_RESERVED,
-                                   .apply = apply,
-                                   .ctx = svc,
-                                   .metrics = svc->metrics,
-                                   .applied_metric = "notifications_sent_total",
-                                   .applied_help = "Confirmations recorded.",
-                                   .notice = log_notifier,
-                                   .events = log_event_notifier()};
-    a->consumer = amqp_consumer_start(&o);
-    if (!a->consumer)
+    const struct amqp_applier_opts o = {.url = amqp_url,
+                                        .queue = AMQP_Q_NOTIFICATION,
+                                        .prefetch = NOTIFICATION_PREFETCH,
+                                        .accepted = 1u << EVENT_INVENTORY_RESERVED,
+                                        .db = &svc->db,
+                                        .metrics = svc->metrics,
+                                        .apply_one = apply_one,
+                                        .ctx = svc,
+                                        .applied_metric = "notifications_sent_total",
+                                        .applied_help = "Confirmations recorded."};
+    svc->consumer = amqp_applier_start(&o);
+    if (!svc->consumer)
         return -1;
     log_info("amqp mode: consuming %s", AMQP_Q_NOTIFICATION);
     return 0;
@@ -72,12 +44,6 @@ int notification_amqp_start(struct notification_service *svc, const char *amqp_u
 
 void notification_amqp_stop(struct notification_service *svc)
 {
-    struct amqp_notification *a = svc->consumer;
-    if (!a)
-        return;
-    amqp_consumer_stop(a->consumer);
-    if (a->seen_open)
-        seen_store_close(&a->seen);
-    free(a);
+    amqp_applier_stop(svc->consumer);
     svc->consumer = NULL;
 }

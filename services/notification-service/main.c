@@ -17,8 +17,6 @@
 static const struct opt opts[] = {
     {"mode", "rest", "rest (POST /send) or amqp (also consume InventoryReserved from RabbitMQ)",
      false, NULL},
-    {"amqp-url", "amqp://guest:guest@127.0.0.1:5672/",
-     "amqp: RabbitMQ to consume from (a cluster: its nodes' URLs, comma-separated)", false, NULL},
     {NULL, NULL, NULL, false, NULL},
 };
 
@@ -95,20 +93,33 @@ struct notification_main {
 
 static int start(void *ctx, const struct opt *o)
 {
+    (void)o;
     struct notification_main *m = ctx;
-    if (notify_store_open(&m->svc.store, &m->svc.db) != 0)
-        return -1;
-    if (m->mode == MODE_ASYNC)
-        return notification_amqp_start(&m->svc, config_str(o, "amqp-url"));
-    return 0;
+    return notify_store_open(&m->svc.store, &m->svc.db);
 }
 
 static void stop(void *ctx)
 {
     struct notification_main *m = ctx;
-    notification_amqp_stop(&m->svc);
     notify_store_close(&m->svc.store);
 }
+
+static int amqp_start(void *ctx, const struct opt *o)
+{
+    struct notification_main *m = ctx;
+    return notification_amqp_start(&m->svc, config_str(o, "amqp-url"));
+}
+
+static void amqp_stop(void *ctx)
+{
+    struct notification_main *m = ctx;
+    notification_amqp_stop(&m->svc);
+}
+
+/* REST needs nothing more than the store: POST /send is always served. */
+static const struct service_mode_hooks modes[MODE_STREAM + 1] = {
+    [MODE_ASYNC] = {amqp_start, amqp_stop},
+};
 
 static void describe(void *ctx, const struct opt *o, char *buf, size_t len)
 {
@@ -130,6 +141,8 @@ int main(int argc, char **argv)
         .db_path = &m.svc.db_path,
         .modes = MODE_BIT(MODE_SYNC) | MODE_BIT(MODE_ASYNC),
         .mode = &m.mode,
+        .mode_hooks = modes,
+        .brokers = SERVICE_AMQP,
         .ctx = &m,
         .handler = handle,
         .handler_ctx = &m.svc,

@@ -6,12 +6,14 @@
 #include "store/db.h"
 #include "store/notify_store.h"
 
+struct amqp_applier;
+
 struct notification_service {
     struct db db;
     struct notify_store store;
     struct metrics *metrics;
     const char *db_path;
-    void *consumer; /* amqp mode: amqp_consumer.c's state */
+    struct amqp_applier *consumer; /* amqp mode (amqp_consumer.c) */
 };
 
 /* Part B: consume InventoryReserved, one confirmation per order. */

@@ -17,11 +17,8 @@
 #define OUTCOME_PREFETCH 1024
 
 struct amqp_side {
-    struct order_service *svc;
     struct amqp_outbox_relay *relay;
-    struct amqp_consumer *outcomes;
-    struct seen_store seen;
-    bool seen_open;
+    struct amqp_applier *outcomes;
 };
 
 /* An outcome moves its order from accepted to confirmed or rejected; the
@@ -54,20 +51,10 @@ static int apply_one(void *ctx, struct amqp_item *it)
     return 0;
 }
 
-static enum amqp_apply_rc apply_outcomes(void *ctx, struct amqp_consumer *c,
-                                         struct amqp_item *items, size_t n)
-{
-    (void)c;
-    struct amqp_side *s = ctx;
-    return amqp_apply_each(&s->svc->db, &s->seen, apply_one, s->svc, items, n);
-}
-
 static void side_free(struct amqp_side *s)
 {
-    amqp_consumer_stop(s->outcomes);
+    amqp_applier_stop(s->outcomes);
     amqp_outbox_relay_stop(s->relay);
-    if (s->seen_open)
-        seen_store_close(&s->seen);
     free(s);
 }
 
@@ -76,40 +63,35 @@ int amqp_relay_start(struct order_service *svc, const char *amqp_url)
     struct amqp_side *s = calloc(1, sizeof *s);
     if (!s)
         return -1;
-    s->svc = svc;
-    s->seen_open = seen_store_open(&s->seen, &svc->db) == 0;
-    s->relay = s->seen_open
-                   ? amqp_outbox_relay_start(amqp_url, &svc->outbox, svc->metrics, &log_notifier)
-                   : NULL;
-    struct amqp_consumer_opts o = {
+    s->relay = amqp_outbox_relay_start(amqp_url, &svc->outbox, svc->metrics, &log_notifier);
+    const struct amqp_applier_opts o = {
         .url = amqp_url,
         .queue = AMQP_Q_ORDER_OUTCOME,
         .prefetch = OUTCOME_PREFETCH,
         .accepted = 1u << EVENT_INVENTORY_RESERVED | 1u << EVENT_INVENTORY_FAILED,
-        .apply = apply_outcomes,
-        .ctx = s,
+        .db = &svc->db,
         .metrics = svc->metrics,
+        .apply_one = apply_one,
+        .ctx = svc,
         .applied_metric = "outcomes_applied_total",
         .applied_help = "Inventory outcomes applied to orders.",
-        .notice = log_notifier,
-        .events = log_event_notifier(),
     };
-    s->outcomes = s->relay ? amqp_consumer_start(&o) : NULL;
+    s->outcomes = s->relay ? amqp_applier_start(&o) : NULL;
     if (!s->outcomes) {
         log_error("cannot start the RabbitMQ threads");
         side_free(s);
         return -1;
     }
-    svc->relay = s;
+    svc->amqp = s;
     log_info("async mode: relaying the outbox to RabbitMQ");
     return 0;
 }
 
 void amqp_relay_stop(struct order_service *svc)
 {
-    struct amqp_side *s = svc->relay;
+    struct amqp_side *s = svc->amqp;
     if (!s)
         return;
     side_free(s);
-    svc->relay = NULL;
+    svc->amqp = NULL;
 }

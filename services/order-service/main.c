@@ -3,9 +3,11 @@
 #include <stdio.h>
 #include <string.h>
 
+#include "util/log.h"
 #include "util/options.h"
 #include "runtime/service_main.h"
 #include "transport/http_client.h"
+#include "transport/kafka_outbox.h"
 #include "order_service.h"
 
 static const struct opt opts[] = {
@@ -28,11 +30,6 @@ static const struct opt opts[] = {
     {"breaker-min-calls", "20", "sync: calls in the window before the rate counts", false, NULL},
     {"breaker-cooldown-ms", "2000",
      "sync: an open breaker refuses orders this long, then lets one probe call through", false,
-     NULL},
-    {"amqp-url", "amqp://guest:guest@127.0.0.1:5672/",
-     "async: RabbitMQ to publish OrderPlaced to (a cluster: its nodes' URLs, comma-separated)",
-     false, NULL},
-    {"kafka-brokers", "127.0.0.1:9092", "stream: Kafka bootstrap servers (host:port,...)", false,
      NULL},
     {NULL, NULL, NULL, false, NULL},
 };
@@ -68,23 +65,41 @@ static int configure(void *ctx, const struct opt *o)
 
 static int start(void *ctx, const struct opt *o)
 {
+    (void)o;
     struct order_service *svc = ctx;
-    if (http_client_init() != 0 || order_store_open(&svc->orders, &svc->db) != 0 ||
-        outbox_open(&svc->outbox, &svc->db) != 0)
-        return -1;
-    switch (svc->mode) {
-    case MODE_SYNC:
-        inventory_guard_init(svc, &svc->breaker_cfg);
-        return http_relays_start(svc) != 0 || sync_chain_start(svc) != 0 ||
-                       sync_recovery_start(svc) != 0
-                   ? -1
-                   : 0;
-    case MODE_ASYNC:
-        return amqp_relay_start(svc, config_str(o, "amqp-url"));
-    case MODE_STREAM:
-        return kafka_relay_start(svc, config_str(o, "kafka-brokers"));
-    }
-    return -1;
+    return http_client_init() != 0 || order_store_open(&svc->orders, &svc->db) != 0 ||
+                   outbox_open(&svc->outbox, &svc->db) != 0
+               ? -1
+               : 0;
+}
+
+static void stop(void *ctx)
+{
+    struct order_service *svc = ctx;
+    outbox_close(&svc->outbox);
+    order_store_close(&svc->orders);
+    http_client_cleanup();
+}
+
+/* Part A: the chain, its guard, its deferred deliveries and its recovery. */
+static int sync_start(void *ctx, const struct opt *o)
+{
+    (void)o;
+    struct order_service *svc = ctx;
+    inventory_guard_init(svc, &svc->breaker_cfg);
+    return http_relays_start(svc) != 0 || sync_chain_start(svc) != 0 ||
+                   sync_recovery_start(svc) != 0
+               ? -1
+               : 0;
+}
+
+static void sync_stop(void *ctx)
+{
+    struct order_service *svc = ctx;
+    sync_recovery_stop(svc);
+    http_relays_stop(svc);
+    sync_chain_stop(svc);
+    inventory_guard_destroy(svc);
 }
 
 static void drain(void *ctx)
@@ -92,23 +107,41 @@ static void drain(void *ctx)
     sync_chain_drain(ctx);
 }
 
-static void stop(void *ctx)
+/* Part B: the outbox relayed to RabbitMQ, the outcomes consumed from it. */
+static int async_start(void *ctx, const struct opt *o)
+{
+    return amqp_relay_start(ctx, config_str(o, "amqp-url"));
+}
+
+static void async_stop(void *ctx)
+{
+    amqp_relay_stop(ctx);
+}
+
+/* Part C: the outbox relayed to Kafka. */
+static int stream_start(void *ctx, const struct opt *o)
 {
     struct order_service *svc = ctx;
-    sync_recovery_stop(svc);
-    http_relays_stop(svc);
-    if (svc->mode == MODE_SYNC) {
-        sync_chain_stop(svc);
-        inventory_guard_destroy(svc);
-    }
-    if (svc->mode == MODE_ASYNC)
-        amqp_relay_stop(svc);
-    if (svc->mode == MODE_STREAM)
-        kafka_relay_stop(svc);
-    outbox_close(&svc->outbox);
-    order_store_close(&svc->orders);
-    http_client_cleanup();
+    const char *brokers = config_str(o, "kafka-brokers");
+    svc->kafka = kafka_outbox_relay_start(brokers, &svc->outbox, svc->metrics, &log_notifier);
+    if (!svc->kafka)
+        return -1;
+    log_info("stream mode: relaying the outbox to Kafka at %s", brokers);
+    return 0;
 }
+
+static void stream_stop(void *ctx)
+{
+    struct order_service *svc = ctx;
+    kafka_outbox_relay_stop(svc->kafka);
+    svc->kafka = NULL;
+}
+
+static const struct service_mode_hooks modes[] = {
+    [MODE_SYNC] = {sync_start, sync_stop},
+    [MODE_ASYNC] = {async_start, async_stop},
+    [MODE_STREAM] = {stream_start, stream_stop},
+};
 
 static void describe(void *ctx, const struct opt *o, char *buf, size_t len)
 {
@@ -130,6 +163,8 @@ int main(int argc, char **argv)
         .db_path = &svc.db_path,
         .modes = MODE_ALL,
         .mode = &svc.mode,
+        .mode_hooks = modes,
+        .brokers = SERVICE_AMQP | SERVICE_KAFKA,
         .ctx = &svc,
         .handler = order_api_handle,
         .configure = configure,

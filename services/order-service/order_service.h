@@ -25,8 +25,9 @@ struct inventory_guard {
 enum admission { ADMIT_OK, ADMIT_OVERLOADED, ADMIT_CIRCUIT_OPEN, ADMIT_STOPPING };
 enum call_outcome { CALL_NOT_MADE, CALL_OK, CALL_FAILED };
 
-struct http_relay;
-struct kafka_relay;
+struct amqp_side;
+struct http_outbox_relay;
+struct kafka_outbox_relay;
 struct sync_recovery;
 
 struct order_service {
@@ -46,9 +47,10 @@ struct order_service {
     long inventory_timeout_ms;
     long notification_timeout_ms;
     /* sync: the relays delivering releases of failed orders to inventory and
-     * notifications of confirmed ones (http_relay.c); the worker driving
+     * notifications of confirmed ones (transport/http_outbox.h, wired in
+     * http_relay.c); the worker driving
      * orders left pending to a final state (sync_recovery.c) */
-    struct http_relay *releases, *notifications;
+    struct http_outbox_relay *releases, *notifications;
     struct sync_recovery *recovery;
     /* sync: the non-blocking client of the chain's calls, and its guard */
     struct http_async *client;
@@ -57,9 +59,9 @@ struct order_service {
     struct chain *running;
     struct breaker_config breaker_cfg;
     /* async: the outbox relay and the outcome consumer (amqp_relay.c) */
-    void *relay;
-    /* stream: the outbox relay (kafka_relay.c) */
-    struct kafka_relay *kafka;
+    struct amqp_side *amqp;
+    /* stream: the outbox relay (transport/kafka_outbox.h) */
+    struct kafka_outbox_relay *kafka;
 };
 
 /* Part A: the outbox destinations of the chain. */
@@ -71,11 +73,6 @@ struct order_service {
  * notifications to notification's POST /send. */
 int http_relays_start(struct order_service *svc);
 void http_relays_stop(struct order_service *svc);
-/* Wakes a relay at once (a row was just stored). */
-void http_relay_kick(struct http_relay *r);
-/* POSTs body to url within timeout_ms: true when answered 200. */
-bool http_deliver(const char *url, const char *body, size_t len, long timeout_ms, const char *what,
-                  const char *order_id);
 
 /* What an admitted order holds of the guard: a place among the orders in
  * flight towards inventory (until its call's outcome) and among the chains
@@ -135,9 +132,6 @@ bool sync_chain_running(struct order_service *svc, const char *order_id);
  * background; stop waits for the relay thread. 0 on success. */
 int amqp_relay_start(struct order_service *svc, const char *amqp_url);
 void amqp_relay_stop(struct order_service *svc);
-/* Part C: publishes the outbox to Kafka with an idempotent producer. */
-int kafka_relay_start(struct order_service *svc, const char *brokers);
-void kafka_relay_stop(struct order_service *svc);
 
 void order_api_handle(void *ctx, const struct http_request *req, struct http_response *res);
 

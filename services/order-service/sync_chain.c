@@ -14,6 +14,7 @@
 #include "util/clock.h"
 #include "transport/http_async.h"
 #include "transport/http_client.h"
+#include "transport/http_outbox.h"
 #include "order_service.h"
 
 /* Less time left than this for inventory, and it is not asked: no answer
@@ -131,9 +132,9 @@ static int store_final(struct order_service *svc, const struct order *o, const s
     if (fin.moved != 1)
         return 1;
     if (release)
-        http_relay_kick(svc->releases);
+        http_outbox_relay_kick(svc->releases);
     if (notify_later)
-        http_relay_kick(svc->notifications);
+        http_outbox_relay_kick(svc->notifications);
     return 0;
 }
 

@@ -1,5 +1,9 @@
 #include "amqp_apply.h"
 
+#include <stdlib.h>
+
+#include "util/log.h"
+
 struct apply_job {
     struct db *db;
     int sql_err; /* why the job failed (an SQLite code) */
@@ -56,4 +60,56 @@ enum amqp_apply_rc amqp_apply_each(struct db *db, struct seen_store *seen, amqp_
     /* A full disk or an I/O error is not the messages' fault: they must not
      * use up their deliveries on it. */
     return db_error_is_transient(j.sql_err) ? AMQP_APPLY_STORE_BUSY : AMQP_APPLY_FAILED;
+}
+
+struct amqp_applier {
+    struct amqp_applier_opts o;
+    struct seen_store seen;
+    bool seen_open;
+    struct amqp_consumer *consumer;
+};
+
+static enum amqp_apply_rc apply(void *ctx, struct amqp_consumer *c, struct amqp_item *items,
+                                size_t n)
+{
+    struct amqp_applier *a = ctx;
+    if (a->o.admit && !a->o.admit(a->o.ctx, c))
+        return AMQP_APPLY_UNAVAILABLE;
+    return amqp_apply_each(a->o.db, &a->seen, a->o.apply_one, a->o.ctx, items, n);
+}
+
+struct amqp_applier *amqp_applier_start(const struct amqp_applier_opts *o)
+{
+    struct amqp_applier *a = calloc(1, sizeof *a);
+    if (!a)
+        return NULL;
+    a->o = *o;
+    a->seen_open = seen_store_open(&a->seen, o->db) == 0;
+    struct amqp_consumer_opts co = {.url = o->url,
+                                    .queue = o->queue,
+                                    .prefetch = o->prefetch,
+                                    .accepted = o->accepted,
+                                    .apply = apply,
+                                    .ctx = a,
+                                    .metrics = o->metrics,
+                                    .applied_metric = o->applied_metric,
+                                    .applied_help = o->applied_help,
+                                    .notice = log_notifier,
+                                    .events = log_event_notifier()};
+    a->consumer = a->seen_open ? amqp_consumer_start(&co) : NULL;
+    if (a->consumer)
+        return a;
+    log_error("cannot start the consumer of %s", o->queue);
+    amqp_applier_stop(a);
+    return NULL;
+}
+
+void amqp_applier_stop(struct amqp_applier *a)
+{
+    if (!a)
+        return;
+    amqp_consumer_stop(a->consumer);
+    if (a->seen_open)
+        seen_store_close(&a->seen);
+    free(a);
 }

@@ -41,6 +41,30 @@ static const struct opt tail[] = {
     {"log-events", NULL, "log one info line per event consumed: applied, duplicate, conflict or "
      "dead letter, with event_id, order_id and the reason (even with --quiet)", true, NULL},
 };
+/* The broker options, for the services whose def names them (brokers). */
+static const struct opt amqp_opts[] = {
+    {"amqp-url", "amqp://guest:guest@127.0.0.1:5672/", "the async model's RabbitMQ: its URL (a "
+     "cluster: its nodes' URLs, comma-separated)", false, NULL},
+};
+static const struct opt kafka_opts[] = {
+    {"kafka-brokers", "127.0.0.1:9092", "the stream model's Kafka: its bootstrap "
+     "servers (host:port,...)", false, NULL},
+};
+static const struct opt kafka_flow_opts[] = {
+    {"throttle-ms", "0", "stream consumer: pause this long per event (to make "
+     "lag visible; 0 to 60000; also POST /configure)", false, NULL},
+    {"paused", NULL, "stream consumer: start with consumption paused (POST /configure "
+     "{\"paused\":false})", true, NULL},
+};
+static const struct {
+    unsigned bit;
+    const struct opt *opts;
+    size_t n;
+} brokers[] = {
+    {SERVICE_AMQP, amqp_opts, sizeof amqp_opts / sizeof amqp_opts[0]},
+    {SERVICE_KAFKA, kafka_opts, sizeof kafka_opts / sizeof kafka_opts[0]},
+    {SERVICE_KAFKA_FLOW, kafka_flow_opts, sizeof kafka_flow_opts / sizeof kafka_flow_opts[0]},
+};
 // clang-format on
 
 #define NHEAD (sizeof head / sizeof head[0])
@@ -165,8 +189,20 @@ static struct http_server *http_start(const struct opt *opts, struct metrics *me
     return s;
 }
 
-/* head, the service's options, tail, the terminator: one table for
- * config_parse and --help. */
+/* Appends opts[0..n) to the table at *at; -1 when it would not leave room
+ * for the tail and the terminator. */
+static int append(struct opt *t, size_t *at, const struct opt *opts, size_t n)
+{
+    for (size_t i = 0; i < n; i++) {
+        if (*at + NTAIL + 1 >= MAX_OPTIONS)
+            return -1;
+        t[(*at)++] = opts[i];
+    }
+    return 0;
+}
+
+/* head, the service's options, its broker options, tail, the terminator:
+ * one table for config_parse and --help. */
 static int build_table(const struct service_def *def, struct opt *t)
 {
     size_t n = 0;
@@ -174,20 +210,24 @@ static int build_table(const struct service_def *def, struct opt *t)
         t[n++] = head[i];
     t[0].def = def->listen;
     t[1].def = def->db;
-    for (const struct opt *o = def->options; o && o->name; o++) {
-        if (n + NTAIL + 1 >= MAX_OPTIONS)
+    size_t own = 0;
+    while (def->options && def->options[own].name)
+        own++;
+    if (append(t, &n, def->options, own) != 0)
+        return -1;
+    for (size_t i = 0; i < sizeof brokers / sizeof brokers[0]; i++)
+        if ((def->brokers & brokers[i].bit) && append(t, &n, brokers[i].opts, brokers[i].n) != 0)
             return -1;
-        t[n++] = *o;
-    }
     for (size_t i = 0; i < NTAIL; i++)
         t[n++] = tail[i];
     t[n] = (struct opt){0};
     return 0;
 }
 
-int service_main(const struct service_def *def, int argc, char **argv)
+/* The options, logging and the mode: -1 to go on, else the exit status
+ * (0 after --help, 2 for bad options). */
+static int parse(const struct service_def *def, struct opt *opts, int argc, char **argv)
 {
-    struct opt opts[MAX_OPTIONS];
     if (build_table(def, opts) != 0) {
         fprintf(stderr, "%s: too many options\n", def->name);
         return 2;
@@ -206,6 +246,15 @@ int service_main(const struct service_def *def, int argc, char **argv)
     }
     if (def->configure && def->configure(def->ctx, opts) != 0)
         return 2;
+    return -1;
+}
+
+int service_main(const struct service_def *def, int argc, char **argv)
+{
+    struct opt opts[MAX_OPTIONS];
+    int rc = parse(def, opts, argc, argv);
+    if (rc >= 0)
+        return rc;
 #ifdef __GLIBC__
     /* glibc gives threads their own malloc arenas, up to 8 per core; with a
      * thread per connection that multiplies the resident heap. The threads
@@ -217,10 +266,12 @@ int service_main(const struct service_def *def, int argc, char **argv)
     *def->db_path = config_str(opts, "db");
     if (db_open(def->db_handle, *def->db_path) != 0)
         return 1;
-    int rc = 1;
+    rc = 1;
     struct http_server *http = NULL;
+    const struct service_mode_hooks *mode = def->mode_hooks ? &def->mode_hooks[*def->mode] : NULL;
     *def->metrics = metrics_new(def->name);
-    if (!*def->metrics || def->start(def->ctx, opts) != 0)
+    if (!*def->metrics || def->start(def->ctx, opts) != 0 ||
+        (mode && mode->start && mode->start(def->ctx, opts) != 0))
         goto out;
     http = http_start(opts, *def->metrics, def->handler,
                       def->handler_ctx ? def->handler_ctx : def->ctx);
@@ -239,6 +290,8 @@ out:
     if (def->drain)
         def->drain(def->ctx);
     http_server_stop(http);
+    if (mode && mode->stop)
+        mode->stop(def->ctx);
     def->stop(def->ctx);
     db_close(def->db_handle);
     metrics_free(*def->metrics);

@@ -14,13 +14,29 @@
 
 struct opt;
 
+/* What one mode adds to the service's start and stop: a row per mode,
+ * indexed by enum service_mode. Its start runs after the service's own,
+ * its stop before the service's own (also after a start that failed part
+ * way, so it undoes only what was done). A NULL hook: nothing to do. */
+struct service_mode_hooks {
+    int (*start)(void *ctx, const struct opt *opts);
+    void (*stop)(void *ctx);
+};
+
+/* The broker options a service takes, declared once (service_main.c) with
+ * one help text each: --amqp-url; --kafka-brokers; --throttle-ms and
+ * --paused, the flow control of a Kafka consumer. */
+#define SERVICE_AMQP 1u
+#define SERVICE_KAFKA 2u
+#define SERVICE_KAFKA_FLOW 4u
+
 struct service_def {
     const char *name;   /* log tag and metrics namespace: "order" */
     const char *listen; /* --listen default */
     const char *db;     /* --db default */
     const char *usage;  /* --help's first lines */
     /* The service's own options, NULL-terminated; --help lists them between
-     * the HTTP limits and --port-file. */
+     * the HTTP limits and its broker options (brokers), then --port-file. */
     const struct opt *options;
     /* Where the service keeps what the lifecycle opens for it. */
     struct db *db_handle;
@@ -30,7 +46,9 @@ struct service_def {
      * where the parsed one goes; 0 for a service without --mode. */
     unsigned modes;
     enum service_mode *mode;
-    void *ctx; /* passed to every hook */
+    const struct service_mode_hooks *mode_hooks; /* [MODE_...]; NULL: none */
+    unsigned brokers; /* SERVICE_AMQP | SERVICE_KAFKA | SERVICE_KAFKA_FLOW */
+    void *ctx;        /* passed to every hook */
     http_handler_fn handler;
     void *handler_ctx; /* the handler's; ctx when NULL */
     /* All hooks get the whole option table (config_str() and friends). */

@@ -6,7 +6,7 @@
 
 #include "codec/event_json.h"
 #include "util/worker.h"
-#include "amqp_topology.h"
+#include "amqp_source.h"
 
 #define BACKOFF_MIN_MS 100
 #define BACKOFF_MAX_MS 2000
@@ -18,7 +18,6 @@
 /* Rounds of a batch the store could not take before it is requeued:
  * 0.2 + 0.4 + ... + 3.2 s. */
 #define UNAVAILABLE_ROUNDS 5
-#define CONFIRM_TIMEOUT_MS 10000
 /* A message is dead-lettered by us after this many failed applies of its
  * own. The broker's delivery limit (AMQP_DELIVERY_LIMIT, higher) counts
  * every return, a link lost with the window included, and is left as the
@@ -35,10 +34,11 @@ enum verdict { VERDICT_ACK, VERDICT_DEAD, VERDICT_RETRY };
 
 struct amqp_consumer {
     struct amqp_consumer_opts o;
-    char *url, *queue;
+    char *queue;
     struct worker w;
-    struct amqp_link *link; /* consumes */
-    struct amqp_link *dead; /* publishes dead letters (confirm mode); lazily opened */
+    struct amqp_source src;
+    bool own_src; /* made from o.url: freed with the consumer */
+    bool linked;  /* src has a consuming link open */
     struct amqp_msg *msgs;
     enum verdict *verdicts;
     char (*reasons)[AMQP_REASON_MAX];
@@ -117,32 +117,24 @@ static void count(struct amqp_consumer *c, const char *name, const char *help, u
 static int connect_link(struct amqp_consumer *c)
 {
     char err[256];
-    c->link = amqp_link_open(c->url, err, sizeof err);
-    if (!c->link) {
-        notify(&c->o.notice, NOTICE_WARN, "%s: RabbitMQ unavailable: %s", c->queue, err);
-        return -1;
-    }
     c->link_careful = c->careful > 0;
-    if (amqp_topology_declare(c->link) != 0 ||
-        amqp_link_consume(c->link, c->queue, c->link_careful ? 1 : c->o.prefetch) != 0) {
-        notify(&c->o.notice, NOTICE_WARN, "%s: %s", c->queue, amqp_link_error(c->link));
-        amqp_link_close(c->link);
-        c->link = NULL;
+    unsigned prefetch = c->link_careful ? 1 : c->o.prefetch;
+    if (c->src.ops->open(c->src.ctx, c->queue, prefetch, err, sizeof err) != 0) {
+        notify(&c->o.notice, NOTICE_WARN, "%s: %s", c->queue, err);
         return -1;
     }
-    notify(&c->o.notice, NOTICE_INFO, "consuming %s (prefetch %u)", c->queue,
-           c->link_careful ? 1 : c->o.prefetch);
+    c->linked = true;
+    notify(&c->o.notice, NOTICE_INFO, "consuming %s (prefetch %u)", c->queue, prefetch);
     return 0;
 }
 
 static void drop_links(struct amqp_consumer *c)
 {
-    if (c->link && !worker_stopping(&c->w))
+    if (c->linked && !worker_stopping(&c->w))
         notify(&c->o.notice, NOTICE_WARN, "%s: link lost: %s; reconnecting", c->queue,
-               amqp_link_error(c->link));
-    amqp_link_close(c->link);
-    amqp_link_close(c->dead);
-    c->link = c->dead = NULL;
+               c->src.ops->error(c->src.ctx));
+    c->src.ops->close(c->src.ctx, true);
+    c->linked = false;
 }
 
 /* Puts a message in QUEUE.dlq with our reason as a header, confirmed; -1 if
@@ -152,24 +144,12 @@ static int dead_letter(struct amqp_consumer *c, const struct amqp_msg *m, const 
 {
     if (m->undecodable)
         return -1; /* no body to copy: only the broker can move it */
-    if (!c->dead) {
-        char err[256];
-        c->dead = amqp_link_open(c->url, err, sizeof err);
-        if (!c->dead || amqp_link_confirm_mode(c->dead) != 0) {
-            amqp_link_close(c->dead);
-            c->dead = NULL;
-            return -1;
-        }
-    }
-    if (amqp_link_publish(c->dead, AMQP_DLX, c->queue, m->body, m->len, reason) != 0 ||
-        amqp_link_wait_confirms(c->dead, CONFIRM_TIMEOUT_MS) != 0) {
-        notify(&c->o.notice, NOTICE_WARN, "%s: dead-letter publish failed: %s", c->queue,
-               amqp_link_error(c->dead));
-        amqp_link_close(c->dead);
-        c->dead = NULL;
-        return -1;
-    }
-    return 0;
+    char err[256];
+    if (c->src.ops->dead_letter(c->src.ctx, c->queue, m, reason, err, sizeof err) == 0)
+        return 0;
+    if (err[0])
+        notify(&c->o.notice, NOTICE_WARN, "%s: dead-letter publish failed: %s", c->queue, err);
+    return -1;
 }
 
 /* Settles a decided batch. One cumulative ack goes last, up to the last
@@ -186,20 +166,20 @@ static int settle(struct amqp_consumer *c, size_t n)
                    m->len, c->reasons[i]);
             if (dead_letter(c, m, c->reasons[i]) == 0)
                 ack_upto = m->tag;
-            else if (amqp_link_nack(c->link, m->tag, false) != 0)
+            else if (c->src.ops->nack(c->src.ctx, m->tag, false) != 0)
                 return -1;
         } else if (c->verdicts[i] == VERDICT_RETRY) {
             if (!retry_paused) {
                 worker_sleep(&c->w, RETRY_PAUSE_MS);
                 retry_paused = true;
             }
-            if (amqp_link_nack(c->link, m->tag, true) != 0)
+            if (c->src.ops->nack(c->src.ctx, m->tag, true) != 0)
                 return -1;
         } else {
             ack_upto = m->tag;
         }
     }
-    return ack_upto ? amqp_link_ack(c->link, ack_upto, true) : 0;
+    return ack_upto ? c->src.ops->ack(c->src.ctx, ack_upto) : 0;
 }
 
 static void event_line(struct amqp_consumer *c, const char *outcome, const struct event *ev,
@@ -356,19 +336,19 @@ static void run(struct worker *w, void *arg)
     struct backoff b;
     backoff_init(&b, BACKOFF_MIN_MS, BACKOFF_MAX_MS);
     while (!worker_stopping(w)) {
-        if (!c->link && connect_link(c) != 0) {
+        if (!c->linked && connect_link(c) != 0) {
             worker_sleep(w, backoff_next(&b));
             continue;
         }
         backoff_reset(&b);
         size_t n = 0;
-        int r = amqp_link_next(c->link, &c->msgs[0], POLL_MS);
+        int r = c->src.ops->next(c->src.ctx, &c->msgs[0], POLL_MS);
         if (r == 1) {
             n = 1;
             /* Whatever else is already here joins the batch: one commit for
              * all. Nothing follows an undecodable message on this link. */
             while (n < c->batch_max && !c->msgs[n - 1].undecodable &&
-                   (r = amqp_link_next(c->link, &c->msgs[n], 0)) == 1)
+                   (r = c->src.ops->next(c->src.ctx, &c->msgs[n], 0)) == 1)
                 n++;
         }
         bool broken = r < 0 || (n > 0 && c->msgs[n - 1].undecodable);
@@ -395,8 +375,8 @@ static void run(struct worker *w, void *arg)
         if (rc == 0 && !broken && c->link_careful && c->careful == 0) {
             /* Careful long enough: everything is settled, so closing this
              * link returns nothing; the next takes the full prefetch. */
-            amqp_link_close(c->link);
-            c->link = NULL;
+            c->src.ops->close(c->src.ctx, false);
+            c->linked = false;
         } else if (rc != 0 || broken) {
             drop_links(c);
         }
@@ -406,7 +386,8 @@ static void run(struct worker *w, void *arg)
 
 static void free_consumer(struct amqp_consumer *c)
 {
-    free(c->url);
+    if (c->own_src && c->src.ops)
+        c->src.ops->free(c->src.ctx);
     free(c->queue);
     free(c->msgs);
     free(c->verdicts);
@@ -425,7 +406,11 @@ struct amqp_consumer *amqp_consumer_start(const struct amqp_consumer_opts *o)
     c->o = *o;
     if (c->o.prefetch == 0)
         c->o.prefetch = 1;
-    c->url = strdup(o->url);
+    if (o->source.ops) {
+        c->src = o->source;
+    } else if (amqp_source_rabbitmq(o->url, &c->src) == 0) {
+        c->own_src = true;
+    }
     c->queue = strdup(o->queue);
     c->batch_max = c->o.prefetch > 1 ? c->o.prefetch / 2 : 1;
     c->msgs = calloc(c->batch_max, sizeof c->msgs[0]);
@@ -434,7 +419,7 @@ struct amqp_consumer *amqp_consumer_start(const struct amqp_consumer_opts *o)
     c->items = calloc(c->batch_max, sizeof c->items[0]);
     c->failed = calloc(c->batch_max, sizeof c->failed[0]);
     c->strikes = calloc(STRIKES_MAX, sizeof c->strikes[0]);
-    if (!c->url || !c->queue || !c->msgs || !c->verdicts || !c->reasons || !c->items ||
+    if (!c->src.ops || !c->queue || !c->msgs || !c->verdicts || !c->reasons || !c->items ||
         !c->failed || !c->strikes || worker_start(&c->w, c->queue, run, c) != 0) {
         free_consumer(c);
         return NULL;

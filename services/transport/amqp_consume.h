@@ -24,6 +24,7 @@
 #include "domain/event.h"
 #include "metrics/metrics.h"
 #include "amqp.h"
+#include "amqp_source.h"
 #include "util/notice.h"
 
 /* What the apply callback says about each item. */
@@ -58,7 +59,10 @@ typedef enum amqp_apply_rc (*amqp_apply_fn)(void *ctx, struct amqp_consumer *c,
                                             struct amqp_item *items, size_t n);
 
 struct amqp_consumer_opts {
-    const char *url;
+    const char *url; /* RabbitMQ, unless `source` says otherwise */
+    /* Where the messages come from and are settled: .ops NULL for RabbitMQ
+     * at `url`; else the caller's, which it frees after amqp_consumer_stop. */
+    struct amqp_source source;
     const char *queue;
     /* Unacked messages the broker may push; a batch is at most half of it,
      * so the next batch is already arriving while one is being committed. */

@@ -113,14 +113,8 @@ static const struct outbox_relay_ops ops = {
 struct amqp_outbox_relay *amqp_outbox_relay_start(const char *url, struct outbox *ob,
                                                   struct metrics *m, const struct notifier *notice)
 {
-    static const struct outbox_relay_config cfg = {
-        .name = "amqp relay",
-        .batch = BATCH,
-        .idle_ms = IDLE_POLL_MS,
-        .backoff_min_ms = 100,
-        .backoff_max_ms = 2000,
-        .metric = OUTBOX_RELAY_METRICS("outbox"),
-    };
+    static const struct outbox_relay_config cfg =
+        OUTBOX_RELAY_CONFIG("amqp relay", NULL, BATCH, IDLE_POLL_MS, 100, 2000, "outbox");
     struct amqp_outbox_relay *r = calloc(1, sizeof *r);
     if (!r)
         return NULL;

@@ -829,6 +829,45 @@ static int listen_on(const struct sockaddr_in *sa)
     return fd;
 }
 
+/* The library's daemon, polling the connections the gate passes it. */
+static struct MHD_Daemon *start_library(struct http_server *s)
+{
+    const struct http_limits *lim = &s->cfg.limits;
+    /* Connections come from the gate (http_gate.h), which also keeps the
+     * per-client cap; the library's limit is only a backstop. */
+    unsigned flags = MHD_USE_EPOLL_INTERNAL_THREAD | MHD_ALLOW_SUSPEND_RESUME | MHD_USE_ERROR_LOG |
+                     MHD_USE_NO_LISTEN_SOCKET;
+    return MHD_start_daemon(
+        flags, 0, NULL, NULL, on_request, s, MHD_OPTION_EXTERNAL_LOGGER, on_library_log, s,
+        MHD_OPTION_NOTIFY_COMPLETED, on_completed, s, MHD_OPTION_NOTIFY_CONNECTION, on_connection,
+        s, MHD_OPTION_UNESCAPE_CALLBACK, keep_escaped, s, MHD_OPTION_CONNECTION_TIMEOUT,
+        lim->idle_timeout_s, MHD_OPTION_CONNECTION_LIMIT, s->max_connections,
+        /* Per-connection pool for headers and buffers; bodies are copied out. */
+        MHD_OPTION_CONNECTION_MEMORY_LIMIT, (size_t)(16 * 1024), STRICTNESS_OPTION,
+        /* A pool only for 2 or more threads: a size of 0 or 1 makes the
+         * library log a warning at every start. With one thread the list
+         * ends here (MHD_OPTION_END), and the size after it is not read. */
+        lim->poll_threads > 1 ? MHD_OPTION_THREAD_POOL_SIZE : MHD_OPTION_END, lim->poll_threads,
+        MHD_OPTION_END);
+}
+
+/* The gate accepting on `lfd` and passing connections to the library. */
+static int start_gate(struct http_server *s, int lfd)
+{
+    const struct http_limits *lim = &s->cfg.limits;
+    struct http_gate_config gc = {
+        .listen_fd = lfd,
+        .max_connections = s->max_connections,
+        .max_per_client = lim->max_per_client,
+        .first_byte_ms = lim->header_timeout_ms,
+        .pass = pass_to_library,
+        .observe = observe_gate,
+        .count = count_gate,
+        .ctx = s,
+    };
+    return http_gate_start(&s->gate, &gc);
+}
+
 struct http_server *http_server_start(const struct http_server_config *cfg, char *err,
                                       size_t errlen)
 {
@@ -865,33 +904,8 @@ struct http_server *http_server_start(const struct http_server_config *cfg, char
     socklen_t blen = sizeof bound;
     s->port = getsockname(lfd, (struct sockaddr *)&bound, &blen) == 0 ? ntohs(bound.sin_port)
                                                                       : ntohs(sa.sin_port);
-    /* Connections come from the gate (http_gate.h), which also keeps the
-     * per-client cap; the library's limit is only a backstop. */
-    unsigned flags = MHD_USE_EPOLL_INTERNAL_THREAD | MHD_ALLOW_SUSPEND_RESUME | MHD_USE_ERROR_LOG |
-                     MHD_USE_NO_LISTEN_SOCKET;
-    s->daemon = MHD_start_daemon(
-        flags, 0, NULL, NULL, on_request, s, MHD_OPTION_EXTERNAL_LOGGER, on_library_log, s,
-        MHD_OPTION_NOTIFY_COMPLETED, on_completed, s, MHD_OPTION_NOTIFY_CONNECTION, on_connection,
-        s, MHD_OPTION_UNESCAPE_CALLBACK, keep_escaped, s, MHD_OPTION_CONNECTION_TIMEOUT,
-        lim->idle_timeout_s, MHD_OPTION_CONNECTION_LIMIT, s->max_connections,
-        /* Per-connection pool for headers and buffers; bodies are copied out. */
-        MHD_OPTION_CONNECTION_MEMORY_LIMIT, (size_t)(16 * 1024), STRICTNESS_OPTION,
-        /* A pool only for 2 or more threads: a size of 0 or 1 makes the
-         * library log a warning at every start. With one thread the list
-         * ends here (MHD_OPTION_END), and the size after it is not read. */
-        lim->poll_threads > 1 ? MHD_OPTION_THREAD_POOL_SIZE : MHD_OPTION_END, lim->poll_threads,
-        MHD_OPTION_END);
-    struct http_gate_config gc = {
-        .listen_fd = lfd,
-        .max_connections = s->max_connections,
-        .max_per_client = lim->max_per_client,
-        .first_byte_ms = lim->header_timeout_ms,
-        .pass = pass_to_library,
-        .observe = observe_gate,
-        .count = count_gate,
-        .ctx = s,
-    };
-    if (!s->daemon || http_gate_start(&s->gate, &gc) != 0) {
+    s->daemon = start_library(s);
+    if (!s->daemon || start_gate(s, lfd) != 0) {
         snprintf(err, errlen, "cannot start the HTTP server on %s", cfg->listen);
         close(lfd);
         if (s->daemon)

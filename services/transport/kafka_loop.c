@@ -4,6 +4,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "codec/event_json.h"
 #include "util/clock.h"
 
 /* A message of a batch that failed, and how often it has. */
@@ -15,11 +16,69 @@ struct suspect {
 };
 
 struct loop_state {
+    const struct kafka_source_ops *src;
+    void *sctx;
     struct kafka_msg *msgs;
     size_t n;
     struct suspect *sus; /* of the last failed batches; empty: batch mode */
     size_t nsus;
     size_t passed; /* single messages done since the last failure */
+};
+
+/* The default source: the consumer itself. */
+static rd_kafka_message_t *consumer_poll(void *ctx, int timeout_ms)
+{
+    return rd_kafka_consumer_poll(ctx, timeout_ms);
+}
+
+static void consumer_release(void *ctx, rd_kafka_message_t *m)
+{
+    (void)ctx;
+    rd_kafka_message_destroy(m);
+}
+
+static int consumer_seek(void *ctx, rd_kafka_topic_partition_list_t *l, char *err, size_t errlen)
+{
+    rd_kafka_error_t *e = rd_kafka_seek_partitions(ctx, l, 5000);
+    if (e) {
+        snprintf(err, errlen, "%s", rd_kafka_error_string(e));
+        rd_kafka_error_destroy(e);
+        return -1;
+    }
+    for (int i = 0; i < l->cnt; i++)
+        if (l->elems[i].err) {
+            snprintf(err, errlen, "%s [%d]: %s", l->elems[i].topic, (int)l->elems[i].partition,
+                     rd_kafka_err2str(l->elems[i].err));
+            return -1;
+        }
+    return 0;
+}
+
+static int consumer_rewind(void *ctx, int timeout_ms, char *err, size_t errlen)
+{
+    return kafka_rewind(ctx, timeout_ms, err, errlen);
+}
+
+static rd_kafka_topic_partition_list_t *consumer_assignment(void *ctx)
+{
+    rd_kafka_topic_partition_list_t *a = NULL;
+    if (rd_kafka_assignment(ctx, &a) != RD_KAFKA_RESP_ERR_NO_ERROR)
+        return NULL;
+    return a;
+}
+
+static void consumer_pause(void *ctx, bool paused)
+{
+    kafka_pause(ctx, paused);
+}
+
+static const struct kafka_source_ops consumer_ops = {
+    .poll = consumer_poll,
+    .release = consumer_release,
+    .seek = consumer_seek,
+    .rewind = consumer_rewind,
+    .assignment = consumer_assignment,
+    .pause = consumer_pause,
 };
 
 static struct suspect *find_suspect(struct loop_state *s, const rd_kafka_message_t *m)
@@ -39,10 +98,10 @@ static void drop_suspect(struct loop_state *s, struct suspect *x)
 
 /* Suspects on partitions a rebalance took away never come back: forget
  * those (the others do come back, in order, after the rewind). */
-static void prune_unassigned(rd_kafka_t *rk, struct loop_state *s)
+static void prune_unassigned(struct loop_state *s)
 {
-    rd_kafka_topic_partition_list_t *a = NULL;
-    if (rd_kafka_assignment(rk, &a) != RD_KAFKA_RESP_ERR_NO_ERROR || !a)
+    rd_kafka_topic_partition_list_t *a = s->src->assignment(s->sctx);
+    if (!a)
         return;
     for (size_t i = 0; i < s->nsus;) {
         if (!rd_kafka_topic_partition_list_find(a, s->sus[i].topic, s->sus[i].partition))
@@ -76,7 +135,7 @@ static void blame(struct loop_state *s, size_t cap)
  * coordinator), so it cannot fail the way a lookup of the committed offsets
  * can while the broker is away, and every offset before those is done:
  * batches are committed whole. */
-static int rewind_batch(rd_kafka_t *rk, const struct loop_state *s, char *err, size_t errlen)
+static int rewind_batch(const struct loop_state *s, char *err, size_t errlen)
 {
     rd_kafka_topic_partition_list_t *l = rd_kafka_topic_partition_list_new((int)s->n);
     if (!l) {
@@ -94,19 +153,7 @@ static int rewind_batch(rd_kafka_t *rk, const struct loop_state *s, char *err, s
             p->offset = m->offset;
         }
     }
-    int rc = 0;
-    rd_kafka_error_t *e = rd_kafka_seek_partitions(rk, l, 5000);
-    if (e) {
-        snprintf(err, errlen, "%s", rd_kafka_error_string(e));
-        rd_kafka_error_destroy(e);
-        rc = -1;
-    }
-    for (int i = 0; rc == 0 && i < l->cnt; i++)
-        if (l->elems[i].err) {
-            snprintf(err, errlen, "%s [%d]: %s", l->elems[i].topic, (int)l->elems[i].partition,
-                     rd_kafka_err2str(l->elems[i].err));
-            rc = -1;
-        }
+    int rc = s->src->seek(s->sctx, l, err, errlen);
     rd_kafka_topic_partition_list_destroy(l);
     return rc;
 }
@@ -120,8 +167,20 @@ static void throttle(struct worker *w, const struct kafka_loop *l)
 static void free_msgs(struct loop_state *s)
 {
     for (size_t i = 0; i < s->n; i++)
-        rd_kafka_message_destroy(s->msgs[i].m);
+        s->src->release(s->sctx, s->msgs[i].m);
     s->n = 0;
+}
+
+/* The message's value as an event, or why it is not one. */
+static void decode(struct kafka_msg *km)
+{
+    struct field_error err;
+    const rd_kafka_message_t *m = km->m;
+    km->malformed[0] = '\0';
+    km->decoded = event_decode(m->payload ? m->payload : "", m->len, &km->ev, &err) == 0;
+    if (!km->decoded)
+        snprintf(km->malformed, sizeof km->malformed, "%s%s%s", err.field, err.field[0] ? ": " : "",
+                 err.message);
 }
 
 /* Collects a batch: up to batch_max messages (one while suspects are left),
@@ -131,7 +190,7 @@ static void collect(struct worker *w, struct kafka_loop *l, struct loop_state *s
     size_t max = s->nsus ? 1 : l->batch_max;
     uint64_t start = clock_mono_us();
     while (s->n < max && !worker_stopping(w)) {
-        rd_kafka_message_t *m = rd_kafka_consumer_poll(l->rk, s->n ? 0 : 100);
+        rd_kafka_message_t *m = s->src->poll(s->sctx, s->n ? 0 : 100);
         if (!m)
             break;
         if (m->err) {
@@ -139,11 +198,14 @@ static void collect(struct worker *w, struct kafka_loop *l, struct loop_state *s
                 notify(&l->notice, NOTICE_WARN, "consumer: %s", rd_kafka_message_errstr(m));
             else if (l->eof)
                 l->eof(l->ctx, m);
-            rd_kafka_message_destroy(m);
+            s->src->release(s->sctx, m);
             continue;
         }
         const struct suspect *x = find_suspect(s, m);
-        s->msgs[s->n++] = (struct kafka_msg){.m = m, .tries = x ? x->tries : 0};
+        struct kafka_msg *km = &s->msgs[s->n++];
+        km->m = m;
+        km->tries = x ? x->tries : 0;
+        decode(km);
         throttle(w, l);
         if (clock_mono_us() - start > (uint64_t)l->batch_ms * 1000u ||
             atomic_load(l->throttle_ms) > 0)
@@ -161,7 +223,7 @@ static void batch_done(struct kafka_loop *l, struct loop_state *s)
             drop_suspect(s, x);
     }
     if (s->nsus && ++s->passed > l->batch_max) {
-        prune_unassigned(l->rk, s);
+        prune_unassigned(s);
         s->passed = 0;
     }
 }
@@ -173,7 +235,7 @@ static bool seek_back(struct worker *w, struct kafka_loop *l, struct loop_state 
                       struct backoff *bo)
 {
     char err[KAFKA_ERR_LEN];
-    if (rewind_batch(l->rk, s, err, sizeof err) == 0)
+    if (rewind_batch(s, err, sizeof err) == 0)
         return true;
     if (l->reader) {
         notify(&l->notice, NOTICE_ERROR, "cannot seek back to a failed batch (%s); stopping", err);
@@ -181,7 +243,7 @@ static bool seek_back(struct worker *w, struct kafka_loop *l, struct loop_state 
     }
     notify(&l->notice, NOTICE_WARN,
            "cannot seek back to a failed batch (%s); rewinding to the committed offsets", err);
-    while (kafka_rewind(l->rk, 10000, err, sizeof err) != 0 && !worker_stopping(w)) {
+    while (s->src->rewind(s->sctx, 10000, err, sizeof err) != 0 && !worker_stopping(w)) {
         notify(&l->notice, NOTICE_WARN, "cannot rewind after a failed batch: %s; trying again",
                err);
         worker_sleep(w, backoff_next(bo));
@@ -192,7 +254,9 @@ static bool seek_back(struct worker *w, struct kafka_loop *l, struct loop_state 
 void kafka_loop_run(struct worker *w, void *arg)
 {
     struct kafka_loop *l = arg;
-    struct loop_state s = {.msgs = calloc(l->batch_max, sizeof *s.msgs),
+    struct loop_state s = {.src = l->source ? l->source : &consumer_ops,
+                           .sctx = l->source ? l->source_ctx : l->rk,
+                           .msgs = calloc(l->batch_max, sizeof *s.msgs),
                            .sus = calloc(l->batch_max, sizeof *s.sus)};
     if (!s.msgs || !s.sus) {
         notify(&l->notice, NOTICE_ERROR, "kafka consumer: out of memory");
@@ -206,7 +270,7 @@ void kafka_loop_run(struct worker *w, void *arg)
     while (!worker_stopping(w)) {
         bool paused = atomic_load(l->paused);
         if (paused || was_paused)
-            kafka_pause(l->rk, paused); /* again each round: assignments can change */
+            s.src->pause(s.sctx, paused); /* again each round: assignments can change */
         was_paused = paused;
         collect(w, l, &s);
         if (s.n == 0) {

@@ -14,15 +14,41 @@
 #include <stdatomic.h>
 #include <stdbool.h>
 
+#include "domain/event.h"
 #include "util/notice.h"
 #include "util/worker.h"
 #include "kafka.h"
 
 #define KAFKA_LOOP_MAX_TRIES 3
 
+/* Longest account of why a message is not an event. */
+#define KAFKA_MALFORMED_MAX 176
+
 struct kafka_msg {
     rd_kafka_message_t *m;
     int tries; /* earlier batches with this message that failed */
+    /* Its value decoded by the loop, the one decoder of both Kafka consumers:
+     * the event (`decoded`), or why it is none in `malformed`, "FIELD: WHAT",
+     * which the service dead-letters as "malformed: " and that. */
+    bool decoded;
+    struct event ev;
+    char malformed[KAFKA_MALFORMED_MAX];
+};
+
+/* Where a loop's messages come from and where it seeks: the consumer `rk`
+ * (source NULL), or a stand-in that keeps the same promises (the unit
+ * tests' log held in memory). */
+struct kafka_source_ops {
+    /* The next message or event (rd_kafka_consumer_poll); NULL: none within timeout_ms. */
+    rd_kafka_message_t *(*poll)(void *ctx, int timeout_ms);
+    void (*release)(void *ctx, rd_kafka_message_t *m);
+    /* Seeks each partition of `l` to its offset (local: no broker); 0, or -1 with err. */
+    int (*seek)(void *ctx, rd_kafka_topic_partition_list_t *l, char *err, size_t errlen);
+    /* Seeks every assigned partition back to its committed offset (kafka_rewind). */
+    int (*rewind)(void *ctx, int timeout_ms, char *err, size_t errlen);
+    /* The partitions assigned now, for the caller to destroy; NULL on error. */
+    rd_kafka_topic_partition_list_t *(*assignment)(void *ctx);
+    void (*pause)(void *ctx, bool paused);
 };
 
 enum kafka_batch_result {
@@ -34,6 +60,8 @@ enum kafka_batch_result {
 
 struct kafka_loop {
     rd_kafka_t *rk;
+    const struct kafka_source_ops *source; /* NULL: rk */
+    void *source_ctx;
     size_t batch_max;
     long batch_ms;            /* a batch collects this long at most */
     atomic_long *throttle_ms; /* pause this long per message */

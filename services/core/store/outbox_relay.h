@@ -54,6 +54,15 @@ struct outbox_relay_config {
     } metric; /* static names: OUTBOX_RELAY_METRICS */
 };
 
+/* A relay's settings, the metrics named by OUTBOX_RELAY_METRICS(prefix). */
+#define OUTBOX_RELAY_CONFIG(name_, destination_, batch_, idle_ms_, backoff_min_ms_,                \
+                            backoff_max_ms_, prefix)                                               \
+    {                                                                                              \
+        .name = name_, .destination = destination_, .batch = batch_, .idle_ms = idle_ms_,          \
+        .backoff_min_ms = backoff_min_ms_, .backoff_max_ms = backoff_max_ms_,                      \
+        .metric = OUTBOX_RELAY_METRICS(prefix)                                                     \
+    }
+
 struct outbox_relay {
     struct worker w;
     struct outbox_relay_config cfg;
