@@ -231,3 +231,14 @@ def plan_matrix($m; $model; $size):
      nodes: $b.nodes, env: $b.env,
      steps: ([{name: "boot", op: "boot", order: $b.boot}] + $steps)}
   + (if [$steps[] | select(.needs == "hosts")] | length > 0 then {needs: ["hosts"]} else {} end);
+
+# Schema errors of the matrix itself: a row's role that a model neither binds
+# nor says why it lacks, a template node that is not a role reference.
+def plan_matrix_errors($m):
+  ($m.models | keys[]) as $model
+  | (plan_matrix_cells($m; $model) | select((.run | not) and ($m.models[$model].missing | type) == "object")
+      | . as $c | [$m.rows[$c.index].roles[] | select(. as $x | $m.models[$model].roles | has($x) | not)][0] as $lack
+      | select($m.models[$model].missing[$lack] == null)
+      | "model \($model) lacks role '\($lack)' of row \($c.row) and does not say why (missing)"),
+    ($m.rows[] | .id as $r | [(.inject, .heal, (.after // []))[] | .node // empty, .peers // empty][]
+      | select((type != "object") or (has("role") | not)) | "row \($r): a node that is not {\"role\": R}: \(tojson)");
