@@ -19,6 +19,10 @@ short | full) ;;
 esac
 [ $# -gt 0 ] && shift
 M=$COMMLAB_ROOT/nixos-tests/matrix/matrix.json
+# The mock cluster, whatever is on PATH: row 5's outage is its own API (a
+# real single-node Kafka would skip it).
+COMMLAB_KAFKA=mock
+export COMMLAB_KAFKA
 models=${*:-$(jq -r '.models | keys_unsorted[]' "$M")}
 out=${OUT_DIR:-$(mktemp -d)}
 t0=$(date +%s)
