@@ -157,6 +157,9 @@ phase_finish() { # ROW T_FAULT T_HEAL CAP
         [ "$(now_ms)" -lt $((_th + _cap * 1000)) ] || break
         sleep 0.2
     done
+    # No verdict at all: the dumps could not be read (a service still down).
+    [ -s "$OUT_DIR/crash.check.json" ] ||
+        echo '{"violations": null, "violations_by_kind": {"unreadable": 1}}' >"$OUT_DIR/crash.check.json"
     : >"$OUT_DIR/sampler.stop"
     wait_gone "$(cat "$OUT_DIR/sampler.pid")"
     hold_figures "$_tf" "$_th"
