@@ -4,6 +4,7 @@
 # tables and writes results to ./commlab-results (or $RESULTS_DIR). With
 # arguments, it is the load generator against endpoints that already run:
 # `nix run .#loadgen -- rest --url http://host:8080 -n 1000 -c 50`.
+# `nix run .#loadgen -- matrix` runs the fault matrix (nixos-tests/lab matrix).
 # The script is loadgen-app.sh, so that it can be checked as a file.
 {
   lib,

@@ -8,7 +8,8 @@
 #   COMMLAB_KAFKA_KRAFT  the single-node KRaft launcher
 #   COMMLAB_LAB          the local-lab driver (nixos-tests/lab)
 
-if [ "$#" -gt 0 ]; then
+# `nix run .#loadgen -- matrix`: the fault matrix (nixos-tests/lab matrix).
+if [ "$#" -gt 0 ] && [ "$1" != matrix ]; then
   exec "$COMMLAB_LOADGEN" "$@"
 fi
 
@@ -32,4 +33,4 @@ export TMPDIR="$work" RESULTS_DIR PATH
 export COMMLAB_KAFKA=real
 
 # Not exec: the traps above must still run when the lab ends.
-sh "$COMMLAB_LAB"
+sh "$COMMLAB_LAB" "$@"

@@ -175,9 +175,19 @@ nixlint_vm_dryrun() {
 nixlint_plans() {
     _nixlint_eval_into settings.json "pkgs/module-settings.nix evaluates" s.moduleSettings || return 0
     jq 'map_values(.settings)' "$_dir/settings.json" >"$_dir/names.json"
-    for _p in "$COMMLAB_ROOT"/nixos-tests/plans/*.json; do
+    # The fault matrix's plans (one per model, lib/plan.jq plan_matrix) too.
+    _mx=$COMMLAB_ROOT/nixos-tests/matrix/matrix.json
+    assert_eq "matrix/matrix.json: every role bound or its absence explained, templates over roles only" "" \
+        "$(jq -L "$COMMLAB_ROOT/nixos-tests/lib" -r -n --slurpfile m "$_mx" 'include "plan"; plan_matrix_errors($m[0])' 2>&1)"
+    for _m in $(jq -r '.models | keys[]' "$_mx"); do
+        jq -L "$COMMLAB_ROOT/nixos-tests/lib" -n --slurpfile m "$_mx" --arg mo "$_m" \
+            'include "plan"; plan_matrix($m[0]; $mo; "short")' >"$_dir/matrix-$_m.json" ||
+            fail "matrix/matrix.json: the plan of $_m is generated"
+    done
+    for _p in "$COMMLAB_ROOT"/nixos-tests/plans/*.json "$_dir"/matrix-*.json; do
         [ -e "$_p" ] || continue
         _name=plans/$(basename "$_p")
+        case $_p in "$_dir"/*) _name="matrix/matrix.json (the plan of $(basename "${_p#*/matrix-}" .json))" ;; esac
         if ! jq -L "$COMMLAB_ROOT/nixos-tests/lib" -r -n --slurpfile p "$_p" --slurpfile s "$_dir/names.json" \
             'include "plan"; $p[0] | plan_errors($s[0])' >"$_dir/errors" 2>&1; then
             fail "$_name: is JSON the schema check can read"

@@ -177,3 +177,68 @@ def plan_errors($settings):
     | if ($c.why // "") == "" then "constraint \($c.name): no why"
       elif $prod != $eq then "constraint \($c.name) broken in the \($lab) lab: product \($prod), stated \($eq)"
       else empty end);
+
+# The fault matrix (matrix/matrix.json, docs/lab.md): rows are plan step
+# templates over roles; a model binds each role to its nodes ({"role": R} as
+# a step's node: one step per bound node; as peers: the list) and each
+# {"bind": K} to its value. plan_matrix_cells lists every cell, run or n/a
+# (the role the model lacks, and why); plan_matrix is one plan per model, the
+# run cells one after another in one lab (one broker start). SIZE is "short"
+# (the test command) or "full" (nixos-tests/lab matrix).
+def plan_matrix_cells($m; $model):
+  $m.models[$model] as $b
+  | $m.rows | to_entries[] | .key as $i | .value as $r
+  | ([$r.roles[] | select(. as $x | $b.roles | has($x) | not)] | first) as $lack
+  | {row: $r.id, index: $i, model: $model, needs: ($r.needs // null)}
+    + if $lack == null then {run: true}
+      else {run: false, reason: ($b.missing[$lack] // "the model has no \($lack)")} end;
+
+def plan_matrix($m; $model; $size):
+  $m.models[$model] as $b
+  | $m.workload as $w
+  | def bind:
+      walk(if type == "object" and has("bind") and (keys | length) == 1 then $b.values[.bind] else . end)
+      | if (.peers | type) == "object" then .peers = [$b.roles[.peers.role]] | .peers |= flatten else . end
+      | if (.node | type) == "object" then . as $s | [$b.roles[.node.role]] | flatten[] | . as $n | $s | .node = $n
+        else . end;
+    def param($k): {param: $k};
+  [plan_matrix_cells($m; $model) | select(.run)] as $cells
+  | [$cells[] | . as $c | $m.rows[$c.index] as $r
+      | "matrix/\($r.id)" as $out | (if $r.needs then {needs: $r.needs} else {} end) as $nd
+      | ([$r.inject[] | bind] | to_entries | map(.value + {name: "inject \(.key + 1): \(.value.op)"})) as $inj
+      | ([$r.heal[] | bind] | to_entries | map(.value + {name: "heal \(.key + 1): \(.value.op)"})) as $heal
+      | ([($r.after // [])[] | bind] | to_entries | map(.value + {name: "after \(.key + 1): \(.value.op)"})) as $after
+      | [{name: "load", op: "phase", script: "matrix", phase: "load-start",
+           args: [$b.kind, param("rate"), param("lead_s"), param("hold_s"), $w.start + $c.index * $w.cell_orders]},
+         (if $r.after_load then {name: "load ends", op: "phase", script: "matrix", phase: "load-wait"}
+          else {name: "lead-in", op: "sleep", seconds: param("lead_s")} end),
+         {name: "fault starts", op: "record", record: "\($r.id)_inject", what: "time"},
+         $inj[],
+         (if $r.after_load then empty else {name: "hold", op: "sleep", seconds: param("hold_s")} end),
+         $heal[],
+         {name: "healed", op: "record", record: "\($r.id)_heal", what: "time"},
+         {name: "final and judged", op: "phase", script: "matrix", phase: "finish",
+           args: [$r.id, {record: "\($r.id)_inject"}, {record: "\($r.id)_heal"}, param("drain_cap_s")]},
+         $after[]]
+      | .[] | . + $nd + {name: "\($r.id): \(.name)"}
+      | if .op == "phase" then .out = $out else . end]
+  | flatten as $steps
+  | [$steps | .. | objects | select(has("param")) | .param] as $used
+  | {test: "matrix-\($model)",
+     about: "The fault matrix's cells of \($model) (generated from matrix/matrix.json by plan.jq's plan_matrix, \($size) run).",
+     params: ($w | with_entries(select((.value | type) == "object" and (.key as $k | $used | index($k))))
+       | map_values({vm: .[$size], local: .[$size], why: .why})),
+     nodes: $b.nodes, env: $b.env,
+     steps: ([{name: "boot", op: "boot", order: $b.boot}] + $steps)}
+  + (if [$steps[] | select(.needs == "hosts")] | length > 0 then {needs: ["hosts"]} else {} end);
+
+# Schema errors of the matrix itself: a row's role that a model neither binds
+# nor says why it lacks, a template node that is not a role reference.
+def plan_matrix_errors($m):
+  ($m.models | keys[]) as $model
+  | (plan_matrix_cells($m; $model) | select((.run | not) and ($m.models[$model].missing | type) == "object")
+      | . as $c | [$m.rows[$c.index].roles[] | select(. as $x | $m.models[$model].roles | has($x) | not)][0] as $lack
+      | select($m.models[$model].missing[$lack] == null)
+      | "model \($model) lacks role '\($lack)' of row \($c.row) and does not say why (missing)"),
+    ($m.rows[] | .id as $r | [(.inject, .heal, (.after // []))[] | .node // empty, .peers // empty][]
+      | select((type != "object") or (has("role") | not)) | "row \($r): a node that is not {\"role\": R}: \(tojson)");

@@ -17,12 +17,15 @@
 #                       release (a body the receiver answers 400), unroutable
 #                       (a routing key no queue is bound to), too-large (over
 #                       Kafka's message size limit)
+#   check MODEL                           the invariants now, once (0 hold, 1 violated,
+#                                         2 unreadable); for callers that time recovery
 #   self-test                             the checker finds each kind of violation
 # MODEL is sync, async or stream. Whoever calls the phases does the kills and
 # restarts between start and finish, at the times of the schedule: the local
 # lab (local/crash.sh) or a VM test. Environment: ORDER_URL, INVENTORY_URL,
 # NOTIFICATION_URL (sync, async), ANALYTICS_URL and KAFKA_BROKERS (stream),
-# AMQP_URL (async), OUT_DIR, SEED (default 1), LOADGEN (default: loadgen).
+# AMQP_URL (async), OUT_DIR, SEED (default 1), LOADGEN (default: loadgen),
+# SOLD_OUT_PCT (default 5), CRASH_LOADGEN_ARGS (words added to the load's loadgen rest).
 set -u
 here=$(cd "$(dirname "$0")" && pwd)
 . "$here/../lib/assert.sh"
@@ -32,7 +35,7 @@ here=$(cd "$(dirname "$0")" && pwd)
 mkdir -p "$OUT_DIR"
 CHECK="$here/../lib/check-invariants.sh"
 # Orders that ask for the sold-out SKU: the rejected path runs too.
-SOLD_OUT_PCT=5
+: "${SOLD_OUT_PCT:=5}"
 
 # One line per kill, "AT_S VICTIM DOWN_S", by time. The first kills take the
 # victims in a seeded order, so each is killed at least once with KILLS >=
@@ -70,7 +73,7 @@ phase_start() { # MODEL RATE SECONDS START
     "$LOADGEN" rest --url "$ORDER_URL" --seed "$SEED" --sold-out-pct "$SOLD_OUT_PCT" \
         --rate "$1" --duration "$2" --start "$3" -c 16 --timeout-ms 10000 --label crash \
         --accepted-file "$OUT_DIR/crash.accepted.txt" --answers-file "$OUT_DIR/crash.answers.txt" \
-        --json --quiet >"$OUT_DIR/crash.load.json" &
+        --json --quiet ${CRASH_LOADGEN_ARGS:-} >"$OUT_DIR/crash.load.json" &
     echo $! >"$OUT_DIR/crash.loadgen.pid"
 }
 
@@ -250,4 +253,8 @@ reservations	o7	reserved	burger:1	'
     rm -rf "$_d"
 }
 
-scenario_dispatch crash.sh "schedule start finish fault self-test" "$@"
+phase_check() { # MODEL
+    check_now "$1" 0
+}
+
+scenario_dispatch crash.sh "schedule start finish fault check self-test" "$@"
