@@ -88,7 +88,8 @@ if command -v gnuplot >/dev/null 2>&1; then
     {
         echo "set terminal pngcairo size $((ncols * 360)),$((nrows * 200 + 30)) font ',8'"
         echo "set output '$res/matrix.png'"
-        echo "set multiplot layout $nrows,$ncols title 'fault matrix: answers/s (line) and backlog (bars, right axis) over seconds; the fault shaded'"
+        # The margins leave the top strip to the page's title.
+        echo "set multiplot layout $nrows,$ncols title 'fault matrix: answers/s (line) and backlog (bars, right axis) over seconds; the fault shaded' margins 0.04, 0.96, 0.02, 0.96 spacing 0.07, 0.025"
         echo "set grid"
         echo "unset key"
         echo "set ytics nomirror"
@@ -113,10 +114,13 @@ if command -v gnuplot >/dev/null 2>&1; then
                     fi
                     echo "unset object 1"
                 else
-                    why=$(printf '%s' "$c" | jq -r '.status + ": " + (.reason // "") | .[0:60]' | tr "'" ' ')
+                    # The reason whole, wrapped to the panel's width.
+                    why=$(printf '%s' "$c" | jq -r '.status + ": " + (.reason // "")' | sed "s/'/’/g; s/[\\\"]/ /g" |
+                        fold -s -w 56 | head -n 8 | awk '{ printf "%s%s", (NR > 1 ? "\\n" : ""), $0 }')
                     echo "set title '$title'"
                     echo "unset border; unset tics; unset grid"
-                    echo "set label 1 '$why' at graph 0.5, graph 0.5 center"
+                    # printf: dash's echo would turn the \n into a line break.
+                    printf 'set label 1 "%s" at graph 0.5, graph 0.5 center\n' "$why"
                     echo "plot [0:1] [0:1] NaN notitle"
                     echo "unset label 1; set border; set xtics; set ytics nomirror; set y2tics; set grid"
                 fi
