@@ -389,11 +389,18 @@ phase_lists() {
         bad "$u" "user_id=u1&user_id=u2" user_id
         bad "$u" "foo=1" foo
         bad "$u" "limit=5&Limit=5" Limit
-        bad "$u" "user%5Fid=u1" "user%5Fid"
+        # Names are percent-decoded as values are: user%5Fid is user_id.
+        bad "$u" "user%5Fid=u1&user_id=u2" user_id
+        bad "$u" "li%6Dit=5&limit=5" limit
         bad "$u" "%00=1" "%00"
-        bad "$u" "=5" query
+        bad "$u" "lim%0Ait=1" "lim%0Ait"
+        bad "$u" "%zz=1" "%zz"
+        # A parameter with no name, with a value or without.
+        for q in "=5" "=" "limit=5&=" "=&limit=5"; do
+            bad "$u" "$q" query
+        done
         # Empty sequences are nothing, as URL parsers read them.
-        for q in "limit=5&" "&limit=5" "limit=5&&" "limit=%35"; do
+        for q in "limit=5&" "&limit=5" "limit=5&&" "limit=%35" "li%6Dit=5" "%6C%69%6D%69%74=5"; do
             assert_eq "lists: GET ${u#http://*/}?$q gives 5" 5 \
                 "$(curl -s --max-time 10 "$u?$q" | jq '.[keys_unsorted[0]] | length')"
         done
@@ -402,6 +409,13 @@ phase_lists() {
         bad "$ORDER_URL/orders" "status=$st" status
     done
     bad "$NOTIFICATION_URL/notifications" "status=confirmed" status
+    # Every other route takes no parameter: GET /stock and /stock/{sku} too.
+    for p in /stock /stock/burger; do
+        for q in "x=1" "limit=5" "sku=burger" "x=%00"; do
+            bad "$INVENTORY_URL$p" "$q" "${q%%=*}"
+        done
+        bad "$INVENTORY_URL$p" "=" query
+    done
     c=$(http_code POST "$ORDER_URL/orders" '{}')
     assert_eq "lists: POST /orders is 405" 405 "$c"
 }
