@@ -27,11 +27,30 @@ struct amqp_side {
 /* An outcome moves its order from accepted to confirmed or rejected; the
  * same outcome again is a duplicate; one that contradicts where the order
  * is (InventoryFailed for a confirmed order, an outcome for an order this
- * service never accepted) is a conflict: nothing changes. */
+ * service never accepted) or what it is (another user, other items or
+ * another event time than the stored order's) is a conflict: nothing
+ * changes. */
 static int apply_one(void *ctx, struct amqp_item *it)
 {
-    struct order_service *svc = ctx;
+    struct amqp_side *s = ctx;
+    struct order_service *svc = s->svc;
     const struct event *ev = &it->ev;
+    struct order_record rec;
+    int found = order_get_locked(&svc->orders, ev->order.order_id, &rec);
+    if (found < 0)
+        return -1;
+    const char *differs = found ? order_differs(&ev->order, &rec.order) : NULL;
+    if (differs) {
+        /* Not about this order at all: its event_id is not kept, so the true
+         * outcome with that id still applies when it comes. */
+        if (seen_forget_locked(&s->seen, ev->event_id) != 0)
+            return -1;
+        it->result = AMQP_ITEM_CONFLICT;
+        snprintf(it->reason, sizeof it->reason,
+                 "conflict: %s for order %s with another %s than the order's",
+                 event_type_name(ev->type), ev->order.order_id, differs);
+        return 0;
+    }
     bool ok = ev->type == EVENT_INVENTORY_RESERVED;
     enum order_status to = ok ? ORDER_CONFIRMED : ORDER_REJECTED, was = to;
     enum order_move mv =
@@ -59,7 +78,7 @@ static enum amqp_apply_rc apply_outcomes(void *ctx, struct amqp_consumer *c,
 {
     (void)c;
     struct amqp_side *s = ctx;
-    return amqp_apply_each(&s->svc->db, &s->seen, apply_one, s->svc, items, n);
+    return amqp_apply_each(&s->svc->db, &s->seen, apply_one, s, items, n);
 }
 
 static void side_free(struct amqp_side *s)
