@@ -265,6 +265,22 @@ phase_no_properties() {
     amqp-declare-queue --url="$AMQP_URL" -q $qi -d >/dev/null 2>"$OUT_DIR/declare.err"
     check "declare: a classic declare of $qi is refused with 406 PRECONDITION_FAILED" \
         grep -q "406.*PRECONDITION_FAILED - inequivalent arg 'x-dead-letter-exchange'" "$OUT_DIR/declare.err"
+    # Every form of JSON's media type HTTP accepts is accepted here too (one
+    # reader): a quoted charset, whitespace around ';', any case.
+    d0=$(depth $qi.dlq)
+    n=0
+    for ct in 'application/json; charset="utf-8"' 'application/json ; charset=UTF-8' 'Application/JSON;charset="UTF-8"'; do
+        n=$((n + 1))
+        printf '%s' "$(event OrderPlaced np-mt-$n np-mt-$n 2026-02-18T12:00:00Z)" |
+            amqp-publish --url="$AMQP_URL" --exchange= --routing-key=$qi --content-type="$ct"
+        check "content type: '$ct' applied" wait_until 30 rows_are "$INVENTORY_URL" reservations np-mt-$n 1
+    done
+    printf '%s' "$(event OrderPlaced np-mt-bad np-mt-bad 2026-02-18T12:00:00Z)" |
+        amqp-publish --url="$AMQP_URL" --exchange= --routing-key=$qi --content-type='application/json; charset="latin1"'
+    check "content type: charset latin1 dead-lettered" wait_until 30 depth_is $qi.dlq $((d0 + 1))
+    "$LOADGEN" amqp dlq --url "$AMQP_URL" --queue $qi.dlq >"$OUT_DIR/ct-charset.dlq"
+    check "content type: the dead letter says the charset is not utf-8" \
+        grep -qF 'a charset other than utf-8' "$OUT_DIR/ct-charset.dlq"
     # Another content type is still refused, on every queue, with the reason.
     for q in $qi $qn $qo; do
         case $q in "$qi") ty=OrderPlaced ;; *) ty=InventoryReserved ;; esac

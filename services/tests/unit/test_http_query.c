@@ -99,6 +99,12 @@ int main(void)
     strcat(target, "a");
     get(port, target, body, sizeof body);
     CHECK_STR(body, "bad user_id: longer than 256 bytes");
+    /* So are names: one too long to print is named "query". */
+    char name[700] = "/l?";
+    memset(name + strlen(name), 'n', 300);
+    strcat(name, "=1");
+    get(port, name, body, sizeof body);
+    CHECK_STR(body, "bad query: longer than 256 bytes");
     http_server_stop(s);
     return check_summary("test_http_query");
 }
