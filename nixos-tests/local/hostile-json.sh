@@ -5,7 +5,9 @@
 # (the mock cluster, or a real broker, see lib/kafka.sh) with inventory in
 # kafka mode and analytics, each also sent the corpus on its POST
 # /configure. (The REST endpoints get the corpus in the bad-input phase of
-# scenarios/sync-rest.sh.) nixos-tests/test runs it once, normal build.
+# scenarios/sync-rest.sh.) Then, on each broker, events that say otherwise of
+# an order than what a consumer stored or counted (amqp-hostile.sh forged,
+# streaming-kafka.sh forged). nixos-tests/test runs it on both builds.
 set -u
 here=$(cd "$(dirname "$0")" && pwd)
 . "$here/../lib/local.sh"
@@ -24,9 +26,12 @@ lab_start inventory commlab-inventory --quiet --mode amqp --amqp-url "$AMQP_URL"
     lab_start notification commlab-notification --quiet --mode amqp --amqp-url "$AMQP_URL" &&
     lab_start order commlab-order --quiet --mode async --amqp-url "$AMQP_URL" ||
     { fail "hostile-json: the async services started"; exit 1; }
-INVENTORY_URL=$(lab_url inventory) NOTIFICATION_URL=$(lab_url notification)
-export AMQP_URL INVENTORY_URL NOTIFICATION_URL
+INVENTORY_URL=$(lab_url inventory) NOTIFICATION_URL=$(lab_url notification) ORDER_URL=$(lab_url order)
+OUT_DIR=$LAB_DIR/out
+export AMQP_URL INVENTORY_URL NOTIFICATION_URL ORDER_URL OUT_DIR
 sh "$H" amqp
+# Outcomes that say otherwise of an order than the stored one.
+sh "$here/../scenarios/amqp-hostile.sh" forged
 for s in order notification inventory; do lab_kill "$s" KILL; done
 rabbitmq_stop
 # RabbitMQ is stopped: its exit hook goes (kafka_start adds its own).
@@ -42,6 +47,8 @@ INVENTORY_URL=$(lab_url inventory-kafka) ANALYTICS_URL=$(lab_url analytics)
 export KAFKA_BROKERS INVENTORY_URL ANALYTICS_URL
 sh "$H" http inventory-stream analytics
 sh "$H" kafka
+# Events that say otherwise of an order than what analytics counted.
+sh "$here/../scenarios/streaming-kafka.sh" forged
 
 if [ -n "${LAB_CHECK_LOGS:-}" ]; then
     lab_stop_all

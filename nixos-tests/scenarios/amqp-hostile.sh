@@ -10,6 +10,12 @@
 #   conflicts   wrong event types on each queue, event_ids reused for other
 #               content, outcomes that contradict an order's status: each
 #               dead-lettered with its reason and counted, nothing applied.
+#   forged      outcomes that say otherwise of an order than the stored one
+#               (another user, other items, another event time): the order
+#               service dead-letters each and changes nothing, the true
+#               outcome still applies (also under a forged one's event_id);
+#               notification dead-letters a later confirmation that says
+#               otherwise of an order it notified, instead of a duplicate.
 set -u
 here=$(cd "$(dirname "$0")" && pwd)
 . "$here/../lib/assert.sh"
@@ -35,6 +41,12 @@ event() { # TYPE EVENT_ID ORDER_ID [REASON]
     printf '{"schema":1,"type":"%s","event_id":"%s","order_id":"%s","occurred_at":"2026-02-18T12:00:00.000Z","payload":{"user_id":"u1","items":[{"sku":"soda","qty":1}]%s}}' \
         "$1" "$2" "$3" "$_r"
 }
+# outcome_of ORDER-JSON TYPE EVENT_ID JQ-EDIT: an outcome restating the order
+# as GET /orders/{id} shows it, then edited by JQ-EDIT ("." for none).
+outcome_of() {
+    printf '%s' "$1" | jq -c --arg t "$2" --arg id "$3" \
+        "{schema: 1, type: \$t, event_id: \$id, order_id, occurred_at, payload: {user_id, items}} | $4"
+}
 to_queue() { # QUEUE BODY: straight into one queue (the default exchange)
     printf '%s' "$2" | amqp-publish --url="$AMQP_URL" --exchange= --routing-key="$1" \
         --persistent --content-type=application/json
@@ -46,6 +58,11 @@ dlq_list() { # QUEUE FILE
 rows() { # URL TABLE PREFIX
     http_get "$1/dump" | awk -F'\t' -v t="$2" -v p="$3" '$1 == t && index($2, p) == 1' | wc -l
 }
+
+depth_is() { [ "$(depth "$1")" = "$2" ]; } # QUEUE N
+status_is() { [ "$(http_get "$ORDER_URL/orders/$1" | jq -r .status)" = "$2" ]; } # ORDER_ID STATUS
+rows_is() { [ "$(rows "$1" "$2" "$3")" -eq "$4" ]; } # URL TABLE PREFIX N
+metric_is() { [ "$(metric "$1" "$2")" = "$3" ]; } # URL NAME N
 
 # The reason each case must be dead-lettered with (a part of it).
 reason_of() { # CASE
@@ -142,11 +159,13 @@ phase_conflicts() {
     sleep 0.5
     to_queue $QI "$(event OrderPlaced reuse-ev-i reuse-order-2)"
     to_queue $QN "$(event InventoryReserved reuse-ev-n reuse-order-4)"
-    # Outcomes: a repeat (new event_id, same outcome) is a duplicate; an
-    # InventoryFailed for a confirmed order, an outcome for an unknown order
-    # and a reused id for another order are conflicts.
-    to_queue $QO "$(event InventoryReserved repeat-ev-o "$confirmed")"
-    to_queue $QO "$(event InventoryFailed contra-ev-o "$confirmed" out_of_stock:soda)"
+    # Outcomes: a repeat (new event_id, same outcome, restating the order as
+    # stored) is a duplicate; an InventoryFailed for a confirmed order, an
+    # outcome for an unknown order and a reused id for another order are
+    # conflicts.
+    c=$(http_get "$ORDER_URL/orders/$confirmed")
+    to_queue $QO "$(outcome_of "$c" InventoryReserved repeat-ev-o .)"
+    to_queue $QO "$(outcome_of "$c" InventoryFailed contra-ev-o '.payload.reason = "out_of_stock:soda"')"
     to_queue $QO "$(event InventoryReserved unknown-ev-o never-placed-1)"
     check "conflicts: queues drained" quiet 60
     sleep 0.5
@@ -186,4 +205,72 @@ phase_conflicts() {
     assert_eq "conflicts: the order service counted 4 conflicts" $((co + 4)) "$(metric "$ORDER_URL" amqp_conflicts_total)"
 }
 
-scenario_dispatch amqp-hostile.sh "hostile conflicts" "$@"
+# Outcomes forged for two orders that inventory holds (fault mode hang), so
+# that every outcome of theirs until the end is one of ours.
+phase_forged() {
+    check "forged: queues quiet before" quiet 120
+    do_=$(depth $QO.dlq) dn=$(depth $QN.dlq)
+    co=$(metric "$ORDER_URL" amqp_conflicts_total) cn=$(metric "$NOTIFICATION_URL" amqp_conflicts_total)
+    uo=$(metric "$ORDER_URL" amqp_duplicates_total) un=$(metric "$NOTIFICATION_URL" amqp_duplicates_total)
+    http_code POST "$INVENTORY_URL/configure" '{"delay_ms":0,"mode":"hang"}' >/dev/null
+    for id in forged-1 forged-2; do
+        assert_eq "forged: $id accepted" 202 "$(http_code POST "$ORDER_URL/order" \
+            "{\"order_id\":\"$id\",\"user_id\":\"u-real\",\"occurred_at\":\"2026-02-18T12:00:00.5Z\",\"items\":[{\"sku\":\"burger\",\"qty\":2},{\"sku\":\"soda\",\"qty\":1}]}")"
+    done
+    o1=$(http_get "$ORDER_URL/orders/forged-1") o2=$(http_get "$ORDER_URL/orders/forged-2")
+    # The order service: five outcomes that are not about forged-1 as stored.
+    to_queue $QO "$(outcome_of "$o1" InventoryReserved f-user '.payload.user_id = "u-forged"')"
+    to_queue $QO "$(outcome_of "$o1" InventoryReserved f-qty '.payload.items[0].qty = 3')"
+    to_queue $QO "$(outcome_of "$o1" InventoryReserved f-fewer '.payload.items |= .[:1]')"
+    to_queue $QO "$(outcome_of "$o1" InventoryReserved f-time '.occurred_at = "2026-02-18T12:00:01.500Z"')"
+    to_queue $QO "$(outcome_of "$o1" InventoryFailed f-failed '.payload.items[1].sku = "pizza" | .payload.reason = "out_of_stock:pizza"')"
+    check "forged: the order service's queue drained" quiet 60
+    check "forged: $QO.dlq got the 5 forged outcomes" wait_until 10 depth_is $QO.dlq $((do_ + 5))
+    assert_eq "forged: forged-1 still accepted" accepted "$(http_get "$ORDER_URL/orders/forged-1" | jq -r .status)"
+    assert_eq "forged: the order service counted 5 conflicts" $((co + 5)) "$(metric "$ORDER_URL" amqp_conflicts_total)"
+    dlq_list $QO "$OUT_DIR/forged.order.dlq.txt"
+    for r in 'InventoryReserved for order forged-1 with another user_id than the order' \
+        'InventoryReserved for order forged-1 with another items than the order' \
+        'InventoryReserved for order forged-1 with another occurred_at than the order' \
+        'InventoryFailed for order forged-1 with another items than the order'; do
+        check "forged: order dead letter says '$r'" grep -qF "$r" "$OUT_DIR/forged.order.dlq.txt"
+    done
+    # The true outcome under a forged one's event_id applies (the forged id
+    # was not kept); the same again, items listed the other way round and
+    # the time with an offset, is a duplicate.
+    to_queue $QO "$(outcome_of "$o1" InventoryReserved f-user .)"
+    check "forged: the true outcome confirms forged-1" wait_until 30 status_is forged-1 confirmed
+    to_queue $QO "$(outcome_of "$o1" InventoryReserved f-same '.payload.items |= reverse | .occurred_at = "2026-02-18T13:00:00.5+01:00"')"
+    check "forged: the same outcome in other words is a duplicate" wait_until 30 metric_is "$ORDER_URL" amqp_duplicates_total $((uo + 1))
+    # Notification keeps the first confirmation of forged-2; later ones that
+    # say otherwise are conflicts, one that says the same a duplicate.
+    to_queue $QN "$(outcome_of "$o2" InventoryReserved n-true .)"
+    check "forged: notification confirmed forged-2" wait_until 30 rows_is "$NOTIFICATION_URL" notifications forged-2 1
+    to_queue $QN "$(outcome_of "$o2" InventoryReserved n-user '.payload.user_id = "u-forged"')"
+    to_queue $QN "$(outcome_of "$o2" InventoryReserved n-qty '.payload.items[1].qty = 9')"
+    to_queue $QN "$(outcome_of "$o2" InventoryReserved n-same '.payload.items |= reverse')"
+    check "forged: notification's queue drained" quiet 60
+    check "forged: $QN.dlq got the 2 contradicting confirmations" wait_until 10 depth_is $QN.dlq $((dn + 2))
+    assert_eq "forged: notification counted 2 conflicts" $((cn + 2)) "$(metric "$NOTIFICATION_URL" amqp_conflicts_total)"
+    dlq_list $QN "$OUT_DIR/forged.notification.dlq.txt"
+    check "forged: notification dead letter says why" grep -qF \
+        'InventoryReserved for order forged-2 with another user_id or items than the one notified' "$OUT_DIR/forged.notification.dlq.txt"
+    # A forged id with the true content: a duplicate, not a reused id.
+    to_queue $QN "$(outcome_of "$o2" InventoryReserved n-user .)"
+    check "forged: notification counted 2 duplicates" wait_until 30 metric_is "$NOTIFICATION_URL" amqp_duplicates_total $((un + 2))
+    # Inventory lets go: its own outcomes arrive, and change nothing more.
+    http_code POST "$INVENTORY_URL/configure" '{"delay_ms":0,"mode":"none"}' >/dev/null
+    check "forged: inventory reserved both" wait_until 30 rows_is "$INVENTORY_URL" reservations forged- 2
+    check "forged: queues drained at the end" quiet 60
+    check "forged: forged-2 confirmed by inventory's outcome" wait_until 30 status_is forged-2 confirmed
+    check "forged: forged-1 notified by inventory's outcome" wait_until 30 rows_is "$NOTIFICATION_URL" notifications forged-1 1
+    sleep 1
+    http_get "$NOTIFICATION_URL/dump" | awk -F'\t' '$1 == "notifications" && index($2, "forged-") == 1' >"$OUT_DIR/forged.notifications.txt"
+    assert_eq "forged: both notifications name the true user and items" \
+        "Hi u-real, order forged-1 is confirmed: 2x burger, 1x soda|Hi u-real, order forged-2 is confirmed: 2x burger, 1x soda" \
+        "$(cut -f4 "$OUT_DIR/forged.notifications.txt" | paste -sd'|' -)"
+    assert_eq "forged: nothing more in $QO.dlq" $((do_ + 5)) "$(depth $QO.dlq)"
+    assert_eq "forged: nothing more in $QN.dlq" $((dn + 2)) "$(depth $QN.dlq)"
+}
+
+scenario_dispatch amqp-hostile.sh "hostile conflicts forged" "$@"

@@ -265,6 +265,22 @@ phase_no_properties() {
     amqp-declare-queue --url="$AMQP_URL" -q $qi -d >/dev/null 2>"$OUT_DIR/declare.err"
     check "declare: a classic declare of $qi is refused with 406 PRECONDITION_FAILED" \
         grep -q "406.*PRECONDITION_FAILED - inequivalent arg 'x-dead-letter-exchange'" "$OUT_DIR/declare.err"
+    # Every form of JSON's media type HTTP accepts is accepted here too (one
+    # reader): a quoted charset, whitespace around ';', any case.
+    d0=$(depth $qi.dlq)
+    n=0
+    for ct in 'application/json; charset="utf-8"' 'application/json ; charset=UTF-8' 'Application/JSON;charset="UTF-8"'; do
+        n=$((n + 1))
+        printf '%s' "$(event OrderPlaced np-mt-$n np-mt-$n 2026-02-18T12:00:00Z)" |
+            amqp-publish --url="$AMQP_URL" --exchange= --routing-key=$qi --content-type="$ct"
+        check "content type: '$ct' applied" wait_until 30 rows_are "$INVENTORY_URL" reservations np-mt-$n 1
+    done
+    printf '%s' "$(event OrderPlaced np-mt-bad np-mt-bad 2026-02-18T12:00:00Z)" |
+        amqp-publish --url="$AMQP_URL" --exchange= --routing-key=$qi --content-type='application/json; charset="latin1"'
+    check "content type: charset latin1 dead-lettered" wait_until 30 depth_is $qi.dlq $((d0 + 1))
+    "$LOADGEN" amqp dlq --url "$AMQP_URL" --queue $qi.dlq >"$OUT_DIR/ct-charset.dlq"
+    check "content type: the dead letter says the charset is not utf-8" \
+        grep -qF 'a charset other than utf-8' "$OUT_DIR/ct-charset.dlq"
     # Another content type is still refused, on every queue, with the reason.
     for q in $qi $qn $qo; do
         case $q in "$qi") ty=OrderPlaced ;; *) ty=InventoryReserved ;; esac
@@ -389,11 +405,18 @@ phase_lists() {
         bad "$u" "user_id=u1&user_id=u2" user_id
         bad "$u" "foo=1" foo
         bad "$u" "limit=5&Limit=5" Limit
-        bad "$u" "user%5Fid=u1" "user%5Fid"
+        # Names are percent-decoded as values are: user%5Fid is user_id.
+        bad "$u" "user%5Fid=u1&user_id=u2" user_id
+        bad "$u" "li%6Dit=5&limit=5" limit
         bad "$u" "%00=1" "%00"
-        bad "$u" "=5" query
+        bad "$u" "lim%0Ait=1" "lim%0Ait"
+        bad "$u" "%zz=1" "%zz"
+        # A parameter with no name, with a value or without.
+        for q in "=5" "=" "limit=5&=" "=&limit=5"; do
+            bad "$u" "$q" query
+        done
         # Empty sequences are nothing, as URL parsers read them.
-        for q in "limit=5&" "&limit=5" "limit=5&&" "limit=%35"; do
+        for q in "limit=5&" "&limit=5" "limit=5&&" "limit=%35" "li%6Dit=5" "%6C%69%6D%69%74=5"; do
             assert_eq "lists: GET ${u#http://*/}?$q gives 5" 5 \
                 "$(curl -s --max-time 10 "$u?$q" | jq '.[keys_unsorted[0]] | length')"
         done
@@ -402,6 +425,13 @@ phase_lists() {
         bad "$ORDER_URL/orders" "status=$st" status
     done
     bad "$NOTIFICATION_URL/notifications" "status=confirmed" status
+    # Every other route takes no parameter: GET /stock and /stock/{sku} too.
+    for p in /stock /stock/burger; do
+        for q in "x=1" "limit=5" "sku=burger" "x=%00"; do
+            bad "$INVENTORY_URL$p" "$q" "${q%%=*}"
+        done
+        bad "$INVENTORY_URL$p" "=" query
+    done
     c=$(http_code POST "$ORDER_URL/orders" '{}')
     assert_eq "lists: POST /orders is 405" 405 "$c"
 }

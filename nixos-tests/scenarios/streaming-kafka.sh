@@ -395,6 +395,48 @@ phase_conflicts() {
         grep -aq 'dead_letter_reason=conflict: event_id poison-bigkey' "$d/dlq.txt"
 }
 
+# 8b. Events that say otherwise of an order than what analytics counted for
+# it: outcomes of order forged-k1 with another user, other items or another
+# event time, or the opposite outcome, are contradictions (not counted, in
+# analytics.dlq); the same outcome again under another event_id is a
+# duplicate (one of each kind counts). Inventory's own outcome is counted
+# first (waited for), so which one was first is known.
+forged_event() { # TYPE EVENT_ID JQ-EDIT: an event of order forged-k1
+    printf '{"schema":1,"type":"%s","event_id":"%s","order_id":"forged-k1","occurred_at":"2026-02-18T12:00:00.500Z","payload":{"user_id":"u-real","items":[{"sku":"burger","qty":2},{"sku":"soda","qty":1}]}}' \
+        "$1" "$2" | jq -c "$3"
+}
+outcomes_are() { [ "$(http_get "$ANALYTICS_URL/metrics.json" | jq '.totals.reserved + .totals.failed')" = "$1" ]; }
+dlq_says() { # N TEXT: analytics.dlq holds N dead letters whose reason has TEXT
+    [ "$(kcat -C -b "$KAFKA_BROKERS" -t analytics.dlq -o beginning -e -q -f '%h\n' 2>/dev/null | grep -cF "$2")" = "$1" ]
+}
+phase_forged() {
+    check "forged: drained before" drain 60
+    m=$(http_get "$ANALYTICS_URL/metrics.json")
+    o0=$(echo "$m" | jq .totals.orders) r0=$(echo "$m" | jq .totals.reserved) f0=$(echo "$m" | jq .totals.failed)
+    c0=$(metric "$ANALYTICS_URL" analytics_conflicts_total) u0=$(metric "$ANALYTICS_URL" analytics_duplicates_total)
+    said='contradicts what was counted'
+    k0=$(kcat -C -b "$KAFKA_BROKERS" -t analytics.dlq -o beginning -e -q -f '%h\n' 2>/dev/null | grep -cF "$said")
+    forged_event OrderPlaced fk-placed . | kcat -P -b "$KAFKA_BROKERS" -t order-events -k forged-k1
+    check "forged: the order and inventory's outcome counted" wait_until 60 outcomes_are $((r0 + f0 + 1))
+    {
+        forged_event InventoryReserved fk-user '.payload.user_id = "u-forged"'
+        forged_event InventoryReserved fk-qty '.payload.items[0].qty = 3'
+        forged_event InventoryReserved fk-fewer '.payload.items |= .[:1]'
+        forged_event InventoryReserved fk-time '.occurred_at = "2026-02-18T12:00:01.500Z"'
+        forged_event InventoryFailed fk-failed '.payload.reason = "out_of_stock:soda"'
+        forged_event InventoryReserved fk-again '.payload.items |= reverse'
+    } >"$OUT_DIR/forged.events"
+    kcat -P -b "$KAFKA_BROKERS" -t inventory-events -k forged-k1 <"$OUT_DIR/forged.events"
+    check "forged: 6 events produced with kcat" test $? -eq 0
+    check "forged: drained within 60 s" drain 60
+    m=$(http_get "$ANALYTICS_URL/metrics.json")
+    assert_eq "forged: counted once: 1 order, 1 reserved, no failed" "$((o0 + 1)) $((r0 + 1)) $f0" \
+        "$(echo "$m" | jq -r '"\(.totals.orders) \(.totals.reserved) \(.totals.failed)"')"
+    assert_eq "forged: 5 contradictions counted as conflicts" $((c0 + 5)) "$(metric "$ANALYTICS_URL" analytics_conflicts_total)"
+    assert_eq "forged: the repeat under another event_id is a duplicate" $((u0 + 1)) "$(metric "$ANALYTICS_URL" analytics_duplicates_total)"
+    check "forged: the 5 contradictions in analytics.dlq, saying so" wait_until 30 dlq_says $((k0 + 5)) "$said"
+}
+
 # 9. A message that fails for a reason of its own on every try, not at
 # decoding: SQLite triggers (in the consumers' own databases, given as
 # INVENTORY_DB and ANALYTICS_DB: local lab only) refuse event db-poison.
@@ -505,4 +547,4 @@ phase_relay_tools() {
 
 scenario_dispatch streaming-kafka.sh "produce order-api dup-malformed kcat-read lag replay-before \
     replay-reset replay-after crash-reference crash-reset crash-finish relay-accept relay-check poison \
-    conflicts store-fault store-busy lag-now unprocessed crash-note replay-until-end relay-tools" "$@"
+    conflicts forged store-fault store-busy lag-now unprocessed crash-note replay-until-end relay-tools" "$@"

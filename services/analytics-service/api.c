@@ -43,6 +43,8 @@ static void configure(struct analytics *a, const struct http_request *req,
         service_method_not_allowed(res, "POST");
         return;
     }
+    if (!service_no_query(req, res))
+        return;
     if (!service_require_json(req, res))
         return;
     long t = atomic_load(&a->throttle_ms);
@@ -72,13 +74,13 @@ void analytics_api_handle(void *ctx, const struct http_request *req, struct http
         res->route = "/metrics.json";
         if (strcmp(req->method, "GET") != 0)
             service_method_not_allowed(res, "GET");
-        else
+        else if (service_no_query(req, res))
             get_metrics_json(a, res);
     } else if (strcmp(req->path, "/stats") == 0) {
         res->route = "/stats";
         if (strcmp(req->method, "GET") != 0)
             service_method_not_allowed(res, "GET");
-        else
+        else if (service_no_query(req, res))
             get_stats(a, res);
     } else if (strcmp(req->path, "/configure") == 0) {
         res->route = "/configure";

@@ -47,7 +47,7 @@ static int apply_batch(void *arg)
                      rd_kafka_topic_name(m->rkt), (int)m->partition, (long long)m->offset,
                      event_type_name(ev->type), ev->event_id, ev->order.order_id,
                      v == ANALYTICS_CONFLICT ? "reuses an event_id counted with other content"
-                                             : "contradicts the outcome counted for the order");
+                                             : "contradicts what was counted for the order");
         }
     }
     return 0;
@@ -245,7 +245,7 @@ static void log_batch(const struct batch *b)
                                                          : EVENT_OUTCOME_CONFLICT;
         const char *reason =
             v == ANALYTICS_CONFLICT        ? "reuses an event_id counted with other content"
-            : v == ANALYTICS_CONTRADICTION ? "contradicts the outcome counted for the order"
+            : v == ANALYTICS_CONTRADICTION ? "contradicts what was counted for the order"
                                            : NULL;
         char line[EVENT_LINE_MAX];
         event_outcome_line(line, outcome, &b->a->evs[i], rd_kafka_topic_name(b->a->srcs[i]->rkt),
@@ -264,7 +264,8 @@ static void dead_letter_conflicts(struct analytics *a, size_t n)
                         "conflict: event_id %s reused with other content (%s of order %s)",
                         ev->event_id, event_type_name(ev->type), ev->order.order_id);
         else if (a->verdicts[i] == ANALYTICS_CONTRADICTION)
-            dead_letter(a, a->srcs[i], "conflict: %s of order %s contradicts the outcome counted",
+            dead_letter(a, a->srcs[i],
+                        "conflict: %s of order %s contradicts what was counted for it",
                         event_type_name(ev->type), ev->order.order_id);
     }
     send_dead_letters(a);
@@ -305,13 +306,17 @@ static enum kafka_batch_result on_batch(void *ctx, struct kafka_msg *msgs, size_
     atomic_fetch_add(&a->consumed, n);
     metrics_count(a->metrics, "analytics_events_total", "Distinct events counted.",
                   b.verdicts[ANALYTICS_ADDED]);
-    metrics_count(a->metrics, "analytics_duplicates_total",
-                  "Events whose event_id was counted before (ignored).",
-                  b.verdicts[ANALYTICS_DUPLICATE]);
-    metrics_count(a->metrics, "analytics_conflicts_total",
-                  "Events reusing an event_id with other content, or contradicting the outcome "
-                  "counted for their order (not counted).",
-                  b.verdicts[ANALYTICS_CONFLICT] + b.verdicts[ANALYTICS_CONTRADICTION]);
+    metrics_count(
+        a->metrics, "analytics_duplicates_total",
+        "Events counted before (the same event_id, or the same kind of event and content for "
+        "the order; ignored).",
+        b.verdicts[ANALYTICS_DUPLICATE]);
+    metrics_count(
+        a->metrics, "analytics_conflicts_total",
+        "Events reusing an event_id with other content, or contradicting what was counted "
+        "for their order: the opposite outcome, another user, items or event time (not "
+        "counted).",
+        b.verdicts[ANALYTICS_CONFLICT] + b.verdicts[ANALYTICS_CONTRADICTION]);
     metrics_count(a->metrics, "analytics_skipped_total",
                   "Messages passed after failing to be stored in every try.", skipped);
     a->dirty = true;

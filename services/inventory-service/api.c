@@ -1,4 +1,3 @@
-#include <errno.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -41,13 +40,17 @@ static int deadline_of(const struct http_request *req, struct http_response *res
                        uint64_t *deadline_us)
 {
     *deadline_us = 0;
-    const char *v = http_request_header(req, DEADLINE_HEADER);
+    size_t len;
+    const char *v = http_request_header(req, DEADLINE_HEADER, &len);
     if (!v)
         return 0;
-    char *end;
-    errno = 0;
-    long long ms = strtoll(v, &end, 10);
-    if (*v < '0' || *v > '9' || *end || errno || ms > 86400000) {
+    /* Digits only (no sign, no space inside); the loop stops before a value
+     * past the bound could overflow. */
+    long long ms = 0;
+    size_t i = 0;
+    while (i < len && v[i] >= '0' && v[i] <= '9' && ms <= 86400000)
+        ms = ms * 10 + (v[i++] - '0');
+    if (len == 0 || i != len || ms > 86400000) {
         http_respond(res, 400,
                      error_encode("bad_deadline", DEADLINE_HEADER,
                                   "expected the milliseconds left, 0 to 86400000"));
@@ -136,6 +139,8 @@ static void stock(struct inventory_service *svc, const struct http_request *req,
         service_method_not_allowed(res, "GET");
         return;
     }
+    if (!service_no_query(req, res))
+        return;
     long levels[16];
     if (stock_levels(&svc->stock, levels) != 0)
         service_internal_error(res, "cannot read the stock database");
@@ -152,6 +157,8 @@ static void stock_one(struct inventory_service *svc, const struct http_request *
         service_method_not_allowed(res, "GET");
         return;
     }
+    if (!service_no_query(req, res))
+        return;
     int i = catalog_index(req->path + strlen("/stock/"));
     long levels[16];
     if (i < 0) {
@@ -171,6 +178,8 @@ static void configure(struct inventory_service *svc, const struct http_request *
         service_method_not_allowed(res, "POST");
         return;
     }
+    if (!service_no_query(req, res))
+        return;
     if (!service_require_json(req, res))
         return;
     long delay = atomic_load(&svc->fault_delay_ms);

@@ -24,11 +24,25 @@ struct amqp_side {
 /* An outcome moves its order from accepted to confirmed or rejected; the
  * same outcome again is a duplicate; one that contradicts where the order
  * is (InventoryFailed for a confirmed order, an outcome for an order this
- * service never accepted) is a conflict: nothing changes. */
+ * service never accepted) or what it is (another user, other items or
+ * another event time than the stored order's) is a conflict: nothing
+ * changes. */
 static int apply_one(void *ctx, struct amqp_item *it)
 {
     struct order_service *svc = ctx;
     const struct event *ev = &it->ev;
+    struct order_record rec;
+    int found = order_get_locked(&svc->orders, ev->order.order_id, &rec);
+    if (found < 0)
+        return -1;
+    const char *differs = found ? order_differs(&ev->order, &rec.order) : NULL;
+    if (differs) {
+        it->result = AMQP_ITEM_CONFLICT;
+        snprintf(it->reason, sizeof it->reason,
+                 "conflict: %s for order %s with another %s than the order's",
+                 event_type_name(ev->type), ev->order.order_id, differs);
+        return AMQP_APPLY_ONE_FOREIGN;
+    }
     bool ok = ev->type == EVENT_INVENTORY_RESERVED;
     enum order_status to = ok ? ORDER_CONFIRMED : ORDER_REJECTED, was = to;
     enum order_move mv =

@@ -33,6 +33,8 @@ static void show(struct order_service *svc, const struct http_request *req,
         service_method_not_allowed(res, "GET");
         return;
     }
+    if (!service_no_query(req, res))
+        return;
     const char *id = req->path + strlen("/orders/");
     struct order_record rec;
     int found = id_valid(id) ? order_get(&svc->orders, id, &rec) : 0;

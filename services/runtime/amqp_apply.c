@@ -23,11 +23,15 @@ static int apply_items(struct apply_job *j)
     for (size_t k = 0; k < j->n; k++) {
         struct amqp_item *it = &j->items[k];
         switch (seen_claim_locked(j->seen, &it->ev, it->reason, sizeof it->reason)) {
-        case SEEN_NEW:
+        case SEEN_NEW: {
             it->result = AMQP_ITEM_APPLIED;
-            if (j->fn(j->ctx, it) != 0)
+            int rc = j->fn(j->ctx, it);
+            if (rc == AMQP_APPLY_ONE_FOREIGN)
+                rc = seen_forget_locked(j->seen, it->ev.event_id);
+            if (rc != 0)
                 return -1;
             break;
+        }
         case SEEN_DUPLICATE: /* its effects exist already */
             it->result = AMQP_ITEM_DUPLICATE;
             break;

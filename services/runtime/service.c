@@ -3,11 +3,12 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <strings.h>
 
 #include "codec/order_json.h"
 #include "store/db.h"
 #include "store/dump.h"
+#include "transport/http_query.h"
+#include "transport/media_type.h"
 #include "util/log.h"
 
 static void answer(struct http_response *res, int status, const char *code, const char *field,
@@ -36,7 +37,7 @@ bool service_common_route(struct metrics *metrics, const char *db_path,
         res->route = "/dump";
         if (strcmp(req->method, "GET") != 0)
             service_method_not_allowed(res, "GET");
-        else
+        else if (service_no_query(req, res))
             dump(db_path, res);
         return true;
     }
@@ -44,7 +45,7 @@ bool service_common_route(struct metrics *metrics, const char *db_path,
         res->route = strcmp(req->path, "/health") == 0 ? "/health" : "/healthz";
         if (strcmp(req->method, "GET") != 0)
             service_method_not_allowed(res, "GET");
-        else
+        else if (service_no_query(req, res))
             http_respond(res, 200, strdup("{\"status\":\"ok\"}"));
         return true;
     }
@@ -54,6 +55,8 @@ bool service_common_route(struct metrics *metrics, const char *db_path,
             service_method_not_allowed(res, "GET");
             return true;
         }
+        if (!service_no_query(req, res))
+            return true;
         size_t len = 0;
         char *text = metrics_render(metrics, &len);
         http_respond_text(res, text ? 200 : 500, "text/plain; version=0.0.4", text, len);
@@ -85,16 +88,28 @@ void service_method_not_allowed(struct http_response *res, const char *allowed)
 bool service_require_json(const struct http_request *req, struct http_response *res)
 {
     const char *ct = req->content_type;
-    size_t n = strlen("application/json");
-    if (ct && strncasecmp(ct, "application/json", n) == 0 && (ct[n] == '\0' || ct[n] == ';'))
+    const char *why = ct ? media_type_json_error(ct, strlen(ct)) : "no Content-Type";
+    if (!why)
         return true;
-    answer(res, 415, "unsupported_media_type", NULL, "send Content-Type: application/json");
+    char message[160];
+    snprintf(message, sizeof message, "send Content-Type: application/json (%s)", why);
+    answer(res, 415, "unsupported_media_type", NULL, message);
     return false;
 }
 
 void service_bad_request(struct http_response *res, const char *field, const char *message)
 {
     answer(res, 400, "validation_failed", field, message);
+}
+
+bool service_no_query(const struct http_request *req, struct http_response *res)
+{
+    static const char *const none[] = {NULL};
+    struct http_query q;
+    if (http_query_read(req, none, &q) == 0)
+        return true;
+    service_bad_request(res, q.bad, q.why);
+    return false;
 }
 
 bool service_post_order(const struct http_request *req, struct http_response *res, unsigned need,
@@ -104,6 +119,8 @@ bool service_post_order(const struct http_request *req, struct http_response *re
         service_method_not_allowed(res, "POST");
         return false;
     }
+    if (!service_no_query(req, res))
+        return false;
     if (!service_require_json(req, res))
         return false;
     struct field_error err;

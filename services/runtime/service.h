@@ -39,6 +39,10 @@ void service_method_not_allowed(struct http_response *res, const char *allowed);
 /* True when the request is JSON; otherwise answers 415 and returns false. */
 bool service_require_json(const struct http_request *req, struct http_response *res);
 void service_bad_request(struct http_response *res, const char *field, const char *message);
+/* Every route but a list takes no query parameter: true when the request
+ * carries none, else answers 400 naming the first one (http_query.h: an
+ * empty query, or empty sequences such as "?&", hold none). */
+bool service_no_query(const struct http_request *req, struct http_response *res);
 /* The start of every POST that carries an order: the method, the content type
  * and the body decoded with the fields `need` (enum order_fields). Answers
  * 405, 415 or 400 (naming the field) itself and returns false. */

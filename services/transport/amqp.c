@@ -12,6 +12,7 @@
 #include "util/log.h"
 #include "util/worker.h"
 #include "amqp_props.h"
+#include "media_type.h"
 
 /* rabbitmq-c 0.12 moved its headers (nixpkgs has 0.14+, Debian 12 has 0.11);
  * the old names still exist there but warn. */
@@ -652,23 +653,6 @@ static bool bytes_is(amqp_bytes_t b, const char *want)
     return b.len == n && strncasecmp(b.bytes, want, n) == 0;
 }
 
-static bool content_type_ok(amqp_bytes_t ct)
-{
-    if (bytes_is(ct, "application/json"))
-        return true;
-    /* "application/json; charset=utf-8" is the same thing (JSON is UTF-8). */
-    static const char base[] = "application/json;";
-    size_t n = sizeof base - 1;
-    if (ct.len <= n || strncasecmp(ct.bytes, base, n) != 0)
-        return false;
-    amqp_bytes_t rest = {ct.len - n, (char *)ct.bytes + n};
-    while (rest.len > 0 && *(const char *)rest.bytes == ' ') {
-        rest.len--;
-        rest.bytes = (char *)rest.bytes + 1;
-    }
-    return bytes_is(rest, "charset=utf-8");
-}
-
 /* The headers a broker writes (and ours) must have their own shape: a
  * forged x-death or x-delivery-count would mislead whoever reads them. */
 static bool known_headers_ok(struct shape *s, const amqp_table_t *t)
@@ -696,10 +680,13 @@ static bool props_ok(const amqp_basic_properties_t *p, char why[AMQP_REASON_MAX]
     /* No content type at all is read as JSON: the management UI, pika and
      * amqp-publish send none by default, and the body's strict validation
      * still applies. A content type that names something else is refused. */
-    if ((p->_flags & AMQP_BASIC_CONTENT_TYPE_FLAG) && !content_type_ok(p->content_type))
-        return refuse(&s, "content_type: '%.*s' (want application/json)",
+    const char *ct_why = p->_flags & AMQP_BASIC_CONTENT_TYPE_FLAG
+                             ? media_type_json_error(p->content_type.bytes, p->content_type.len)
+                             : NULL;
+    if (ct_why)
+        return refuse(&s, "content_type: '%.*s' (want application/json: %s)",
                       (int)(p->content_type.len > 64 ? 64 : p->content_type.len),
-                      (const char *)p->content_type.bytes);
+                      (const char *)p->content_type.bytes, ct_why);
     if ((p->_flags & AMQP_BASIC_CONTENT_ENCODING_FLAG) && p->content_encoding.len > 0 &&
         !bytes_is(p->content_encoding, "identity"))
         return refuse(&s, "content_encoding: '%.*s' (no encoding accepted)",

@@ -42,29 +42,41 @@ static const char *decode(const char *in, char out[HTTP_QUERY_VALUE_MAX + 1])
 static void one_arg(void *ctx, const char *name, const char *value)
 {
     struct http_query *q = ctx;
-    /* An empty sequence ("a=1&&b=2", a trailing "&"): nothing, as URL
-     * parsers read it. */
-    if (!name[0] && (!value || !value[0]))
+    /* An empty sequence ("a=1&&b=2", a trailing "&") holds no parameter, as
+     * URL parsers read it; "=" or "=5" is a parameter with no name. */
+    if (!name[0] && !value)
         return;
+    if (!name[0]) {
+        refuse(q, "query", "a parameter with no name");
+        return;
+    }
+    /* Names are percent-decoded like values: "user%5Fid" is user_id (RFC
+     * 3986 2.3, 6.2.2.2). */
+    char decoded[HTTP_QUERY_VALUE_MAX + 1];
+    const char *why = decode(name, decoded);
+    if (why) {
+        refuse(q, name, why);
+        return;
+    }
     size_t i = 0;
-    while (q->names[i] && strcmp(q->names[i], name) != 0)
+    while (q->names[i] && strcmp(q->names[i], decoded) != 0)
         i++;
     if (!q->names[i]) {
         refuse(q, name, "unknown parameter");
         return;
     }
     if (q->present[i]) {
-        refuse(q, name, "given more than once");
+        refuse(q, q->names[i], "given more than once");
         return;
     }
     q->present[i] = true;
     if (!value || !value[0]) {
-        refuse(q, name, "needs a value (name=value)");
+        refuse(q, q->names[i], "needs a value (name=value)");
         return;
     }
-    const char *why = decode(value, q->value[i]);
+    why = decode(value, q->value[i]);
     if (why)
-        refuse(q, name, why);
+        refuse(q, q->names[i], why);
 }
 
 int http_query_read(const struct http_request *req, const char *const *names, struct http_query *q)

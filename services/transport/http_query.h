@@ -1,6 +1,8 @@
 /* A request's query string, read strictly against the parameters a route
- * takes: every name known, each at most once, each with a value, values
- * percent-decoded with no NUL or control byte. */
+ * takes: every name known, each at most once, each with a value; names and
+ * values percent-decoded (user%5Fid is user_id) with no NUL or control byte;
+ * a parameter with no name ("=5", "=") refused; empty sequences ("&&")
+ * hold none. */
 #ifndef COMMLAB_HTTP_QUERY_H
 #define COMMLAB_HTTP_QUERY_H
 

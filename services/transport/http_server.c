@@ -480,10 +480,16 @@ void http_deferred_continue(struct http_deferred *d, http_continue_fn fn, void *
         run_continuation(ex); /* the pool is stopping: no thread is left to wait for */
 }
 
-const char *http_request_header(const struct http_request *req, const char *name)
+const char *http_request_header(const struct http_request *req, const char *name, size_t *len)
 {
-    return req->exchange ? MHD_lookup_connection_value(req->exchange->conn, MHD_HEADER_KIND, name)
-                         : NULL;
+    const char *v = req->exchange
+                        ? MHD_lookup_connection_value(req->exchange->conn, MHD_HEADER_KIND, name)
+                        : NULL;
+    size_t n = v ? strlen(v) : 0;
+    while (n > 0 && (v[n - 1] == ' ' || v[n - 1] == '\t'))
+        n--;
+    *len = n;
+    return v;
 }
 
 struct header_count {

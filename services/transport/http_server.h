@@ -114,8 +114,10 @@ void http_deferred_finish(struct http_deferred *d, struct http_response *res);
 typedef void (*http_continue_fn)(void *arg, struct http_response *res);
 void http_deferred_continue(struct http_deferred *d, http_continue_fn fn, void *arg);
 
-/* A request header's value, or NULL. Only while the handler runs. */
-const char *http_request_header(const struct http_request *req, const char *name);
+/* A request header's value, or NULL; *len is its length without the
+ * whitespace after it (RFC 9110 5.5: OWS around a field value is not part of
+ * it; the library drops what comes before). Only while the handler runs. */
+const char *http_request_header(const struct http_request *req, const char *name, size_t *len);
 /* How many times the request carries the header (0 when absent). */
 unsigned http_request_header_count(const struct http_request *req, const char *name);
 /* Calls fn with each query parameter in the order sent, repeats included;

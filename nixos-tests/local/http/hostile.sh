@@ -185,6 +185,114 @@ name-non-ascii|Host: x\r\nX-Pr\303\266be: 1
 name-with-del|Host: x\r\nX-Pro\177be: 1
 EOF_FIELDS
     assert_eq "$svc: $sent malformed field-line cases answered 400 and closed within 2 s" "$sent" "$refused"
+    # --- field values (RFC 9110 5.5: whitespace around a value is not part
+    # of it) and media types (8.3.1, read as AMQP's content_type is): each
+    # form the RFC allows for JSON is served, every other one is 415 ---
+    sent=0 right=0 n=0
+    while IFS='|' read -r want ct; do
+        [ -n "$want" ] || continue
+        n=$((n + 1))
+        case $svc in
+        analytics) b='{}' ;;
+        *) b="{\"order_id\":\"ct-$svc-$n\",\"user_id\":\"u1\",\"items\":[{\"sku\":\"burger\",\"qty\":1}]}" ;;
+        esac
+        [ "$want" = ok ] && { want=200 && [ "$svc" = order ] && want=201; }
+        # shellcheck disable=SC2059 # the cases are printf formats by design
+        printf "POST $P HTTP/1.1\r\nHost: x\r\nContent-Type: $ct\r\nContent-Length: ${#b}\r\nConnection: close\r\n\r\n$b" | raw "$svc"
+        sent=$((sent + 1))
+        if [ "$(first_status)" = "$want" ]; then
+            right=$((right + 1))
+        else
+            fail "$svc: Content-Type '$ct' is $want (got $(first_status): $(tail -n 2 "$R" | head -c 200))"
+        fi
+    done <<'EOF_TYPES'
+ok|application/json\040
+ok|application/json\t
+ok|application/json \t\040
+ok|APPLICATION/Json
+ok|application/json ; charset=utf-8
+ok|application/json\t;\tcharset=utf-8\040
+ok|application/json;charset="utf-8"
+ok|application/json; CHARSET="UTF-8"\040
+ok|application/json; charset=Utf-8; foo="a b;c"
+ok|application/json;
+ok|application/json; ;charset=utf-8;
+ok|application/json; version=1
+415|application/json; charset=latin1
+415|application/json; charset="iso-8859-1"
+415|application/json; charset=utf-8; charset=utf-8
+415|application/json; charset
+415|application/json; charset="utf-8
+415|application/json; charset = utf-8
+415|application/json x
+415|application/json, text/plain
+415|application/jsonx
+415|text/plain
+415|application/problem+json
+EOF_TYPES
+    assert_eq "$svc: $sent Content-Type forms (OWS, case, quoted charset, parameters) answered as RFC 9110 8.3.1 reads them" "$sent" "$right"
+    # The deadline header (inventory reads it): OWS around the number is
+    # no part of it; anything but digits is.
+    if [ "$svc" = inventory ]; then
+        sent=0 right=0
+        while IFS='|' read -r want d; do
+            [ -n "$want" ] || continue
+            n=$((n + 1))
+            b="{\"order_id\":\"dl-$n\",\"items\":[{\"sku\":\"burger\",\"qty\":1}]}"
+            # shellcheck disable=SC2059 # the cases are printf formats by design
+            printf "POST /reserve HTTP/1.1\r\nHost: x\r\nX-Commlab-Deadline-Ms:$d\r\nContent-Type: application/json\r\nContent-Length: ${#b}\r\nConnection: close\r\n\r\n$b" | raw "$svc"
+            sent=$((sent + 1))
+            [ "$(first_status)" = "$want" ] && right=$((right + 1)) ||
+                fail "inventory: X-Commlab-Deadline-Ms:'$d' is $want (got $(first_status))"
+        done <<'EOF_DEADLINES'
+200|5000
+200|5000\040
+200|\0405000\t
+200|\t5000\040\t\040
+200|005000
+400|50\0400
+400|+5000
+400|-1
+400|5000ms
+400|0x10
+400|86400001
+400|99999999999999999999999
+400|\040
+400|5000,5000
+EOF_DEADLINES
+        assert_eq "inventory: $sent deadline header values read as RFC 9110 5.5 says (OWS around, digits only)" "$sent" "$right"
+    fi
+    # --- query parameters: every route but a list takes none; a name is
+    # read percent-decoded, an empty sequence ("?&") holds none ---
+    sent=0 right=0
+    for route in /healthz /health /metrics /dump "$G" "POST $P"; do
+        m=GET
+        case $route in "POST "*) m=POST route=${route#POST } ;; esac
+        for q in 'x=1' '=' '=5' 'x' '%00=1' 'a%zz=1' 'x=%00' 'limit=5' 'h%65alth=1' '&x=1' 'x=1&x=1'; do
+            if [ $m = POST ]; then
+                printf 'POST %s?%s HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\nContent-Length: 2\r\nConnection: close\r\n\r\n{}' "$route" "$q" | raw "$svc"
+            else
+                printf 'GET %s?%s HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n' "$route" "$q" | raw "$svc"
+            fi
+            sent=$((sent + 1))
+            if [ "$(first_status)" = 400 ] && grep -q '"error":"validation_failed"' "$R"; then
+                right=$((right + 1))
+            else
+                fail "$svc: $m $route?$q is 400 validation_failed (got $(first_status))"
+            fi
+        done
+        [ $m = GET ] || continue
+        for q in '' '&' '&&'; do
+            printf 'GET %s?%s HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n' "$route" "$q" | raw "$svc"
+            sent=$((sent + 1))
+            case $(first_status) in 200 | 404) right=$((right + 1)) ;; *) fail "$svc: GET $route?$q holds no parameter (got $(first_status))" ;; esac
+        done
+    done
+    assert_eq "$svc: $sent query strings on routes that take none: 400 naming the parameter, an empty one served" "$sent" "$right"
+    printf "GET /healthz?x%%3D1=2 HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n" | raw "$svc"
+    check "$svc: the 400 names the parameter as sent" grep -q '"field":"x%3D1"' "$R"
+    printf "GET /healthz?= HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n" | raw "$svc"
+    check "$svc: a parameter with no name is named 'query'" grep -q '"field":"query","message":"a parameter with no name"' "$R"
     # --- the first bytes of a connection (see above); a hidden request
     # follows each, and must never run ---
     sent=0 refused=0

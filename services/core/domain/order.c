@@ -82,3 +82,17 @@ void order_id_random(char out[ID_MAX_LEN + 1])
     hex64(r[1], b);
     snprintf(out, ID_MAX_LEN + 1, "r%s%s", a, b);
 }
+
+const char *order_differs(const struct order *a, const struct order *b)
+{
+    if (strcmp(a->user_id, b->user_id) != 0)
+        return "user_id";
+    if (a->n_items != b->n_items)
+        return "items";
+    for (int i = 0; i < a->n_items; i++)
+        if (a->items[i].sku != b->items[i].sku || a->items[i].qty != b->items[i].qty)
+            return "items";
+    if (a->occurred_at != b->occurred_at)
+        return "occurred_at";
+    return NULL;
+}

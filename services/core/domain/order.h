@@ -40,6 +40,10 @@ int order_add_item(struct order *o, int sku, int qty);
 void order_items_text(const struct order *o, char out[ITEMS_TEXT_MAX]);
 /* Inverse of order_items_text; -1 on anything it would not have written. */
 int order_items_parse(struct order *o, const char *text);
+/* Where two copies of one order disagree: "user_id", "items" or
+ * "occurred_at" (the first found), or NULL when they agree. Items are in
+ * catalog order in both, so the order a client listed them in does not count. */
+const char *order_differs(const struct order *a, const struct order *b);
 /* A fresh random id for orders whose client did not name one. */
 void order_id_random(char out[ID_MAX_LEN + 1]);
 

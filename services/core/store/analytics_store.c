@@ -5,7 +5,7 @@
 
 #include "util/clock.h"
 
-enum { ST_ADD, ST_CLEAR, ST_TOTALS, ST_MINUTES, ST_FIND, ST_OUTCOME };
+enum { ST_ADD, ST_CLEAR, ST_TOTALS, ST_MINUTES, ST_FIND, ST_ORDER };
 
 static const char schema[] =
     "CREATE TABLE IF NOT EXISTS analytics_events("
@@ -15,21 +15,23 @@ static const char schema[] =
 
 /* Types are stored as enum event_type values. */
 static const char *const sql[] = {
-    [ST_ADD] = "INSERT INTO analytics_events(event_id,type,order_id,occurred_at,digest)"
-               " VALUES(?,?,?,?,?) ON CONFLICT(event_id) DO NOTHING",
+    [ST_ADD] = "INSERT INTO analytics_events(event_id,type,order_id,occurred_at,digest,"
+               "order_digest) VALUES(?,?,?,?,?,?) ON CONFLICT(event_id) DO NOTHING",
     [ST_CLEAR] = "DELETE FROM analytics_events",
     [ST_TOTALS] = "SELECT type, count(*) FROM analytics_events GROUP BY type",
     [ST_MINUTES] = "SELECT occurred_at / 60000 AS m, type, count(*) FROM analytics_events"
                    " GROUP BY m, type ORDER BY m, type",
     [ST_FIND] = "SELECT type, order_id, digest FROM analytics_events WHERE event_id=?",
-    [ST_OUTCOME] = "SELECT 1 FROM analytics_events WHERE order_id=? AND type=? LIMIT 1",
+    [ST_ORDER] = "SELECT event_id, type, order_digest FROM analytics_events WHERE order_id=?",
 };
 
 int analytics_store_open(struct analytics_store *s, struct db *db)
 {
     s->db = db;
-    /* Rows from before the digest have none: told apart by type and order. */
-    if (db_exec(db, schema) != 0 || db_add_column(db, "analytics_events", "digest", "INTEGER") != 0)
+    /* Rows from before the digests have none: told apart by type and order. */
+    if (db_exec(db, schema) != 0 ||
+        db_add_column(db, "analytics_events", "digest", "INTEGER") != 0 ||
+        db_add_column(db, "analytics_events", "order_digest", "INTEGER") != 0)
         return -1;
     return db_prepare(db, sql, sizeof sql / sizeof sql[0], s->st);
 }
@@ -39,12 +41,41 @@ void analytics_store_close(struct analytics_store *s)
     db_finalize(s->st, sizeof s->st / sizeof s->st[0]);
 }
 
-/* 1 when a row matches the statement (bound by the caller), 0 when none, -1 on error. */
-static int found(sqlite3_stmt *st)
+/* What an event says of its order: the order_id, user, items and event
+ * time, the same in an OrderPlaced and in the outcome that answers it. */
+static uint64_t order_digest(const struct event *ev)
 {
-    int rc = sqlite3_step(st);
+    struct event o = {.type = EVENT_ORDER_PLACED, .order = ev->order};
+    return event_digest(&o);
+}
+
+/* The verdict of the other events counted for ev's order (under other
+ * event_ids; its own id is counted()'s to judge): a contradiction when one
+ * says otherwise of the order (other user, items or event time) or is the
+ * opposite outcome; a duplicate when one is the same kind of event for the
+ * same order (one of each kind counts); 0 when ev fits; -1 on error. */
+static int fits(struct analytics_store *s, const struct event *ev, uint64_t od)
+{
+    sqlite3_stmt *st = db_reset(s->st[ST_ORDER]);
+    if (db_bind_text(st, 1, ev->order.order_id) != 0)
+        return -1;
+    int rc = SQLITE_DONE, v = 0;
+    while (v != ANALYTICS_CONTRADICTION && (rc = sqlite3_step(st)) == SQLITE_ROW) {
+        if (strcmp((const char *)sqlite3_column_text(st, 0), ev->event_id) == 0)
+            continue;
+        int type = sqlite3_column_int(st, 1);
+        bool other_order = sqlite3_column_type(st, 2) != SQLITE_NULL &&
+                           sqlite3_column_int64(st, 2) != (sqlite3_int64)od;
+        if (other_order ||
+            (ev->type != EVENT_ORDER_PLACED && type != EVENT_ORDER_PLACED && type != (int)ev->type))
+            v = ANALYTICS_CONTRADICTION;
+        else if (type == (int)ev->type)
+            v = ANALYTICS_DUPLICATE;
+    }
+    if (v != ANALYTICS_CONTRADICTION && rc != SQLITE_DONE)
+        v = -1;
     sqlite3_reset(st);
-    return rc == SQLITE_ROW ? 1 : rc == SQLITE_DONE ? 0 : -1;
+    return v;
 }
 
 /* The verdict on an event_id counted already: the same event again (type,
@@ -73,29 +104,23 @@ static int counted(struct analytics_store *s, const struct event *ev)
  * the verdicts are those of looking up first. */
 int analytics_add_locked(struct analytics_store *s, const struct event *ev)
 {
-    sqlite3_stmt *st;
-    if (ev->type != EVENT_ORDER_PLACED) {
-        /* One outcome per order: the opposite one counted already wins. */
-        enum event_type opposite = ev->type == EVENT_INVENTORY_RESERVED ? EVENT_INVENTORY_FAILED
-                                                                        : EVENT_INVENTORY_RESERVED;
-        st = db_reset(s->st[ST_OUTCOME]);
-        if (db_bind_text(st, 1, ev->order.order_id) != 0)
-            return -1;
-        sqlite3_bind_int(st, 2, (int)opposite);
-        int other = found(st);
-        if (other < 0)
-            return -1;
-        if (other) {
-            int v = counted(s, ev); /* a duplicate or a conflict says so first */
-            return v != 0 ? v : ANALYTICS_CONTRADICTION;
-        }
+    /* One event of each kind per order, all saying the same of it: what
+     * was counted first wins. */
+    uint64_t od = order_digest(ev);
+    int fit = fits(s, ev, od);
+    if (fit < 0)
+        return -1;
+    if (fit) {
+        int v = counted(s, ev); /* a duplicate or a conflict of its id says so first */
+        return v != 0 ? v : fit;
     }
-    st = db_reset(s->st[ST_ADD]);
+    sqlite3_stmt *st = db_reset(s->st[ST_ADD]);
     if (db_bind_text(st, 1, ev->event_id) != 0 || db_bind_text(st, 3, ev->order.order_id) != 0)
         return -1;
     sqlite3_bind_int(st, 2, (int)ev->type);
     sqlite3_bind_int64(st, 4, ev->order.occurred_at);
     sqlite3_bind_int64(st, 5, (sqlite3_int64)event_digest(ev));
+    sqlite3_bind_int64(st, 6, (sqlite3_int64)od);
     if (db_step_done(s->db, st) != 0)
         return -1;
     if (sqlite3_changes(s->db->h) == 1)

@@ -17,9 +17,12 @@ struct analytics_store {
 /* What analytics_add_locked did with an event. */
 enum analytics_verdict {
     ANALYTICS_ADDED,
-    ANALYTICS_DUPLICATE,    /* same event_id, type and order_id: counted before */
-    ANALYTICS_CONFLICT,     /* same event_id with another type or order_id: not applied */
-    ANALYTICS_CONTRADICTION /* an outcome opposite to the order's counted one: not applied */
+    ANALYTICS_DUPLICATE,    /* counted before: the same event_id, type, order_id and content, or
+                             * an event of the same kind and content for the order */
+    ANALYTICS_CONFLICT,     /* same event_id with another type, order_id or content: not applied */
+    ANALYTICS_CONTRADICTION /* says otherwise of an order than what was counted for it (the
+                             * opposite outcome, another user, items or event time): not
+                             * applied */
 };
 
 struct analytics_totals {

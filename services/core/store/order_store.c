@@ -34,7 +34,7 @@ void order_store_close(struct order_store *s)
     db_finalize(s->st, sizeof s->st / sizeof s->st[0]);
 }
 
-static int get_locked(struct order_store *s, const char *order_id, struct order_record *out)
+int order_get_locked(struct order_store *s, const char *order_id, struct order_record *out)
 {
     sqlite3_stmt *st = db_reset(s->st[ST_GET]);
     db_bind_text(st, 1, order_id);
@@ -73,7 +73,7 @@ int order_insert_locked(struct order_store *s, const struct order *o, enum order
         return -1;
     if (sqlite3_changes(s->db->h) == 1)
         return 1;
-    if (existing && get_locked(s, o->order_id, existing) != 1)
+    if (existing && order_get_locked(s, o->order_id, existing) != 1)
         return -1;
     return 0;
 }
@@ -82,7 +82,7 @@ enum order_move order_move_locked(struct order_store *s, const char *order_id, e
                                   const char *detail, enum order_status *was)
 {
     struct order_record rec;
-    int found = get_locked(s, order_id, &rec);
+    int found = order_get_locked(s, order_id, &rec);
     if (found < 0)
         return ORDER_MOVE_ERROR;
     if (found == 0)
@@ -104,7 +104,7 @@ enum order_move order_move_locked(struct order_store *s, const char *order_id, e
 int order_get(struct order_store *s, const char *order_id, struct order_record *out)
 {
     db_lock(s->db);
-    int rc = get_locked(s, order_id, out);
+    int rc = order_get_locked(s, order_id, out);
     db_unlock(s->db);
     return rc;
 }

@@ -50,7 +50,9 @@ int order_list_pending(struct order_store *s, const char *after, char (*ids)[ID_
  * handed to fn until it returns false. 0, or -1 on error. */
 typedef bool (*order_scan_fn)(void *ctx, const struct order_record *rec);
 int order_scan(struct order_store *s, const char *after, size_t max, order_scan_fn fn, void *ctx);
-/* 1 found, 0 unknown, -1 error. */
+/* 1 found, 0 unknown, -1 error; order_get_locked inside db_transact (what
+ * a change in the same transaction is judged against). */
+int order_get_locked(struct order_store *s, const char *order_id, struct order_record *out);
 int order_get(struct order_store *s, const char *order_id, struct order_record *out);
 
 #endif

@@ -3,7 +3,7 @@
 #include <stdio.h>
 #include <string.h>
 
-enum { ST_INSERT, ST_GET };
+enum { ST_INSERT, ST_GET, ST_FORGET };
 
 /* A table of its own name: the earlier one kept ids only. The digest
  * (event_digest) came later: rows from before it have none, and are told
@@ -16,6 +16,7 @@ static const char *const sql[] = {
     [ST_INSERT] = "INSERT INTO seen_events(event_id,type,order_id,digest) VALUES(?,?,?,?) "
                   "ON CONFLICT(event_id) DO NOTHING",
     [ST_GET] = "SELECT type,order_id,digest FROM seen_events WHERE event_id=?",
+    [ST_FORGET] = "DELETE FROM seen_events WHERE event_id=?",
 };
 
 int seen_store_open(struct seen_store *s, struct db *db)
@@ -23,12 +24,12 @@ int seen_store_open(struct seen_store *s, struct db *db)
     s->db = db;
     if (db_exec(db, schema) != 0 || db_add_column(db, "seen_events", "digest", "INTEGER") != 0)
         return -1;
-    return db_prepare(db, sql, 2, s->st);
+    return db_prepare(db, sql, sizeof sql / sizeof sql[0], s->st);
 }
 
 void seen_store_close(struct seen_store *s)
 {
-    db_finalize(s->st, 2);
+    db_finalize(s->st, sizeof s->st / sizeof s->st[0]);
 }
 
 enum seen_result seen_claim_locked(struct seen_store *s, const struct event *ev, char *conflict,
@@ -64,4 +65,12 @@ enum seen_result seen_claim_locked(struct seen_store *s, const struct event *ev,
         snprintf(conflict, conflict_len, "event_id %s was %s for order %s", ev->event_id, was_type,
                  was_order);
     return SEEN_CONFLICT;
+}
+
+int seen_forget_locked(struct seen_store *s, const char *event_id)
+{
+    sqlite3_stmt *st = db_reset(s->st[ST_FORGET]);
+    if (db_bind_text(st, 1, event_id) != 0)
+        return -1;
+    return db_step_done(s->db, st);
 }

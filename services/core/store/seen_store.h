@@ -14,7 +14,7 @@ enum seen_result { SEEN_ERROR = -1, SEEN_DUPLICATE = 0, SEEN_NEW = 1, SEEN_CONFL
 
 struct seen_store {
     struct db *db;
-    sqlite3_stmt *st[2];
+    sqlite3_stmt *st[3];
 };
 
 int seen_store_open(struct seen_store *s, struct db *db);
@@ -24,5 +24,10 @@ void seen_store_close(struct seen_store *s);
  * nothing. When `conflict` is non-NULL it then says what the id stood for. */
 enum seen_result seen_claim_locked(struct seen_store *s, const struct event *ev, char *conflict,
                                    size_t conflict_len);
+/* Inside db_transact: takes back the claim this transaction made for an
+ * event judged to contradict the state it is about (an outcome whose order
+ * is not the stored one). Unrecorded, it cannot make the true event with the
+ * same id a conflict when that comes. 0, or -1 on error. */
+int seen_forget_locked(struct seen_store *s, const char *event_id);
 
 #endif

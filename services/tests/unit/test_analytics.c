@@ -115,6 +115,60 @@ static void test_conflicts(const struct event *placed, const struct event *outco
     db_close(&db);
 }
 
+/* Events under new event_ids that say otherwise of an order than what was
+ * counted for it (another user, other items, another event time) are
+ * contradictions, whichever kind came first; the same kind with the same
+ * content under a new id is a duplicate. Nothing of either is counted. */
+static void test_other_content(const struct event *placed, const struct event *outcome,
+                               const char *dir)
+{
+    char path[512];
+    snprintf(path, sizeof path, "%s/content.db", dir);
+    struct db db;
+    struct analytics_store s;
+    CHECK(db_open(&db, path) == 0 && analytics_store_open(&s, &db) == 0);
+    for (int first = 0; first < 2; first++) {
+        /* first 0: the order, then its outcome; 1: the outcome alone. */
+        struct event p = *placed, o = *outcome;
+        snprintf(p.order.order_id, sizeof p.order.order_id, "content-%d", first);
+        o.order = p.order;
+        snprintf(p.event_id, sizeof p.event_id, "p-%d", first);
+        snprintf(o.event_id, sizeof o.event_id, "o-%d", first);
+        if (first == 0)
+            CHECK(verdict(&db, &s, &p) == ANALYTICS_ADDED);
+        CHECK(verdict(&db, &s, &o) == ANALYTICS_ADDED);
+        for (int how = 0; how < 5; how++) {
+            for (int kind = 0; kind < 2; kind++) {
+                struct event e = kind ? o : p;
+                snprintf(e.event_id, sizeof e.event_id, "x-%d-%d-%d", first, how, kind);
+                if (how == 0)
+                    e.order.items[0].qty = e.order.items[0].qty % 100 + 1;
+                else if (how == 1)
+                    e.order.items[0].sku = (e.order.items[0].sku + 1) % 8;
+                else if (how == 2)
+                    e.order.n_items = 0;
+                else if (how == 3)
+                    e.order.occurred_at += 1;
+                else
+                    snprintf(e.order.user_id, sizeof e.order.user_id, "%s", "someone-else");
+                CHECK(verdict(&db, &s, &e) == ANALYTICS_CONTRADICTION);
+            }
+        }
+        struct event again = o;
+        snprintf(again.event_id, sizeof again.event_id, "again-%d", first);
+        CHECK(verdict(&db, &s, &again) == ANALYTICS_DUPLICATE);
+        again = p;
+        snprintf(again.event_id, sizeof again.event_id, "again-p-%d", first);
+        CHECK(verdict(&db, &s, &again) == (first == 0 ? ANALYTICS_DUPLICATE : ANALYTICS_ADDED));
+        CHECK(verdict(&db, &s, &o) == ANALYTICS_DUPLICATE);
+    }
+    struct analytics_totals t;
+    CHECK(analytics_totals(&s, &t) == 0);
+    CHECK(t.orders == 2 && t.reserved + t.failed == 2);
+    analytics_store_close(&s);
+    db_close(&db);
+}
+
 int main(void)
 {
     /* $TMPDIR first: build sandboxes (Nix) have no /tmp. */
@@ -155,6 +209,7 @@ int main(void)
     free(b);
     free(c);
     test_conflicts(&ev[0], &ev[1], dir);
+    test_other_content(&ev[0], &ev[1], dir);
     char cmd[600];
     snprintf(cmd, sizeof cmd, "rm -rf '%s'", dir);
     CHECK(system(cmd) == 0);

@@ -55,6 +55,27 @@ static void test_ids_and_items(void)
     CHECK(order_items_parse(&back, "burger:1,burger:1") != 0);
     CHECK(order_items_parse(&back, "") != 0);
 
+    /* Two copies of one order: the first field they disagree on. */
+    struct order same = o, other = o;
+    CHECK(order_differs(&o, &same) == NULL);
+    snprintf(same.order_id, sizeof same.order_id, "%s", "another-id"); /* not compared */
+    CHECK(order_differs(&o, &same) == NULL);
+    snprintf(other.user_id, sizeof other.user_id, "%s", "u2");
+    CHECK_STR(order_differs(&o, &other), "user_id");
+    other = o;
+    other.items[1].qty = 3;
+    CHECK_STR(order_differs(&o, &other), "items");
+    other = o;
+    other.items[0].sku = catalog_index("coffee");
+    CHECK_STR(order_differs(&o, &other), "items");
+    other = o;
+    other.n_items = 1;
+    CHECK_STR(order_differs(&o, &other), "items");
+    CHECK_STR(order_differs(&other, &o), "items");
+    other = o;
+    other.occurred_at = o.occurred_at + 1;
+    CHECK_STR(order_differs(&o, &other), "occurred_at");
+
     char a[ID_MAX_LEN + 1], b[ID_MAX_LEN + 1];
     order_id_random(a);
     order_id_random(b);

@@ -54,8 +54,20 @@ static const struct {
     {"/l?limit=", "bad limit: needs a value (name=value)"},
     {"/l?foo=1", "bad foo: unknown parameter"},
     {"/l?Limit=1", "bad Limit: unknown parameter"},
-    {"/l?user%5Fid=u1", "bad user%5Fid: unknown parameter"},
-    {"/l?=1", "bad query: unknown parameter"},
+    /* Names are percent-decoded as values are. */
+    {"/l?user%5Fid=u1", "ok limit=- after=- user_id=u1"},
+    {"/l?%6C%69%6D%69%74=7", "ok limit=7 after=- user_id=-"},
+    {"/l?li%6Dit=5&limit=5", "bad limit: given more than once"},
+    {"/l?lim%00it=1", "bad lim%00it: holds a NUL or control character (raw or percent-encoded)"},
+    {"/l?%zz=1", "bad %zz: malformed percent escape"},
+    {"/l?user%5Fid%3D=u1", "bad user%5Fid%3D: unknown parameter"},
+    /* A parameter with no name is refused, with or without a value. */
+    {"/l?=1", "bad query: a parameter with no name"},
+    {"/l?=", "bad query: a parameter with no name"},
+    {"/l?=&limit=5", "bad query: a parameter with no name"},
+    {"/l?limit=5&=", "bad query: a parameter with no name"},
+    {"/l?&", "ok limit=- after=- user_id=-"},
+    {"/l?limit=5%00", "bad limit: holds a NUL or control character (raw or percent-encoded)"},
     {"/l?user_id=%00", "bad user_id: holds a NUL or control character (raw or percent-encoded)"},
     {"/l?user_id=a%0Ab", "bad user_id: holds a NUL or control character (raw or percent-encoded)"},
     {"/l?user_id=a%7F", "bad user_id: holds a NUL or control character (raw or percent-encoded)"},
@@ -87,6 +99,12 @@ int main(void)
     strcat(target, "a");
     get(port, target, body, sizeof body);
     CHECK_STR(body, "bad user_id: longer than 256 bytes");
+    /* So are names: one too long to print is named "query". */
+    char name[700] = "/l?";
+    memset(name + strlen(name), 'n', 300);
+    strcat(name, "=1");
+    get(port, name, body, sizeof body);
+    CHECK_STR(body, "bad query: longer than 256 bytes");
     http_server_stop(s);
     return check_summary("test_http_query");
 }

@@ -55,6 +55,17 @@ static int seen_twice(void *arg)
     CHECK(seen_claim_locked(arg, &other_type, NULL, 0) == SEEN_CONFLICT);
     CHECK(seen_claim_locked(arg, &e1, NULL, 0) == SEEN_DUPLICATE);
     CHECK(seen_claim_locked(arg, &e2, NULL, 0) == SEEN_NEW);
+    /* A claim taken back (the event contradicted what it was about): the
+     * same id with other content is new again, not a conflict. */
+    struct event forged = make_event("e3", EVENT_INVENTORY_RESERVED, "o1");
+    snprintf(forged.order.user_id, sizeof forged.order.user_id, "%s", "u-forged");
+    struct event real = make_event("e3", EVENT_INVENTORY_RESERVED, "o1");
+    CHECK(seen_claim_locked(arg, &forged, NULL, 0) == SEEN_NEW);
+    CHECK(seen_forget_locked(arg, "e3") == 0);
+    CHECK(seen_claim_locked(arg, &real, NULL, 0) == SEEN_NEW);
+    CHECK(seen_claim_locked(arg, &real, NULL, 0) == SEEN_DUPLICATE);
+    CHECK(seen_claim_locked(arg, &forged, NULL, 0) == SEEN_CONFLICT);
+    CHECK(seen_forget_locked(arg, "never-seen") == 0);
     return 0;
 }
 
