@@ -94,7 +94,6 @@ if command -v gnuplot >/dev/null 2>&1; then
         echo "unset key"
         echo "set ytics nomirror"
         echo "set y2tics"
-        echo "set tmargin 2"
         echo "set yrange [0:*]"
         echo "set y2range [0:*]"
         echo "set offsets 0, 0, graph 0.15, 0"
