@@ -20,6 +20,7 @@
   gnuplot,
   sqlite,
   iproute2,
+  nftables,
   coreutils,
   diffutils,
   gawk,
@@ -57,6 +58,10 @@ writeShellApplication {
     gnuplot
     sqlite
     iproute2
+    # nft: as root, the lab's hosts mode (network cuts between nodes: the
+    # matrix's inventory-cut row, the plans' partitions); without it those
+    # steps are skipped.
+    nftables
     coreutils
     # cmp and diff: the streaming scenarios compare replays byte for byte.
     diffutils

@@ -1,7 +1,8 @@
 # The services of the NixOS module (module.nix) and the settings each one
 # knows: every name is an option of the service's binary (`--NAME=VALUE`, or
 # `--NAME` for a boolean; see `<binary> --help`). nixos-tests/lib/nixlint.sh
-# checks that each appears in that --help.
+# checks that each appears in that --help, and that each integer type is the
+# binary's range (a wider one would let through a value that stops the unit).
 { types }:
 
 let
@@ -16,7 +17,7 @@ let
     description = "The stream model's Kafka: its bootstrap servers, host:port,...";
   };
   throttle-ms = {
-    type = types.ints.unsigned;
+    type = types.ints.between 0 60000;
     description = "Stream consumer: pause this long per event (makes consumer lag visible; also POST /configure).";
   };
   paused = {
@@ -33,7 +34,7 @@ in
       description = "Log warnings and errors only.";
     };
     http-max-per-client = {
-      type = types.ints.positive;
+      type = types.ints.between 1 1000000;
       description = "Open HTTP connections per client address at most (a hanging service keeps every one it was sent).";
     };
     log-events = {
@@ -65,19 +66,19 @@ in
         description = "sync: notification service base URL.";
       };
       inventory-timeout-ms = {
-        type = types.ints.positive;
+        type = types.ints.between 1 600000;
         description = "sync: answer 504 when inventory takes longer than this.";
       };
       notification-timeout-ms = {
-        type = types.ints.positive;
+        type = types.ints.between 1 600000;
         description = "sync: give up on notification after this long.";
       };
       inventory-max-inflight = {
-        type = types.ints.unsigned;
+        type = types.ints.between 0 1000000;
         description = "sync: orders waiting on inventory at most; past it 503 with Retry-After at once (0: no bound).";
       };
       breaker-failures = {
-        type = types.ints.unsigned;
+        type = types.ints.between 0 1000000;
         description = "sync: inventory failures or timeouts in a row that open its circuit breaker (0: no breaker).";
       };
       breaker-failure-rate = {
@@ -89,11 +90,11 @@ in
         description = "sync: the breaker's failure-rate window in seconds.";
       };
       breaker-min-calls = {
-        type = types.ints.positive;
+        type = types.ints.between 1 1000000;
         description = "sync: calls in the window before the failure rate counts.";
       };
       breaker-cooldown-ms = {
-        type = types.ints.positive;
+        type = types.ints.between 1 3600000;
         description = "sync: an open breaker refuses orders this long, then lets one probe call through.";
       };
       inherit amqp-url;
@@ -119,7 +120,7 @@ in
         description = "Initial stock, sku=qty,...";
       };
       fault-delay-ms = {
-        type = types.ints.unsigned;
+        type = types.ints.between 0 600000;
         description = "Fault injection: delay every reservation by this many ms (also POST /configure at run time).";
       };
       fault-mode = {

@@ -137,14 +137,43 @@ in
       nodes = attrNames t.nodes;
     }) tests;
 
-  # The NixOS module's settings: { service = { binary; settings = [ name ]; }; }.
+  # The NixOS module's settings: { service = { binary; settings = [ name ];
+  # ranges = { name = { lo; hi; }; }; }; }, ranges of the integer settings
+  # (hi null: unbounded), from these stand-ins for the lib types it uses.
   moduleSettings =
     let
-      # Only the names are read: the types are never forced.
-      table = import ../../pkgs/module-settings.nix { types = { }; };
+      types = {
+        str = { };
+        bool = { };
+        enum = _: { };
+        ints = {
+          between = lo: hi: { inherit lo hi; };
+          unsigned = {
+            lo = 0;
+            hi = null;
+          };
+          positive = {
+            lo = 1;
+            hi = null;
+          };
+        };
+      };
+      table = import ../../pkgs/module-settings.nix { inherit types; };
     in
-    mapAttrs (_: s: {
-      inherit (s) binary;
-      settings = attrNames (s.settings // table.common);
-    }) table.services;
+    mapAttrs (
+      _: s:
+      let
+        all = s.settings // table.common;
+      in
+      {
+        inherit (s) binary;
+        settings = attrNames all;
+        ranges = builtins.listToAttrs (
+          map (n: {
+            name = n;
+            value = all.${n}.type;
+          }) (filter (n: all.${n}.type ? lo) (attrNames all))
+        );
+      }
+    ) table.services;
 }

@@ -22,7 +22,8 @@
 #                          node states its memory
 #   nixlint_module_help BIN
 #                          every setting of pkgs/module.nix is an option in
-#                          the --help of its binary in BIN
+#                          the --help of its binary in BIN, and each integer
+#                          setting's type is that binary's range
 
 _nixlint_standin=${COMMLAB_ROOT:-.}/nixos-tests/lib/nix-standin.nix
 
@@ -229,8 +230,38 @@ nixlint_module_help() { # BIN
             grep -Eq -- "^[[:space:]]*--$_o(=|[[:space:]]|\$)" "$_dir/$_bin.help" || _missing="$_missing --$_o"
         done
         assert_eq "module: every setting of services.commlab.$_svc is an option in $_bin --help" "" "$_missing"
+        # Each integer setting's NixOS type is the binary's range: it takes
+        # both ends and refuses one past each, so that no value the module
+        # lets through stops the unit at start (unbounded: the largest long).
+        _wrong=
+        for _r in $(jq -r --arg s "$_svc" '.[$s].ranges | to_entries[]
+            | "\(.key):\(.value.lo):\(.value.hi // "9223372036854775807"):\(.value.hi != null)"' "$_dir/settings.json"); do
+            _o=${_r%%:*} _v=${_r#*:}
+            _lo=${_v%%:*} _v=${_v#*:}
+            _hi=${_v%%:*} _bounded=${_v#*:}
+            for _case in "$_lo:take" "$((_lo - 1)):refuse" "$_hi:take"; do
+                [ "$(_nixlint_takes "$1/$_bin" "$_o" "${_case%:*}" "$_dir")" = "${_case#*:}" ] ||
+                    _wrong="$_wrong --$_o=${_case%:*}(${_case#*:}s?)"
+            done
+            if [ "$_bounded" = true ] && [ "$(_nixlint_takes "$1/$_bin" "$_o" "$((_hi + 1))" "$_dir")" != refuse ]; then
+                _wrong="$_wrong --$_o=$((_hi + 1))(refuses?)"
+            fi
+        done
+        assert_eq "module: every integer setting of services.commlab.$_svc has $_bin's range" "" "$_wrong"
     done
     rm -rf "$_dir"
+}
+
+# _nixlint_takes BIN NAME VALUE DIR: "refuse" when BIN refuses --NAME=VALUE
+# (its message names the option), else "take". Either way the service stops
+# before it serves: its listen address has no valid port (checked after every
+# option), and its Kafka, where it has one, is a closed port.
+_nixlint_takes() {
+    _k=
+    grep -q -- '--kafka-brokers=' "$4/$(basename "$1").help" && _k=--kafka-brokers=127.0.0.1:1
+    timeout 10 "$1" --listen=127.0.0.1:99999 --db="$4/takes.db" $_k "--$2=$3" >"$4/takes.log" 2>&1
+    if grep -q -- "^--$2: " "$4/takes.log"; then echo refuse; else echo take; fi
+    rm -f "$4"/takes.db*
 }
 
 # Rows of nixpkgs-options.tsv as JSON: [{ scope, option, segs, status, walk }].
