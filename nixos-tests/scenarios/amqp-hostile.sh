@@ -13,7 +13,8 @@
 #   forged      outcomes that say otherwise of an order than the stored one
 #               (another user, other items, another event time): the order
 #               service dead-letters each and changes nothing, the true
-#               outcome still applies (also under a forged one's event_id);
+#               outcome still applies (also under a forged one's event_id,
+#               and after an outcome for the order sent before it existed);
 #               notification dead-letters a later confirmation that says
 #               otherwise of an order it notified, instead of a duplicate.
 set -u
@@ -271,6 +272,35 @@ phase_forged() {
         "$(cut -f4 "$OUT_DIR/forged.notifications.txt" | paste -sd'|' -)"
     assert_eq "forged: nothing more in $QO.dlq" $((do_ + 5)) "$(depth $QO.dlq)"
     assert_eq "forged: nothing more in $QN.dlq" $((dn + 2)) "$(depth $QN.dlq)"
+    phase_forged_early
+}
+
+# Outcomes for orders not placed yet (inventory held again): about no order,
+# dead-lettered with their event_ids not kept, so the true outcome under such
+# an id applies once the order is placed. Kept, the id would make it a
+# duplicate (the early one restated the order to come) or a conflict (it did
+# not), and leave the order accepted for good: ids derive from type and
+# order_id, so the id of inventory's own outcome is easy to foresee.
+phase_forged_early() {
+    do_=$(depth $QO.dlq)
+    http_code POST "$INVENTORY_URL/configure" '{"delay_ms":0,"mode":"hang"}' >/dev/null
+    early='"user_id":"u-real","occurred_at":"2026-02-18T12:00:00.500Z","items":[{"sku":"burger","qty":2},{"sku":"soda","qty":1}]}'
+    to_queue $QO "$(outcome_of "{\"order_id\":\"early-1\",$early" InventoryReserved e-1 .)"
+    to_queue $QO "$(outcome_of "{\"order_id\":\"early-2\",$early" InventoryReserved e-2 '.payload.user_id = "u-forged"')"
+    check "forged: $QO.dlq got the 2 outcomes for orders not placed yet" wait_until 30 depth_is $QO.dlq $((do_ + 2))
+    dlq_list $QO "$OUT_DIR/forged.early.dlq.txt"
+    for id in early-1 early-2; do
+        check "forged: dead letter says $id is unknown" grep -qF "InventoryReserved for unknown order $id" "$OUT_DIR/forged.early.dlq.txt"
+        assert_eq "forged: $id accepted" 202 "$(http_code POST "$ORDER_URL/order" "{\"order_id\":\"$id\",$early")"
+    done
+    to_queue $QO "$(outcome_of "$(http_get "$ORDER_URL/orders/early-1")" InventoryReserved e-1 .)"
+    to_queue $QO "$(outcome_of "$(http_get "$ORDER_URL/orders/early-2")" InventoryReserved e-2 .)"
+    for id in early-1 early-2; do
+        check "forged: $id confirmed by its true outcome under an early one's event_id" wait_until 30 status_is $id confirmed
+    done
+    http_code POST "$INVENTORY_URL/configure" '{"delay_ms":0,"mode":"none"}' >/dev/null
+    check "forged: queues drained after the early outcomes" quiet 60
+    assert_eq "forged: nothing more in $QO.dlq after the early outcomes" $((do_ + 2)) "$(depth $QO.dlq)"
 }
 
 scenario_dispatch amqp-hostile.sh "hostile conflicts forged" "$@"

@@ -35,7 +35,18 @@ static int apply_one(void *ctx, struct amqp_item *it)
     int found = order_get_locked(&svc->orders, ev->order.order_id, &rec);
     if (found < 0)
         return -1;
-    const char *differs = found ? order_differs(&ev->order, &rec.order) : NULL;
+    /* An outcome for an order this service never accepted is not about any
+     * order it holds: its event_id is not kept either, or a forgery sent
+     * before the order under the id its true outcome will carry (ids derive
+     * from type and order_id) would turn that outcome into a conflict or a
+     * duplicate and leave the order accepted for good. */
+    if (!found) {
+        it->result = AMQP_ITEM_CONFLICT;
+        snprintf(it->reason, sizeof it->reason, "conflict: %s for unknown order %s",
+                 event_type_name(ev->type), ev->order.order_id);
+        return AMQP_APPLY_ONE_FOREIGN;
+    }
+    const char *differs = order_differs(&ev->order, &rec.order);
     if (differs) {
         it->result = AMQP_ITEM_CONFLICT;
         snprintf(it->reason, sizeof it->reason,
@@ -56,12 +67,8 @@ static int apply_one(void *ctx, struct amqp_item *it)
     /* Its event_id stays recorded: judged once, a redelivery of the same
      * event (its dead-letter copy made, the ack lost) is then a duplicate. */
     it->result = AMQP_ITEM_CONFLICT;
-    if (mv == ORDER_MOVE_UNKNOWN)
-        snprintf(it->reason, sizeof it->reason, "conflict: %s for unknown order %s",
-                 event_type_name(ev->type), ev->order.order_id);
-    else
-        snprintf(it->reason, sizeof it->reason, "conflict: %s for an order already %s",
-                 event_type_name(ev->type), order_status_name(was));
+    snprintf(it->reason, sizeof it->reason, "conflict: %s for an order already %s",
+             event_type_name(ev->type), order_status_name(was));
     return 0;
 }
 

@@ -14,8 +14,9 @@
 /* Applies one new event inside the transaction, setting it->result (and
  * it->reason for a conflict); -1 rolls the whole call back. A conflict that
  * is not about the state it names at all (an outcome restating another order
- * than the stored one) returns AMQP_APPLY_ONE_FOREIGN: its event_id is not
- * kept, so the true event with that id still applies when it comes. */
+ * than the stored one, or naming no order the service holds) returns
+ * AMQP_APPLY_ONE_FOREIGN: its event_id is not kept, so the true event with
+ * that id still applies when it comes. */
 #define AMQP_APPLY_ONE_FOREIGN 1
 typedef int (*amqp_apply_one_fn)(void *ctx, struct amqp_item *it);
 

@@ -647,6 +647,24 @@ static bool value_ok(struct shape *s, const amqp_field_value_t *v, int depth)
     return true;
 }
 
+/* Up to 64 bytes of a property as sent, for a reason: it goes into the dead
+ * letter's header and the log, so a control or non-ASCII byte is shown as
+ * \xHH: a client cannot start a log line of its own or hide bytes. */
+#define SHOWN_BYTES 64
+static const char *shown(amqp_bytes_t b, char out[SHOWN_BYTES * 4 + 1])
+{
+    const unsigned char *p = b.bytes;
+    size_t n = 0;
+    for (size_t i = 0; i < b.len && i < SHOWN_BYTES; i++) {
+        if (p[i] >= 0x20 && p[i] < 0x7f)
+            out[n++] = (char)p[i];
+        else
+            n += (size_t)sprintf(out + n, "\\x%02x", p[i]);
+    }
+    out[n] = '\0';
+    return out;
+}
+
 static bool bytes_is(amqp_bytes_t b, const char *want)
 {
     size_t n = strlen(want);
@@ -683,15 +701,14 @@ static bool props_ok(const amqp_basic_properties_t *p, char why[AMQP_REASON_MAX]
     const char *ct_why = p->_flags & AMQP_BASIC_CONTENT_TYPE_FLAG
                              ? media_type_json_error(p->content_type.bytes, p->content_type.len)
                              : NULL;
+    char as_sent[SHOWN_BYTES * 4 + 1];
     if (ct_why)
-        return refuse(&s, "content_type: '%.*s' (want application/json: %s)",
-                      (int)(p->content_type.len > 64 ? 64 : p->content_type.len),
-                      (const char *)p->content_type.bytes, ct_why);
+        return refuse(&s, "content_type: '%s' (want application/json: %s)",
+                      shown(p->content_type, as_sent), ct_why);
     if ((p->_flags & AMQP_BASIC_CONTENT_ENCODING_FLAG) && p->content_encoding.len > 0 &&
         !bytes_is(p->content_encoding, "identity"))
-        return refuse(&s, "content_encoding: '%.*s' (no encoding accepted)",
-                      (int)(p->content_encoding.len > 64 ? 64 : p->content_encoding.len),
-                      (const char *)p->content_encoding.bytes);
+        return refuse(&s, "content_encoding: '%s' (no encoding accepted)",
+                      shown(p->content_encoding, as_sent));
     if (p->_flags & AMQP_BASIC_HEADERS_FLAG)
         return table_ok(&s, &p->headers, 1) && known_headers_ok(&s, &p->headers);
     return true;

@@ -116,9 +116,43 @@ static void test_content(void)
     }
 }
 
+/* A refused content type or encoding is quoted in the reason, which goes into
+ * the dead letter's header and the log: its control and non-ASCII bytes as
+ * \xHH, so a client cannot start a log line of its own or hide bytes. */
+static void test_reason_printable(void)
+{
+    static const char *const shown[] = {
+        "text/plain\nX-Forged: line",
+        "application/json\r\n04:00:00.000 order info: forged",
+        "application/json\x01",
+        "application/json\x7f",
+        "text/\xc3\xa9",
+        "text/plain\t",
+    };
+    for (size_t i = 0; i < sizeof shown / sizeof shown[0]; i++)
+        for (int enc = 0; enc < 2; enc++) {
+            amqp_basic_properties_t p = {0};
+            p._flags = AMQP_BASIC_CONTENT_TYPE_FLAG;
+            p.content_type = amqp_cstring_bytes(enc ? "application/json" : shown[i]);
+            if (enc) {
+                p._flags |= AMQP_BASIC_CONTENT_ENCODING_FLAG;
+                p.content_encoding = amqp_cstring_bytes(shown[i]);
+            }
+            char why[AMQP_REASON_MAX] = "";
+            bool ok = amqp_properties_ok(&p, why);
+            bool printable = why[0] != '\0';
+            for (const unsigned char *c = (const unsigned char *)why; *c; c++)
+                printable = printable && *c >= 0x20 && *c < 0x7f;
+            CHECK(!ok && printable && strstr(why, "\\x") != NULL);
+            if (ok || !printable || !strstr(why, "\\x"))
+                fprintf(stderr, "  %s %zu: %s\n", enc ? "encoding" : "type", i, why);
+        }
+}
+
 int main(void)
 {
     test_every_kind();
     test_content();
+    test_reason_printable();
     return check_summary("test_amqp_props");
 }
