@@ -7,7 +7,8 @@
 # /configure. (The REST endpoints get the corpus in the bad-input phase of
 # scenarios/sync-rest.sh.) Then, on each broker, events that say otherwise of
 # an order than what a consumer stored or counted (amqp-hostile.sh forged,
-# streaming-kafka.sh forged). nixos-tests/test runs it on both builds.
+# streaming-kafka.sh forged), and the identity of each dead-letter copy
+# (dead-letter-ids.sh). nixos-tests/test runs it on both builds.
 set -u
 here=$(cd "$(dirname "$0")" && pwd)
 . "$here/../lib/local.sh"
@@ -32,6 +33,8 @@ export AMQP_URL INVENTORY_URL NOTIFICATION_URL ORDER_URL OUT_DIR
 sh "$H" amqp
 # Outcomes that say otherwise of an order than the stored one.
 sh "$here/../scenarios/amqp-hostile.sh" forged
+# Every dead-letter copy carries an id of its own, the same when repeated.
+sh "$here/../scenarios/dead-letter-ids.sh" amqp
 for s in order notification inventory; do lab_kill "$s" KILL; done
 rabbitmq_stop
 # RabbitMQ is stopped: its exit hook goes (kafka_start adds its own).
@@ -49,6 +52,7 @@ sh "$H" http inventory-stream analytics
 sh "$H" kafka
 # Events that say otherwise of an order than what analytics counted.
 sh "$here/../scenarios/streaming-kafka.sh" forged
+sh "$here/../scenarios/dead-letter-ids.sh" kafka
 
 if [ -n "${LAB_CHECK_LOGS:-}" ]; then
     lab_stop_all

@@ -56,6 +56,8 @@ static struct opt opts[] = {
      "publish: events per confirm round trip; noop: prefetch; relay: most per settle", false, NULL},
     {"label", "amqp", "name of this run in the output", false, NULL},
     {"json", NULL, "publish/noop: one JSON object instead of text", true, NULL},
+    {"ids", NULL, "dlq: end each line with the copy's x-commlab-dead-letter-id (- if none)", true,
+     NULL},
     {NULL, NULL, NULL, false, NULL},
 };
 
@@ -382,8 +384,8 @@ static int do_depth(void)
 }
 
 /* Lists a dead-letter queue: "reason<TAB>broker-reason<TAB>bytes<TAB>body
- * start" per message. The messages are taken unacked and given back when the
- * link closes, so the queue is unchanged. */
+ * start" per message, with --ids then "<TAB>dead-letter id". The messages are
+ * taken unacked and given back when the link closes, so the queue is unchanged. */
 static void print_dead_letter(const struct amqp_msg *m)
 {
     char head[61];
@@ -394,7 +396,10 @@ static void print_dead_letter(const struct amqp_msg *m)
     const char *reason = m->commlab_reason[0] ? m->commlab_reason : "-";
     if (m->undecodable)
         reason = m->refused;
-    printf("%s\t%s\t%zu\t%s\n", reason, m->death_reason[0] ? m->death_reason : "-", m->len, head);
+    printf("%s\t%s\t%zu\t%s", reason, m->death_reason[0] ? m->death_reason : "-", m->len, head);
+    if (config_flag(opts, "ids"))
+        printf("\t%s", m->dead_letter_id[0] ? m->dead_letter_id : "-");
+    putchar('\n');
 }
 
 /* Lists without consuming: every message is taken unacked and goes back when

@@ -12,6 +12,7 @@
 #include "util/log.h"
 #include "util/worker.h"
 #include "amqp_props.h"
+#include "dead_letter_id.h"
 #include "media_type.h"
 
 /* rabbitmq-c 0.12 moved its headers (nixpkgs has 0.14+, Debian 12 has 0.11);
@@ -266,7 +267,8 @@ static int link_confirm_mode(struct amqp_link *l)
 }
 
 static int link_publish(struct amqp_link *l, const char *exchange, const char *routing_key,
-                        const void *body, size_t len, const char *reason)
+                        const void *body, size_t len, const char *reason,
+                        const char *dead_letter_id)
 {
     if (!l->open)
         return -1;
@@ -275,11 +277,15 @@ static int link_publish(struct amqp_link *l, const char *exchange, const char *r
     p._flags = AMQP_BASIC_CONTENT_TYPE_FLAG | AMQP_BASIC_DELIVERY_MODE_FLAG;
     p.content_type = amqp_cstring_bytes("application/json");
     p.delivery_mode = 2; /* persistent: written to disk before the confirm */
-    amqp_table_entry_t h[1];
-    if (reason) {
-        h[0] = str_entry("x-commlab-reason", reason);
+    amqp_table_entry_t h[2];
+    int nh = 0;
+    if (reason)
+        h[nh++] = str_entry("x-commlab-reason", reason);
+    if (dead_letter_id)
+        h[nh++] = str_entry(DEAD_LETTER_ID_HEADER, dead_letter_id);
+    if (nh > 0) {
         p._flags |= AMQP_BASIC_HEADERS_FLAG;
-        p.headers = (amqp_table_t){1, h};
+        p.headers = (amqp_table_t){nh, h};
     }
     /* Under confirms, the message id is the delivery tag: a message that
      * comes back (basic.return carries no tag) is known by it. */
@@ -531,6 +537,9 @@ static void read_headers(struct amqp_msg *m, const amqp_basic_properties_t *p)
     const amqp_field_value_t *v = find_field(&p->headers, "x-commlab-reason");
     if (v && (v->kind == AMQP_FIELD_KIND_UTF8 || v->kind == AMQP_FIELD_KIND_BYTES))
         copy_bytes(m->commlab_reason, sizeof m->commlab_reason, v->value.bytes);
+    v = find_field(&p->headers, DEAD_LETTER_ID_HEADER);
+    if (v && v->kind == AMQP_FIELD_KIND_UTF8)
+        copy_bytes(m->dead_letter_id, sizeof m->dead_letter_id, v->value.bytes);
     v = find_field(&p->headers, "x-delivery-count");
     if (v)
         m->delivery_count = field_long(v);
@@ -958,7 +967,15 @@ int amqp_link_confirm_mode(struct amqp_link *l)
 int amqp_link_publish(struct amqp_link *l, const char *exchange, const char *routing_key,
                       const void *body, size_t len, const char *reason)
 {
-    LOCKED(int, link_publish(l, exchange, routing_key, body, len, reason));
+    LOCKED(int, link_publish(l, exchange, routing_key, body, len, reason, NULL));
+}
+
+int amqp_link_dead_letter(struct amqp_link *l, const char *exchange, const char *queue,
+                          const void *body, size_t len, const char *reason)
+{
+    char id[DEAD_LETTER_ID_LEN + 1];
+    dead_letter_id(queue, body, len, id);
+    LOCKED(int, link_publish(l, exchange, queue, body, len, reason, id));
 }
 
 int amqp_link_wait_confirms(struct amqp_link *l, int timeout_ms)

@@ -30,6 +30,8 @@ struct amqp_msg {
     char commlab_reason[AMQP_REASON_MAX];
     char death_reason[32];
     char death_queue[128];
+    /* x-commlab-dead-letter-id, when a string that fits. */
+    char dead_letter_id[40];
     long delivery_count; /* x-delivery-count of quorum queues, 0 if absent */
     /* Set when the message cannot be taken as it is: its properties break
      * the contract (see amqp_props_check) or the library could not decode
@@ -68,6 +70,12 @@ int amqp_link_confirm_mode(struct amqp_link *l);
  * x-commlab-reason. Returns 0 when written to the socket. */
 int amqp_link_publish(struct amqp_link *l, const char *exchange, const char *routing_key,
                       const void *body, size_t len, const char *reason);
+/* A dead-letter copy of a message taken from `queue`: amqp_link_publish with
+ * routing key `queue`, `reason` in x-commlab-reason and the copy's identity in
+ * x-commlab-dead-letter-id (dead_letter_id.h: of `queue` and the body), the
+ * same each time the same message is dead-lettered again. */
+int amqp_link_dead_letter(struct amqp_link *l, const char *exchange, const char *queue,
+                          const void *body, size_t len, const char *reason);
 /* Waits until the broker confirmed everything published since the last call.
  * 0: all acked (and routed to a queue); -1: a nack, a return (unroutable), a
  * closed link or `timeout_ms` passed. Either way the window starts afresh. */

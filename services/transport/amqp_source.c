@@ -64,7 +64,7 @@ static int rabbit_dead_letter(void *ctx, const char *queue, const struct amqp_ms
             return -1;
         }
     }
-    if (amqp_link_publish(r->dead, AMQP_DLX, queue, m->body, m->len, reason) != 0 ||
+    if (amqp_link_dead_letter(r->dead, AMQP_DLX, queue, m->body, m->len, reason) != 0 ||
         amqp_link_wait_confirms(r->dead, CONFIRM_TIMEOUT_MS) != 0) {
         snprintf(err, errlen, "%s", amqp_link_error(r->dead));
         amqp_link_close(r->dead);

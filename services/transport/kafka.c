@@ -4,6 +4,8 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "dead_letter_id.h"
+
 /* librdkafka reports from its own threads, for every handle of the process:
  * one notifier for all. */
 static struct notifier notice;
@@ -608,6 +610,12 @@ rd_kafka_resp_err_t kafka_dead_letter(rd_kafka_t *producer, const char *topic,
     char part[16], off[24];
     snprintf(part, sizeof part, "%d", (int)m->partition);
     snprintf(off, sizeof off, "%lld", (long long)m->offset);
+    /* A record is known in its topic by partition and offset: the same record
+     * handed over again (a crash before the commit) gives the same id, and
+     * two records never share one, even with equal keys and values. */
+    char at[48], id[DEAD_LETTER_ID_LEN + 1];
+    int at_len = snprintf(at, sizeof at, "%s/%s", part, off);
+    dead_letter_id(src, at, (size_t)at_len, id);
     copy = copy && m->key_len + m->len <= KAFKA_DEAD_LETTER_COPY_MAX;
     char coords[1024];
     const void *key = m->key, *value = m->payload;
@@ -634,7 +642,8 @@ rd_kafka_resp_err_t kafka_dead_letter(rd_kafka_t *producer, const char *topic,
             RD_KAFKA_V_HEADER("dead_letter_copy", copy ? "whole" : "coordinates", -1),
             RD_KAFKA_V_HEADER("source_topic", src, -1),
             RD_KAFKA_V_HEADER("source_partition", part, -1),
-            RD_KAFKA_V_HEADER("source_offset", off, -1), RD_KAFKA_V_END);
+            RD_KAFKA_V_HEADER("source_offset", off, -1),
+            RD_KAFKA_V_HEADER(DEAD_LETTER_ID_HEADER, id, -1), RD_KAFKA_V_END);
         if (e != RD_KAFKA_RESP_ERR__QUEUE_FULL)
             return e;
         rd_kafka_poll(producer, 10);

@@ -81,7 +81,8 @@ bool kafka_reached(rd_kafka_t *rk, rd_kafka_topic_partition_list_t *ends,
 
 /* Produces the dead letter of `m` onto `topic` with headers
  * dead_letter_reason, dead_letter_copy (whole|coordinates), source_topic,
- * source_partition and source_offset; `copy` false asks for the coordinates
+ * source_partition, source_offset and x-commlab-dead-letter-id (dead_letter_id.h:
+ * of the source topic, partition and offset); `copy` false asks for the coordinates
  * even when a copy would fit. The produce call's error. */
 rd_kafka_resp_err_t kafka_dead_letter(rd_kafka_t *producer, const char *topic,
                                       const rd_kafka_message_t *m, const char *reason, bool copy);
